@@ -1,0 +1,112 @@
+//! The two hot pure paths: parsing a large tracking issue, and planning one
+//! labeled event against many implication rules.
+//!
+//! `cargo bench --bench core`
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use probot::config::{Implication, Rules};
+use probot::event::{Actor, Event, ItemAction, ItemEvent, ItemKind, RepoName};
+use probot::plan::{plan, PlanInput, Ruleset};
+use probot::subscriptions::Subscriptions;
+use std::hint::black_box;
+
+/// 2,000 lines: 1,500 subscription lines over 500 labels (so labels repeat
+/// and merge), with prose, blank lines and CRLF endings mixed in.
+fn tracking_issue() -> String {
+    let mut body =
+        String::from("Subscribe below; the bot CCs you on items with the label.\r\n\r\n");
+    let mut lines = 2;
+    let mut i = 0;
+    while lines < 2000 {
+        if i % 4 == 3 {
+            body.push_str("Prose about module ownership, mail admin@example.org.\n");
+        } else {
+            body.push_str(&format!(
+                "* module: area-{} @user-{} @user-{} @org/team-{}\n",
+                i % 500,
+                i,
+                i + 1,
+                i % 17
+            ));
+        }
+        lines += 1;
+        i += 1;
+    }
+    body
+}
+
+/// 500 rules: half exact, a quarter globs, a quarter chaining into the next.
+fn rules() -> Ruleset {
+    let implies = (0..500)
+        .map(|i| Implication {
+            when: vec![match i % 4 {
+                0 | 1 => format!("label-{i}"),
+                2 => format!("family-{i}: *"),
+                _ => format!("implied-{}", i - 1),
+            }],
+            add: vec![format!("implied-{i}")],
+            unless: if i % 5 == 0 {
+                vec!["triaged".into()]
+            } else {
+                Vec::new()
+            },
+        })
+        .collect();
+    let mut rules = Rules::default();
+    rules.labels.implies = implies;
+    rules.cc = Some(probot::config::CcRules {
+        tracking_issue: 1,
+        repository: None,
+        issues: true,
+        pull_requests: true,
+    });
+    Ruleset::new(rules)
+}
+
+fn labeled_event() -> Event {
+    Event::Item(ItemEvent {
+        kind: ItemKind::Issue,
+        action: ItemAction::Labeled("label-250".into()),
+        repo: RepoName::new("acme", "widgets"),
+        installation: None,
+        number: 1,
+        title: String::new(),
+        body: String::new(),
+        author: "reporter".into(),
+        labels: vec!["bug".into(), "module: area-3".into(), "label-250".into()],
+        open: true,
+        sender: Actor {
+            login: "maintainer".into(),
+            is_bot: false,
+        },
+        pull: None,
+    })
+}
+
+fn bench(c: &mut Criterion) {
+    let body = tracking_issue();
+    c.bench_function("parse 2,000-line tracking issue", |b| {
+        b.iter(|| Subscriptions::parse(black_box(&body)))
+    });
+
+    let rules = rules();
+    let event = labeled_event();
+    let subscriptions = Subscriptions::parse(&body);
+    c.bench_function("plan labeled event, 500 rules", |b| {
+        b.iter(|| {
+            plan(black_box(&PlanInput {
+                event: &event,
+                rules: &rules,
+                subscriptions: Some(&subscriptions),
+                changed_files: None,
+                bot: "probot[bot]",
+            }))
+        })
+    });
+    c.bench_function("compile 500 rules", |b| {
+        b.iter(|| Ruleset::new(black_box(rules.rules.clone())))
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

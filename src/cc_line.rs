@@ -1,0 +1,244 @@
+//! The line the bot keeps in an issue or pull request body: `cc @alice @bob`.
+//!
+//! Merging is conservative: every name already on the line stays, new names
+//! are added once, the item's author and the bot are never added, and when
+//! nothing new is added the body comes back byte for byte, so the caller
+//! can skip the write. Every other byte of the body is preserved.
+
+use crate::subscriptions::mentions;
+
+/// Logins on the cc line in `body`, without `@`, if it has one.
+pub fn parse(body: &str) -> Option<Vec<String>> {
+    find(body).map(|line| line.users)
+}
+
+/// `cc @a @b`.
+pub fn render(users: &[String]) -> String {
+    let mut line = String::from("cc");
+    for user in users {
+        line.push_str(" @");
+        line.push_str(user);
+    }
+    line
+}
+
+/// Who to leave off the cc line whatever the subscriptions say.
+#[derive(Debug, Clone, Copy)]
+pub struct Exclude<'a> {
+    /// The item's author, who sees it anyway.
+    pub author: &'a str,
+    /// The bot's own login.
+    pub bot: &'a str,
+}
+
+/// The body with `users` merged into its cc line. Returns `None` when
+/// nothing would change.
+pub fn merge(body: &str, users: &[String], exclude: Exclude<'_>) -> Option<String> {
+    let existing = find(body);
+    let known = existing
+        .as_ref()
+        .map_or(&[][..], |line| line.users.as_slice());
+    let mut added: Vec<String> = Vec::new();
+    for user in users {
+        let skip = user.eq_ignore_ascii_case(exclude.author)
+            || user.eq_ignore_ascii_case(exclude.bot)
+            || known
+                .iter()
+                .chain(&added)
+                .any(|k| k.eq_ignore_ascii_case(user));
+        if !skip {
+            added.push(user.clone());
+        }
+    }
+    if added.is_empty() {
+        return None;
+    }
+    match existing {
+        Some(line) => {
+            let mut all = line.users;
+            all.extend(added);
+            let mut merged = String::with_capacity(body.len() + 32);
+            merged.push_str(&body[..line.span.start]);
+            merged.push_str(&render(&all));
+            merged.push_str(&body[line.span.end..]);
+            Some(merged)
+        }
+        None => Some(append_line(body, &render(&added))),
+    }
+}
+
+/// Appends `line` after a blank line, in the body's own line ending.
+fn append_line(body: &str, line: &str) -> String {
+    if body.trim().is_empty() {
+        return line.to_owned();
+    }
+    let newline = if body.contains("\r\n") { "\r\n" } else { "\n" };
+    let trailing = body.len() - body.trim_end_matches(['\r', '\n']).len();
+    let ends_with_blank_line = body[body.len() - trailing..].matches('\n').count() >= 2;
+    let separator = match (trailing, ends_with_blank_line) {
+        (0, _) => format!("{newline}{newline}"),
+        (_, false) => newline.to_owned(),
+        (_, true) => String::new(),
+    };
+    format!("{body}{separator}{line}")
+}
+
+struct CcLine {
+    /// Byte range of the line's text, without its line ending.
+    span: std::ops::Range<usize>,
+    users: Vec<String>,
+}
+
+/// The first line that is exactly `cc` followed by mentions (surrounding
+/// spaces and commas between names allowed). A line that says more (`cc @a for review`) is prose.
+fn find(body: &str) -> Option<CcLine> {
+    let mut offset = 0;
+    for raw in body.split_inclusive('\n') {
+        let text = raw.trim_end_matches(['\n', '\r']);
+        let start = offset + (text.len() - text.trim_start().len());
+        offset += raw.len();
+        let trimmed = text.trim();
+        let Some(rest) = trimmed.strip_prefix("cc") else {
+            continue;
+        };
+        if !rest.starts_with([' ', '\t']) {
+            continue;
+        }
+        let found = mentions(rest);
+        let covered: usize = found.iter().map(|m| m.len()).sum();
+        // Commas between names are allowed: `cc @a, @b`.
+        let rest_len: usize = rest
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != ',')
+            .map(char::len_utf8)
+            .sum();
+        let only_mentions = !found.is_empty() && covered == rest_len;
+        if only_mentions {
+            return Some(CcLine {
+                span: start..start + trimmed.len(),
+                users: found
+                    .iter()
+                    .map(|m| rest[m.start + 1..m.end].to_owned())
+                    .collect(),
+            });
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXCLUDE: Exclude<'static> = Exclude {
+        author: "author",
+        bot: "probot[bot]",
+    };
+
+    fn users(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn appends_a_cc_line_after_a_blank_line() {
+        let merged = merge(
+            "Steps to reproduce:\n1. run it",
+            &users(&["b", "a"]),
+            EXCLUDE,
+        );
+        assert_eq!(
+            merged.as_deref(),
+            Some("Steps to reproduce:\n1. run it\n\ncc @b @a")
+        );
+    }
+
+    #[test]
+    fn a_trailing_newline_is_not_doubled() {
+        assert_eq!(
+            merge("text\n", &users(&["a"]), EXCLUDE).as_deref(),
+            Some("text\n\ncc @a")
+        );
+        assert_eq!(
+            merge("text\n\n", &users(&["a"]), EXCLUDE).as_deref(),
+            Some("text\n\ncc @a")
+        );
+    }
+
+    #[test]
+    fn an_empty_body_becomes_just_the_cc_line() {
+        assert_eq!(
+            merge("", &users(&["a", "b"]), EXCLUDE).as_deref(),
+            Some("cc @a @b")
+        );
+        assert_eq!(
+            merge("  \n", &users(&["a"]), EXCLUDE).as_deref(),
+            Some("cc @a")
+        );
+    }
+
+    #[test]
+    fn keeps_existing_names_and_adds_new_ones_once() {
+        let body = "Intro\n\ncc @zed @alice\n\nOutro";
+        let merged = merge(body, &users(&["alice", "bob", "bob", "Zed"]), EXCLUDE);
+        assert_eq!(
+            merged.as_deref(),
+            Some("Intro\n\ncc @zed @alice @bob\n\nOutro")
+        );
+    }
+
+    #[test]
+    fn nothing_new_means_no_change() {
+        let body = "x\r\n\r\ncc @alice @org/team\r\n";
+        assert_eq!(merge(body, &users(&["alice", "org/team"]), EXCLUDE), None);
+        assert_eq!(merge(body, &[], EXCLUDE), None);
+    }
+
+    #[test]
+    fn never_adds_the_author_or_the_bot() {
+        assert_eq!(
+            merge("x", &users(&["Author", "probot[bot]"]), EXCLUDE),
+            None
+        );
+        assert_eq!(
+            merge("x", &users(&["author", "c"]), EXCLUDE).as_deref(),
+            Some("x\n\ncc @c")
+        );
+    }
+
+    #[test]
+    fn crlf_bodies_keep_their_line_endings() {
+        assert_eq!(
+            merge("a\r\nb", &users(&["x"]), EXCLUDE).as_deref(),
+            Some("a\r\nb\r\n\r\ncc @x")
+        );
+        let merged = merge("a\r\ncc @x\r\nb", &users(&["y"]), EXCLUDE);
+        assert_eq!(merged.as_deref(), Some("a\r\ncc @x @y\r\nb"));
+    }
+
+    #[test]
+    fn a_sentence_starting_with_cc_is_not_the_cc_line() {
+        let body = "cc @alice for review please";
+        assert_eq!(parse(body), None);
+        assert_eq!(
+            merge(body, &users(&["b"]), EXCLUDE).as_deref(),
+            Some("cc @alice for review please\n\ncc @b")
+        );
+    }
+
+    #[test]
+    fn parses_and_renders_round_trip() {
+        let line = render(&users(&["a", "org/t"]));
+        assert_eq!(line, "cc @a @org/t");
+        assert_eq!(
+            parse(&format!("body\n\n  {line}  \n")),
+            Some(users(&["a", "org/t"]))
+        );
+    }
+
+    #[test]
+    fn every_other_byte_survives() {
+        let body = "émoji 🎉\ttabs\n```\ncode @not-cc\n```\n\ncc @a\n<!-- hidden -->";
+        let merged = merge(body, &users(&["b"]), EXCLUDE).unwrap();
+        assert_eq!(merged, body.replace("cc @a", "cc @a @b"));
+    }
+}

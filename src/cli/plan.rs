@@ -1,0 +1,128 @@
+//! `probot plan`: the planner on a saved payload, offline.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+use probot::config;
+use probot::event;
+use probot::plan::{self, Action, PlanInput, Ruleset};
+use probot::subscriptions::Subscriptions;
+
+use super::Format;
+
+#[derive(Args)]
+pub struct PlanArgs {
+    /// The rules file.
+    #[arg(long, default_value = config::RULES_PATH)]
+    config: PathBuf,
+    /// The webhook event name, as in `X-GitHub-Event` (`issues`, `pull_request`).
+    #[arg(long)]
+    event: String,
+    /// A file holding the webhook payload (JSON).
+    #[arg(long)]
+    payload: PathBuf,
+    /// A file holding the tracking issue's body.
+    #[arg(long)]
+    tracking_issue: Option<PathBuf>,
+    /// A file listing the pull request's changed paths, one a line.
+    #[arg(long)]
+    files: Option<PathBuf>,
+    /// The bot's login: its own events plan nothing and it is never CC'd.
+    #[arg(long, default_value = "probot[bot]")]
+    bot: String,
+    /// `text` for people, `json` for machines.
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+fn read(path: &PathBuf) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("can't read {}", path.display()))
+}
+
+pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
+    let source = read(&args.config)?;
+    let checked = config::check(&source);
+    let name = args.config.display().to_string();
+    for problem in &checked.problems {
+        eprintln!("{}", problem.render(&name, &source));
+    }
+    let Some(rules) = checked.rules else {
+        eprintln!("{name} has errors; nothing planned");
+        return Ok(ExitCode::from(1));
+    };
+    let rules = Ruleset::new(rules);
+    let payload = std::fs::read(&args.payload)
+        .with_context(|| format!("can't read {}", args.payload.display()))?;
+    let event = event::parse(&args.event, &payload)?;
+    let subscriptions = match &args.tracking_issue {
+        Some(path) => Subscriptions::parse(&read(path)?),
+        None => Subscriptions::default(),
+    };
+    let files: Vec<String> = match &args.files {
+        Some(path) => read(path)?
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        None => Vec::new(),
+    };
+
+    let needs = plan::needs(&event, &rules, &args.bot);
+    if needs.subscriptions && args.tracking_issue.is_none() {
+        eprintln!("note: no --tracking-issue given, so nobody is subscribed");
+    }
+    if needs.changed_files && args.files.is_none() {
+        eprintln!("note: no --files given, so path rules see no changed files");
+    }
+    let actions = plan::plan(&PlanInput {
+        event: &event,
+        rules: &rules,
+        subscriptions: Some(&subscriptions),
+        changed_files: Some(&files),
+        bot: &args.bot,
+    });
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&actions)?),
+        Format::Text => print!("{}", describe(&event, &actions)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn describe(event: &event::Event, actions: &[Action]) -> String {
+    let mut out = String::new();
+    if let event::Event::Item(item) = event {
+        out.push_str(&format!(
+            "{} #{} ({:?}):\n",
+            item.repo, item.number, item.action
+        ));
+    }
+    if actions.is_empty() {
+        out.push_str("  nothing to do\n");
+    }
+    for action in actions {
+        let line = match action {
+            Action::AddLabels { labels } => format!("add labels: {}", quoted(labels)),
+            Action::Cc { users } => format!(
+                "cc: {}",
+                users
+                    .iter()
+                    .map(|u| format!("@{u}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+        };
+        out.push_str(&format!("  {line}\n"));
+    }
+    out
+}
+
+fn quoted(labels: &[String]) -> String {
+    labels
+        .iter()
+        .map(|l| format!("{l:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,230 @@
+//! The rules file, `.github/probot.toml`: its types, its JSON schema, and
+//! `check`, which explains a broken file with line and column.
+//!
+//! The types are the single source of truth: serde reads them, schemars turns
+//! them (and their doc comments) into `schema/probot.schema.json`, and the
+//! planner consumes them. Unknown keys are errors everywhere.
+
+mod check;
+mod diagnostic;
+mod spans;
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub use check::{check, Checked};
+pub use diagnostic::{Location, Problem, Severity};
+
+/// Where a repository keeps its rules, relative to its root.
+pub const RULES_PATH: &str = ".github/probot.toml";
+
+/// probot's rules for one repository, kept at `.github/probot.toml` on the
+/// default branch.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "probot rules")]
+pub struct Rules {
+    /// CC people on issues and pull requests by label. They subscribe by
+    /// listing themselves in a tracking issue: `* label @alice @bob`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cc: Option<CcRules>,
+
+    /// Labels that imply other labels, and labels for pull requests by the
+    /// files they change.
+    #[serde(default, skip_serializing_if = "LabelRules::is_empty")]
+    pub labels: LabelRules,
+
+    /// Labels on pull requests that start CI workflows.
+    #[serde(default, skip_serializing_if = "CiRules::is_empty")]
+    pub ci: CiRules,
+}
+
+/// Who gets CC'd, and where the subscriptions live.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CcRules {
+    /// Number of the issue whose body lists the subscriptions, one line per
+    /// label: `* module: cuda @alice @org/team`.
+    #[schemars(range(min = 1))]
+    pub tracking_issue: u64,
+
+    /// `owner/name` of the repository that holds the tracking issue, when it
+    /// is not this repository.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"))]
+    pub repository: Option<String>,
+
+    /// CC subscribers on issues.
+    #[serde(default = "yes")]
+    pub issues: bool,
+
+    /// CC subscribers on pull requests.
+    #[serde(default = "yes")]
+    pub pull_requests: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Rules that add labels.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LabelRules {
+    /// Label implications: when an item carries a label matching `when`, the
+    /// labels in `add` are added too. Implications chain: if A implies B and
+    /// B implies C, labelling A adds both B and C in one step.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub implies: Vec<Implication>,
+
+    /// Labels for pull requests by the files they change.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<PathRule>,
+}
+
+impl LabelRules {
+    fn is_empty(&self) -> bool {
+        self.implies.is_empty() && self.paths.is_empty()
+    }
+}
+
+/// When any label matching `when` is present, add the labels in `add`,
+/// unless a label in `unless` is present.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Implication {
+    /// Label names or globs (`module: *`); any one of them triggers the rule.
+    /// Matching is exact and case-sensitive.
+    #[schemars(length(min = 1))]
+    pub when: Vec<String>,
+
+    /// Labels to add.
+    #[schemars(length(min = 1))]
+    pub add: Vec<String>,
+
+    /// Label names or globs that block the rule when present
+    /// (`triaged`, say).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unless: Vec<String>,
+}
+
+/// When a pull request changes a file matching any glob in `files`, add the
+/// labels in `add`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PathRule {
+    /// Globs over paths from the repository root: `docs/**`, `*.md`
+    /// (a glob without `/` matches a file name in any directory).
+    #[schemars(length(min = 1))]
+    pub files: Vec<String>,
+
+    /// Labels to add.
+    #[schemars(length(min = 1))]
+    pub add: Vec<String>,
+}
+
+/// Labels on pull requests that start CI.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CiRules {
+    /// Label prefixes that mark a CI label, such as `ciflow/`. A label with
+    /// one of these prefixes that is not mapped in `labels` gets a comment
+    /// listing the labels that are.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prefixes: Vec<String>,
+
+    /// Label -> the workflow it starts: `"ciflow/trunk" = "trunk.yml"`, or
+    /// `{ workflow = "periodic.yml", via = "workflow_dispatch" }`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, CiTarget>,
+}
+
+impl CiRules {
+    fn is_empty(&self) -> bool {
+        self.prefixes.is_empty() && self.labels.is_empty()
+    }
+}
+
+/// The workflow a CI label starts: a workflow file name (started by a git
+/// tag), or a table saying how to start it.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum CiTarget {
+    /// A workflow file name, such as `trunk.yml`, started by a git tag
+    /// `<label>/<pull request number>` at the pull request's head.
+    Workflow(String),
+    /// A workflow and how to start it.
+    Job(CiJob),
+}
+
+impl CiTarget {
+    /// The workflow file name or numeric id, when one is named.
+    pub fn workflow(&self) -> Option<&str> {
+        match self {
+            CiTarget::Workflow(workflow) => Some(workflow),
+            CiTarget::Job(job) => job.workflow.as_deref(),
+        }
+    }
+
+    /// How the workflow is started.
+    pub fn via(&self) -> Via {
+        match self {
+            CiTarget::Workflow(_) => Via::Tag,
+            CiTarget::Job(job) => job.via,
+        }
+    }
+}
+
+/// A workflow and how a label starts it.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CiJob {
+    /// Workflow file name (`trunk.yml`) or numeric id. Required for
+    /// `workflow_dispatch`; informative for `tag` and `repository_dispatch`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workflow: Option<String>,
+
+    /// How to start it: `tag` (default) keeps a git tag
+    /// `<label>/<pull request number>` at the head commit, for workflows
+    /// that run `on: push: tags`; `workflow_dispatch` dispatches the
+    /// workflow; `repository_dispatch` sends a repository dispatch event.
+    #[serde(default)]
+    pub via: Via,
+
+    /// The `event_type` of a `repository_dispatch` (at most 100 characters).
+    /// Defaults to the label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
+}
+
+/// How a CI label starts its workflow.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Via {
+    /// Keep a git tag `<label>/<pull request number>` at the head commit.
+    #[default]
+    Tag,
+    /// `POST /actions/workflows/{workflow}/dispatches`.
+    WorkflowDispatch,
+    /// `POST /repos/{owner}/{repo}/dispatches`.
+    RepositoryDispatch,
+}
+
+/// The JSON schema of the rules file, as checked in at
+/// `schema/probot.schema.json`.
+pub fn schema() -> serde_json::Value {
+    let generator = schemars::generate::SchemaSettings::draft07().into_generator();
+    let schema = generator.into_root_schema_for::<Rules>();
+    serde_json::to_value(schema).unwrap_or_default()
+}
+
+/// The schema as pretty JSON with a trailing newline, the form checked in.
+pub fn schema_json() -> String {
+    let mut text = serde_json::to_string_pretty(&schema()).unwrap_or_default();
+    text.push('\n');
+    text
+}
+#[cfg(test)]
+mod tests;

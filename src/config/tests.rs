@@ -1,0 +1,341 @@
+//! `check`, one class of mistake at a time, each pinned to its line and
+//! column.
+
+use super::*;
+
+/// (severity, line, column, message) of every problem, in order.
+fn problems(source: &str) -> Vec<(Severity, usize, usize, String)> {
+    check(source)
+        .problems
+        .into_iter()
+        .map(|p| {
+            let location = p
+                .location
+                .unwrap_or_else(|| panic!("no location for {:?}", p.message));
+            (p.severity, location.line, location.column, p.message)
+        })
+        .collect()
+}
+
+/// The one problem in `source`, which must be an error at `line:column`
+/// whose message contains `needle`.
+#[track_caller]
+fn assert_error(source: &str, line: usize, column: usize, needle: &str) {
+    let found = problems(source);
+    assert_eq!(found.len(), 1, "expected one problem, got {found:#?}");
+    let (severity, l, c, message) = &found[0];
+    assert_eq!(*severity, Severity::Error, "{message}");
+    assert_eq!((*l, *c), (line, column), "{message}");
+    assert!(message.contains(needle), "{message:?} lacks {needle:?}");
+    assert!(check(source).rules.is_none());
+}
+
+#[test]
+fn the_example_files_are_clean() {
+    for file in [
+        "../../.probot.toml.example",
+        "../../examples/plan/probot.toml",
+        "../../examples/demo/probot.toml",
+    ] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src/config")
+            .join(file);
+        let source =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let checked = check(&source);
+        assert!(
+            checked.problems.is_empty(),
+            "{}: {:#?}",
+            path.display(),
+            checked.problems
+        );
+        assert!(checked.rules.is_some());
+    }
+}
+
+#[test]
+fn an_empty_file_is_valid_and_does_nothing() {
+    let checked = check("");
+    assert!(checked.problems.is_empty());
+    assert_eq!(checked.rules, Some(Rules::default()));
+}
+
+#[test]
+fn toml_syntax_errors() {
+    // The parser recovers and goes on, so one slip can yield more than one
+    // problem; the first is the one that explains it.
+    let first = &problems("[cc]\ntracking_issue = = 3\n")[0];
+    assert_eq!((first.1, first.2), (2, 18));
+    assert!(
+        first.3.starts_with("invalid TOML: extra `=`"),
+        "{}",
+        first.3
+    );
+    assert_error("[labels\n", 1, 8, "invalid TOML");
+}
+
+#[test]
+fn a_key_written_twice() {
+    let source = "[ci.labels]\n\"ciflow/trunk\" = \"a.yml\"\n\"ciflow/trunk\" = \"b.yml\"\n";
+    assert_error(source, 3, 1, "duplicate key");
+}
+
+#[test]
+fn unknown_keys_point_at_the_key_and_list_the_known_ones() {
+    let source = "[cc]\ntracking_issue = 5\nrepo = \"a/b\"\n";
+    assert_error(source, 3, 1, "unknown key `repo` in `cc`");
+    let help = check(source).problems[0].help.clone().unwrap_or_default();
+    assert!(help.contains("repository"), "{help}");
+    assert_error("[lables]\n", 1, 2, "unknown key `lables`");
+}
+
+#[test]
+fn wrong_types() {
+    assert_error(
+        "[cc]\ntracking_issue = \"24422\"\n",
+        2,
+        18,
+        "must be a whole number, not the string",
+    );
+    assert_error(
+        "[[labels.implies]]\nwhen = \"bug\"\nadd = [\"x\"]\n",
+        2,
+        8,
+        "must be a list",
+    );
+}
+
+#[test]
+fn a_missing_required_key() {
+    assert_error(
+        "[[labels.implies]]\nwhen = [\"bug\"]\n",
+        1,
+        1,
+        "missing the required key `add`",
+    );
+}
+
+#[test]
+fn a_tracking_issue_number_that_is_not_positive() {
+    assert_error("[cc]\ntracking_issue = 0\n", 2, 18, "positive issue number");
+    assert_error(
+        "[cc]\ntracking_issue = -4\n",
+        2,
+        18,
+        "positive issue number",
+    );
+}
+
+#[test]
+fn a_repository_that_is_not_owner_slash_name() {
+    assert_error(
+        "[cc]\ntracking_issue = 1\nrepository = \"pytorch\"\n",
+        3,
+        14,
+        "owner/name",
+    );
+}
+
+#[test]
+fn empty_add_lists() {
+    assert_error(
+        "[[labels.paths]]\nfiles = [\"a\"]\nadd = []\n",
+        3,
+        7,
+        "is empty",
+    );
+    assert_error(
+        "[[labels.implies]]\nwhen = [\"a\"]\nadd = [\"  \"]\n",
+        3,
+        8,
+        "label name can't be empty",
+    );
+}
+
+#[test]
+fn bad_globs() {
+    assert_error(
+        "[[labels.paths]]\nfiles = [\"docs/**\", \"src/[a\"]\nadd = [\"x\"]\n",
+        2,
+        21,
+        "not a valid glob",
+    );
+    assert_error(
+        "[[labels.implies]]\nwhen = [\"{a,b\"]\nadd = [\"x\"]\n",
+        2,
+        9,
+        "not a valid glob",
+    );
+}
+
+#[test]
+fn a_label_implying_itself() {
+    assert_error(
+        "[[labels.implies]]\nwhen = [\"a\"]\nadd = [\"b\", \"a\"]\n",
+        3,
+        13,
+        "`a` implies itself",
+    );
+}
+
+#[test]
+fn cycles_are_warnings_and_the_rules_still_load() {
+    let source = "[[labels.implies]]\nwhen = [\"a\"]\nadd = [\"b\"]\n\n[[labels.implies]]\nwhen = [\"b\"]\nadd = [\"a\"]\n";
+    let found = problems(source);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].0, Severity::Warning);
+    assert_eq!((found[0].1, found[0].2), (1, 1));
+    assert!(found[0].3.contains("`a` -> `b` -> `a`"), "{}", found[0].3);
+    assert!(check(source).rules.is_some());
+}
+
+#[test]
+fn a_ci_label_mapped_twice_ignoring_case() {
+    let source = "[ci.labels]\n\"ciflow/trunk\" = \"a.yml\"\n\"CIFlow/Trunk\" = \"b.yml\"\n";
+    assert_error(source, 2, 18, "mapped twice");
+}
+
+#[test]
+fn workflow_names() {
+    assert_error(
+        "[ci.labels]\n\"ciflow/trunk\" = \"trunk\"\n",
+        2,
+        18,
+        "neither a workflow file name nor a workflow id",
+    );
+    assert_error(
+        "[ci.labels]\n\"ci/x\" = { workflow = \".github/workflows/x.yml\" }\n",
+        2,
+        23,
+        "neither a workflow file name",
+    );
+    assert!(problems("[ci.labels]\n\"a\" = \"123456\"\n\"b\" = \"b.yaml\"\n").is_empty());
+}
+
+#[test]
+fn unknown_starting_modes() {
+    assert_error(
+        "[ci.labels]\n\"ciflow/x\" = { workflow = \"x.yml\", via = \"dispatch\" }\n",
+        2,
+        42,
+        "not one of \"tag\", \"workflow_dispatch\", \"repository_dispatch\"",
+    );
+}
+
+#[test]
+fn ci_mappings_that_cannot_work() {
+    assert_error(
+        "[ci.labels]\n\"ci all\" = \"all.yml\"\n",
+        2,
+        12,
+        "can't be part of a git tag name",
+    );
+    assert_error(
+        "[ci.labels]\n\"wd\" = { via = \"workflow_dispatch\" }\n",
+        2,
+        8,
+        "names no workflow",
+    );
+    let long = "e".repeat(101);
+    assert_error(
+        &format!(
+            "[ci.labels]\n\"rd\" = {{ via = \"repository_dispatch\", event_type = \"{long}\" }}\n"
+        ),
+        2,
+        52,
+        "at most 100",
+    );
+}
+
+#[test]
+fn a_mistyped_ci_target_is_explained() {
+    assert_error(
+        "[ci.labels]\n\"ciflow/x\" = 5\n",
+        2,
+        14,
+        "expected a workflow file name or a table",
+    );
+}
+
+#[test]
+fn every_problem_is_reported_not_only_the_first() {
+    let source = "\
+[cc]
+tracking_issue = 0
+
+[[labels.implies]]
+when = [\"a[\"]
+add = [\"b\"]
+
+[ci.labels]
+\"x\" = \"nope\"
+";
+    let found = problems(source);
+    let lines: Vec<usize> = found.iter().map(|p| p.1).collect();
+    assert_eq!(lines, vec![2, 5, 9], "{found:#?}");
+}
+
+#[test]
+fn columns_count_characters_and_crlf_files_work() {
+    let source = "[[labels.implies]]\r\nwhen = [\"é\", \"ü[\"]\r\nadd = [\"x\"]\r\n";
+    assert_error(source, 2, 14, "not a valid glob");
+}
+
+#[test]
+fn the_rendered_diagnostic_points_a_caret_at_the_value() {
+    let source = "[cc]\ntracking_issue = 0\n";
+    let problem = &check(source).problems[0];
+    let text = problem.render(".github/probot.toml", source);
+    assert!(
+        text.starts_with("error: `cc.tracking_issue` must be a positive issue number"),
+        "{text}"
+    );
+    assert!(text.contains(" --> .github/probot.toml:2:18\n"), "{text}");
+    assert!(
+        text.contains("2 | tracking_issue = 0\n  |                  ^\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_checked_in_schema_is_the_generated_one() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/probot.schema.json");
+    let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        checked_in == schema_json(),
+        "schema/probot.schema.json is stale: run `cargo run -- schema > schema/probot.schema.json`"
+    );
+}
+
+#[test]
+fn the_schema_describes_every_field_from_its_doc_comment() {
+    let schema = schema();
+    let tracking = &schema["definitions"]["CcRules"]["properties"]["tracking_issue"]["description"];
+    assert!(
+        tracking
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Number of the issue"),
+        "{tracking}"
+    );
+    fn walk(value: &serde_json::Value, at: &str, missing: &mut Vec<String>) {
+        if let Some(props) = value.get("properties").and_then(|p| p.as_object()) {
+            for (key, prop) in props {
+                if prop.get("description").is_none() {
+                    missing.push(format!("{at}.{key}"));
+                }
+            }
+        }
+        if let Some(defs) = value.get("definitions").and_then(|d| d.as_object()) {
+            for (name, def) in defs {
+                walk(def, name, missing);
+            }
+        }
+    }
+    let mut missing = Vec::new();
+    walk(&schema, "Rules", &mut missing);
+    assert!(
+        missing.is_empty(),
+        "fields without a description: {missing:?}"
+    );
+}

@@ -1,0 +1,412 @@
+//! Webhook payloads -> the bot's own event types.
+//!
+//! Routing is on the `X-GitHub-Event` header and the `action` field; only the
+//! fields the bot uses are read, and unknown fields and actions are
+//! tolerated, because GitHub keeps adding them. Nothing from the payload's
+//! wire types escapes this module.
+
+use std::fmt;
+
+/// A repository, `owner/name`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RepoName {
+    pub owner: String,
+    pub name: String,
+}
+
+impl RepoName {
+    pub fn new(owner: impl Into<String>, name: impl Into<String>) -> Self {
+        RepoName {
+            owner: owner.into(),
+            name: name.into(),
+        }
+    }
+
+    /// Parses `owner/name`.
+    pub fn parse(full_name: &str) -> Option<Self> {
+        let (owner, name) = full_name.split_once('/')?;
+        let valid = |s: &str| !s.is_empty() && !s.contains('/');
+        (valid(owner) && valid(name)).then(|| RepoName::new(owner, name))
+    }
+}
+
+impl fmt::Display for RepoName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.owner, self.name)
+    }
+}
+
+/// Who did it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub login: String,
+    /// GitHub says `"type": "Bot"`.
+    pub is_bot: bool,
+}
+
+/// A delivery, as the bot understands it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// GitHub checking the hook works.
+    Ping,
+    /// Something happened to an issue or a pull request.
+    Item(ItemEvent),
+    /// Commits or tags pushed.
+    Push(PushEvent),
+    /// An event or action the bot does not act on.
+    Ignored {
+        event: String,
+        action: Option<String>,
+    },
+}
+
+/// Issues and pull requests share one shape: a pull request is an issue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemKind {
+    Issue,
+    PullRequest,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemAction {
+    Opened,
+    Reopened,
+    Edited,
+    Closed,
+    Labeled(String),
+    Unlabeled(String),
+    /// New commits on a pull request.
+    Synchronize,
+    /// Any other action; carried so logs can name it.
+    Other(String),
+}
+
+impl fmt::Display for ItemAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ItemAction::Opened => f.write_str("opened"),
+            ItemAction::Reopened => f.write_str("reopened"),
+            ItemAction::Edited => f.write_str("edited"),
+            ItemAction::Closed => f.write_str("closed"),
+            ItemAction::Labeled(label) => write!(f, "labeled {label:?}"),
+            ItemAction::Unlabeled(label) => write!(f, "unlabeled {label:?}"),
+            ItemAction::Synchronize => f.write_str("synchronize"),
+            ItemAction::Other(action) => f.write_str(action),
+        }
+    }
+}
+
+impl fmt::Display for ItemKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ItemKind::Issue => "issue",
+            ItemKind::PullRequest => "pull request",
+        })
+    }
+}
+
+/// An `issues` or `pull_request` delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemEvent {
+    pub kind: ItemKind,
+    pub action: ItemAction,
+    pub repo: RepoName,
+    pub installation: Option<u64>,
+    pub number: u64,
+    pub title: String,
+    /// The body as of the delivery; it may be stale by the time we write.
+    pub body: String,
+    pub author: String,
+    pub labels: Vec<String>,
+    pub open: bool,
+    pub sender: Actor,
+    /// Set for pull requests.
+    pub pull: Option<PullRequestInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRequestInfo {
+    pub head_sha: String,
+    pub head_ref: String,
+    /// The head branch lives in another repository (or one since deleted).
+    pub from_fork: bool,
+    pub base_ref: String,
+    pub merged: bool,
+}
+
+/// A `push` delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushEvent {
+    pub repo: RepoName,
+    pub installation: Option<u64>,
+    pub default_branch: String,
+    /// `refs/heads/main`, `refs/tags/v1`.
+    pub git_ref: String,
+    pub after: String,
+    /// Paths added, modified or removed by the pushed commits.
+    pub touched: Vec<String>,
+    pub sender: Actor,
+}
+
+impl PushEvent {
+    /// The push went to the default branch.
+    pub fn to_default_branch(&self) -> bool {
+        self.git_ref.strip_prefix("refs/heads/") == Some(self.default_branch.as_str())
+    }
+}
+
+impl Event {
+    /// The repository the event happened in, if any.
+    pub fn repo(&self) -> Option<&RepoName> {
+        match self {
+            Event::Item(item) => Some(&item.repo),
+            Event::Push(push) => Some(&push.repo),
+            Event::Ping | Event::Ignored { .. } => None,
+        }
+    }
+
+    pub fn installation(&self) -> Option<u64> {
+        match self {
+            Event::Item(item) => item.installation,
+            Event::Push(push) => push.installation,
+            Event::Ping | Event::Ignored { .. } => None,
+        }
+    }
+}
+
+/// A payload the bot should act on but cannot read.
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    #[error("the payload is not valid JSON for a `{event}` event: {source}")]
+    Malformed {
+        event: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("the payload names repository `{0}`, which is not `owner/name`")]
+    BadRepository(String),
+}
+
+/// Reads a delivery from its event name (`X-GitHub-Event`) and JSON body.
+pub fn parse(event: &str, payload: &[u8]) -> Result<Event, EventError> {
+    let malformed = |source| EventError::Malformed {
+        event: event.to_owned(),
+        source,
+    };
+    match event {
+        "ping" => Ok(Event::Ping),
+        "issues" | "pull_request" => {
+            let wire: wire::ItemPayload = serde_json::from_slice(payload).map_err(malformed)?;
+            let kind = if event == "issues" {
+                ItemKind::Issue
+            } else {
+                ItemKind::PullRequest
+            };
+            item_event(kind, wire)
+                .map(|item| item.map_or_else(|action| ignored(event, action), Event::Item))
+        }
+        "push" => {
+            let wire: wire::PushPayload = serde_json::from_slice(payload).map_err(malformed)?;
+            Ok(Event::Push(push_event(wire)?))
+        }
+        _ => {
+            // Any JSON object is fine for an event we ignore; only a body
+            // that is not JSON at all is malformed.
+            let wire: wire::AnyPayload = serde_json::from_slice(payload).map_err(malformed)?;
+            Ok(ignored(event, wire.action))
+        }
+    }
+}
+
+fn ignored(event: &str, action: Option<String>) -> Event {
+    Event::Ignored {
+        event: event.to_owned(),
+        action,
+    }
+}
+
+fn repo_name(repository: &wire::Repository) -> Result<RepoName, EventError> {
+    RepoName::parse(&repository.full_name)
+        .ok_or_else(|| EventError::BadRepository(repository.full_name.clone()))
+}
+
+fn actor(user: &wire::User) -> Actor {
+    Actor {
+        login: user.login.clone(),
+        is_bot: user.kind.as_deref() == Some("Bot"),
+    }
+}
+
+/// `Ok(Err(action))` for actions on items the bot does not act on at all.
+fn item_event(
+    kind: ItemKind,
+    wire: wire::ItemPayload,
+) -> Result<Result<ItemEvent, Option<String>>, EventError> {
+    let item = match (kind, wire.pull_request, wire.issue) {
+        (ItemKind::PullRequest, Some(pr), _) => pr,
+        (ItemKind::Issue, _, Some(issue)) => issue,
+        _ => return Ok(Err(Some(wire.action))),
+    };
+    let label = || {
+        wire.label
+            .as_ref()
+            .map(|l| l.name.clone())
+            .unwrap_or_default()
+    };
+    let action = match wire.action.as_str() {
+        "opened" => ItemAction::Opened,
+        "reopened" => ItemAction::Reopened,
+        "edited" => ItemAction::Edited,
+        "closed" => ItemAction::Closed,
+        "synchronize" => ItemAction::Synchronize,
+        "labeled" => ItemAction::Labeled(label()),
+        "unlabeled" => ItemAction::Unlabeled(label()),
+        other => ItemAction::Other(other.to_owned()),
+    };
+    // An issue delivery about an item that is a pull request still counts
+    // as a pull request: GitHub sends `issues` events for them too.
+    let kind = if item.pull_request.is_some() {
+        ItemKind::PullRequest
+    } else {
+        kind
+    };
+    let pull = item.head.as_ref().map(|head| PullRequestInfo {
+        head_sha: head.sha.clone(),
+        head_ref: head.git_ref.clone(),
+        from_fork: head
+            .repo
+            .as_ref()
+            .is_none_or(|r| r.full_name != wire.repository.full_name),
+        base_ref: item
+            .base
+            .as_ref()
+            .map(|b| b.git_ref.clone())
+            .unwrap_or_default(),
+        merged: item.merged.unwrap_or(false),
+    });
+    Ok(Ok(ItemEvent {
+        kind,
+        action,
+        repo: repo_name(&wire.repository)?,
+        installation: wire.installation.map(|i| i.id),
+        number: item.number,
+        title: item.title,
+        body: item.body.unwrap_or_default(),
+        author: item.user.login,
+        labels: item.labels.into_iter().map(|l| l.name).collect(),
+        open: item.state == "open",
+        sender: actor(&wire.sender),
+        pull,
+    }))
+}
+
+fn push_event(wire: wire::PushPayload) -> Result<PushEvent, EventError> {
+    let mut touched: Vec<String> = wire
+        .commits
+        .into_iter()
+        .flat_map(|c| c.added.into_iter().chain(c.modified).chain(c.removed))
+        .collect();
+    touched.sort();
+    touched.dedup();
+    Ok(PushEvent {
+        repo: repo_name(&wire.repository)?,
+        installation: wire.installation.map(|i| i.id),
+        default_branch: wire.repository.default_branch.unwrap_or_default(),
+        git_ref: wire.git_ref,
+        after: wire.after,
+        touched,
+        sender: actor(&wire.sender),
+    })
+}
+
+/// The payload fields the bot reads, and nothing else.
+mod wire {
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    pub struct AnyPayload {
+        pub action: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct ItemPayload {
+        pub action: String,
+        pub issue: Option<Item>,
+        pub pull_request: Option<Item>,
+        pub label: Option<Label>,
+        pub repository: Repository,
+        pub sender: User,
+        pub installation: Option<Installation>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Item {
+        pub number: u64,
+        #[serde(default)]
+        pub title: String,
+        pub body: Option<String>,
+        pub user: User,
+        #[serde(default)]
+        pub labels: Vec<Label>,
+        #[serde(default)]
+        pub state: String,
+        /// Present (as an object) on issues that are pull requests.
+        pub pull_request: Option<serde::de::IgnoredAny>,
+        pub head: Option<Branch>,
+        pub base: Option<Branch>,
+        pub merged: Option<bool>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Branch {
+        #[serde(rename = "ref")]
+        pub git_ref: String,
+        pub sha: String,
+        pub repo: Option<Repository>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Label {
+        pub name: String,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Repository {
+        pub full_name: String,
+        pub default_branch: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct User {
+        pub login: String,
+        #[serde(rename = "type")]
+        pub kind: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Installation {
+        pub id: u64,
+    }
+
+    #[derive(Deserialize)]
+    pub struct PushPayload {
+        #[serde(rename = "ref")]
+        pub git_ref: String,
+        pub after: String,
+        #[serde(default)]
+        pub commits: Vec<Commit>,
+        pub repository: Repository,
+        pub sender: User,
+        pub installation: Option<Installation>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Commit {
+        #[serde(default)]
+        pub added: Vec<String>,
+        #[serde(default)]
+        pub modified: Vec<String>,
+        #[serde(default)]
+        pub removed: Vec<String>,
+    }
+}

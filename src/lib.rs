@@ -1,0 +1,13 @@
+//! probot: a GitHub triage bot driven by a rules file each repository keeps
+//! at `.github/probot.toml`.
+//!
+//! The shape: `event` turns a webhook into the bot's own types, `plan`
+//! decides (pure), and the shell applies the plan through one GitHub client.
+//! `config` owns the rules file, `subscriptions` the tracking issue, and
+//! `cc_line` the line the bot keeps in bodies.
+
+pub mod cc_line;
+pub mod config;
+pub mod event;
+pub mod plan;
+pub mod subscriptions;

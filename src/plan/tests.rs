@@ -1,0 +1,405 @@
+//! The planner, event by event, as a maintainer would tell it.
+
+use super::*;
+use crate::config::{self, Rules};
+use crate::event::{self, Actor, PullRequestInfo, RepoName};
+
+const BOT: &str = "probot[bot]";
+
+fn rules(toml: &str) -> Ruleset {
+    let checked = config::check(toml);
+    let rules: Rules = checked
+        .rules
+        .unwrap_or_else(|| panic!("test rules invalid: {:?}", checked.problems));
+    Ruleset::new(rules)
+}
+
+fn issue(action: ItemAction, labels: &[&str]) -> ItemEvent {
+    ItemEvent {
+        kind: ItemKind::Issue,
+        action,
+        repo: RepoName::new("acme", "widgets"),
+        installation: None,
+        number: 7,
+        title: "It broke".into(),
+        body: "Steps".into(),
+        author: "reporter".into(),
+        labels: labels.iter().map(|l| l.to_string()).collect(),
+        open: true,
+        sender: Actor {
+            login: "maintainer".into(),
+            is_bot: false,
+        },
+        pull: None,
+    }
+}
+
+fn pull_request(action: ItemAction, labels: &[&str]) -> ItemEvent {
+    ItemEvent {
+        kind: ItemKind::PullRequest,
+        pull: Some(PullRequestInfo {
+            head_sha: "abc".into(),
+            head_ref: "feature".into(),
+            from_fork: false,
+            base_ref: "main".into(),
+            merged: false,
+        }),
+        ..issue(action, labels)
+    }
+}
+
+fn labeled(label: &str, others: &[&str]) -> ItemEvent {
+    let mut labels = others.to_vec();
+    labels.push(label);
+    issue(ItemAction::Labeled(label.into()), &labels)
+}
+
+struct Story<'a> {
+    rules: &'a Ruleset,
+    bot: &'static str,
+    subscriptions: Subscriptions,
+    files: Vec<String>,
+}
+
+impl<'a> Story<'a> {
+    fn new(rules: &'a Ruleset) -> Self {
+        Story {
+            rules,
+            bot: BOT,
+            subscriptions: Subscriptions::default(),
+            files: Vec::new(),
+        }
+    }
+
+    /// A bot that runs as a plain user account, with a token.
+    fn bot(mut self, login: &'static str) -> Self {
+        self.bot = login;
+        self
+    }
+
+    fn tracking_issue(mut self, body: &str) -> Self {
+        self.subscriptions = Subscriptions::parse(body);
+        self
+    }
+
+    fn changed(mut self, files: &[&str]) -> Self {
+        self.files = files.iter().map(|f| f.to_string()).collect();
+        self
+    }
+
+    fn plan(&self, item: ItemEvent) -> Vec<Action> {
+        let event = Event::Item(item);
+        let needs = needs(&event, self.rules, self.bot);
+        plan(&PlanInput {
+            event: &event,
+            rules: self.rules,
+            subscriptions: needs.subscriptions.then_some(&self.subscriptions),
+            changed_files: needs.changed_files.then_some(self.files.as_slice()),
+            bot: self.bot,
+        })
+    }
+}
+
+fn add(labels: &[&str]) -> Action {
+    Action::AddLabels {
+        labels: labels.iter().map(|l| l.to_string()).collect(),
+    }
+}
+
+fn cc(users: &[&str]) -> Action {
+    Action::Cc {
+        users: users.iter().map(|u| u.to_string()).collect(),
+    }
+}
+
+const IMPLIES: &str = r#"
+[[labels.implies]]
+when = ["high priority", "critical"]
+add = ["triage review"]
+unless = ["triaged"]
+
+[[labels.implies]]
+when = ["triage review"]
+add = ["needs meeting"]
+
+[[labels.implies]]
+when = ["module: cuda*"]
+add = ["module: gpu"]
+"#;
+
+#[test]
+fn labelling_high_priority_adds_triage_review_and_what_it_implies() {
+    let rules = rules(IMPLIES);
+    let story = Story::new(&rules);
+    assert_eq!(
+        story.plan(labeled("high priority", &[])),
+        vec![add(&["triage review", "needs meeting"])]
+    );
+}
+
+#[test]
+fn labels_already_present_are_not_added_again() {
+    let rules = rules(IMPLIES);
+    let story = Story::new(&rules);
+    // `triage review` was there already, so what it implies was settled
+    // when it arrived (and may since have been removed on purpose).
+    assert!(story
+        .plan(labeled("high priority", &["triage review"]))
+        .is_empty());
+    assert!(story
+        .plan(labeled("critical", &["triage review", "needs meeting"]))
+        .is_empty());
+}
+
+#[test]
+fn unless_blocks_the_implication() {
+    let rules = rules(IMPLIES);
+    assert!(Story::new(&rules)
+        .plan(labeled("high priority", &["triaged"]))
+        .is_empty());
+}
+
+#[test]
+fn globs_in_when_match_label_families() {
+    let rules = rules(IMPLIES);
+    assert_eq!(
+        Story::new(&rules).plan(labeled("module: cuda graphs", &[])),
+        vec![add(&["module: gpu"])]
+    );
+}
+
+#[test]
+fn implications_are_edge_based_an_unrelated_label_does_not_bring_back_a_removed_one() {
+    let rules = rules(IMPLIES);
+    // `triage review` was removed after the meeting; `high priority` stays.
+    assert!(Story::new(&rules)
+        .plan(labeled("bug", &["high priority"]))
+        .is_empty());
+}
+
+#[test]
+fn an_opened_issue_gets_the_implications_of_all_its_labels() {
+    let rules = rules(IMPLIES);
+    let plan = Story::new(&rules).plan(issue(ItemAction::Opened, &["critical", "module: cuda"]));
+    assert_eq!(
+        plan,
+        vec![add(&["triage review", "module: gpu", "needs meeting"])]
+    );
+}
+
+#[test]
+fn a_cycle_terminates() {
+    let rules = rules(
+        r#"
+[[labels.implies]]
+when = ["a"]
+add = ["b"]
+[[labels.implies]]
+when = ["b"]
+add = ["a", "c"]
+"#,
+    );
+    assert_eq!(
+        Story::new(&rules).plan(labeled("a", &[])),
+        vec![add(&["b", "c"])]
+    );
+}
+
+const CC: &str = r#"
+[cc]
+tracking_issue = 1
+
+[[labels.implies]]
+when = ["high priority"]
+add = ["triage review"]
+"#;
+
+const TRACKING: &str =
+    "* high priority @alice @bob\n* triage review @carol @alice\n* module: docs @dora\n";
+
+#[test]
+fn subscribers_of_the_label_and_of_what_it_implies_are_ccd() {
+    let rules = rules(CC);
+    let story = Story::new(&rules).tracking_issue(TRACKING);
+    assert_eq!(
+        story.plan(labeled("high priority", &[])),
+        vec![add(&["triage review"]), cc(&["alice", "bob", "carol"])]
+    );
+}
+
+#[test]
+fn the_author_and_the_bot_are_never_ccd() {
+    let rules = rules(CC);
+    let story = Story::new(&rules)
+        .bot("pytorchbot")
+        .tracking_issue("* bug @reporter @PyTorchBot @erin\n");
+    assert_eq!(story.plan(labeled("bug", &[])), vec![cc(&["erin"])]);
+}
+
+#[test]
+fn cc_can_be_limited_to_issues() {
+    let rules = rules("[cc]\ntracking_issue = 1\npull_requests = false\n");
+    let story = Story::new(&rules).tracking_issue(TRACKING);
+    assert!(story
+        .plan(pull_request(
+            ItemAction::Labeled("high priority".into()),
+            &["high priority"]
+        ))
+        .is_empty());
+    assert_eq!(
+        story.plan(labeled("high priority", &[])),
+        vec![cc(&["alice", "bob"])]
+    );
+}
+
+#[test]
+fn unlabeling_and_editing_plan_nothing() {
+    let rules = rules(CC);
+    let story = Story::new(&rules).tracking_issue(TRACKING);
+    assert!(story
+        .plan(issue(ItemAction::Unlabeled("x".into()), &["high priority"]))
+        .is_empty());
+    assert!(story
+        .plan(issue(ItemAction::Edited, &["high priority"]))
+        .is_empty());
+    assert!(story
+        .plan(issue(ItemAction::Closed, &["high priority"]))
+        .is_empty());
+}
+
+#[test]
+fn events_the_bot_caused_plan_nothing() {
+    let rules = rules(CC);
+    let story = Story::new(&rules).tracking_issue(TRACKING);
+    let mut item = labeled("high priority", &[]);
+    item.sender = Actor {
+        login: "Probot[bot]".into(),
+        is_bot: true,
+    };
+    assert!(story.plan(item).is_empty());
+}
+
+const PATHS: &str = r#"
+[cc]
+tracking_issue = 1
+
+[[labels.paths]]
+files = ["docs/**", "*.md"]
+add = ["module: docs"]
+
+[[labels.paths]]
+files = ["torch/cuda/**"]
+add = ["module: cuda"]
+
+[[labels.implies]]
+when = ["module: cuda"]
+add = ["module: gpu"]
+"#;
+
+#[test]
+fn a_pull_request_touching_docs_gets_the_docs_label_and_its_subscribers() {
+    let rules = rules(PATHS);
+    let story = Story::new(&rules)
+        .tracking_issue(TRACKING)
+        .changed(&["docs/source/index.rst", "src/lib.rs"]);
+    assert_eq!(
+        story.plan(pull_request(ItemAction::Opened, &[])),
+        vec![add(&["module: docs"]), cc(&["dora"])]
+    );
+}
+
+#[test]
+fn path_labels_imply_too_and_a_push_adds_new_ones() {
+    let rules = rules(PATHS);
+    let story = Story::new(&rules).changed(&["torch/cuda/memory.py", "README.md"]);
+    assert_eq!(
+        story.plan(pull_request(ItemAction::Synchronize, &["module: docs"])),
+        vec![add(&["module: cuda", "module: gpu"])]
+    );
+}
+
+#[test]
+fn path_rules_do_not_apply_to_issues() {
+    let rules = rules(PATHS);
+    let story = Story::new(&rules).changed(&["docs/a.md"]);
+    assert!(story.plan(issue(ItemAction::Opened, &[])).is_empty());
+}
+
+#[test]
+fn needs_asks_only_for_what_the_plan_reads() {
+    let with_paths = rules(PATHS);
+    let labels_only = rules(IMPLIES);
+    let pr_opened = Event::Item(pull_request(ItemAction::Opened, &[]));
+    let issue_labeled = Event::Item(labeled("bug", &[]));
+    assert_eq!(
+        needs(&pr_opened, &with_paths, BOT),
+        Needs {
+            subscriptions: true,
+            changed_files: true
+        }
+    );
+    assert_eq!(
+        needs(&issue_labeled, &with_paths, BOT),
+        Needs {
+            subscriptions: true,
+            changed_files: false
+        }
+    );
+    assert_eq!(needs(&pr_opened, &labels_only, BOT), Needs::default());
+    assert_eq!(needs(&Event::Ping, &with_paths, BOT), Needs::default());
+}
+
+/// GitHub's published webhook examples, in `shared/` beside the project.
+fn fixtures() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/github/webhooks")
+}
+
+/// Every fixture payload GitHub publishes either plans or is ignored
+/// cleanly: no panics, no errors for well-formed payloads.
+#[test]
+fn every_fixture_payload_plans_or_is_ignored() {
+    let dir = fixtures();
+    let rules = rules(&format!(
+        "{PATHS}\n[[labels.implies]]\nwhen = [\"bug\"]\nadd = [\"triage review\"]\n"
+    ));
+    let story = Story::new(&rules)
+        .tracking_issue("* bug @watcher\n")
+        .changed(&["README.md"]);
+    let mut planned = 0;
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).expect("fixtures directory") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        let event_name = name.split('.').next().unwrap_or_default();
+        let payload = std::fs::read(&path).expect("fixture");
+        let event = event::parse(event_name, &payload).unwrap_or_else(|e| panic!("{name}: {e}"));
+        seen += 1;
+        if let Event::Item(item) = event {
+            if !story.plan(item).is_empty() {
+                planned += 1;
+            }
+        }
+    }
+    assert!(seen >= 80, "only {seen} fixtures found");
+    assert!(planned > 0, "no fixture planned anything");
+}
+
+#[test]
+fn the_labeled_fixture_plans_its_implication_and_cc() {
+    let payload = std::fs::read(fixtures().join("issues.labeled.1.json")).expect("fixture");
+    let event = event::parse("issues", &payload).expect("parses");
+    let Event::Item(item) = &event else {
+        panic!("not an item event: {event:?}")
+    };
+    assert_eq!(item.action, ItemAction::Labeled("bug".into()));
+    let rules = rules("[cc]\ntracking_issue = 1\n[[labels.implies]]\nwhen = [\"bug\"]\nadd = [\"triage review\"]\n");
+    let story = Story::new(&rules).tracking_issue("* bug @watcher\n* triage review @reviewer\n");
+    assert_eq!(
+        story.plan(item.clone()),
+        vec![add(&["triage review"]), cc(&["watcher", "reviewer"])]
+    );
+}

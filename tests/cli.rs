@@ -1,0 +1,190 @@
+//! The `probot` binary as a maintainer or a CI job runs it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn probot(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_probot"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run probot")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn temp_file(name: &str, contents: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("probot-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, contents).expect("write");
+    path
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+#[test]
+fn check_passes_a_clean_file_with_exit_0() {
+    let out = probot(&["check", ".probot.toml.example", "examples/plan/probot.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains(".probot.toml.example: ok"));
+}
+
+#[test]
+fn check_explains_errors_with_line_column_and_caret_and_exits_1() {
+    let file = temp_file(
+        "broken.toml",
+        "[cc]\ntracking_issue = 3\n\n[[labels.paths]]\nfiles = [\"src/[\"]\nadd = [\"x\"]\n",
+    );
+    let out = probot(&["check", path(&file)]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("error: `src/[` is not a valid glob"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("{}:5:10", path(&file))), "{text}");
+    assert!(
+        text.contains("5 | files = [\"src/[\"]\n  |          ^^^^^^^"),
+        "{text}"
+    );
+    assert!(text.contains("= key: labels.paths[0].files[0]"), "{text}");
+    assert!(text.ends_with("1 error, 0 warnings\n"), "{text}");
+}
+
+#[test]
+fn check_allows_warnings_with_exit_0() {
+    let file = temp_file("cycle.toml", "[[labels.implies]]\nwhen = [\"a\"]\nadd = [\"b\"]\n[[labels.implies]]\nwhen = [\"b\"]\nadd = [\"a\"]\n");
+    let out = probot(&["check", path(&file)]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("warning: label implications form a cycle"));
+}
+
+#[test]
+fn check_json_lists_every_problem_for_ci() {
+    let file = temp_file("two.toml", "[cc]\ntracking_issue = 0\nbogus = 1\n");
+    let out = probot(&["check", "--format", "json", path(&file)]);
+    assert_eq!(out.status.code(), Some(1));
+    let problems: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let problems = problems.as_array().expect("array");
+    assert_eq!(problems.len(), 2);
+    assert_eq!(problems[0]["severity"], "error");
+    assert_eq!(problems[0]["file"], path(&file));
+    assert_eq!(problems[0]["line"], 2);
+    assert_eq!(problems[0]["column"], 18);
+    assert_eq!(problems[0]["path"], "cc.tracking_issue");
+    assert_eq!(problems[1]["path"], "cc.bogus");
+}
+
+#[test]
+fn check_exits_2_when_a_file_cannot_be_read() {
+    let out = probot(&["check", "no/such/file.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("can't read no/such/file.toml"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(
+        probot(&["check", "--format", "yaml"]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn schema_prints_the_checked_in_schema() {
+    let out = probot(&["schema"]);
+    assert_eq!(out.status.code(), Some(0));
+    let checked_in = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/probot.schema.json"),
+    )
+    .expect("schema");
+    assert_eq!(stdout(&out), checked_in);
+}
+
+#[test]
+fn plan_shows_the_decisions_for_a_saved_payload() {
+    let out = probot(&[
+        "plan",
+        "--config",
+        "examples/plan/probot.toml",
+        "--event",
+        "issues",
+        "--payload",
+        "examples/plan/issues.labeled.json",
+        "--tracking-issue",
+        "examples/plan/tracking-issue.md",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let actions: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        actions,
+        serde_json::json!([
+            {"type": "add_labels", "labels": ["triage review"]},
+            {"type": "cc", "users": ["ezyang", "gchanan", "alice"]},
+        ])
+    );
+}
+
+#[test]
+fn plan_labels_a_pull_request_by_its_files() {
+    let out = probot(&[
+        "plan",
+        "--config",
+        "examples/plan/probot.toml",
+        "--event",
+        "pull_request",
+        "--payload",
+        "examples/plan/pull_request.opened.json",
+        "--files",
+        "examples/plan/changed-files.txt",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(text.contains("add labels: \"module: docs\""), "{text}");
+}
+
+#[test]
+fn plan_refuses_a_broken_rules_file_with_exit_1() {
+    let file = temp_file("bad-plan.toml", "[cc]\n");
+    let out = probot(&[
+        "plan",
+        "--config",
+        path(&file),
+        "--event",
+        "issues",
+        "--payload",
+        "examples/plan/issues.labeled.json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("missing the required key `tracking_issue`")
+    );
+}
+
+#[test]
+fn plan_rejects_a_malformed_payload_with_exit_2() {
+    let file = temp_file("bad.json", "{\"action\": \"labeled\"");
+    let out = probot(&[
+        "plan",
+        "--config",
+        "examples/plan/probot.toml",
+        "--event",
+        "issues",
+        "--payload",
+        path(&file),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not valid JSON for a `issues` event"));
+}
