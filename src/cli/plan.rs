@@ -95,8 +95,8 @@ fn describe(event: &event::Event, actions: &[Action]) -> String {
     let mut out = String::new();
     if let event::Event::Item(item) = event {
         out.push_str(&format!(
-            "{} #{} ({:?}):\n",
-            item.repo, item.number, item.action
+            "{} {}#{} {} by @{}:\n",
+            item.kind, item.repo, item.number, item.action, item.sender.login
         ));
     }
     if actions.is_empty() {
