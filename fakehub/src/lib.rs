@@ -1,1 +1,192 @@
+//! fakehub: a fake GitHub that a bot talks to over HTTP with its real
+//! client. It keeps state in memory, serves the part of the REST API a
+//! triage bot uses, and sends signed webhooks for every change, including
+//! the changes the bot makes itself.
+//!
+//! Start it in-process with [`FakeHub::start`], act as users through
+//! [`Control`], and read back state, deliveries and the request log.
+//!
+//! Races it accepts: webhooks go to each hook one at a time, in the order
+//! the changes happened; deliveries to different hooks run concurrently.
 
+// GitHub's repository shape is long enough to need a deeper `json!`.
+#![recursion_limit = "256"]
+
+mod control;
+mod faults;
+mod rest;
+pub mod seed;
+mod shapes;
+pub mod state;
+mod webhooks;
+
+pub mod client;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+pub use client::Control;
+pub use faults::Fault;
+pub use seed::Seed;
+pub use state::{Delivery, LoggedRequest};
+
+use state::{Outgoing, World};
+
+/// How to start a fakehub.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Address to listen on; port 0 picks a free one.
+    pub addr: Option<SocketAddr>,
+    /// Where to send webhooks, with the secret to sign them; more can be
+    /// added at run time through the control API.
+    pub hooks: Vec<Hook>,
+    /// Answer as GitHub does once a token's primary limit, or the
+    /// secondary limit on content-creating requests, is spent.
+    pub enforce_rate_limits: bool,
+}
+
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+pub struct Hook {
+    pub url: String,
+    pub secret: String,
+}
+
+/// Shared by every handler.
+pub(crate) struct Hub {
+    world: Mutex<World>,
+    seed: Seed,
+    hooks: Mutex<Vec<webhooks::HookQueue>>,
+    faults: Mutex<Vec<Fault>>,
+    pending: AtomicUsize,
+    settled: Notify,
+    enforce_rate_limits: std::sync::atomic::AtomicBool,
+    http: reqwest::Client,
+}
+
+impl Hub {
+    /// The world, locked. Never held across an `.await`.
+    pub(crate) fn world(&self) -> MutexGuard<'_, World> {
+        self.world
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Queues webhooks for every hook.
+    pub(crate) fn emit(self: &Arc<Self>, events: Vec<Outgoing>) {
+        if events.is_empty() {
+            return;
+        }
+        let hooks = self.hooks.lock().unwrap_or_else(|p| p.into_inner());
+        for event in events {
+            for hook in hooks.iter() {
+                self.pending.fetch_add(1, Ordering::SeqCst);
+                hook.send(webhooks::Job::new(event.clone()));
+            }
+        }
+    }
+
+    pub(crate) fn delivery_done(&self) {
+        if self.pending.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.settled.notify_waiters();
+        }
+    }
+
+    /// Waits until every queued webhook has been answered, including those
+    /// caused by writes made while answering earlier ones.
+    pub(crate) async fn settle(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let notified = self.settled.notified();
+            if self.pending.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                tracing::warn!("fakehub: deliveries still pending after 60 s");
+                return;
+            }
+        }
+    }
+
+    fn add_hook(self: &Arc<Self>, hook: Hook) {
+        let queue = webhooks::HookQueue::start(Arc::clone(self), hook);
+        self.hooks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(queue);
+    }
+}
+
+/// A running fakehub.
+pub struct FakeHub {
+    url: String,
+    hub: Arc<Hub>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl FakeHub {
+    /// Starts fakehub on a free loopback port (or `options.addr`), seeded.
+    pub async fn start(seed: Seed, options: Options) -> std::io::Result<FakeHub> {
+        let addr = options
+            .addr
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let local = listener.local_addr()?;
+        let url = format!("http://{local}");
+        let world = seed
+            .build(&url)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        let hub = Arc::new(Hub {
+            world: Mutex::new(world),
+            seed,
+            hooks: Mutex::new(Vec::new()),
+            faults: Mutex::new(Vec::new()),
+            pending: AtomicUsize::new(0),
+            settled: Notify::new(),
+            enforce_rate_limits: std::sync::atomic::AtomicBool::new(options.enforce_rate_limits),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .map_err(std::io::Error::other)?,
+        });
+        for hook in options.hooks {
+            hub.add_hook(hook);
+        }
+        let app = rest::router(Arc::clone(&hub)).merge(control::router(Arc::clone(&hub)));
+        let server = tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, app).await {
+                tracing::error!(%error, "fakehub server stopped");
+            }
+        });
+        Ok(FakeHub { url, hub, server })
+    }
+
+    /// The base URL of the REST API, `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A client for the control API.
+    pub fn control(&self) -> Control {
+        Control::new(&self.url)
+    }
+
+    /// Sends webhooks to `hook` from now on.
+    pub fn add_hook(&self, hook: Hook) {
+        self.hub.add_hook(hook);
+    }
+
+    /// Waits until every webhook sent so far has been answered.
+    pub async fn settle(&self) {
+        self.hub.settle().await;
+    }
+}
+
+impl Drop for FakeHub {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}

@@ -1,1 +1,75 @@
-fn main() {}
+//! `fakehub serve`: a fake GitHub on a local port.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use fakehub::{FakeHub, Hook, Options, Seed};
+
+#[derive(Parser)]
+#[command(
+    name = "fakehub",
+    version,
+    about = "A fake GitHub over HTTP that keeps state and sends signed webhooks"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the REST and control APIs until interrupted.
+    Serve {
+        /// Seed file (TOML or JSON): repositories, files, issues, pull
+        /// requests, labels, collaborators, the app.
+        #[arg(long)]
+        seed: Option<PathBuf>,
+        /// Where to send webhooks.
+        #[arg(long, requires = "webhook_secret")]
+        webhook_url: Option<String>,
+        /// The secret webhooks are signed with.
+        #[arg(long, env = "FAKEHUB_WEBHOOK_SECRET", hide_env_values = true)]
+        webhook_secret: Option<String>,
+        /// Port on 127.0.0.1; 0 picks a free one.
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Answer as GitHub does once rate limits are spent.
+        #[arg(long)]
+        enforce_rate_limits: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
+    let Command::Serve {
+        seed,
+        webhook_url,
+        webhook_secret,
+        port,
+        enforce_rate_limits,
+    } = Cli::parse().command;
+    let seed = match seed {
+        Some(path) => Seed::from_file(&path).map_err(anyhow::Error::msg)?,
+        None => Seed::default(),
+    };
+    let hooks = match (webhook_url, webhook_secret) {
+        (Some(url), Some(secret)) => vec![Hook { url, secret }],
+        _ => Vec::new(),
+    };
+    let hub = FakeHub::start(
+        seed,
+        Options {
+            addr: Some(SocketAddr::from(([127, 0, 0, 1], port))),
+            hooks,
+            enforce_rate_limits,
+        },
+    )
+    .await?;
+    println!("{}", hub.url());
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}
