@@ -99,6 +99,7 @@ fn bench(c: &mut Criterion) {
                 rules: &rules,
                 subscriptions: Some(&subscriptions),
                 changed_files: None,
+                head_rules: None,
                 bot: "probot[bot]",
             }))
         })

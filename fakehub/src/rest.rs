@@ -137,6 +137,7 @@ pub(crate) fn router(hub: Arc<Hub>) -> Router {
         .route("/app/hook/deliveries/{id}", get(get_delivery))
         .route("/app/hook/deliveries/{id}/attempts", post(redeliver))
         .route("/rate_limit", get(rate_limit))
+        .route("/user", get(authenticated_user))
         .fallback(|| async { ApiError::not_found() })
         .layer(middleware::from_fn_with_state(Arc::clone(&hub), gate))
         .with_state(hub)
@@ -1465,6 +1466,15 @@ async fn redeliver(State(hub): Shared, Extension(who): Who, Path(id): Path<u64>)
         hook.send(webhooks::Job::redelivery(event, payload, guid));
     }
     Ok((StatusCode::ACCEPTED, Json(json!({}))).into_response())
+}
+
+/// The token's user; installations and apps have none, as on GitHub.
+async fn authenticated_user(State(hub): Shared, Extension(who): Who) -> ApiResult {
+    let Identity::User(login) = who else {
+        return Err(ApiError::new(403, "Resource not accessible by integration"));
+    };
+    let world = hub.world();
+    ok(shapes::user(&world, &login))
 }
 
 async fn rate_limit(State(hub): Shared, Extension(who): Who) -> ApiResult {

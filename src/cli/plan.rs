@@ -82,6 +82,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         rules: &rules,
         subscriptions: Some(&subscriptions),
         changed_files: Some(&files),
+        head_rules: None,
         bot: &args.bot,
     });
     match args.format {
@@ -103,18 +104,7 @@ fn describe(event: &event::Event, actions: &[Action]) -> String {
         out.push_str("  nothing to do\n");
     }
     for action in actions {
-        let line = match action {
-            Action::AddLabels { labels } => format!("add labels: {}", quoted(labels)),
-            Action::Cc { users } => format!(
-                "cc: {}",
-                users
-                    .iter()
-                    .map(|u| format!("@{u}"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            ),
-        };
-        out.push_str(&format!("  {line}\n"));
+        out.push_str(&format!("  {action}\n"));
     }
     out
 }

@@ -10,18 +10,13 @@
 
 use std::collections::{HashSet, VecDeque};
 
-use super::{is_arrival, is_pull_request, Ruleset};
+use super::{is_arrival, is_new_code, Ruleset};
 use crate::event::{ItemAction, ItemEvent};
 
 /// Whether path rules apply to this event, so the shell should fetch the
 /// pull request's files.
 pub(super) fn wants_changed_files(item: &ItemEvent, rules: &Ruleset) -> bool {
-    !rules.paths.is_empty()
-        && is_pull_request(item)
-        && matches!(
-            item.action,
-            ItemAction::Opened | ItemAction::Reopened | ItemAction::Synchronize
-        )
+    !rules.paths.is_empty() && is_new_code(item)
 }
 
 /// Labels to add, none of them present: path labels first, then what the

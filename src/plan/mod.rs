@@ -7,6 +7,7 @@
 
 mod cc;
 mod labels;
+mod rules_check;
 mod ruleset;
 
 use serde::Serialize;
@@ -14,6 +15,7 @@ use serde::Serialize;
 use crate::event::{Event, ItemAction, ItemEvent, ItemKind};
 use crate::subscriptions::Subscriptions;
 
+pub use rules_check::{changes_rules, Annotation, CheckRun, CHECK_NAME};
 pub use ruleset::{LabelMatcher, PathMatcher, Ruleset};
 
 /// One thing the bot wants to be true of the item the event is about.
@@ -24,6 +26,24 @@ pub enum Action {
     AddLabels { labels: Vec<String> },
     /// Make sure the body's cc line names these users (logins without `@`).
     Cc { users: Vec<String> },
+    /// Report the check of the rules file a pull request changes.
+    CheckRun(CheckRun),
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Action::AddLabels { labels } => {
+                let quoted: Vec<String> = labels.iter().map(|l| format!("{l:?}")).collect();
+                write!(f, "add labels: {}", quoted.join(", "))
+            }
+            Action::Cc { users } => {
+                let mentions: Vec<String> = users.iter().map(|u| format!("@{u}")).collect();
+                write!(f, "cc: {}", mentions.join(" "))
+            }
+            Action::CheckRun(run) => write!(f, "check run {:?}: {} ({})", run.name, run.conclusion, run.title),
+        }
+    }
 }
 
 /// Everything `plan` decides from.
@@ -35,6 +55,9 @@ pub struct PlanInput<'a> {
     pub subscriptions: Option<&'a Subscriptions>,
     /// The pull request's changed files, when `needs` asked for them.
     pub changed_files: Option<&'a [String]>,
+    /// The rules file at the pull request's head, when `changes_rules`
+    /// said it changed.
+    pub head_rules: Option<&'a str>,
     /// The bot's own login (`probot[bot]`): its events plan nothing, and it
     /// is never CC'd.
     pub bot: &'a str,
@@ -55,7 +78,9 @@ pub fn needs(event: &Event, rules: &Ruleset, bot: &str) -> Needs {
     };
     Needs {
         subscriptions: cc::wanted(item, rules),
-        changed_files: labels::wants_changed_files(item, rules),
+        // Every push to a pull request may change the rules file, which is
+        // checked whatever the rules say.
+        changed_files: is_new_code(item),
     }
 }
 
@@ -77,6 +102,10 @@ pub fn plan(input: &PlanInput<'_>) -> Vec<Action> {
             actions.push(Action::Cc { users });
         }
     }
+    let rules_changed = input.changed_files.is_some_and(|files| changes_rules(item, files));
+    if let (true, Some(head_rules)) = (rules_changed, input.head_rules) {
+        actions.extend(rules_check::report(item, head_rules));
+    }
     actions
 }
 
@@ -91,6 +120,15 @@ fn actionable<'e>(event: &'e Event, bot: &str) -> Option<&'e ItemEvent> {
 /// Opened or reopened: the item's whole state is new to the bot.
 fn is_arrival(item: &ItemEvent) -> bool {
     matches!(item.action, ItemAction::Opened | ItemAction::Reopened)
+}
+
+/// A pull request whose code is new to the bot: opened, reopened, pushed.
+fn is_new_code(item: &ItemEvent) -> bool {
+    is_pull_request(item)
+        && matches!(
+            item.action,
+            ItemAction::Opened | ItemAction::Reopened | ItemAction::Synchronize
+        )
 }
 
 fn is_pull_request(item: &ItemEvent) -> bool {

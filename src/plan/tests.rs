@@ -56,6 +56,7 @@ fn labeled(label: &str, others: &[&str]) -> ItemEvent {
 
 struct Story<'a> {
     rules: &'a Ruleset,
+    head_rules: Option<&'a str>,
     bot: &'static str,
     subscriptions: Subscriptions,
     files: Vec<String>,
@@ -65,6 +66,7 @@ impl<'a> Story<'a> {
     fn new(rules: &'a Ruleset) -> Self {
         Story {
             rules,
+            head_rules: None,
             bot: BOT,
             subscriptions: Subscriptions::default(),
             files: Vec::new(),
@@ -95,6 +97,7 @@ impl<'a> Story<'a> {
             rules: self.rules,
             subscriptions: needs.subscriptions.then_some(&self.subscriptions),
             changed_files: needs.changed_files.then_some(self.files.as_slice()),
+            head_rules: self.head_rules,
             bot: self.bot,
         })
     }
@@ -345,7 +348,16 @@ fn needs_asks_only_for_what_the_plan_reads() {
             changed_files: false
         }
     );
-    assert_eq!(needs(&pr_opened, &labels_only, BOT), Needs::default());
+    // Pull request pushes always list their files: the rules file may be
+    // among them.
+    assert_eq!(
+        needs(&pr_opened, &labels_only, BOT),
+        Needs {
+            subscriptions: false,
+            changed_files: true
+        }
+    );
+    assert_eq!(needs(&Event::Item(labeled("bug", &[])), &labels_only, BOT), Needs::default());
     assert_eq!(needs(&Event::Ping, &with_paths, BOT), Needs::default());
 }
 
@@ -402,4 +414,34 @@ fn the_labeled_fixture_plans_its_implication_and_cc() {
         story.plan(item.clone()),
         vec![add(&["triage review"]), cc(&["watcher", "reviewer"])]
     );
+}
+
+#[test]
+fn a_pull_request_changing_the_rules_gets_a_failing_check_run_with_annotations() {
+    let rules = rules(IMPLIES);
+    let mut story = Story::new(&rules).changed(&[".github/probot.toml", "src/lib.rs"]);
+    story.head_rules = Some("[cc]\ntracking_issue = 0\n");
+    let plan = story.plan(pull_request(ItemAction::Synchronize, &[]));
+    let [Action::CheckRun(run)] = plan.as_slice() else {
+        panic!("expected one check run, got {plan:?}")
+    };
+    assert_eq!(run.name, "probot config");
+    assert_eq!(run.head_sha, "abc");
+    assert_eq!(run.conclusion, "failure");
+    assert_eq!(run.annotations.len(), 1);
+    assert_eq!(run.annotations[0].start_line, 2);
+    assert_eq!(run.annotations[0].annotation_level, "failure");
+    assert!(run.summary.contains("positive issue number"), "{}", run.summary);
+}
+
+#[test]
+fn valid_rules_in_a_pull_request_pass_and_unchanged_rules_are_not_checked() {
+    let rules = rules(IMPLIES);
+    let mut story = Story::new(&rules).changed(&[".github/probot.toml"]);
+    story.head_rules = Some("[cc]\ntracking_issue = 3\n");
+    let plan = story.plan(pull_request(ItemAction::Opened, &[]));
+    assert!(matches!(plan.as_slice(), [Action::CheckRun(run)] if run.conclusion == "success"), "{plan:?}");
+    let mut story = Story::new(&rules).changed(&["src/lib.rs"]);
+    story.head_rules = Some("broken = [");
+    assert!(story.plan(pull_request(ItemAction::Opened, &[])).is_empty());
 }

@@ -1,0 +1,529 @@
+//! The one GitHub client: the handful of calls the bot makes, over
+//! octocrab, with retries, rate-limit waits and per-repository write order.
+//!
+//! Owns authentication (an App's installation tokens, cached by octocrab
+//! until shortly before they expire, or a plain token) and the retry policy:
+//! network errors and 5xx are retried with bounded backoff; 403/429 rate
+//! limits wait for `Retry-After` (or the reset time) when that fits in the
+//! delivery's deadline; other 4xx are final. Races it accepts: two bot
+//! processes may write the same repository at once; GitHub orders them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
+use base64::Engine;
+use octocrab::models::{AppId, InstallationId};
+use octocrab::Octocrab;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use tokio::time::Instant;
+
+use crate::event::RepoName;
+use crate::plan::{Annotation, CheckRun};
+
+/// How the bot authenticates.
+#[derive(Clone)]
+pub enum Auth {
+    /// A GitHub App: its id and private key (PEM).
+    App { id: u64, private_key: Vec<u8> },
+    /// A personal access token or `GITHUB_TOKEN`.
+    Token(String),
+}
+
+impl std::fmt::Debug for Auth {
+    // Never print the key or the token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Auth::App { id, .. } => write!(f, "App {{ id: {id}, private_key: <redacted> }}"),
+            Auth::Token(_) => f.write_str("Token(<redacted>)"),
+        }
+    }
+}
+
+/// What went wrong talking to GitHub, after retries.
+#[derive(Debug, thiserror::Error)]
+pub enum GitHubError {
+    #[error("GitHub could not be reached: {0}")]
+    Transport(String),
+    #[error("GitHub answered {status}: {message}")]
+    Status { status: u16, message: String },
+    #[error("rate limited by GitHub for {0:?} more, past this delivery's deadline")]
+    RateLimited(Duration),
+    #[error("GitHub's answer could not be read: {0}")]
+    Decode(String),
+    #[error("could not set up the GitHub client: {0}")]
+    Setup(String),
+}
+
+impl GitHubError {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            GitHubError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, GitHubError>;
+
+/// An answer that may be "not modified" (a 304 costs no rate limit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched<T> {
+    NotModified,
+    Missing,
+    Found { value: T, etag: Option<String> },
+}
+
+/// An issue or pull request as read fresh before a write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemSnapshot {
+    pub body: String,
+    pub labels: Vec<String>,
+    pub author: String,
+}
+
+/// Settings shared by every request.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Attempts for network errors and 5xx.
+    pub attempts: u32,
+    /// First backoff; doubles each retry.
+    pub backoff: Duration,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            attempts: 4,
+            backoff: Duration::from_millis(200),
+        }
+    }
+}
+
+/// The client for every installation; cheap to clone.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<ClientInner>,
+}
+
+struct ClientInner {
+    base_url: String,
+    root: Octocrab,
+    is_app: bool,
+    installations: Mutex<HashMap<u64, Octocrab>>,
+    write_locks: Mutex<HashMap<RepoName, Arc<tokio::sync::Mutex<()>>>>,
+    policy: Policy,
+}
+
+impl Client {
+    pub fn new(base_url: &str, auth: &Auth, policy: Policy) -> Result<Self> {
+        let builder = Octocrab::builder()
+            .base_uri(base_url)
+            .map_err(|e| GitHubError::Setup(format!("bad GitHub API URL `{base_url}`: {e}")))?
+            .set_connect_timeout(Some(Duration::from_secs(5)))
+            .set_read_timeout(Some(Duration::from_secs(8)));
+        let (root, is_app) = match auth {
+            Auth::App { id, private_key } => {
+                let key = jsonwebtoken::EncodingKey::from_rsa_pem(private_key)
+                    .map_err(|e| GitHubError::Setup(format!("the App's private key is not an RSA PEM key: {e}")))?;
+                (builder.app(AppId(*id), key).build(), true)
+            }
+            Auth::Token(token) => (builder.personal_token(token.clone()).build(), false),
+        };
+        let root = root.map_err(|e| GitHubError::Setup(e.to_string()))?;
+        Ok(Client {
+            inner: Arc::new(ClientInner {
+                base_url: base_url.trim_end_matches('/').to_owned(),
+                root,
+                is_app,
+                installations: Mutex::new(HashMap::new()),
+                write_locks: Mutex::new(HashMap::new()),
+                policy,
+            }),
+        })
+    }
+
+    /// The bot's own login: `<slug>[bot]` for an App, the token's user
+    /// otherwise.
+    pub async fn whoami(&self) -> Result<String> {
+        let api = Api {
+            octo: self.inner.root.clone(),
+            deadline: Instant::now() + Duration::from_secs(30),
+            client: self.clone(),
+        };
+        if self.inner.is_app {
+            let app = api.get_json("/app").await?;
+            let slug = app["slug"].as_str().ok_or_else(|| GitHubError::Decode("the app has no slug".into()))?;
+            Ok(format!("{slug}[bot]"))
+        } else {
+            let user = api.get_json("/user").await?;
+            user["login"]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| GitHubError::Decode("the user has no login".into()))
+        }
+    }
+
+    /// A handle for one delivery: the installation's credentials and the
+    /// time by which everything must be done.
+    pub fn api(&self, installation: Option<u64>, deadline: Instant) -> Result<Api> {
+        let octo = match (self.inner.is_app, installation) {
+            (true, Some(id)) => {
+                let mut installations = self.inner.installations.lock().unwrap_or_else(|p| p.into_inner());
+                match installations.get(&id) {
+                    Some(octo) => octo.clone(),
+                    None => {
+                        let octo = self
+                            .inner
+                            .root
+                            .installation(InstallationId(id))
+                            .map_err(|e| GitHubError::Setup(e.to_string()))?;
+                        installations.insert(id, octo.clone());
+                        octo
+                    }
+                }
+            }
+            (true, None) => {
+                return Err(GitHubError::Setup(
+                    "the delivery names no installation, and an App can only act through one".into(),
+                ))
+            }
+            (false, _) => self.inner.root.clone(),
+        };
+        Ok(Api {
+            octo,
+            deadline,
+            client: self.clone(),
+        })
+    }
+
+    fn write_lock(&self, repo: &RepoName) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.inner.write_locks.lock().unwrap_or_else(|p| p.into_inner());
+        Arc::clone(locks.entry(repo.clone()).or_default())
+    }
+}
+
+/// GitHub as one delivery sees it.
+#[derive(Clone)]
+pub struct Api {
+    octo: Octocrab,
+    deadline: Instant,
+    client: Client,
+}
+
+/// A raw answer.
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn json(&self) -> Result<Value> {
+        serde_json::from_slice(&self.body).map_err(|e| GitHubError::Decode(e.to_string()))
+    }
+
+    fn etag(&self) -> Option<String> {
+        self.headers.get(header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    }
+
+    fn message(&self) -> String {
+        serde_json::from_slice::<Value>(&self.body)
+            .ok()
+            .and_then(|v| v["message"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| String::from_utf8_lossy(&self.body).chars().take(200).collect())
+    }
+}
+
+fn repo_path(repo: &RepoName) -> String {
+    format!("/repos/{}/{}", encode(&repo.owner), encode(&repo.name))
+}
+
+/// Percent-encodes one path segment.
+fn encode(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+impl Api {
+    /// Sends one request, retrying as the policy says.
+    async fn send(&self, method: Method, path: &str, body: Option<&Value>, if_none_match: Option<&str>) -> Result<Answer> {
+        let policy = &self.client.inner.policy;
+        let mut backoff = policy.backoff;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let outcome = self.send_once(method.clone(), path, body, if_none_match).await;
+            let wait = match &outcome {
+                Ok(answer) if answer.status.is_server_error() && attempt < policy.attempts => Some(backoff),
+                Ok(answer) if is_rate_limited(answer) => {
+                    let wait = rate_limit_wait(&answer.headers).unwrap_or(backoff);
+                    if Instant::now() + wait > self.deadline {
+                        return Err(GitHubError::RateLimited(wait));
+                    }
+                    tracing::warn!(?wait, path, "rate limited by GitHub; waiting as asked");
+                    Some(wait)
+                }
+                Ok(_) => None,
+                Err(_) if attempt < policy.attempts => Some(backoff),
+                Err(_) => None,
+            };
+            match wait {
+                Some(wait) if Instant::now() + wait <= self.deadline => {
+                    tracing::debug!(attempt, ?wait, path, "retrying GitHub request");
+                    tokio::time::sleep(wait).await;
+                    backoff = backoff.saturating_mul(2);
+                }
+                _ => {
+                    let answer = outcome?;
+                    if answer.status.is_client_error() || answer.status.is_server_error() {
+                        return Err(GitHubError::Status {
+                            status: answer.status.as_u16(),
+                            message: answer.message(),
+                        });
+                    }
+                    return Ok(answer);
+                }
+            }
+        }
+    }
+
+    async fn send_once(&self, method: Method, path: &str, body: Option<&Value>, if_none_match: Option<&str>) -> Result<Answer> {
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.client.inner.base_url))
+            .header(header::ACCEPT, "application/vnd.github+json")
+            .header("x-github-api-version", "2022-11-28");
+        if let Some(tag) = if_none_match.and_then(|t| HeaderValue::from_str(t).ok()) {
+            builder = builder.header(header::IF_NONE_MATCH, tag);
+        }
+        let request = self
+            .octo
+            .build_request(builder, body)
+            .map_err(|e| GitHubError::Transport(e.to_string()))?;
+        let remaining = self.deadline.saturating_duration_since(Instant::now());
+        let response = tokio::time::timeout(remaining.max(Duration::from_millis(1)), self.octo.execute(request))
+            .await
+            .map_err(|_| GitHubError::Transport("timed out".into()))?
+            .map_err(|e| GitHubError::Transport(error_text(&e)))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = self
+            .octo
+            .body_to_string(response)
+            .await
+            .map_err(|e| GitHubError::Transport(error_text(&e)))?;
+        Ok(Answer {
+            status,
+            headers,
+            body: body.into_bytes(),
+        })
+    }
+
+    async fn get_json(&self, path: &str) -> Result<Value> {
+        self.send(Method::GET, path, None, None).await?.json()
+    }
+
+    /// A conditional GET: 304 and 404 are answers, not errors.
+    async fn get_conditional(&self, path: &str, etag: Option<&str>) -> Result<Fetched<Value>> {
+        match self.send(Method::GET, path, None, etag).await {
+            Ok(answer) if answer.status == StatusCode::NOT_MODIFIED => Ok(Fetched::NotModified),
+            Ok(answer) => Ok(Fetched::Found {
+                value: answer.json()?,
+                etag: answer.etag(),
+            }),
+            Err(GitHubError::Status { status: 404, .. }) => Ok(Fetched::Missing),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// A file's text at `git_ref` (the default branch when `None`).
+    pub async fn file(&self, repo: &RepoName, path: &str, git_ref: Option<&str>, etag: Option<&str>) -> Result<Fetched<String>> {
+        let path_part: Vec<String> = path.split('/').map(encode).collect();
+        let mut url = format!("{}/contents/{}", repo_path(repo), path_part.join("/"));
+        if let Some(git_ref) = git_ref {
+            url.push_str(&format!("?ref={}", encode(git_ref)));
+        }
+        Ok(match self.get_conditional(&url, etag).await? {
+            Fetched::Found { value, etag } => {
+                let encoded: String = value["content"].as_str().unwrap_or_default().split_whitespace().collect();
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(encoded)
+                    .map_err(|e| GitHubError::Decode(format!("{path}: {e}")))?;
+                let text = String::from_utf8(bytes).map_err(|_| GitHubError::Decode(format!("{path} is not UTF-8")))?;
+                Fetched::Found { value: text, etag }
+            }
+            Fetched::NotModified => Fetched::NotModified,
+            Fetched::Missing => Fetched::Missing,
+        })
+    }
+
+    /// An issue or pull request, conditionally.
+    pub async fn item(&self, repo: &RepoName, number: u64, etag: Option<&str>) -> Result<Fetched<ItemSnapshot>> {
+        #[derive(Deserialize)]
+        struct Wire {
+            body: Option<String>,
+            labels: Vec<WireLabel>,
+            user: WireUser,
+        }
+        #[derive(Deserialize)]
+        struct WireLabel {
+            name: String,
+        }
+        #[derive(Deserialize)]
+        struct WireUser {
+            login: String,
+        }
+        let url = format!("{}/issues/{number}", repo_path(repo));
+        Ok(match self.get_conditional(&url, etag).await? {
+            Fetched::Found { value, etag } => {
+                let wire: Wire = serde_json::from_value(value).map_err(|e| GitHubError::Decode(e.to_string()))?;
+                Fetched::Found {
+                    value: ItemSnapshot {
+                        body: wire.body.unwrap_or_default(),
+                        labels: wire.labels.into_iter().map(|l| l.name).collect(),
+                        author: wire.user.login,
+                    },
+                    etag,
+                }
+            }
+            Fetched::NotModified => Fetched::NotModified,
+            Fetched::Missing => Fetched::Missing,
+        })
+    }
+
+    /// Every path a pull request changes (GitHub lists at most 3,000).
+    pub async fn pull_files(&self, repo: &RepoName, number: u64) -> Result<Vec<String>> {
+        const PER_PAGE: usize = 100;
+        let mut files = Vec::new();
+        for page in 1..=30 {
+            let url = format!("{}/pulls/{number}/files?per_page={PER_PAGE}&page={page}", repo_path(repo));
+            let answer = self.send(Method::GET, &url, None, None).await?;
+            let items = answer.json()?;
+            let items = items.as_array().map(Vec::as_slice).unwrap_or_default();
+            files.extend(items.iter().filter_map(|f| f["filename"].as_str().map(str::to_owned)));
+            let has_next = answer
+                .headers
+                .get(header::LINK)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|link| link.contains("rel=\"next\""));
+            if !has_next || items.len() < PER_PAGE {
+                break;
+            }
+        }
+        Ok(files)
+    }
+
+    /// Runs `write` with this repository's writes serialized, as GitHub
+    /// asks of integrators.
+    async fn write<T>(&self, repo: &RepoName, write: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+        let lock = self.client.write_lock(repo);
+        let _guard = lock.lock().await;
+        write.await
+    }
+
+    /// Adds labels in one request.
+    pub async fn add_labels(&self, repo: &RepoName, number: u64, labels: &[String]) -> Result<()> {
+        let url = format!("{}/issues/{number}/labels", repo_path(repo));
+        let body = json!({ "labels": labels });
+        self.write(repo, self.send(Method::POST, &url, Some(&body), None)).await?;
+        Ok(())
+    }
+
+    /// Replaces an issue's or pull request's body.
+    pub async fn set_body(&self, repo: &RepoName, number: u64, body: &str) -> Result<()> {
+        let url = format!("{}/issues/{number}", repo_path(repo));
+        let body = json!({ "body": body });
+        self.write(repo, self.send(Method::PATCH, &url, Some(&body), None)).await?;
+        Ok(())
+    }
+
+    pub async fn create_check_run(&self, repo: &RepoName, run: &CheckRun) -> Result<()> {
+        let url = format!("{}/check-runs", repo_path(repo));
+        // GitHub takes at most 50 annotations per request.
+        let annotations: Vec<&Annotation> = run.annotations.iter().take(50).collect();
+        let body = json!({
+            "name": run.name,
+            "head_sha": run.head_sha,
+            "status": "completed",
+            "conclusion": run.conclusion,
+            "output": { "title": run.title, "summary": run.summary, "annotations": annotations },
+        });
+        self.write(repo, self.send(Method::POST, &url, Some(&body), None)).await?;
+        Ok(())
+    }
+}
+
+fn is_rate_limited(answer: &Answer) -> bool {
+    let remaining_zero = answer
+        .headers
+        .get("x-ratelimit-remaining")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim() == "0");
+    answer.status == StatusCode::TOO_MANY_REQUESTS
+        || (answer.status == StatusCode::FORBIDDEN && (answer.headers.contains_key(header::RETRY_AFTER) || remaining_zero))
+}
+
+/// How long GitHub asks us to wait: `Retry-After`, or until the reset.
+fn rate_limit_wait(headers: &HeaderMap) -> Option<Duration> {
+    let number = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(seconds) = number("retry-after") {
+        return Some(Duration::from_secs(seconds));
+    }
+    let reset = number("x-ratelimit-reset")?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    Some(Duration::from_secs(reset.saturating_sub(now).max(1)))
+}
+
+/// octocrab's errors, without backtraces.
+fn error_text(error: &octocrab::Error) -> String {
+    match error {
+        octocrab::Error::GitHub { source, .. } => format!("{} ({})", source.message, source.status_code),
+        octocrab::Error::Hyper { source, .. } => source.to_string(),
+        octocrab::Error::Service { source, .. } => source.to_string(),
+        other => {
+            let text = other.to_string();
+            text.lines().next().unwrap_or_default().to_owned()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_debug_never_shows_secrets() {
+        let app = Auth::App {
+            id: 1,
+            private_key: b"-----BEGIN RSA PRIVATE KEY-----secret".to_vec(),
+        };
+        assert!(!format!("{app:?}").contains("secret"));
+        assert!(!format!("{:?}", Auth::Token("ghp_secret".into())).contains("secret"));
+    }
+
+    #[test]
+    fn waits_follow_retry_after_then_the_reset() {
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", HeaderValue::from_static("3"));
+        assert_eq!(rate_limit_wait(&headers), Some(Duration::from_secs(3)));
+        let mut headers = HeaderMap::new();
+        let soon = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 5;
+        headers.insert("x-ratelimit-reset", HeaderValue::from_str(&soon.to_string()).unwrap());
+        let wait = rate_limit_wait(&headers).unwrap();
+        assert!(wait <= Duration::from_secs(5) && wait >= Duration::from_secs(4));
+    }
+
+    #[test]
+    fn path_segments_are_encoded() {
+        assert_eq!(encode("module: cuda"), "module%3A%20cuda");
+    }
+}

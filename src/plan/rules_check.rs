@@ -1,0 +1,103 @@
+//! The check of a rules file that a pull request changes, reported as a
+//! check run on its head commit, so broken rules never reach the default
+//! branch unnoticed.
+
+use serde::Serialize;
+
+use super::{is_new_code, Action};
+use crate::config::{self, Severity, RULES_PATH};
+use crate::event::ItemEvent;
+
+/// The check run's name, as it shows on the pull request.
+pub const CHECK_NAME: &str = "probot config";
+
+/// A completed check run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckRun {
+    pub name: String,
+    pub head_sha: String,
+    /// `success` or `failure`.
+    pub conclusion: String,
+    pub title: String,
+    pub summary: String,
+    pub annotations: Vec<Annotation>,
+}
+
+/// A problem pinned to a line of a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Annotation {
+    pub path: String,
+    pub start_line: usize,
+    pub end_line: usize,
+    /// `failure` or `warning`.
+    pub annotation_level: String,
+    pub message: String,
+}
+
+/// Whether a pull request's changes include the rules file, so its text
+/// at the head commit must be read.
+pub fn changes_rules(item: &ItemEvent, changed_files: &[String]) -> bool {
+    is_new_code(item) && changed_files.iter().any(|f| f == RULES_PATH)
+}
+
+/// The check run for the rules file at the pull request's head.
+pub(super) fn report(item: &ItemEvent, head_rules: &str) -> Option<Action> {
+    let head_sha = item.pull.as_ref()?.head_sha.clone();
+    let checked = config::check(head_rules);
+    let errors = checked.problems.iter().filter(|p| p.is_error()).count();
+    let warnings = checked.problems.len() - errors;
+    let title = match (errors, warnings) {
+        (0, 0) => "The rules are valid".to_owned(),
+        (0, w) => format!("The rules are valid, with {w} warning{}", plural(w)),
+        (e, w) => format!("{e} error{}, {w} warning{}", plural(e), plural(w)),
+    };
+    let mut summary = if checked.problems.is_empty() {
+        format!("`{RULES_PATH}` passes `probot check`.")
+    } else {
+        format!("`probot check {RULES_PATH}` says:\n\n```\n")
+    };
+    for problem in &checked.problems {
+        summary.push_str(&problem.render(RULES_PATH, head_rules));
+        summary.push('\n');
+    }
+    if !checked.problems.is_empty() {
+        summary.push_str("```\n");
+    }
+    let annotations = checked
+        .problems
+        .iter()
+        .map(|p| {
+            let line = p.location.as_ref().map_or(1, |l| l.line);
+            Annotation {
+                path: RULES_PATH.to_owned(),
+                start_line: line,
+                end_line: line,
+                annotation_level: match p.severity {
+                    Severity::Error => "failure",
+                    Severity::Warning => "warning",
+                }
+                .to_owned(),
+                message: match &p.help {
+                    Some(help) => format!("{} (key {}; help: {help})", p.message, p.path),
+                    None => format!("{} (key {})", p.message, p.path),
+                },
+            }
+        })
+        .collect();
+    Some(Action::CheckRun(CheckRun {
+        name: CHECK_NAME.to_owned(),
+        head_sha,
+        conclusion: if errors == 0 { "success" } else { "failure" }.to_owned(),
+        title,
+        summary,
+        annotations,
+    }))
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
