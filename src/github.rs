@@ -16,7 +16,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
 use base64::Engine;
 use octocrab::models::{AppId, InstallationId};
 use octocrab::Octocrab;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
@@ -109,10 +109,11 @@ pub struct Client {
 }
 
 struct ClientInner {
-    base_url: String,
-    root: Octocrab,
+    root: Arc<Octocrab>,
     is_app: bool,
-    installations: Mutex<HashMap<u64, Octocrab>>,
+    /// Shared, not cloned: a clone of an `Octocrab` copies its token cache
+    /// instead of sharing it, and would fetch a token of its own.
+    installations: Mutex<HashMap<u64, Arc<Octocrab>>>,
     write_locks: Mutex<HashMap<RepoName, Arc<tokio::sync::Mutex<()>>>>,
     policy: Policy,
 }
@@ -126,8 +127,9 @@ impl Client {
             .set_read_timeout(Some(Duration::from_secs(8)));
         let (root, is_app) = match auth {
             Auth::App { id, private_key } => {
-                let key = jsonwebtoken::EncodingKey::from_rsa_pem(private_key)
-                    .map_err(|e| GitHubError::Setup(format!("the App's private key is not an RSA PEM key: {e}")))?;
+                let key = jsonwebtoken::EncodingKey::from_rsa_pem(private_key).map_err(|e| {
+                    GitHubError::Setup(format!("the App's private key is not an RSA PEM key: {e}"))
+                })?;
                 (builder.app(AppId(*id), key).build(), true)
             }
             Auth::Token(token) => (builder.personal_token(token.clone()).build(), false),
@@ -135,8 +137,7 @@ impl Client {
         let root = root.map_err(|e| GitHubError::Setup(e.to_string()))?;
         Ok(Client {
             inner: Arc::new(ClientInner {
-                base_url: base_url.trim_end_matches('/').to_owned(),
-                root,
+                root: Arc::new(root),
                 is_app,
                 installations: Mutex::new(HashMap::new()),
                 write_locks: Mutex::new(HashMap::new()),
@@ -149,13 +150,15 @@ impl Client {
     /// otherwise.
     pub async fn whoami(&self) -> Result<String> {
         let api = Api {
-            octo: self.inner.root.clone(),
+            octo: Arc::clone(&self.inner.root),
             deadline: Instant::now() + Duration::from_secs(30),
             client: self.clone(),
         };
         if self.inner.is_app {
             let app = api.get_json("/app").await?;
-            let slug = app["slug"].as_str().ok_or_else(|| GitHubError::Decode("the app has no slug".into()))?;
+            let slug = app["slug"]
+                .as_str()
+                .ok_or_else(|| GitHubError::Decode("the app has no slug".into()))?;
             Ok(format!("{slug}[bot]"))
         } else {
             let user = api.get_json("/user").await?;
@@ -171,26 +174,32 @@ impl Client {
     pub fn api(&self, installation: Option<u64>, deadline: Instant) -> Result<Api> {
         let octo = match (self.inner.is_app, installation) {
             (true, Some(id)) => {
-                let mut installations = self.inner.installations.lock().unwrap_or_else(|p| p.into_inner());
+                let mut installations = self
+                    .inner
+                    .installations
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
                 match installations.get(&id) {
-                    Some(octo) => octo.clone(),
+                    Some(octo) => Arc::clone(octo),
                     None => {
-                        let octo = self
-                            .inner
-                            .root
-                            .installation(InstallationId(id))
-                            .map_err(|e| GitHubError::Setup(e.to_string()))?;
-                        installations.insert(id, octo.clone());
+                        let octo = Arc::new(
+                            self.inner
+                                .root
+                                .installation(InstallationId(id))
+                                .map_err(|e| GitHubError::Setup(e.to_string()))?,
+                        );
+                        installations.insert(id, Arc::clone(&octo));
                         octo
                     }
                 }
             }
             (true, None) => {
                 return Err(GitHubError::Setup(
-                    "the delivery names no installation, and an App can only act through one".into(),
+                    "the delivery names no installation, and an App can only act through one"
+                        .into(),
                 ))
             }
-            (false, _) => self.inner.root.clone(),
+            (false, _) => Arc::clone(&self.inner.root),
         };
         Ok(Api {
             octo,
@@ -200,7 +209,11 @@ impl Client {
     }
 
     fn write_lock(&self, repo: &RepoName) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self.inner.write_locks.lock().unwrap_or_else(|p| p.into_inner());
+        let mut locks = self
+            .inner
+            .write_locks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         Arc::clone(locks.entry(repo.clone()).or_default())
     }
 }
@@ -208,7 +221,7 @@ impl Client {
 /// GitHub as one delivery sees it.
 #[derive(Clone)]
 pub struct Api {
-    octo: Octocrab,
+    octo: Arc<Octocrab>,
     deadline: Instant,
     client: Client,
 }
@@ -226,14 +239,22 @@ impl Answer {
     }
 
     fn etag(&self) -> Option<String> {
-        self.headers.get(header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned)
+        self.headers
+            .get(header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
     }
 
     fn message(&self) -> String {
         serde_json::from_slice::<Value>(&self.body)
             .ok()
             .and_then(|v| v["message"].as_str().map(str::to_owned))
-            .unwrap_or_else(|| String::from_utf8_lossy(&self.body).chars().take(200).collect())
+            .unwrap_or_else(|| {
+                String::from_utf8_lossy(&self.body)
+                    .chars()
+                    .take(200)
+                    .collect()
+            })
     }
 }
 
@@ -246,7 +267,9 @@ fn encode(segment: &str) -> String {
     let mut out = String::with_capacity(segment.len());
     for byte in segment.bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
             _ => out.push_str(&format!("%{byte:02X}")),
         }
     }
@@ -255,15 +278,25 @@ fn encode(segment: &str) -> String {
 
 impl Api {
     /// Sends one request, retrying as the policy says.
-    async fn send(&self, method: Method, path: &str, body: Option<&Value>, if_none_match: Option<&str>) -> Result<Answer> {
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        if_none_match: Option<&str>,
+    ) -> Result<Answer> {
         let policy = &self.client.inner.policy;
         let mut backoff = policy.backoff;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let outcome = self.send_once(method.clone(), path, body, if_none_match).await;
+            let outcome = self
+                .send_once(method.clone(), path, body, if_none_match)
+                .await;
             let wait = match &outcome {
-                Ok(answer) if answer.status.is_server_error() && attempt < policy.attempts => Some(backoff),
+                Ok(answer) if answer.status.is_server_error() && attempt < policy.attempts => {
+                    Some(backoff)
+                }
                 Ok(answer) if is_rate_limited(answer) => {
                     let wait = rate_limit_wait(&answer.headers).unwrap_or(backoff);
                     if Instant::now() + wait > self.deadline {
@@ -296,10 +329,18 @@ impl Api {
         }
     }
 
-    async fn send_once(&self, method: Method, path: &str, body: Option<&Value>, if_none_match: Option<&str>) -> Result<Answer> {
+    async fn send_once(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        if_none_match: Option<&str>,
+    ) -> Result<Answer> {
         let mut builder = Request::builder()
             .method(method)
-            .uri(format!("{}{path}", self.client.inner.base_url))
+            // Relative: octocrab adds its base URI, and only then the
+            // credentials (it never sends them to another host).
+            .uri(path)
             .header(header::ACCEPT, "application/vnd.github+json")
             .header("x-github-api-version", "2022-11-28");
         if let Some(tag) = if_none_match.and_then(|t| HeaderValue::from_str(t).ok()) {
@@ -310,10 +351,13 @@ impl Api {
             .build_request(builder, body)
             .map_err(|e| GitHubError::Transport(e.to_string()))?;
         let remaining = self.deadline.saturating_duration_since(Instant::now());
-        let response = tokio::time::timeout(remaining.max(Duration::from_millis(1)), self.octo.execute(request))
-            .await
-            .map_err(|_| GitHubError::Transport("timed out".into()))?
-            .map_err(|e| GitHubError::Transport(error_text(&e)))?;
+        let response = tokio::time::timeout(
+            remaining.max(Duration::from_millis(1)),
+            self.octo.execute(request),
+        )
+        .await
+        .map_err(|_| GitHubError::Transport("timed out".into()))?
+        .map_err(|e| GitHubError::Transport(error_text(&e)))?;
         let status = response.status();
         let headers = response.headers().clone();
         let body = self
@@ -346,7 +390,13 @@ impl Api {
     }
 
     /// A file's text at `git_ref` (the default branch when `None`).
-    pub async fn file(&self, repo: &RepoName, path: &str, git_ref: Option<&str>, etag: Option<&str>) -> Result<Fetched<String>> {
+    pub async fn file(
+        &self,
+        repo: &RepoName,
+        path: &str,
+        git_ref: Option<&str>,
+        etag: Option<&str>,
+    ) -> Result<Fetched<String>> {
         let path_part: Vec<String> = path.split('/').map(encode).collect();
         let mut url = format!("{}/contents/{}", repo_path(repo), path_part.join("/"));
         if let Some(git_ref) = git_ref {
@@ -354,11 +404,16 @@ impl Api {
         }
         Ok(match self.get_conditional(&url, etag).await? {
             Fetched::Found { value, etag } => {
-                let encoded: String = value["content"].as_str().unwrap_or_default().split_whitespace().collect();
+                let encoded: String = value["content"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .collect();
                 let bytes = base64::engine::general_purpose::STANDARD
                     .decode(encoded)
                     .map_err(|e| GitHubError::Decode(format!("{path}: {e}")))?;
-                let text = String::from_utf8(bytes).map_err(|_| GitHubError::Decode(format!("{path} is not UTF-8")))?;
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| GitHubError::Decode(format!("{path} is not UTF-8")))?;
                 Fetched::Found { value: text, etag }
             }
             Fetched::NotModified => Fetched::NotModified,
@@ -367,7 +422,12 @@ impl Api {
     }
 
     /// An issue or pull request, conditionally.
-    pub async fn item(&self, repo: &RepoName, number: u64, etag: Option<&str>) -> Result<Fetched<ItemSnapshot>> {
+    pub async fn item(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        etag: Option<&str>,
+    ) -> Result<Fetched<ItemSnapshot>> {
         #[derive(Deserialize)]
         struct Wire {
             body: Option<String>,
@@ -385,7 +445,8 @@ impl Api {
         let url = format!("{}/issues/{number}", repo_path(repo));
         Ok(match self.get_conditional(&url, etag).await? {
             Fetched::Found { value, etag } => {
-                let wire: Wire = serde_json::from_value(value).map_err(|e| GitHubError::Decode(e.to_string()))?;
+                let wire: Wire = serde_json::from_value(value)
+                    .map_err(|e| GitHubError::Decode(e.to_string()))?;
                 Fetched::Found {
                     value: ItemSnapshot {
                         body: wire.body.unwrap_or_default(),
@@ -405,11 +466,18 @@ impl Api {
         const PER_PAGE: usize = 100;
         let mut files = Vec::new();
         for page in 1..=30 {
-            let url = format!("{}/pulls/{number}/files?per_page={PER_PAGE}&page={page}", repo_path(repo));
+            let url = format!(
+                "{}/pulls/{number}/files?per_page={PER_PAGE}&page={page}",
+                repo_path(repo)
+            );
             let answer = self.send(Method::GET, &url, None, None).await?;
             let items = answer.json()?;
             let items = items.as_array().map(Vec::as_slice).unwrap_or_default();
-            files.extend(items.iter().filter_map(|f| f["filename"].as_str().map(str::to_owned)));
+            files.extend(
+                items
+                    .iter()
+                    .filter_map(|f| f["filename"].as_str().map(str::to_owned)),
+            );
             let has_next = answer
                 .headers
                 .get(header::LINK)
@@ -424,7 +492,11 @@ impl Api {
 
     /// Runs `write` with this repository's writes serialized, as GitHub
     /// asks of integrators.
-    async fn write<T>(&self, repo: &RepoName, write: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    async fn write<T>(
+        &self,
+        repo: &RepoName,
+        write: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
         let lock = self.client.write_lock(repo);
         let _guard = lock.lock().await;
         write.await
@@ -434,7 +506,8 @@ impl Api {
     pub async fn add_labels(&self, repo: &RepoName, number: u64, labels: &[String]) -> Result<()> {
         let url = format!("{}/issues/{number}/labels", repo_path(repo));
         let body = json!({ "labels": labels });
-        self.write(repo, self.send(Method::POST, &url, Some(&body), None)).await?;
+        self.write(repo, self.send(Method::POST, &url, Some(&body), None))
+            .await?;
         Ok(())
     }
 
@@ -442,7 +515,8 @@ impl Api {
     pub async fn set_body(&self, repo: &RepoName, number: u64, body: &str) -> Result<()> {
         let url = format!("{}/issues/{number}", repo_path(repo));
         let body = json!({ "body": body });
-        self.write(repo, self.send(Method::PATCH, &url, Some(&body), None)).await?;
+        self.write(repo, self.send(Method::PATCH, &url, Some(&body), None))
+            .await?;
         Ok(())
     }
 
@@ -457,7 +531,8 @@ impl Api {
             "conclusion": run.conclusion,
             "output": { "title": run.title, "summary": run.summary, "annotations": annotations },
         });
-        self.write(repo, self.send(Method::POST, &url, Some(&body), None)).await?;
+        self.write(repo, self.send(Method::POST, &url, Some(&body), None))
+            .await?;
         Ok(())
     }
 }
@@ -469,24 +544,35 @@ fn is_rate_limited(answer: &Answer) -> bool {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim() == "0");
     answer.status == StatusCode::TOO_MANY_REQUESTS
-        || (answer.status == StatusCode::FORBIDDEN && (answer.headers.contains_key(header::RETRY_AFTER) || remaining_zero))
+        || (answer.status == StatusCode::FORBIDDEN
+            && (answer.headers.contains_key(header::RETRY_AFTER) || remaining_zero))
 }
 
 /// How long GitHub asks us to wait: `Retry-After`, or until the reset.
 fn rate_limit_wait(headers: &HeaderMap) -> Option<Duration> {
-    let number = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    let number = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    };
     if let Some(seconds) = number("retry-after") {
         return Some(Duration::from_secs(seconds));
     }
     let reset = number("x-ratelimit-reset")?;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs();
     Some(Duration::from_secs(reset.saturating_sub(now).max(1)))
 }
 
 /// octocrab's errors, without backtraces.
 fn error_text(error: &octocrab::Error) -> String {
     match error {
-        octocrab::Error::GitHub { source, .. } => format!("{} ({})", source.message, source.status_code),
+        octocrab::Error::GitHub { source, .. } => {
+            format!("{} ({})", source.message, source.status_code)
+        }
         octocrab::Error::Hyper { source, .. } => source.to_string(),
         octocrab::Error::Service { source, .. } => source.to_string(),
         other => {
@@ -516,8 +602,15 @@ mod tests {
         headers.insert("retry-after", HeaderValue::from_static("3"));
         assert_eq!(rate_limit_wait(&headers), Some(Duration::from_secs(3)));
         let mut headers = HeaderMap::new();
-        let soon = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 5;
-        headers.insert("x-ratelimit-reset", HeaderValue::from_str(&soon.to_string()).unwrap());
+        let soon = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 5;
+        headers.insert(
+            "x-ratelimit-reset",
+            HeaderValue::from_str(&soon.to_string()).unwrap(),
+        );
         let wait = rate_limit_wait(&headers).unwrap();
         assert!(wait <= Duration::from_secs(5) && wait >= Duration::from_secs(4));
     }

@@ -4,10 +4,18 @@
 //! The shape: `event` turns a webhook into the bot's own types, `plan`
 //! decides (pure), and the shell applies the plan through one GitHub client.
 //! `config` owns the rules file, `subscriptions` the tracking issue, and
-//! `cc_line` the line the bot keeps in bodies.
+//! `cc_line` the line the bot keeps in bodies. `bot` runs one delivery:
+//! facts from `cache` and `github`, then `plan`, then `apply`; `server` is
+//! the webhook intake.
 
+pub mod apply;
+pub mod bot;
+pub mod cache;
 pub mod cc_line;
 pub mod config;
 pub mod event;
+pub mod github;
+pub mod local;
 pub mod plan;
+pub mod server;
 pub mod subscriptions;

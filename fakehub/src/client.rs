@@ -283,6 +283,15 @@ impl Control {
         self.send(self.http.get(self.url("/deliveries"))).await
     }
 
+    /// Sends a recorded delivery again, with its GUID, and waits for it.
+    pub async fn redeliver(&self, id: u64) -> Result<()> {
+        self.send(
+            self.http
+                .post(self.url(&format!("/deliveries/{id}/redeliver"))),
+        )
+        .await
+    }
+
     /// Every API request so far (after waiting for pending deliveries).
     pub async fn requests(&self) -> Result<Vec<LoggedRequest>> {
         self.send(self.http.get(self.url("/requests"))).await
@@ -313,6 +322,16 @@ impl Control {
     pub async fn add_hook(&self, hook: &Hook) -> Result<()> {
         self.send(self.http.post(self.url("/hooks")).json(hook))
             .await
+    }
+
+    /// Pauses (`false`) or resumes (`true`) the hook at `url`.
+    pub async fn set_hook_active(&self, url: &str, active: bool) -> Result<()> {
+        self.send(
+            self.http
+                .patch(self.url("/hooks"))
+                .json(&json!({"url": url, "active": active})),
+        )
+        .await
     }
 
     /// A personal access token acting as `login`.

@@ -36,9 +36,10 @@ pub(crate) fn router(hub: Arc<Hub>) -> Router {
         .route("/check-runs", get(read_check_runs));
     Router::new()
         .nest("/_fakehub/repos/{owner}/{repo}", repo)
-        .route("/_fakehub/hooks", post(add_hook))
+        .route("/_fakehub/hooks", post(add_hook).patch(set_hook_active))
         .route("/_fakehub/tokens", post(mint_token))
         .route("/_fakehub/deliveries", get(read_deliveries))
+        .route("/_fakehub/deliveries/{id}/redeliver", post(redeliver))
         .route(
             "/_fakehub/requests",
             get(read_requests).delete(clear_requests),
@@ -283,6 +284,21 @@ async fn add_hook(State(hub): Shared, Json(hook): Json<Hook>) -> Result {
 }
 
 #[derive(Deserialize)]
+struct HookState {
+    url: String,
+    active: bool,
+}
+
+/// Pauses (or resumes) a hook: deliveries meanwhile are not sent to it.
+async fn set_hook_active(State(hub): Shared, Json(input): Json<HookState>) -> Result {
+    hub.settle().await;
+    if !hub.set_hook_active(&input.url, input.active) {
+        return Err(ApiError::new(404, format!("no hook at {}", input.url)));
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
 struct MintToken {
     login: String,
 }
@@ -310,6 +326,16 @@ async fn read_deliveries(State(hub): Shared) -> Result {
     hub.settle().await;
     let world = hub.world();
     Ok(Json(json!(world.deliveries)).into_response())
+}
+
+/// Sends a delivery again, with the same GUID, as GitHub's "Redeliver".
+async fn redeliver(State(hub): Shared, Path(id): Path<u64>) -> Result {
+    hub.settle().await;
+    if !hub.redeliver(id) {
+        return Err(ApiError::new(404, format!("no delivery {id}")));
+    }
+    hub.settle().await;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn read_requests(State(hub): Shared) -> Result {

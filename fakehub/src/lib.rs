@@ -82,7 +82,7 @@ impl Hub {
         }
         let hooks = self.hooks.lock().unwrap_or_else(|p| p.into_inner());
         for event in events {
-            for hook in hooks.iter() {
+            for hook in hooks.iter().filter(|h| h.active.load(Ordering::SeqCst)) {
                 self.pending.fetch_add(1, Ordering::SeqCst);
                 hook.send(webhooks::Job::new(event.clone()));
             }
@@ -109,6 +109,42 @@ impl Hub {
                 return;
             }
         }
+    }
+
+    /// Sends delivery `id` again to the hook it went to, with its GUID.
+    pub(crate) fn redeliver(&self, id: u64) -> bool {
+        let found = {
+            let world = self.world();
+            world.deliveries.iter().find(|d| d.id == id).map(|d| {
+                (
+                    webhooks::event_name(&d.event),
+                    d.payload.clone(),
+                    d.guid.clone(),
+                    d.hook_url.clone(),
+                )
+            })
+        };
+        let Some((event, payload, guid, url)) = found else {
+            return false;
+        };
+        let hooks = self.hooks.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(hook) = hooks.iter().find(|h| h.url == url) else {
+            return false;
+        };
+        self.pending.fetch_add(1, Ordering::SeqCst);
+        hook.send(webhooks::Job::redelivery(event, payload, guid));
+        true
+    }
+
+    /// Pauses or resumes the hooks at `url`; false when there is none.
+    pub(crate) fn set_hook_active(&self, url: &str, active: bool) -> bool {
+        let hooks = self.hooks.lock().unwrap_or_else(|p| p.into_inner());
+        let mut found = false;
+        for hook in hooks.iter().filter(|h| h.url == url) {
+            hook.active.store(active, Ordering::SeqCst);
+            found = true;
+        }
+        found
     }
 
     fn add_hook(self: &Arc<Self>, hook: Hook) {

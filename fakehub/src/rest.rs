@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::state::{now, sha_of, Dispatch, Identity, LoggedRequest, Refusal, Token, World};
-use crate::{shapes, webhooks, Hub};
+use crate::{shapes, Hub};
 
 const PRIMARY_LIMIT: u64 = 5_000;
 const SECONDARY_WRITES_PER_MINUTE: usize = 80;
@@ -1441,29 +1441,8 @@ async fn get_delivery(State(hub): Shared, Extension(who): Who, Path(id): Path<u6
 /// Redelivers with the same GUID, to the hook it first went to.
 async fn redeliver(State(hub): Shared, Extension(who): Who, Path(id): Path<u64>) -> ApiResult {
     require_app(&who)?;
-    let (event, payload, guid, url) = {
-        let world = hub.world();
-        let delivery = world
-            .deliveries
-            .iter()
-            .find(|d| d.id == id)
-            .ok_or_else(ApiError::not_found)?;
-        (
-            webhooks::event_name(&delivery.event),
-            delivery.payload.clone(),
-            delivery.guid.clone(),
-            delivery.hook_url.clone(),
-        )
-    };
-    {
-        let hooks = hub.hooks.lock().unwrap_or_else(|p| p.into_inner());
-        let hook = hooks
-            .iter()
-            .find(|h| h.url == url)
-            .ok_or_else(ApiError::not_found)?;
-        hub.pending
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        hook.send(webhooks::Job::redelivery(event, payload, guid));
+    if !hub.redeliver(id) {
+        return Err(ApiError::not_found());
     }
     Ok((StatusCode::ACCEPTED, Json(json!({}))).into_response())
 }

@@ -41,6 +41,8 @@ impl Job {
 /// The queue in front of one hook.
 pub(crate) struct HookQueue {
     pub url: String,
+    /// A paused hook is skipped: GitHub's "active" checkbox.
+    pub active: std::sync::atomic::AtomicBool,
     sender: mpsc::UnboundedSender<Job>,
 }
 
@@ -55,7 +57,11 @@ impl HookQueue {
                 hub.delivery_done();
             }
         });
-        HookQueue { url, sender }
+        HookQueue {
+            url,
+            active: std::sync::atomic::AtomicBool::new(true),
+            sender,
+        }
     }
 
     pub(crate) fn send(&self, job: Job) {

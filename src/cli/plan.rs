@@ -108,11 +108,3 @@ fn describe(event: &event::Event, actions: &[Action]) -> String {
     }
     out
 }
-
-fn quoted(labels: &[String]) -> String {
-    labels
-        .iter()
-        .map(|l| format!("{l:?}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}

@@ -41,7 +41,11 @@ impl std::fmt::Display for Action {
                 let mentions: Vec<String> = users.iter().map(|u| format!("@{u}")).collect();
                 write!(f, "cc: {}", mentions.join(" "))
             }
-            Action::CheckRun(run) => write!(f, "check run {:?}: {} ({})", run.name, run.conclusion, run.title),
+            Action::CheckRun(run) => write!(
+                f,
+                "check run {:?}: {} ({})",
+                run.name, run.conclusion, run.title
+            ),
         }
     }
 }
@@ -102,7 +106,9 @@ pub fn plan(input: &PlanInput<'_>) -> Vec<Action> {
             actions.push(Action::Cc { users });
         }
     }
-    let rules_changed = input.changed_files.is_some_and(|files| changes_rules(item, files));
+    let rules_changed = input
+        .changed_files
+        .is_some_and(|files| changes_rules(item, files));
     if let (true, Some(head_rules)) = (rules_changed, input.head_rules) {
         actions.extend(rules_check::report(item, head_rules));
     }

@@ -357,7 +357,10 @@ fn needs_asks_only_for_what_the_plan_reads() {
             changed_files: true
         }
     );
-    assert_eq!(needs(&Event::Item(labeled("bug", &[])), &labels_only, BOT), Needs::default());
+    assert_eq!(
+        needs(&Event::Item(labeled("bug", &[])), &labels_only, BOT),
+        Needs::default()
+    );
     assert_eq!(needs(&Event::Ping, &with_paths, BOT), Needs::default());
 }
 
@@ -431,7 +434,11 @@ fn a_pull_request_changing_the_rules_gets_a_failing_check_run_with_annotations()
     assert_eq!(run.annotations.len(), 1);
     assert_eq!(run.annotations[0].start_line, 2);
     assert_eq!(run.annotations[0].annotation_level, "failure");
-    assert!(run.summary.contains("positive issue number"), "{}", run.summary);
+    assert!(
+        run.summary.contains("positive issue number"),
+        "{}",
+        run.summary
+    );
 }
 
 #[test]
@@ -440,7 +447,10 @@ fn valid_rules_in_a_pull_request_pass_and_unchanged_rules_are_not_checked() {
     let mut story = Story::new(&rules).changed(&[".github/probot.toml"]);
     story.head_rules = Some("[cc]\ntracking_issue = 3\n");
     let plan = story.plan(pull_request(ItemAction::Opened, &[]));
-    assert!(matches!(plan.as_slice(), [Action::CheckRun(run)] if run.conclusion == "success"), "{plan:?}");
+    assert!(
+        matches!(plan.as_slice(), [Action::CheckRun(run)] if run.conclusion == "success"),
+        "{plan:?}"
+    );
     let mut story = Story::new(&rules).changed(&["src/lib.rs"]);
     story.head_rules = Some("broken = [");
     assert!(story.plan(pull_request(ItemAction::Opened, &[])).is_empty());

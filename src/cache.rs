@@ -1,0 +1,186 @@
+//! Per-repository caches of what the bot reads on every delivery: the
+//! rules file and the tracking issue. Both are revalidated with ETags on
+//! each use (a 304 costs no rate limit), so every running copy of the bot
+//! sees an edit, not only the one that received its webhook.
+//!
+//! Races it accepts: two deliveries for one repository may revalidate at
+//! once; both store the same answer.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::config::{self, RULES_PATH};
+use crate::event::RepoName;
+use crate::github::{Api, Fetched, GitHubError};
+use crate::plan::Ruleset;
+use crate::subscriptions::Subscriptions;
+
+/// A repository's rules as last read.
+#[derive(Debug, Clone)]
+pub enum Rules {
+    /// No `.github/probot.toml`: nothing to do, and nothing to complain of.
+    Missing,
+    /// The file fails `check`; `problems` says why.
+    Invalid {
+        problems: Vec<String>,
+    },
+    Loaded(Arc<Ruleset>),
+}
+
+#[derive(Clone)]
+struct Entry<T> {
+    etag: Option<String>,
+    value: T,
+}
+
+/// How a read went, for logs and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// Read in full (first time, or it changed).
+    Fetched,
+    /// GitHub said 304: the cached copy is current.
+    Revalidated,
+    /// GitHub could not be asked; the last good copy was used.
+    Stale,
+}
+
+/// A tracking issue: its repository and number.
+type TrackingIssue = (RepoName, u64);
+
+#[derive(Default)]
+pub struct Caches {
+    rules: Mutex<HashMap<RepoName, Entry<Rules>>>,
+    /// The last rules that passed `check`, used when a read fails.
+    last_good: Mutex<HashMap<RepoName, Arc<Ruleset>>>,
+    tracking: Mutex<HashMap<TrackingIssue, Entry<Arc<Subscriptions>>>>,
+}
+
+fn unexpected_304() -> GitHubError {
+    GitHubError::Decode("304 Not Modified for a request without an ETag".into())
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Caches {
+    /// The rules on the default branch, revalidated.
+    pub async fn rules(
+        &self,
+        api: &Api,
+        repo: &RepoName,
+    ) -> Result<(Rules, Freshness), GitHubError> {
+        let cached = lock(&self.rules).get(repo).cloned();
+        let etag = cached.as_ref().and_then(|c| c.etag.clone());
+        let fetched = match api.file(repo, RULES_PATH, None, etag.as_deref()).await {
+            Ok(fetched) => fetched,
+            Err(error) => {
+                let last_good = lock(&self.last_good).get(repo).cloned();
+                return match last_good {
+                    Some(rules) => {
+                        tracing::warn!(%repo, %error, "could not read the rules; using the last good copy");
+                        Ok((Rules::Loaded(rules), Freshness::Stale))
+                    }
+                    None => Err(error),
+                };
+            }
+        };
+        let (rules, etag) = match (fetched, cached) {
+            (Fetched::NotModified, Some(cached)) => {
+                return Ok((cached.value, Freshness::Revalidated))
+            }
+            // An ETag is only sent with a cached copy, so GitHub can't say 304.
+            (Fetched::NotModified, None) => return Err(unexpected_304()),
+            (Fetched::Missing, _) => (Rules::Missing, None),
+            (Fetched::Found { value: text, etag }, _) => (self.checked(repo, &text), etag),
+        };
+        lock(&self.rules).insert(
+            repo.clone(),
+            Entry {
+                etag,
+                value: rules.clone(),
+            },
+        );
+        Ok((rules, Freshness::Fetched))
+    }
+
+    fn checked(&self, repo: &RepoName, text: &str) -> Rules {
+        let checked = config::check(text);
+        match checked.rules {
+            Some(rules) => {
+                let rules = Arc::new(Ruleset::new(rules));
+                lock(&self.last_good).insert(repo.clone(), Arc::clone(&rules));
+                Rules::Loaded(rules)
+            }
+            None => {
+                let problems: Vec<String> = checked
+                    .problems
+                    .iter()
+                    .filter(|p| p.is_error())
+                    .map(|p| {
+                        let at = p
+                            .location
+                            .as_ref()
+                            .map_or(String::new(), |l| format!(":{}:{}", l.line, l.column));
+                        format!("{RULES_PATH}{at}: {}", p.message)
+                    })
+                    .collect();
+                tracing::warn!(%repo, ?problems, "the rules file has errors; doing nothing for this repository");
+                Rules::Invalid { problems }
+            }
+        }
+    }
+
+    /// Forgets a repository's rules, after a push that changed them.
+    pub fn drop_rules(&self, repo: &RepoName) {
+        lock(&self.rules).remove(repo);
+    }
+
+    /// The tracking issue's subscriptions, revalidated. A missing issue
+    /// subscribes nobody.
+    pub async fn subscriptions(
+        &self,
+        api: &Api,
+        repo: &RepoName,
+        number: u64,
+    ) -> Result<(Arc<Subscriptions>, Freshness), GitHubError> {
+        let key = (repo.clone(), number);
+        let cached = lock(&self.tracking).get(&key).cloned();
+        let etag = cached.as_ref().and_then(|c| c.etag.clone());
+        let fetched = match api.item(repo, number, etag.as_deref()).await {
+            Ok(fetched) => fetched,
+            Err(error) => {
+                return match cached {
+                    Some(cached) => {
+                        tracing::warn!(%repo, number, %error, "could not read the tracking issue; using the last copy");
+                        Ok((cached.value, Freshness::Stale))
+                    }
+                    None => Err(error),
+                }
+            }
+        };
+        let (subscriptions, etag) = match (fetched, cached) {
+            (Fetched::NotModified, Some(cached)) => {
+                return Ok((cached.value, Freshness::Revalidated))
+            }
+            (Fetched::NotModified, None) => return Err(unexpected_304()),
+            (Fetched::Missing, _) => {
+                tracing::warn!(%repo, number, "the tracking issue does not exist; nobody is subscribed");
+                (Arc::new(Subscriptions::default()), None)
+            }
+            (Fetched::Found { value, etag }, _) => {
+                (Arc::new(Subscriptions::parse(&value.body)), etag)
+            }
+        };
+        lock(&self.tracking).insert(
+            key,
+            Entry {
+                etag,
+                value: Arc::clone(&subscriptions),
+            },
+        );
+        Ok((subscriptions, Freshness::Fetched))
+    }
+}

@@ -1,0 +1,102 @@
+//! A local GitHub (fakehub) and bots wired to it over real HTTP: what
+//! `probot demo` runs and what the end-to-end tests stand on.
+//!
+//! Bots authenticate as the seed's App with the test key shipped in
+//! `fakehub/testdata/`, exactly as they would against GitHub.
+
+use std::net::SocketAddr;
+
+use fakehub::{Control, FakeHub, Hook, Options, Seed};
+use tokio::time::Duration;
+
+use crate::bot::Bot;
+use crate::github::{Auth, Client, GitHubError, Policy};
+use crate::server::{self, Intake, Running};
+
+/// The key fakehub's seeded apps verify; for tests and the demo only.
+pub const TEST_APP_KEY: &[u8] = include_bytes!("../fakehub/testdata/app-private-key.pem");
+/// Its public half, for seeds that don't name one.
+pub const TEST_APP_PUBLIC_KEY: &str = include_str!("../fakehub/testdata/app-public-key.pem");
+
+/// The secret local webhooks are signed with.
+pub const LOCAL_SECRET: &str = "local-webhook-secret";
+
+#[derive(Debug, thiserror::Error)]
+pub enum LocalError {
+    #[error("could not start: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the seed has no [app]; the bot acts as one")]
+    NoApp,
+    #[error(transparent)]
+    GitHub(#[from] GitHubError),
+}
+
+/// fakehub plus the bots listening to it.
+pub struct Local {
+    pub hub: FakeHub,
+    pub bots: Vec<Running>,
+    app_id: u64,
+}
+
+impl Local {
+    /// Starts fakehub from `seed` and one bot hooked to it.
+    pub async fn start(mut seed: Seed) -> Result<Local, LocalError> {
+        let app = seed.app.as_mut().ok_or(LocalError::NoApp)?;
+        if app.public_key.is_none() && app.public_key_file.is_none() {
+            app.public_key = Some(TEST_APP_PUBLIC_KEY.to_owned());
+        }
+        let app_id = app.id;
+        let hub = FakeHub::start(seed, Options::default()).await?;
+        let mut local = Local {
+            hub,
+            bots: Vec::new(),
+            app_id,
+        };
+        local.add_bot().await?;
+        Ok(local)
+    }
+
+    /// Starts one more bot on a free port and hooks it up: several copies
+    /// of the bot, as behind a load balancer.
+    /// Returns the bot's webhook URL.
+    pub async fn add_bot(&mut self) -> Result<String, LocalError> {
+        let client = Client::new(
+            self.hub.url(),
+            &Auth::App {
+                id: self.app_id,
+                private_key: TEST_APP_KEY.to_vec(),
+            },
+            Policy {
+                attempts: 4,
+                backoff: Duration::from_millis(20),
+            },
+        )?;
+        let login = client.whoami().await?;
+        let intake = Intake {
+            path: "/webhook".into(),
+            secrets: vec![LOCAL_SECRET.into()],
+            insecure_skip_signature: false,
+        };
+        let running = server::spawn(
+            server::router(Bot::new(client, login), intake),
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+        )
+        .await?;
+        let url = Self::hook_url(&running);
+        self.hub.add_hook(Hook {
+            url: url.clone(),
+            secret: LOCAL_SECRET.into(),
+        });
+        self.bots.push(running);
+        Ok(url)
+    }
+
+    /// The webhook URL of a bot.
+    pub fn hook_url(bot: &Running) -> String {
+        format!("{}/webhook", bot.url())
+    }
+
+    pub fn control(&self) -> Control {
+        self.hub.control()
+    }
+}

@@ -1,0 +1,537 @@
+//! The bot end to end: the real server and GitHub client, over HTTP,
+//! against fakehub. Each test is a short story a maintainer would tell.
+
+use fakehub::client::{ItemState, NewItem, NewPull};
+use fakehub::{Control, Fault, LoggedRequest, Seed};
+use probot::local::{Local, LOCAL_SECRET};
+
+const REPO: &str = "acme/widgets";
+
+const RULES: &str = r#"
+[cc]
+tracking_issue = 1
+
+[[labels.implies]]
+when = ["high priority"]
+add = ["triage review"]
+unless = ["triaged"]
+
+[[labels.implies]]
+when = ["triage review"]
+add = ["needs meeting"]
+
+[[labels.paths]]
+files = ["docs/**", "*.md"]
+add = ["module: docs"]
+"#;
+
+const TRACKING: &str = "Subscribe below.\n\n* high priority @ezyang @gchanan\n* triage review @alice\n* module: docs @svekars\n";
+
+struct Tester {
+    local: Local,
+    hub: Control,
+}
+
+fn seed(rules: Option<&str>) -> Seed {
+    let files = match rules {
+        Some(rules) => format!("files = {{ \".github/probot.toml\" = '''{rules}''' }}"),
+        None => String::new(),
+    };
+    Seed::from_toml(
+        &format!(
+            r#"
+[app]
+id = 77
+slug = "probot"
+installations = [{{ id = 5, account = "acme", repos = ["acme/widgets"] }}]
+
+[[repos]]
+name = "acme/widgets"
+collaborators = {{ maintainer = "admin" }}
+{files}
+
+[[repos.issues]]
+title = "Label subscriptions"
+author = "maintainer"
+body = '''{TRACKING}'''
+"#
+        ),
+        None,
+    )
+    .expect("test seed")
+}
+
+impl Tester {
+    async fn with_rules(rules: &str) -> Tester {
+        Tester::start(seed(Some(rules))).await
+    }
+
+    async fn start(seed: Seed) -> Tester {
+        let local = Local::start(seed).await.expect("fakehub and the bot start");
+        let hub = local.control();
+        Tester { local, hub }
+    }
+
+    async fn open_issue(&self, author: &str, body: &str, labels: &[&str]) -> u64 {
+        let item = NewItem {
+            title: "Something broke".into(),
+            body: body.into(),
+            author: author.into(),
+            labels: labels.iter().map(|l| l.to_string()).collect(),
+            ..NewItem::default()
+        };
+        self.hub.open_issue(REPO, item).await.expect("open issue")
+    }
+
+    async fn open_pull(&self, author: &str, files: &[&str]) -> u64 {
+        let item = NewItem {
+            title: "A change".into(),
+            body: "Please review.".into(),
+            author: author.into(),
+            ..NewItem::default()
+        };
+        let pull = NewPull {
+            files: files.iter().map(|f| f.to_string()).collect(),
+            ..NewPull::default()
+        };
+        self.hub
+            .open_pull(REPO, item, pull)
+            .await
+            .expect("open pull request")
+    }
+
+    async fn label(&self, number: u64, label: &str) {
+        self.hub
+            .label(REPO, number, "maintainer", &[label])
+            .await
+            .expect("label");
+    }
+
+    async fn item(&self, number: u64) -> ItemState {
+        self.hub.issue(REPO, number).await.expect("read item")
+    }
+
+    /// The requests the bot made (anything with an installation token or
+    /// the App's JWT).
+    async fn bot_requests(&self) -> Vec<LoggedRequest> {
+        let all = self.hub.requests().await.expect("request log");
+        all.into_iter()
+            .filter(|r| !r.token.starts_with("user:"))
+            .collect()
+    }
+
+    async fn bot_writes(&self) -> Vec<String> {
+        self.bot_requests()
+            .await
+            .into_iter()
+            .filter(|r| r.method != "GET" && !r.path.ends_with("/access_tokens"))
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect()
+    }
+}
+
+fn labels(item: &ItemState) -> Vec<&str> {
+    item.labels.iter().map(String::as_str).collect()
+}
+
+#[tokio::test]
+async fn high_priority_brings_triage_review_and_what_it_implies_and_ccs_subscribers() {
+    let t = Tester::with_rules(RULES).await;
+    let issue = t.open_issue("reporter", "It crashes.", &[]).await;
+    t.label(issue, "high priority").await;
+    let item = t.item(issue).await;
+    assert_eq!(
+        labels(&item),
+        ["high priority", "triage review", "needs meeting"]
+    );
+    assert_eq!(item.body, "It crashes.\n\ncc @ezyang @gchanan @alice");
+}
+
+#[tokio::test]
+async fn unless_blocks_an_implication() {
+    let t = Tester::with_rules(RULES).await;
+    let issue = t.open_issue("reporter", "x", &["triaged"]).await;
+    t.label(issue, "high priority").await;
+    assert_eq!(labels(&t.item(issue).await), ["triaged", "high priority"]);
+}
+
+#[tokio::test]
+async fn a_pull_request_touching_docs_gets_its_path_label_and_cc() {
+    let t = Tester::with_rules(RULES).await;
+    let pr = t
+        .open_pull("contributor", &["docs/index.md", "src/lib.rs"])
+        .await;
+    let item = t.item(pr).await;
+    assert_eq!(labels(&item), ["module: docs"]);
+    assert_eq!(item.body, "Please review.\n\ncc @svekars");
+}
+
+#[tokio::test]
+async fn cc_keeps_existing_names_and_every_other_byte_and_skips_the_author() {
+    let t = Tester::with_rules(RULES).await;
+    let body = "Steps:\r\n1. run `x`\r\n\r\ncc @someone @alice\r\n\r\n<!-- template -->";
+    let issue = t.open_issue("gchanan", body, &[]).await;
+    t.label(issue, "high priority").await;
+    let item = t.item(issue).await;
+    assert_eq!(
+        item.body,
+        "Steps:\r\n1. run `x`\r\n\r\ncc @someone @alice @ezyang\r\n\r\n<!-- template -->"
+    );
+}
+
+#[tokio::test]
+async fn the_fresh_body_is_merged_so_another_tools_edit_survives() {
+    let t = Tester::with_rules(RULES).await;
+    let issue = t.open_issue("reporter", "v1", &[]).await;
+    // Another tool edits the body; the label event's payload still says v1
+    // by the time... it is read fresh before the write either way.
+    t.hub
+        .edit_body(REPO, issue, "template-bot", "v2 from another tool")
+        .await
+        .unwrap();
+    t.label(issue, "high priority").await;
+    assert_eq!(
+        t.item(issue).await.body,
+        "v2 from another tool\n\ncc @ezyang @gchanan @alice"
+    );
+}
+
+#[tokio::test]
+async fn a_duplicate_delivery_writes_nothing() {
+    let t = Tester::with_rules(RULES).await;
+    let issue = t.open_issue("reporter", "x", &[]).await;
+    t.label(issue, "high priority").await;
+    let before = t.item(issue).await;
+    let deliveries = t.hub.deliveries().await.unwrap();
+    let labeled = deliveries
+        .iter()
+        .find(|d| {
+            d.event == "issues" && d.action.as_deref() == Some("labeled") && d.status_code == 200
+        })
+        .expect("the maintainer's labeled delivery");
+    t.hub.clear_requests().await.unwrap();
+    t.hub.redeliver(labeled.id).await.unwrap();
+    assert_eq!(t.item(issue).await, before);
+    assert_eq!(t.bot_writes().await, Vec::<String>::new());
+    let again = t.hub.deliveries().await.unwrap();
+    let redelivered = again.last().unwrap();
+    assert!(redelivered.redelivery && redelivered.guid == labeled.guid);
+}
+
+#[tokio::test]
+async fn two_bot_instances_fed_the_same_events_end_in_the_same_state() {
+    let mut t = Tester::with_rules(RULES).await;
+    t.local.add_bot().await.unwrap();
+    let issue = t.open_issue("reporter", "x", &[]).await;
+    t.label(issue, "high priority").await;
+    let item = t.item(issue).await;
+    assert_eq!(
+        labels(&item),
+        ["high priority", "triage review", "needs meeting"]
+    );
+    assert_eq!(item.body, "x\n\ncc @ezyang @gchanan @alice");
+}
+
+#[tokio::test]
+async fn a_tracking_issue_edit_reaches_an_instance_that_never_saw_it() {
+    let mut t = Tester::with_rules(RULES).await;
+    let first = probot::local::Local::hook_url(&t.local.bots[0]);
+    let second = t.local.add_bot().await.unwrap();
+    // Both instances read the tracking issue once.
+    let warm = t.open_issue("reporter", "warm", &[]).await;
+    t.label(warm, "high priority").await;
+    // Only the first instance hears of the edit.
+    t.hub.set_hook_active(&second, false).await.unwrap();
+    t.hub
+        .edit_body(REPO, 1, "newcomer", &format!("{TRACKING}* bug @newcomer\n"))
+        .await
+        .unwrap();
+    // The next label goes only to the second instance.
+    t.hub.set_hook_active(&second, true).await.unwrap();
+    t.hub.set_hook_active(&first, false).await.unwrap();
+    let issue = t.open_issue("reporter", "y", &[]).await;
+    t.label(issue, "bug").await;
+    assert_eq!(t.item(issue).await.body, "y\n\ncc @newcomer");
+}
+
+#[tokio::test]
+async fn the_bots_own_events_cause_no_loop() {
+    let t = Tester::with_rules(RULES).await;
+    let issue = t.open_issue("reporter", "x", &[]).await;
+    t.label(issue, "high priority").await;
+    let deliveries = t.hub.deliveries().await.unwrap();
+    let writes = t.bot_writes().await;
+    // One label request and one body edit, whatever webhooks they caused.
+    assert_eq!(writes.len(), 2, "{writes:?}");
+    let from_bot: Vec<_> = deliveries.iter().filter(|d| d.status_code == 202).collect();
+    assert!(
+        !from_bot.is_empty(),
+        "the bot's own events are acknowledged and ignored"
+    );
+}
+
+#[tokio::test]
+async fn a_repository_without_rules_gets_nothing_done() {
+    let t = Tester::start(seed(None)).await;
+    let issue = t.open_issue("reporter", "x", &[]).await;
+    t.label(issue, "high priority").await;
+    assert_eq!(labels(&t.item(issue).await), ["high priority"]);
+    assert!(t.bot_writes().await.is_empty());
+    assert!(t
+        .hub
+        .deliveries()
+        .await
+        .unwrap()
+        .iter()
+        .all(|d| d.status_code == 202));
+}
+
+#[tokio::test]
+async fn invalid_rules_do_nothing_for_the_repository() {
+    let t = Tester::with_rules("[cc]\ntracking_issue = 0\n[[labels.implies]]\nwhen = [\"high priority\"]\nadd = [\"triage review\"]\n").await;
+    let issue = t.open_issue("reporter", "x", &[]).await;
+    t.label(issue, "high priority").await;
+    assert_eq!(labels(&t.item(issue).await), ["high priority"]);
+    assert!(t.bot_writes().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_pull_request_changing_the_rules_gets_a_check_run() {
+    let t = Tester::with_rules(RULES).await;
+    let pr = t.open_pull("contributor", &["src/lib.rs"]).await;
+    let broken =
+        "[cc]\ntracking_issue = 1\n\n[[labels.paths]]\nfiles = [\"src/[\"]\nadd = [\"x\"]\n";
+    let head = t
+        .hub
+        .push_contents(REPO, pr, "contributor", &[(".github/probot.toml", broken)])
+        .await
+        .unwrap();
+    let runs = t.hub.check_runs(REPO).await.unwrap();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    let run = &runs[0];
+    assert_eq!(
+        (run.name.as_str(), run.head_sha.as_str()),
+        ("probot config", head.as_str())
+    );
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    let annotations = run.output["annotations"].as_array().unwrap();
+    assert_eq!(annotations[0]["start_line"], 5);
+    assert_eq!(annotations[0]["path"], ".github/probot.toml");
+    // Fixed in the next push: a passing run.
+    let fixed = broken.replace("src/[", "src/**");
+    t.hub
+        .push_contents(REPO, pr, "contributor", &[(".github/probot.toml", &fixed)])
+        .await
+        .unwrap();
+    let runs = t.hub.check_runs(REPO).await.unwrap();
+    assert_eq!(runs[1].conclusion.as_deref(), Some("success"));
+}
+
+#[tokio::test]
+async fn a_bad_signature_gets_401_and_no_work() {
+    let t = Tester::with_rules(RULES).await;
+    t.hub.clear_requests().await.unwrap();
+    let url = probot::local::Local::hook_url(&t.local.bots[0]);
+    let http = reqwest::Client::new();
+    let payload = std::fs::read("examples/plan/issues.labeled.json").unwrap();
+    for signature in [None, Some("sha256=00"), Some("sha1=abc")] {
+        let mut request = http
+            .post(&url)
+            .header("x-github-event", "issues")
+            .body(payload.clone());
+        if let Some(signature) = signature {
+            request = request.header("x-hub-signature-256", signature);
+        }
+        assert_eq!(request.send().await.unwrap().status(), 401);
+    }
+    assert!(t.bot_requests().await.is_empty());
+}
+
+#[tokio::test]
+async fn malformed_pings_and_unknown_events_get_their_own_answers() {
+    let t = Tester::with_rules(RULES).await;
+    let url = probot::local::Local::hook_url(&t.local.bots[0]);
+    let http = reqwest::Client::new();
+    let send = |event: &'static str, body: &'static str| {
+        let signature = sign(body.as_bytes());
+        http.post(&url)
+            .header("x-github-event", event)
+            .header("x-hub-signature-256", signature)
+            .body(body)
+            .send()
+    };
+    assert_eq!(send("issues", "{not json").await.unwrap().status(), 400);
+    assert_eq!(
+        send("issues", r#"{"action":"opened"}"#)
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+    assert_eq!(
+        send("ping", r#"{"zen":"Keep it logically awesome."}"#)
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        send("star", r#"{"action":"created"}"#)
+            .await
+            .unwrap()
+            .status(),
+        202
+    );
+    let healthz = http
+        .get(format!("{}/healthz", t.local.bots[0].url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(healthz.status(), 200);
+}
+
+fn sign(body: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(LOCAL_SECRET.as_bytes()).unwrap();
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+#[tokio::test]
+async fn the_app_token_is_fetched_once_and_reused() {
+    let t = Tester::with_rules(RULES).await;
+    for _ in 0..3 {
+        let issue = t.open_issue("reporter", "x", &[]).await;
+        t.label(issue, "high priority").await;
+    }
+    let requests = t.bot_requests().await;
+    let token_requests = requests
+        .iter()
+        .filter(|r| r.path.ends_with("/access_tokens"))
+        .count();
+    assert_eq!(token_requests, 1, "{requests:#?}");
+    assert!(
+        requests
+            .iter()
+            .filter(|r| r.token == "installation:5")
+            .count()
+            > 5
+    );
+}
+
+#[tokio::test]
+async fn server_errors_and_rate_limits_are_retried_to_success() {
+    let t = Tester::with_rules(RULES).await;
+    let issue = t.open_issue("reporter", "x", &[]).await;
+    t.hub
+        .fault(Fault {
+            method: Some("POST".into()),
+            path: "/repos/acme/widgets/issues/*/labels".into(),
+            times: 2,
+            status: Some(502),
+            ..Fault::default()
+        })
+        .await
+        .unwrap();
+    t.hub
+        .fault(Fault {
+            method: Some("PATCH".into()),
+            path: "/repos/acme/widgets/issues/*".into(),
+            status: Some(429),
+            retry_after: Some(1),
+            ..Fault::default()
+        })
+        .await
+        .unwrap();
+    t.label(issue, "high priority").await;
+    let item = t.item(issue).await;
+    assert_eq!(
+        labels(&item),
+        ["high priority", "triage review", "needs meeting"]
+    );
+    assert!(item.body.ends_with("cc @ezyang @gchanan @alice"));
+    let statuses: Vec<u16> = t
+        .bot_requests()
+        .await
+        .iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| r.status)
+        .collect();
+    assert!(
+        statuses.contains(&502) && statuses.contains(&429),
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn faults_beyond_the_retry_budget_fail_the_delivery_with_5xx() {
+    let t = Tester::with_rules(RULES).await;
+    let issue = t.open_issue("reporter", "x", &[]).await;
+    t.hub
+        .fault(Fault {
+            method: Some("POST".into()),
+            path: "/repos/acme/widgets/issues/*/labels".into(),
+            times: 100,
+            status: Some(503),
+            ..Fault::default()
+        })
+        .await
+        .unwrap();
+    t.label(issue, "high priority").await;
+    let deliveries = t.hub.deliveries().await.unwrap();
+    let last = deliveries
+        .iter()
+        .rev()
+        .find(|d| d.action.as_deref() == Some("labeled"))
+        .unwrap();
+    assert!(last.status_code >= 500, "{last:?}");
+    assert_eq!(labels(&t.item(issue).await), ["high priority"]);
+    // Once GitHub recovers, redelivering the failed delivery finishes the job.
+    t.hub.clear_faults().await.unwrap();
+    t.hub.redeliver(last.id).await.unwrap();
+    assert_eq!(
+        labels(&t.item(issue).await),
+        ["high priority", "triage review", "needs meeting"]
+    );
+}
+
+#[tokio::test]
+async fn a_rate_limit_wait_past_the_deadline_fails_fast() {
+    let t = Tester::with_rules(RULES).await;
+    let issue = t.open_issue("reporter", "x", &[]).await;
+    t.hub
+        .fault(Fault {
+            method: Some("POST".into()),
+            path: "/repos/acme/widgets/issues/*/labels".into(),
+            status: Some(403),
+            retry_after: Some(60),
+            ..Fault::default()
+        })
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    t.label(issue, "high priority").await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let deliveries = t.hub.deliveries().await.unwrap();
+    assert!(deliveries.iter().any(|d| d.status_code >= 500));
+}
+
+#[tokio::test]
+async fn a_push_changing_the_rules_takes_effect_on_the_next_event() {
+    let t = Tester::with_rules(RULES).await;
+    t.hub
+        .write_files(
+            REPO,
+            "maintainer",
+            None,
+            &[(
+                ".github/probot.toml",
+                Some("[[labels.implies]]\nwhen = [\"bug\"]\nadd = [\"needs repro\"]\n"),
+            )],
+        )
+        .await
+        .unwrap();
+    let issue = t.open_issue("reporter", "x", &[]).await;
+    t.label(issue, "bug").await;
+    assert_eq!(labels(&t.item(issue).await), ["bug", "needs repro"]);
+}
