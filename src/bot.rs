@@ -77,6 +77,9 @@ impl Bot {
             Event::Item(item) if item.sender.login.eq_ignore_ascii_case(&self.login) => {
                 Ok(Outcome::Ignored("the bot's own event"))
             }
+            Event::Item(item) if !plan::acts_on(item) => {
+                Ok(Outcome::Ignored("no rule acts on this action"))
+            }
             Event::Item(item) => self.handle_item(item, deadline).await,
         }
     }

@@ -6,9 +6,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-fn main() -> ExitCode {
+#[tokio::main]
+async fn main() -> ExitCode {
     let args = cli::Cli::parse();
-    match cli::run(args) {
+    match cli::run(args).await {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");

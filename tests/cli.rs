@@ -188,3 +188,40 @@ fn plan_rejects_a_malformed_payload_with_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not valid JSON for a `issues` event"));
 }
+
+#[test]
+fn demo_plays_the_story_against_fakehub_and_exits_0() {
+    let out = probot(&["demo"]);
+    let text = stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("cc line: cc @ezyang @gchanan @alice"),
+        "{text}"
+    );
+    assert!(text.contains("cc line: cc @dora"), "{text}");
+    assert!(text.contains("labels: module: docs"), "{text}");
+    assert!(
+        text.contains("issues.labeled by @maintainer (redelivery) -> bot answered 200"),
+        "{text}"
+    );
+    assert!(
+        text.contains("POST   /repos/acme/widgets/issues/2/labels -> 200"),
+        "{text}"
+    );
+}
+
+#[test]
+fn serve_refuses_to_start_without_a_webhook_secret() {
+    let out = Command::new(env!("CARGO_BIN_EXE_probot"))
+        .args(["serve", "--token", "t"])
+        .env_remove("PROBOT_WEBHOOK_SECRET")
+        .output()
+        .expect("run probot");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no webhook secret"));
+}

@@ -535,3 +535,88 @@ async fn a_push_changing_the_rules_takes_effect_on_the_next_event() {
     t.label(issue, "bug").await;
     assert_eq!(labels(&t.item(issue).await), ["bug", "needs repro"]);
 }
+
+/// The `probot serve` binary, with a plain token instead of an App.
+#[tokio::test]
+async fn the_serve_binary_works_with_a_token() {
+    let mut seed = seed(Some(RULES));
+    seed.app = None;
+    let hub = fakehub::FakeHub::start(seed, fakehub::Options::default())
+        .await
+        .unwrap();
+    let control = hub.control();
+    let token = control.mint_token("triage-bot").await.unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_probot"))
+        .args([
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--github-api-url",
+            hub.url(),
+        ])
+        .env("PROBOT_TOKEN", &token)
+        .env(
+            "PROBOT_WEBHOOK_SECRET",
+            format!("old-secret,{LOCAL_SECRET}"),
+        )
+        .kill_on_drop(true)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("probot serve starts");
+    let health = format!("http://127.0.0.1:{port}/healthz");
+    let mut ready = false;
+    for _ in 0..100 {
+        if reqwest::get(&health).await.is_ok_and(|r| r.status() == 200) {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(ready, "probot serve did not come up");
+    hub.add_hook(fakehub::Hook {
+        url: format!("http://127.0.0.1:{port}/webhook"),
+        secret: LOCAL_SECRET.into(),
+    });
+
+    let issue = control
+        .open_issue(
+            REPO,
+            NewItem {
+                title: "t".into(),
+                body: "x".into(),
+                author: "reporter".into(),
+                ..NewItem::default()
+            },
+        )
+        .await
+        .unwrap();
+    control
+        .label(REPO, issue, "maintainer", &["high priority"])
+        .await
+        .unwrap();
+    let item = control.issue(REPO, issue).await.unwrap();
+    assert_eq!(
+        labels(&item),
+        ["high priority", "triage review", "needs meeting"]
+    );
+    assert_eq!(item.body, "x\n\ncc @ezyang @gchanan @alice");
+    let requests = control.requests().await.unwrap();
+    assert!(requests
+        .iter()
+        .any(|r| r.token == "user:triage-bot" && r.path == "/user"));
+
+    child.start_kill().unwrap();
+    let output = child.wait_with_output().await.unwrap();
+    let logs = String::from_utf8_lossy(&output.stderr);
+    assert!(logs.contains("handled"), "{logs}");
+    assert!(!logs.contains(&token), "the token must never be logged");
+    assert!(
+        !logs.contains(LOCAL_SECRET),
+        "the secret must never be logged"
+    );
+}

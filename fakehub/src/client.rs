@@ -72,6 +72,7 @@ pub struct DeliveryState {
     pub status_code: u16,
     pub duration_ms: u64,
     pub redelivery: bool,
+    pub sender: Option<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -190,6 +190,8 @@ pub struct Delivery {
     pub delivered_at: String,
     pub installation_id: Option<u64>,
     pub repository_id: Option<u64>,
+    /// Who caused the event.
+    pub sender: Option<String>,
     #[serde(skip)]
     pub payload: Value,
 }

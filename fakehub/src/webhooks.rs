@@ -165,6 +165,11 @@ async fn deliver(hub: &Arc<Hub>, hook: &Hook, hook_id: u64, job: Job) {
         delivered_at: shapes::timestamp(now()),
         installation_id,
         repository_id,
+        sender: job
+            .payload
+            .pointer("/sender/login")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
         payload: job.payload,
     });
 }

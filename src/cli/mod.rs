@@ -2,7 +2,9 @@
 //! command could not do its work at all (exit 2).
 
 mod check;
+mod demo;
 mod plan;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -30,6 +32,11 @@ enum Command {
     Schema,
     /// Show what the bot would do for a saved webhook payload, offline.
     Plan(plan::PlanArgs),
+    /// Run the bot: receive GitHub's webhooks and act on them.
+    Serve(serve::ServeArgs),
+    /// Watch the bot work against a fake GitHub on this machine: no account
+    /// or network needed.
+    Demo(demo::DemoArgs),
 }
 
 /// Output for people or for machines.
@@ -40,7 +47,7 @@ pub enum Format {
     Json,
 }
 
-pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check(args) => check::run(args),
         Command::Schema => {
@@ -48,5 +55,24 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Plan(args) => plan::run(args),
+        Command::Serve(args) => {
+            logging("info");
+            serve::run(args).await
+        }
+        Command::Demo(args) => {
+            // The transcript is the output; logs only when something is wrong.
+            logging("warn");
+            demo::run(args).await
+        }
     }
+}
+
+/// Logs to stderr; `RUST_LOG` overrides the default level.
+fn logging(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }

@@ -74,6 +74,12 @@ pub struct Needs {
     pub changed_files: bool,
 }
 
+/// Whether any rule can act on this kind of event at all; the shell reads
+/// nothing for events that fail this.
+pub fn acts_on(item: &ItemEvent) -> bool {
+    is_arrival(item) || is_new_code(item) || matches!(item.action, ItemAction::Labeled(_))
+}
+
 /// Which facts `plan` will read for this event, so the shell fetches no
 /// more than that.
 pub fn needs(event: &Event, rules: &Ruleset, bot: &str) -> Needs {

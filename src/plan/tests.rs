@@ -455,3 +455,13 @@ fn valid_rules_in_a_pull_request_pass_and_unchanged_rules_are_not_checked() {
     story.head_rules = Some("broken = [");
     assert!(story.plan(pull_request(ItemAction::Opened, &[])).is_empty());
 }
+
+#[test]
+fn only_arrivals_labels_and_pushes_are_acted_on() {
+    assert!(acts_on(&issue(ItemAction::Opened, &[])));
+    assert!(acts_on(&labeled("x", &[])));
+    assert!(acts_on(&pull_request(ItemAction::Synchronize, &[])));
+    assert!(!acts_on(&issue(ItemAction::Edited, &[])));
+    assert!(!acts_on(&issue(ItemAction::Unlabeled("x".into()), &[])));
+    assert!(!acts_on(&issue(ItemAction::Synchronize, &[])));
+}

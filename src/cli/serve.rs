@@ -1,0 +1,157 @@
+//! `probot serve`: the bot as a long-running server.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use probot::bot::Bot;
+use probot::github::{Auth, Client, Policy};
+use probot::server::{self, Intake};
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "PROBOT_BIND", default_value = "127.0.0.1:3000")]
+    bind: SocketAddr,
+    /// Path GitHub posts webhooks to.
+    #[arg(long, env = "PROBOT_WEBHOOK_PATH", default_value = "/webhook")]
+    webhook_path: String,
+    /// Webhook secret; several, comma-separated, while rotating.
+    #[arg(
+        long,
+        env = "PROBOT_WEBHOOK_SECRET",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
+    webhook_secret: Vec<String>,
+    /// Accept unsigned webhooks. Local experiments only: anyone who can
+    /// reach the port can then make the bot act.
+    #[arg(long)]
+    insecure_skip_signature: bool,
+    /// GitHub's API: github.com by default; GitHub Enterprise
+    /// (`https://HOST/api/v3`) or fakehub otherwise.
+    #[arg(
+        long,
+        env = "PROBOT_GITHUB_API_URL",
+        default_value = "https://api.github.com"
+    )]
+    github_api_url: String,
+    /// The GitHub App's id (with a private key).
+    #[arg(long, env = "PROBOT_APP_ID", requires = "key")]
+    app_id: Option<u64>,
+    /// The App's private key, a PEM file.
+    #[arg(long, env = "PROBOT_PRIVATE_KEY_FILE", group = "key")]
+    private_key_file: Option<PathBuf>,
+    /// The App's private key, as PEM text.
+    #[arg(
+        long,
+        env = "PROBOT_PRIVATE_KEY",
+        hide_env_values = true,
+        group = "key"
+    )]
+    private_key: Option<String>,
+    /// A token instead of an App, for a single repository or an Action.
+    #[arg(
+        long,
+        env = "PROBOT_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "app_id"
+    )]
+    token: Option<String>,
+    /// The bot's login, when it can't be asked of GitHub
+    /// (`<app-slug>[bot]` for an App).
+    #[arg(long, env = "PROBOT_BOT_LOGIN")]
+    bot_login: Option<String>,
+}
+
+fn auth(
+    app_id: Option<u64>,
+    private_key_file: Option<&PathBuf>,
+    private_key: Option<&String>,
+    token: Option<&String>,
+) -> anyhow::Result<Auth> {
+    match (app_id, token) {
+        (Some(id), _) => {
+            let private_key = match (private_key_file, private_key) {
+                (Some(path), _) => std::fs::read(path)
+                    .with_context(|| format!("can't read the private key {}", path.display()))?,
+                (None, Some(pem)) => pem.clone().into_bytes(),
+                (None, None) => bail!("--app-id needs --private-key-file or --private-key"),
+            };
+            Ok(Auth::App { id, private_key })
+        }
+        (None, Some(token)) => Ok(Auth::Token(token.clone())),
+        (None, None) => bail!("give an App (--app-id and --private-key-file) or a token (--token)"),
+    }
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let secrets: Vec<String> = args
+        .webhook_secret
+        .iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if secrets.is_empty() && !args.insecure_skip_signature {
+        bail!("no webhook secret: set --webhook-secret (or PROBOT_WEBHOOK_SECRET), or pass --insecure-skip-signature for local use");
+    }
+    if args.insecure_skip_signature {
+        tracing::warn!("INSECURE: webhook signatures are not checked; anyone who can reach {} can make the bot act", args.bind);
+    }
+    let auth = auth(
+        args.app_id,
+        args.private_key_file.as_ref(),
+        args.private_key.as_ref(),
+        args.token.as_ref(),
+    )?;
+    let client = Client::new(&args.github_api_url, &auth, Policy::default())?;
+    let login = match args.bot_login {
+        Some(login) => login,
+        None => client
+            .whoami()
+            .await
+            .context("can't ask GitHub who the bot is (or pass --bot-login)")?,
+    };
+    let intake = Intake {
+        path: args.webhook_path.clone(),
+        secrets,
+        insecure_skip_signature: args.insecure_skip_signature,
+    };
+    let router = server::router(Bot::new(client, login.clone()), intake);
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("can't listen on {}", args.bind))?;
+    tracing::info!(bind = %args.bind, path = %args.webhook_path, bot = %login, api = %args.github_api_url, "probot is serving");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown())
+        .await
+        .context("the server failed")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// SIGTERM or Ctrl-C: stop accepting, let deliveries in flight finish.
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    // axum stops accepting and waits for deliveries in flight, which
+    // finish within their 9-second budget.
+    tracing::info!("shutting down; finishing deliveries in flight");
+}
