@@ -100,6 +100,7 @@ fn bench(c: &mut Criterion) {
                 subscriptions: Some(&subscriptions),
                 changed_files: None,
                 head_rules: None,
+                trust: None,
                 bot: "probot[bot]",
             }))
         })

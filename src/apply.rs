@@ -7,9 +7,9 @@
 //! between that read and our write is overwritten, as on GitHub's own UI.
 
 use crate::cc_line::{self, Exclude};
-use crate::event::ItemEvent;
+use crate::event::{ItemEvent, RepoName};
 use crate::github::{Api, GitHubError, ItemSnapshot};
-use crate::plan::Action;
+use crate::plan::{Action, Dispatch, DispatchKind};
 
 /// One write made, described for logs and the demo transcript.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +48,127 @@ pub async fn apply(
                 api.create_check_run(&item.repo, run).await?;
                 writes.push(Write(action.to_string()));
             }
+            Action::SyncTag { tag, sha } => {
+                if sync_tag(api, &item.repo, tag, sha).await? {
+                    writes.push(Write(action.to_string()));
+                }
+            }
+            Action::DeleteTag { tag } => {
+                if api
+                    .delete_ref(&item.repo, &format!("refs/tags/{tag}"))
+                    .await?
+                {
+                    writes.push(Write(action.to_string()));
+                }
+            }
+            Action::Dispatch(dispatch) => {
+                if dispatch_once(api, &item.repo, dispatch).await? {
+                    writes.push(Write(action.to_string()));
+                }
+            }
+            Action::Comment { marker, body } => {
+                if keep_comment(api, item, marker, body).await? {
+                    writes.push(Write(action.to_string()));
+                }
+            }
+            Action::ForgetDispatches { number } => {
+                let prefix = format!("{DISPATCH_REFS}/{number}/");
+                for git_ref in api.matching_refs(&item.repo, &prefix).await? {
+                    api.delete_ref(&item.repo, &git_ref).await?;
+                }
+            }
         }
     }
     Ok(writes)
+}
+
+/// Where dispatches are recorded, one ref per (pull request, label, head):
+/// creating a ref is atomic, so of two deliveries of one event only one
+/// creates it and dispatches.
+pub const DISPATCH_REFS: &str = "refs/probot/dispatch";
+
+fn dispatch_ref(dispatch: &Dispatch) -> String {
+    // Hex keeps any label name valid in a ref.
+    format!(
+        "{DISPATCH_REFS}/{}/{}/{}",
+        dispatch.number,
+        hex::encode(&dispatch.label),
+        dispatch.head_sha
+    )
+}
+
+/// Points the tag at `sha`, creating or moving it; `false` when it was
+/// there already.
+async fn sync_tag(api: &Api, repo: &RepoName, tag: &str, sha: &str) -> Result<bool, GitHubError> {
+    let git_ref = format!("refs/tags/{tag}");
+    match api.git_ref(repo, &git_ref).await? {
+        Some(current) if current == sha => Ok(false),
+        Some(_) => api.move_ref(repo, &git_ref, sha).await.map(|()| true),
+        None => {
+            if api.create_ref(repo, &git_ref, sha).await? {
+                return Ok(true);
+            }
+            // Created meanwhile by another delivery: make sure it's ours.
+            match api.git_ref(repo, &git_ref).await? {
+                Some(current) if current == sha => Ok(false),
+                _ => api.move_ref(repo, &git_ref, sha).await.map(|()| true),
+            }
+        }
+    }
+}
+
+/// Starts the workflow unless this (label, head) was started before. If
+/// the dispatch fails, the record goes too, so a redelivery tries again.
+/// The race that remains: a crash between the record and the dispatch
+/// leaves a record without a run, until the label is applied again on a
+/// new commit.
+async fn dispatch_once(
+    api: &Api,
+    repo: &RepoName,
+    dispatch: &Dispatch,
+) -> Result<bool, GitHubError> {
+    let record = dispatch_ref(dispatch);
+    if !api.create_ref(repo, &record, &dispatch.head_sha).await? {
+        return Ok(false);
+    }
+    let started = match &dispatch.kind {
+        DispatchKind::WorkflowDispatch {
+            workflow,
+            git_ref,
+            inputs,
+        } => api.dispatch_workflow(repo, workflow, git_ref, inputs).await,
+        DispatchKind::RepositoryDispatch {
+            event_type,
+            client_payload,
+        } => {
+            api.repository_dispatch(repo, event_type, client_payload)
+                .await
+        }
+    };
+    if let Err(error) = started {
+        let _ = api.delete_ref(repo, &record).await;
+        return Err(error);
+    }
+    Ok(true)
+}
+
+/// Keeps one comment with `marker`: created once, then edited in place.
+async fn keep_comment(
+    api: &Api,
+    item: &ItemEvent,
+    marker: &str,
+    body: &str,
+) -> Result<bool, GitHubError> {
+    let comments = api.comments(&item.repo, item.number).await?;
+    match comments.iter().find(|(_, text)| text.contains(marker)) {
+        Some((_, text)) if text == body => Ok(false),
+        Some((id, _)) => api
+            .update_comment(&item.repo, *id, body)
+            .await
+            .map(|()| true),
+        None => api
+            .create_comment(&item.repo, item.number, body)
+            .await
+            .map(|()| true),
+    }
 }

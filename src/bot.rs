@@ -131,6 +131,21 @@ impl Bot {
             _ => None,
         };
 
+        let trust = match needs.trust {
+            true => {
+                let author = api.access(&item.repo, &item.author).await?;
+                let sender = match item.sender.login == item.author {
+                    true => author,
+                    false => api.access(&item.repo, &item.sender.login).await?,
+                };
+                Some(plan::Trust {
+                    author_can_write: author.can_write(),
+                    sender_can_write: sender.can_write(),
+                })
+            }
+            false => None,
+        };
+
         let plan_for = |item: &ItemEvent| {
             plan::plan(&PlanInput {
                 event: &Event::Item(item.clone()),
@@ -138,6 +153,7 @@ impl Bot {
                 subscriptions: subscriptions.as_deref(),
                 changed_files: files.as_deref(),
                 head_rules: head_rules.as_deref(),
+                trust,
                 bot: &self.login,
             })
         };

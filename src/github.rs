@@ -537,6 +537,201 @@ impl Api {
     }
 }
 
+/// A person's access to a repository, from `GET /collaborators/{user}/permission`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Admin,
+    Maintain,
+    Write,
+    Triage,
+    Read,
+    None,
+}
+
+impl Access {
+    pub fn can_write(self) -> bool {
+        matches!(self, Access::Admin | Access::Maintain | Access::Write)
+    }
+}
+
+/// `refs/tags/a/b` as a URL path, each segment encoded.
+fn ref_path(git_ref: &str) -> String {
+    git_ref.split('/').map(encode).collect::<Vec<_>>().join("/")
+}
+
+impl Api {
+    /// A user's role in the repository; `None` for people GitHub doesn't know.
+    pub async fn access(&self, repo: &RepoName, login: &str) -> Result<Access> {
+        let url = format!(
+            "{}/collaborators/{}/permission",
+            repo_path(repo),
+            encode(login)
+        );
+        let answer = match self.send(Method::GET, &url, None, None).await {
+            Ok(answer) => answer.json()?,
+            Err(GitHubError::Status { status: 404, .. }) => return Ok(Access::None),
+            Err(error) => return Err(error),
+        };
+        // `role_name` tells maintain from write; `permission` is older and coarser.
+        let role = answer["role_name"]
+            .as_str()
+            .or_else(|| answer["permission"].as_str())
+            .unwrap_or("none");
+        Ok(match role {
+            "admin" => Access::Admin,
+            "maintain" => Access::Maintain,
+            "write" => Access::Write,
+            "triage" => Access::Triage,
+            "read" => Access::Read,
+            _ => Access::None,
+        })
+    }
+
+    /// The sha a ref points at, looked up exactly (`refs/tags/x/12` never
+    /// answers for `refs/tags/x/123`).
+    pub async fn git_ref(&self, repo: &RepoName, git_ref: &str) -> Result<Option<String>> {
+        let name = git_ref.strip_prefix("refs/").unwrap_or(git_ref);
+        let url = format!("{}/git/ref/{}", repo_path(repo), ref_path(name));
+        match self.send(Method::GET, &url, None, None).await {
+            Ok(answer) => Ok(answer.json()?["object"]["sha"].as_str().map(str::to_owned)),
+            Err(GitHubError::Status { status: 404, .. }) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Refs whose names start with `prefix` (GitHub matches by prefix).
+    pub async fn matching_refs(&self, repo: &RepoName, prefix: &str) -> Result<Vec<String>> {
+        let name = prefix.strip_prefix("refs/").unwrap_or(prefix);
+        let url = format!("{}/git/matching-refs/{}", repo_path(repo), ref_path(name));
+        let answer = self.send(Method::GET, &url, None, None).await?.json()?;
+        let refs = answer.as_array().map(Vec::as_slice).unwrap_or_default();
+        Ok(refs
+            .iter()
+            .filter_map(|r| r["ref"].as_str().map(str::to_owned))
+            .collect())
+    }
+
+    /// Creates a ref; `false` when it exists already (GitHub's 422).
+    pub async fn create_ref(&self, repo: &RepoName, git_ref: &str, sha: &str) -> Result<bool> {
+        let url = format!("{}/git/refs", repo_path(repo));
+        let body = json!({ "ref": git_ref, "sha": sha });
+        match self
+            .write(repo, self.send(Method::POST, &url, Some(&body), None))
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(GitHubError::Status { status: 422, .. }) => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Points an existing ref at `sha`, forced.
+    pub async fn move_ref(&self, repo: &RepoName, git_ref: &str, sha: &str) -> Result<()> {
+        let name = git_ref.strip_prefix("refs/").unwrap_or(git_ref);
+        let url = format!("{}/git/refs/{}", repo_path(repo), ref_path(name));
+        let body = json!({ "sha": sha, "force": true });
+        self.write(repo, self.send(Method::PATCH, &url, Some(&body), None))
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes a ref; `false` when it was already gone.
+    pub async fn delete_ref(&self, repo: &RepoName, git_ref: &str) -> Result<bool> {
+        let name = git_ref.strip_prefix("refs/").unwrap_or(git_ref);
+        let url = format!("{}/git/refs/{}", repo_path(repo), ref_path(name));
+        match self
+            .write(repo, self.send(Method::DELETE, &url, None, None))
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(GitHubError::Status {
+                status: 404 | 422, ..
+            }) => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
+    pub async fn dispatch_workflow(
+        &self,
+        repo: &RepoName,
+        workflow: &str,
+        git_ref: &str,
+        inputs: &Value,
+    ) -> Result<()> {
+        let url = format!(
+            "{}/actions/workflows/{}/dispatches",
+            repo_path(repo),
+            encode(workflow)
+        );
+        let body = json!({ "ref": git_ref, "inputs": inputs });
+        self.write(repo, self.send(Method::POST, &url, Some(&body), None))
+            .await?;
+        Ok(())
+    }
+
+    pub async fn repository_dispatch(
+        &self,
+        repo: &RepoName,
+        event_type: &str,
+        client_payload: &Value,
+    ) -> Result<()> {
+        let url = format!("{}/dispatches", repo_path(repo));
+        let body = json!({ "event_type": event_type, "client_payload": client_payload });
+        self.write(repo, self.send(Method::POST, &url, Some(&body), None))
+            .await?;
+        Ok(())
+    }
+
+    /// Every comment on an issue or pull request: (id, body).
+    pub async fn comments(&self, repo: &RepoName, number: u64) -> Result<Vec<(u64, String)>> {
+        let mut comments = Vec::new();
+        for page in 1..=50 {
+            let url = format!(
+                "{}/issues/{number}/comments?per_page=100&page={page}",
+                repo_path(repo)
+            );
+            let answer = self.send(Method::GET, &url, None, None).await?;
+            let items = answer.json()?;
+            let items = items.as_array().map(Vec::as_slice).unwrap_or_default();
+            comments.extend(items.iter().filter_map(|c| {
+                Some((
+                    c["id"].as_u64()?,
+                    c["body"].as_str().unwrap_or_default().to_owned(),
+                ))
+            }));
+            let has_next = answer
+                .headers
+                .get(header::LINK)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|link| link.contains("rel=\"next\""));
+            if !has_next {
+                break;
+            }
+        }
+        Ok(comments)
+    }
+
+    pub async fn create_comment(&self, repo: &RepoName, number: u64, body: &str) -> Result<()> {
+        let url = format!("{}/issues/{number}/comments", repo_path(repo));
+        self.write(
+            repo,
+            self.send(Method::POST, &url, Some(&json!({ "body": body })), None),
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn update_comment(&self, repo: &RepoName, id: u64, body: &str) -> Result<()> {
+        let url = format!("{}/issues/comments/{id}", repo_path(repo));
+        self.write(
+            repo,
+            self.send(Method::PATCH, &url, Some(&json!({ "body": body })), None),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
 fn is_rate_limited(answer: &Answer) -> bool {
     let remaining_zero = answer
         .headers

@@ -1,11 +1,12 @@
 //! The bot end to end: the real server and GitHub client, over HTTP,
 //! against fakehub. Each test is a short story a maintainer would tell.
 
-use fakehub::client::{ItemState, NewItem, NewPull};
-use fakehub::{Control, Fault, LoggedRequest, Seed};
-use probot::local::{Local, LOCAL_SECRET};
+mod support;
 
-const REPO: &str = "acme/widgets";
+use fakehub::client::NewItem;
+use fakehub::Fault;
+use probot::local::LOCAL_SECRET;
+use support::{labels, seed, Tester, REPO, TRACKING};
 
 const RULES: &str = r#"
 [cc]
@@ -24,115 +25,6 @@ add = ["needs meeting"]
 files = ["docs/**", "*.md"]
 add = ["module: docs"]
 "#;
-
-const TRACKING: &str = "Subscribe below.\n\n* high priority @ezyang @gchanan\n* triage review @alice\n* module: docs @svekars\n";
-
-struct Tester {
-    local: Local,
-    hub: Control,
-}
-
-fn seed(rules: Option<&str>) -> Seed {
-    let files = match rules {
-        Some(rules) => format!("files = {{ \".github/probot.toml\" = '''{rules}''' }}"),
-        None => String::new(),
-    };
-    Seed::from_toml(
-        &format!(
-            r#"
-[app]
-id = 77
-slug = "probot"
-installations = [{{ id = 5, account = "acme", repos = ["acme/widgets"] }}]
-
-[[repos]]
-name = "acme/widgets"
-collaborators = {{ maintainer = "admin" }}
-{files}
-
-[[repos.issues]]
-title = "Label subscriptions"
-author = "maintainer"
-body = '''{TRACKING}'''
-"#
-        ),
-        None,
-    )
-    .expect("test seed")
-}
-
-impl Tester {
-    async fn with_rules(rules: &str) -> Tester {
-        Tester::start(seed(Some(rules))).await
-    }
-
-    async fn start(seed: Seed) -> Tester {
-        let local = Local::start(seed).await.expect("fakehub and the bot start");
-        let hub = local.control();
-        Tester { local, hub }
-    }
-
-    async fn open_issue(&self, author: &str, body: &str, labels: &[&str]) -> u64 {
-        let item = NewItem {
-            title: "Something broke".into(),
-            body: body.into(),
-            author: author.into(),
-            labels: labels.iter().map(|l| l.to_string()).collect(),
-            ..NewItem::default()
-        };
-        self.hub.open_issue(REPO, item).await.expect("open issue")
-    }
-
-    async fn open_pull(&self, author: &str, files: &[&str]) -> u64 {
-        let item = NewItem {
-            title: "A change".into(),
-            body: "Please review.".into(),
-            author: author.into(),
-            ..NewItem::default()
-        };
-        let pull = NewPull {
-            files: files.iter().map(|f| f.to_string()).collect(),
-            ..NewPull::default()
-        };
-        self.hub
-            .open_pull(REPO, item, pull)
-            .await
-            .expect("open pull request")
-    }
-
-    async fn label(&self, number: u64, label: &str) {
-        self.hub
-            .label(REPO, number, "maintainer", &[label])
-            .await
-            .expect("label");
-    }
-
-    async fn item(&self, number: u64) -> ItemState {
-        self.hub.issue(REPO, number).await.expect("read item")
-    }
-
-    /// The requests the bot made (anything with an installation token or
-    /// the App's JWT).
-    async fn bot_requests(&self) -> Vec<LoggedRequest> {
-        let all = self.hub.requests().await.expect("request log");
-        all.into_iter()
-            .filter(|r| !r.token.starts_with("user:"))
-            .collect()
-    }
-
-    async fn bot_writes(&self) -> Vec<String> {
-        self.bot_requests()
-            .await
-            .into_iter()
-            .filter(|r| r.method != "GET" && !r.path.ends_with("/access_tokens"))
-            .map(|r| format!("{} {}", r.method, r.path))
-            .collect()
-    }
-}
-
-fn labels(item: &ItemState) -> Vec<&str> {
-    item.labels.iter().map(String::as_str).collect()
-}
 
 #[tokio::test]
 async fn high_priority_brings_triage_review_and_what_it_implies_and_ccs_subscribers() {

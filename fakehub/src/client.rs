@@ -149,7 +149,7 @@ impl Control {
     pub async fn unlabel(&self, repo: &str, number: u64, actor: &str, label: &str) -> Result<()> {
         let url = self.repo_url(
             repo,
-            &format!("/issues/{number}/labels/{}", crate::shapes::encode(label)),
+            &format!("/issues/{number}/labels/{}", encode_segment(label)),
         );
         self.send(self.http.delete(url).query(&[("actor", actor)]))
             .await
@@ -362,4 +362,17 @@ fn item_json(item: &NewItem) -> Value {
             "files": p.files, "contents": p.contents})
     });
     json!({"title": item.title, "body": item.body, "author": item.author, "labels": item.labels, "pull": pull})
+}
+
+/// Percent-encodes one path segment, `/` included (label names carry it).
+fn encode_segment(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

@@ -401,7 +401,7 @@ impl World {
         let repo = self.repo_mut(full)?;
         let number = repo.issues.keys().next_back().copied().unwrap_or(0) + 1;
         let base_ref = repo.default_branch.clone();
-        let pull = spec.pull.map(|p| PullRequest {
+        let pull: Option<PullRequest> = spec.pull.map(|p| PullRequest {
             head_sha: p
                 .head_sha
                 .unwrap_or_else(|| sha_of(&format!("{full}#{number}:1"))),
@@ -415,6 +415,11 @@ impl World {
             merged_by: None,
             merge_sha: None,
         });
+        // A pull request from the same repository has its branch there.
+        if let Some(pr) = pull.as_ref().filter(|p| !p.fork) {
+            repo.refs
+                .insert(format!("refs/heads/{}", pr.head_ref), pr.head_sha.clone());
+        }
         repo.issues.insert(
             number,
             Issue {

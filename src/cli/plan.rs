@@ -83,6 +83,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         subscriptions: Some(&subscriptions),
         changed_files: Some(&files),
         head_rules: None,
+        trust: None,
         bot: &args.bot,
     });
     match args.format {

@@ -6,6 +6,7 @@
 //! the actions; it decides nothing.
 
 mod cc;
+mod ci;
 mod labels;
 mod rules_check;
 mod ruleset;
@@ -15,6 +16,9 @@ use serde::Serialize;
 use crate::event::{Event, ItemAction, ItemEvent, ItemKind};
 use crate::subscriptions::Subscriptions;
 
+pub use ci::{
+    tag_name, Dispatch, DispatchKind, Trust, LABELS_COMMENT_MARKER, WAITING_COMMENT_MARKER,
+};
 pub use rules_check::{changes_rules, Annotation, CheckRun, CHECK_NAME};
 pub use ruleset::{LabelMatcher, PathMatcher, Ruleset};
 
@@ -28,6 +32,16 @@ pub enum Action {
     Cc { users: Vec<String> },
     /// Report the check of the rules file a pull request changes.
     CheckRun(CheckRun),
+    /// Keep the tag `refs/tags/<tag>` at `sha`.
+    SyncTag { tag: String, sha: String },
+    /// Delete the tag `refs/tags/<tag>`; already gone is fine.
+    DeleteTag { tag: String },
+    /// Start a workflow, once per label and head commit.
+    Dispatch(Dispatch),
+    /// Keep one comment, found by its hidden `marker`, saying `body`.
+    Comment { marker: String, body: String },
+    /// Forget the dispatches made for a closed pull request.
+    ForgetDispatches { number: u64 },
 }
 
 impl std::fmt::Display for Action {
@@ -46,6 +60,30 @@ impl std::fmt::Display for Action {
                 "check run {:?}: {} ({})",
                 run.name, run.conclusion, run.title
             ),
+            Action::SyncTag { tag, sha } => {
+                write!(f, "tag {tag} at {}", sha.get(..7).unwrap_or(sha))
+            }
+            Action::DeleteTag { tag } => write!(f, "delete tag {tag}"),
+            Action::Dispatch(dispatch) => match &dispatch.kind {
+                DispatchKind::WorkflowDispatch {
+                    workflow, git_ref, ..
+                } => {
+                    write!(
+                        f,
+                        "dispatch {workflow} on {git_ref} for {:?}",
+                        dispatch.label
+                    )
+                }
+                DispatchKind::RepositoryDispatch { event_type, .. } => {
+                    write!(
+                        f,
+                        "repository dispatch {event_type:?} for {:?}",
+                        dispatch.label
+                    )
+                }
+            },
+            Action::Comment { marker, .. } => write!(f, "comment {marker}"),
+            Action::ForgetDispatches { number } => write!(f, "forget the dispatches of #{number}"),
         }
     }
 }
@@ -62,6 +100,8 @@ pub struct PlanInput<'a> {
     /// The rules file at the pull request's head, when `changes_rules`
     /// said it changed.
     pub head_rules: Option<&'a str>,
+    /// Who may start CI, when `needs` asked.
+    pub trust: Option<Trust>,
     /// The bot's own login (`probot[bot]`): its events plan nothing, and it
     /// is never CC'd.
     pub bot: &'a str,
@@ -72,12 +112,19 @@ pub struct PlanInput<'a> {
 pub struct Needs {
     pub subscriptions: bool,
     pub changed_files: bool,
+    /// The write access of the pull request's author and of the sender.
+    pub trust: bool,
 }
 
 /// Whether any rule can act on this kind of event at all; the shell reads
 /// nothing for events that fail this.
 pub fn acts_on(item: &ItemEvent) -> bool {
-    is_arrival(item) || is_new_code(item) || matches!(item.action, ItemAction::Labeled(_))
+    let ci_cleanup = is_pull_request(item)
+        && matches!(item.action, ItemAction::Unlabeled(_) | ItemAction::Closed);
+    is_arrival(item)
+        || is_new_code(item)
+        || matches!(item.action, ItemAction::Labeled(_))
+        || ci_cleanup
 }
 
 /// Which facts `plan` will read for this event, so the shell fetches no
@@ -91,6 +138,7 @@ pub fn needs(event: &Event, rules: &Ruleset, bot: &str) -> Needs {
         // Every push to a pull request may change the rules file, which is
         // checked whatever the rules say.
         changed_files: is_new_code(item),
+        trust: ci::wants_trust(item, rules),
     }
 }
 
@@ -118,6 +166,12 @@ pub fn plan(input: &PlanInput<'_>) -> Vec<Action> {
     if let (true, Some(head_rules)) = (rules_changed, input.head_rules) {
         actions.extend(rules_check::report(item, head_rules));
     }
+    actions.extend(ci::actions(
+        item,
+        &input.rules.rules.ci,
+        &added,
+        input.trust.unwrap_or_default(),
+    ));
     actions
 }
 

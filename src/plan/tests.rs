@@ -56,6 +56,7 @@ fn labeled(label: &str, others: &[&str]) -> ItemEvent {
 
 struct Story<'a> {
     rules: &'a Ruleset,
+    trust: Trust,
     head_rules: Option<&'a str>,
     bot: &'static str,
     subscriptions: Subscriptions,
@@ -66,6 +67,7 @@ impl<'a> Story<'a> {
     fn new(rules: &'a Ruleset) -> Self {
         Story {
             rules,
+            trust: Trust::default(),
             head_rules: None,
             bot: BOT,
             subscriptions: Subscriptions::default(),
@@ -98,6 +100,7 @@ impl<'a> Story<'a> {
             subscriptions: needs.subscriptions.then_some(&self.subscriptions),
             changed_files: needs.changed_files.then_some(self.files.as_slice()),
             head_rules: self.head_rules,
+            trust: needs.trust.then_some(self.trust),
             bot: self.bot,
         })
     }
@@ -338,14 +341,16 @@ fn needs_asks_only_for_what_the_plan_reads() {
         needs(&pr_opened, &with_paths, BOT),
         Needs {
             subscriptions: true,
-            changed_files: true
+            changed_files: true,
+            trust: false,
         }
     );
     assert_eq!(
         needs(&issue_labeled, &with_paths, BOT),
         Needs {
             subscriptions: true,
-            changed_files: false
+            changed_files: false,
+            trust: false,
         }
     );
     // Pull request pushes always list their files: the rules file may be
@@ -354,7 +359,8 @@ fn needs_asks_only_for_what_the_plan_reads() {
         needs(&pr_opened, &labels_only, BOT),
         Needs {
             subscriptions: false,
-            changed_files: true
+            changed_files: true,
+            trust: false,
         }
     );
     assert_eq!(
@@ -464,4 +470,155 @@ fn only_arrivals_labels_and_pushes_are_acted_on() {
     assert!(!acts_on(&issue(ItemAction::Edited, &[])));
     assert!(!acts_on(&issue(ItemAction::Unlabeled("x".into()), &[])));
     assert!(!acts_on(&issue(ItemAction::Synchronize, &[])));
+}
+
+const CI: &str = r#"
+[ci]
+prefixes = ["ciflow/"]
+
+[ci.labels]
+"ciflow/trunk" = "trunk.yml"
+"ciflow/periodic" = { workflow = "periodic.yml", via = "workflow_dispatch" }
+"#;
+
+fn trusted() -> Trust {
+    Trust {
+        author_can_write: true,
+        sender_can_write: true,
+    }
+}
+
+fn ci_story(rules: &Ruleset, trust: Trust) -> Story<'_> {
+    let mut story = Story::new(rules);
+    story.trust = trust;
+    story
+}
+
+#[test]
+fn a_ci_label_from_a_writer_tags_the_head() {
+    let rules = rules(CI);
+    let plan = ci_story(&rules, trusted()).plan(pull_request(
+        ItemAction::Labeled("ciflow/trunk".into()),
+        &["ciflow/trunk"],
+    ));
+    assert_eq!(
+        plan,
+        vec![Action::SyncTag {
+            tag: "ciflow/trunk/7".into(),
+            sha: "abc".into()
+        }]
+    );
+}
+
+#[test]
+fn a_ci_label_from_someone_without_write_access_does_nothing() {
+    let rules = rules(CI);
+    let trust = Trust {
+        author_can_write: true,
+        sender_can_write: false,
+    };
+    assert!(ci_story(&rules, trust)
+        .plan(pull_request(
+            ItemAction::Labeled("ciflow/trunk".into()),
+            &["ciflow/trunk"]
+        ))
+        .is_empty());
+}
+
+#[test]
+fn workflow_dispatch_names_the_pull_request_and_runs_on_its_branch() {
+    let rules = rules(CI);
+    let plan = ci_story(&rules, trusted()).plan(pull_request(
+        ItemAction::Labeled("ciflow/periodic".into()),
+        &["ciflow/periodic"],
+    ));
+    let [Action::Dispatch(dispatch)] = plan.as_slice() else {
+        panic!("{plan:?}")
+    };
+    assert_eq!(dispatch.head_sha, "abc");
+    let DispatchKind::WorkflowDispatch {
+        workflow,
+        git_ref,
+        inputs,
+    } = &dispatch.kind
+    else {
+        panic!("{dispatch:?}")
+    };
+    assert_eq!(
+        (workflow.as_str(), git_ref.as_str()),
+        ("periodic.yml", "feature")
+    );
+    assert_eq!(inputs["pr_number"], "7");
+}
+
+#[test]
+fn an_untrusted_push_keeps_the_tag_and_says_why() {
+    let rules = rules(CI);
+    let trust = Trust {
+        author_can_write: false,
+        sender_can_write: false,
+    };
+    let plan =
+        ci_story(&rules, trust).plan(pull_request(ItemAction::Synchronize, &["ciflow/trunk"]));
+    assert!(
+        matches!(plan.as_slice(), [Action::Comment { marker, .. }] if marker == WAITING_COMMENT_MARKER),
+        "{plan:?}"
+    );
+    let plan =
+        ci_story(&rules, trusted()).plan(pull_request(ItemAction::Synchronize, &["ciflow/trunk"]));
+    assert!(
+        matches!(plan.as_slice(), [Action::SyncTag { .. }]),
+        "{plan:?}"
+    );
+}
+
+#[test]
+fn unlabeling_and_closing_remove_tags() {
+    let rules = rules(CI);
+    let story = ci_story(&rules, Trust::default());
+    assert_eq!(
+        story.plan(pull_request(
+            ItemAction::Unlabeled("ciflow/trunk".into()),
+            &[]
+        )),
+        vec![Action::DeleteTag {
+            tag: "ciflow/trunk/7".into()
+        }]
+    );
+    let mut closed = pull_request(ItemAction::Closed, &["ciflow/trunk"]);
+    closed.open = false;
+    assert_eq!(
+        story.plan(closed),
+        vec![
+            Action::DeleteTag {
+                tag: "ciflow/trunk/7".into()
+            },
+            Action::ForgetDispatches { number: 7 }
+        ]
+    );
+}
+
+#[test]
+fn an_unmapped_prefixed_label_gets_the_list_and_other_labels_nothing() {
+    let rules = rules(CI);
+    let story = ci_story(&rules, trusted());
+    let plan = story.plan(pull_request(
+        ItemAction::Labeled("ciflow/nope".into()),
+        &["ciflow/nope"],
+    ));
+    assert!(
+        matches!(plan.as_slice(), [Action::Comment { marker, body }] if marker == LABELS_COMMENT_MARKER && body.contains("- `ciflow/trunk`")),
+        "{plan:?}"
+    );
+    assert!(story
+        .plan(pull_request(ItemAction::Labeled("bug".into()), &["bug"]))
+        .is_empty());
+}
+
+#[test]
+fn ci_labels_on_issues_start_nothing() {
+    let rules = rules(CI);
+    assert!(ci_story(&rules, trusted())
+        .plan(labeled("ciflow/trunk", &[]))
+        .is_empty());
 }

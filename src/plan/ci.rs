@@ -1,0 +1,248 @@
+//! CI by label: a label mapped in `[ci.labels]` on a pull request starts
+//! its workflow for the head commit, and follows new commits until the
+//! label goes.
+//!
+//! Trust: starting CI runs the pull request's code with the repository's
+//! resources. A label counts only when added by someone with write access.
+//! New commits are followed only when the author has write access; other
+//! authors' pushes wait for a maintainer to apply the label again, and the
+//! pull request says so in one comment, kept up to date.
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::{is_pull_request, Action};
+use crate::config::{CiTarget, Via};
+use crate::event::{ItemAction, ItemEvent, PullRequestInfo};
+
+/// Who may start CI, as read from GitHub for this event.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Trust {
+    /// The pull request's author has write access (admin, maintain, write).
+    pub author_can_write: bool,
+    /// Whoever caused the event has write access.
+    pub sender_can_write: bool,
+}
+
+/// A workflow to start once for a (label, head commit).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Dispatch {
+    pub label: String,
+    pub number: u64,
+    pub head_sha: String,
+    #[serde(flatten)]
+    pub kind: DispatchKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "via", rename_all = "snake_case")]
+pub enum DispatchKind {
+    WorkflowDispatch {
+        workflow: String,
+        /// A branch or tag in the base repository.
+        git_ref: String,
+        inputs: serde_json::Value,
+    },
+    RepositoryDispatch {
+        event_type: String,
+        client_payload: serde_json::Value,
+    },
+}
+
+/// Marks the comment listing the CI labels, so it is updated, not repeated.
+pub const LABELS_COMMENT_MARKER: &str = "<!-- probot:ci-labels -->";
+/// Marks the comment saying new commits wait for a maintainer.
+pub const WAITING_COMMENT_MARKER: &str = "<!-- probot:ci-waiting -->";
+
+/// The tag that carries a label's CI for a pull request: `<label>/<number>`.
+pub fn tag_name(label: &str, number: u64) -> String {
+    format!("{label}/{number}")
+}
+
+/// Whether this event needs the author's and sender's permissions.
+pub(super) fn wants_trust(item: &ItemEvent, ruleset: &super::Ruleset) -> bool {
+    let rules = &ruleset.rules.ci;
+    if rules.labels.is_empty() || !is_pull_request(item) || !item.open {
+        return false;
+    }
+    // A label may bring a CI label along by implication.
+    let implies_ci = || {
+        ruleset
+            .rules
+            .labels
+            .implies
+            .iter()
+            .any(|rule| rule.add.iter().any(|l| rules.labels.contains_key(l)))
+    };
+    match &item.action {
+        ItemAction::Labeled(label) => rules.labels.contains_key(label) || implies_ci(),
+        ItemAction::Synchronize | ItemAction::Reopened | ItemAction::Opened => {
+            item.labels.iter().any(|l| rules.labels.contains_key(l))
+        }
+        _ => false,
+    }
+}
+
+/// CI actions for this event. `added` are labels this plan adds itself
+/// (by implication or path), which arrive as if the sender added them.
+pub(super) fn actions<'a>(
+    item: &'a ItemEvent,
+    rules: &'a crate::config::CiRules,
+    added: &'a [String],
+    trust: Trust,
+) -> Vec<Action> {
+    let (Some(pull), true) = (&item.pull, is_pull_request(item)) else {
+        return Vec::new();
+    };
+    let mapped = |label: &'a str| rules.labels.get(label).map(|target| (label, target));
+    let mut actions = Vec::new();
+    match &item.action {
+        ItemAction::Closed => {
+            for (label, target) in &rules.labels {
+                if uses_tag(target, pull) {
+                    actions.push(Action::DeleteTag {
+                        tag: tag_name(label, item.number),
+                    });
+                }
+            }
+            if rules.labels.values().any(|t| t.via() != Via::Tag) {
+                actions.push(Action::ForgetDispatches {
+                    number: item.number,
+                });
+            }
+        }
+        ItemAction::Unlabeled(label) => {
+            if let Some((label, target)) = mapped(label) {
+                if uses_tag(target, pull) {
+                    actions.push(Action::DeleteTag {
+                        tag: tag_name(label, item.number),
+                    });
+                }
+            }
+        }
+        _ if !item.open => {}
+        ItemAction::Labeled(_) | ItemAction::Opened => {
+            // The labels this event brings: the one added (every one, for a
+            // pull request opened with labels), and those this plan adds.
+            let arriving: Vec<&String> = match &item.action {
+                ItemAction::Labeled(label) if item.labels.contains(label) => {
+                    std::iter::once(label).chain(added).collect()
+                }
+                ItemAction::Labeled(_) => added.iter().collect(),
+                _ => item.labels.iter().chain(added).collect(),
+            };
+            for label in arriving {
+                match mapped(label) {
+                    Some((label, target)) if trust.sender_can_write => {
+                        actions.extend(start(item, pull, label, target))
+                    }
+                    Some(_) => {}
+                    None => actions.extend(unmapped_comment(label, rules)),
+                }
+            }
+        }
+        ItemAction::Reopened | ItemAction::Synchronize => {
+            let present: Vec<(&str, &CiTarget)> = item
+                .labels
+                .iter()
+                .chain(added)
+                .filter_map(|l| mapped(l))
+                .collect();
+            if present.is_empty() {
+                return actions;
+            }
+            if trust.author_can_write {
+                for (label, target) in present {
+                    actions.extend(start(item, pull, label, target));
+                }
+            } else {
+                let labels: Vec<String> = present.iter().map(|(l, _)| format!("`{l}`")).collect();
+                actions.push(Action::Comment {
+                    marker: WAITING_COMMENT_MARKER.to_owned(),
+                    body: format!(
+                        "{WAITING_COMMENT_MARKER}\nCI ({}) ran for an earlier commit. It does not follow new commits from \
+                         authors without write access: a maintainer can remove and apply the label again to run it on \
+                         {}.",
+                        labels.join(", "),
+                        short(&pull.head_sha)
+                    ),
+                });
+            }
+        }
+        _ => {}
+    }
+    actions
+}
+
+fn short(sha: &str) -> &str {
+    sha.get(..7).unwrap_or(sha)
+}
+
+/// A tag is kept for tag mode, and for `workflow_dispatch` from a fork,
+/// whose branch is not in the base repository: the dispatch runs on it.
+fn uses_tag(target: &CiTarget, pull: &PullRequestInfo) -> bool {
+    match target.via() {
+        Via::Tag => true,
+        Via::WorkflowDispatch => pull.from_fork,
+        Via::RepositoryDispatch => false,
+    }
+}
+
+fn start(item: &ItemEvent, pull: &PullRequestInfo, label: &str, target: &CiTarget) -> Vec<Action> {
+    let tag = tag_name(label, item.number);
+    let mut actions = Vec::new();
+    if uses_tag(target, pull) {
+        actions.push(Action::SyncTag {
+            tag: tag.clone(),
+            sha: pull.head_sha.clone(),
+        });
+    }
+    let kind = match (target.via(), target) {
+        (Via::Tag, _) => return actions,
+        (Via::WorkflowDispatch, _) => DispatchKind::WorkflowDispatch {
+            workflow: target.workflow().unwrap_or_default().to_owned(),
+            git_ref: if pull.from_fork {
+                format!("refs/tags/{tag}")
+            } else {
+                pull.head_ref.clone()
+            },
+            inputs: json!({
+                "pr_number": item.number.to_string(),
+                "head_sha": pull.head_sha,
+                "label": label,
+            }),
+        },
+        (Via::RepositoryDispatch, CiTarget::Job(job)) => DispatchKind::RepositoryDispatch {
+            event_type: job.event_type.clone().unwrap_or_else(|| label.to_owned()),
+            client_payload: json!({
+                "pr_number": item.number,
+                "head_sha": pull.head_sha,
+                "head_ref": pull.head_ref,
+                "label": label,
+            }),
+        },
+        (Via::RepositoryDispatch, CiTarget::Workflow(_)) => return actions,
+    };
+    actions.push(Action::Dispatch(Dispatch {
+        label: label.to_owned(),
+        number: item.number,
+        head_sha: pull.head_sha.clone(),
+        kind,
+    }));
+    actions
+}
+
+/// A label that looks like a CI label but is not mapped: say which are.
+fn unmapped_comment(label: &str, rules: &crate::config::CiRules) -> Option<Action> {
+    if !rules.prefixes.iter().any(|p| label.starts_with(p.as_str())) {
+        return None;
+    }
+    let known: Vec<String> = rules.labels.keys().map(|l| format!("- `{l}`")).collect();
+    Some(Action::Comment {
+        marker: LABELS_COMMENT_MARKER.to_owned(),
+        body: format!(
+            "{LABELS_COMMENT_MARKER}\n`{label}` does not start any CI here. The labels that do:\n\n{}",
+            known.join("\n")
+        ),
+    })
+}
