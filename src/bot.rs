@@ -16,7 +16,7 @@ use crate::cache::{Caches, Rules};
 use crate::config::RULES_PATH;
 use crate::event::{Event, ItemEvent, RepoName};
 use crate::github::{Client, Fetched, GitHubError};
-use crate::plan::{self, Action, PlanInput, Ruleset};
+use crate::plan::{self, Action, PlanInput, Ruleset, Whose};
 
 /// What became of a delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,19 +131,21 @@ impl Bot {
             _ => None,
         };
 
+        // Only the access the plan reads: the sender's for a label, the
+        // author's for new commits.
         let trust = match needs.trust {
-            true => {
-                let author = api.access(&item.repo, &item.author).await?;
-                let sender = match item.sender.login == item.author {
-                    true => author,
-                    false => api.access(&item.repo, &item.sender.login).await?,
-                };
-                Some(plan::Trust {
-                    author_can_write: author.can_write(),
-                    sender_can_write: sender.can_write(),
-                })
-            }
-            false => None,
+            Whose::Nobody => None,
+            Whose::Sender => Some(plan::Trust {
+                author_can_write: false,
+                sender_can_write: api
+                    .access(&item.repo, &item.sender.login)
+                    .await?
+                    .can_write(),
+            }),
+            Whose::Author => Some(plan::Trust {
+                author_can_write: api.access(&item.repo, &item.author).await?.can_write(),
+                sender_can_write: false,
+            }),
         };
 
         let plan_for = |item: &ItemEvent| {

@@ -95,6 +95,15 @@ impl Story {
         Ok(())
     }
 
+    async fn show_ref(&self, git_ref: &str) -> anyhow::Result<Option<String>> {
+        let sha = self.hub.refs(REPO).await?.get(git_ref).cloned();
+        match &sha {
+            Some(sha) => println!("   state     {git_ref} -> {}", &sha[..7.min(sha.len())]),
+            None => println!("   state     {git_ref} does not exist"),
+        }
+        Ok(sha)
+    }
+
     async fn show(&self, number: u64) -> anyhow::Result<ItemState> {
         let item = self.hub.issue(REPO, number).await?;
         let kind = if item.pull.is_some() {
@@ -218,6 +227,58 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         pull.labels.contains(&"module: docs".to_owned()),
         "the docs label was added",
     )?;
+
+    let pr = story
+        .hub
+        .open_pull(
+            REPO,
+            NewItem {
+                title: "Faster allocator".into(),
+                body: "Needs the full CI.".into(),
+                author: "alice".into(),
+                ..NewItem::default()
+            },
+            NewPull {
+                head_ref: Some("faster-allocator".into()),
+                files: vec!["src/alloc.rs".into()],
+                ..NewPull::default()
+            },
+        )
+        .await?;
+    story
+        .step(&format!("@alice (write access) opens pull request #{pr}"))
+        .await?;
+    story
+        .hub
+        .label(REPO, pr, "maintainer", &["ciflow/trunk"])
+        .await?;
+    story
+        .step(&format!(
+            "@maintainer labels #{pr} \"ciflow/trunk\": its CI runs on the tag ciflow/trunk/{pr}"
+        ))
+        .await?;
+    let tag = format!("refs/tags/ciflow/trunk/{pr}");
+    story.show_ref(&tag).await?;
+    let head = story.hub.push(REPO, pr, "alice", &["src/alloc.rs"]).await?;
+    story
+        .step(&format!(
+            "@alice pushes a commit to #{pr}: the tag follows the new head"
+        ))
+        .await?;
+    check(
+        story.show_ref(&tag).await? == Some(head),
+        "the tag moved to the new head",
+    )?;
+    story
+        .hub
+        .unlabel(REPO, pr, "maintainer", "ciflow/trunk")
+        .await?;
+    story
+        .step(&format!(
+            "@maintainer removes \"ciflow/trunk\" from #{pr}: the tag goes"
+        ))
+        .await?;
+    check(story.show_ref(&tag).await?.is_none(), "the tag was deleted")?;
 
     println!("\nGitHub API calls the bot made, per step:");
     for (title, calls) in &story.calls {

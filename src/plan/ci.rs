@@ -59,11 +59,22 @@ pub fn tag_name(label: &str, number: u64) -> String {
     format!("{label}/{number}")
 }
 
-/// Whether this event needs the author's and sender's permissions.
-pub(super) fn wants_trust(item: &ItemEvent, ruleset: &super::Ruleset) -> bool {
+/// Whose write access a plan for this event depends on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Whose {
+    #[default]
+    Nobody,
+    /// Whoever added a label (or opened the pull request with labels).
+    Sender,
+    /// The pull request's author, whose new commits CI may follow.
+    Author,
+}
+
+/// Whose access this event needs read.
+pub(super) fn wants_trust(item: &ItemEvent, ruleset: &super::Ruleset) -> Whose {
     let rules = &ruleset.rules.ci;
     if rules.labels.is_empty() || !is_pull_request(item) || !item.open {
-        return false;
+        return Whose::Nobody;
     }
     // A label may bring a CI label along by implication.
     let implies_ci = || {
@@ -74,12 +85,14 @@ pub(super) fn wants_trust(item: &ItemEvent, ruleset: &super::Ruleset) -> bool {
             .iter()
             .any(|rule| rule.add.iter().any(|l| rules.labels.contains_key(l)))
     };
+    let any_mapped = || item.labels.iter().any(|l| rules.labels.contains_key(l));
     match &item.action {
-        ItemAction::Labeled(label) => rules.labels.contains_key(label) || implies_ci(),
-        ItemAction::Synchronize | ItemAction::Reopened | ItemAction::Opened => {
-            item.labels.iter().any(|l| rules.labels.contains_key(l))
+        ItemAction::Labeled(label) if rules.labels.contains_key(label) || implies_ci() => {
+            Whose::Sender
         }
-        _ => false,
+        ItemAction::Opened if any_mapped() || implies_ci() => Whose::Sender,
+        ItemAction::Synchronize | ItemAction::Reopened if any_mapped() => Whose::Author,
+        _ => Whose::Nobody,
     }
 }
 

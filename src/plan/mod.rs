@@ -17,7 +17,7 @@ use crate::event::{Event, ItemAction, ItemEvent, ItemKind};
 use crate::subscriptions::Subscriptions;
 
 pub use ci::{
-    tag_name, Dispatch, DispatchKind, Trust, LABELS_COMMENT_MARKER, WAITING_COMMENT_MARKER,
+    tag_name, Dispatch, DispatchKind, Trust, Whose, LABELS_COMMENT_MARKER, WAITING_COMMENT_MARKER,
 };
 pub use rules_check::{changes_rules, Annotation, CheckRun, CHECK_NAME};
 pub use ruleset::{LabelMatcher, PathMatcher, Ruleset};
@@ -112,8 +112,8 @@ pub struct PlanInput<'a> {
 pub struct Needs {
     pub subscriptions: bool,
     pub changed_files: bool,
-    /// The write access of the pull request's author and of the sender.
-    pub trust: bool,
+    /// Whose write access to read for CI.
+    pub trust: Whose,
 }
 
 /// Whether any rule can act on this kind of event at all; the shell reads

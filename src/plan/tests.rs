@@ -100,7 +100,7 @@ impl<'a> Story<'a> {
             subscriptions: needs.subscriptions.then_some(&self.subscriptions),
             changed_files: needs.changed_files.then_some(self.files.as_slice()),
             head_rules: self.head_rules,
-            trust: needs.trust.then_some(self.trust),
+            trust: (needs.trust != Whose::Nobody).then_some(self.trust),
             bot: self.bot,
         })
     }
@@ -342,7 +342,7 @@ fn needs_asks_only_for_what_the_plan_reads() {
         Needs {
             subscriptions: true,
             changed_files: true,
-            trust: false,
+            trust: Whose::Nobody,
         }
     );
     assert_eq!(
@@ -350,7 +350,7 @@ fn needs_asks_only_for_what_the_plan_reads() {
         Needs {
             subscriptions: true,
             changed_files: false,
-            trust: false,
+            trust: Whose::Nobody,
         }
     );
     // Pull request pushes always list their files: the rules file may be
@@ -360,7 +360,7 @@ fn needs_asks_only_for_what_the_plan_reads() {
         Needs {
             subscriptions: false,
             changed_files: true,
-            trust: false,
+            trust: Whose::Nobody,
         }
     );
     assert_eq!(
