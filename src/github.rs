@@ -461,33 +461,45 @@ impl Api {
         })
     }
 
-    /// Every path a pull request changes (GitHub lists at most 3,000).
-    pub async fn pull_files(&self, repo: &RepoName, number: u64) -> Result<Vec<String>> {
-        const PER_PAGE: usize = 100;
-        let mut files = Vec::new();
-        for page in 1..=30 {
-            let url = format!(
-                "{}/pulls/{number}/files?per_page={PER_PAGE}&page={page}",
-                repo_path(repo)
-            );
-            let answer = self.send(Method::GET, &url, None, None).await?;
-            let items = answer.json()?;
-            let items = items.as_array().map(Vec::as_slice).unwrap_or_default();
-            files.extend(
-                items
-                    .iter()
-                    .filter_map(|f| f["filename"].as_str().map(str::to_owned)),
-            );
+    /// Every item of a paginated list, following `Link: rel="next"` for at
+    /// most `max_pages` pages of 100.
+    async fn all_pages(&self, url: &str, max_pages: u32) -> Result<Vec<Value>> {
+        let mut items = Vec::new();
+        let separator = if url.contains('?') { '&' } else { '?' };
+        for page in 1..=max_pages {
+            let answer = self
+                .send(
+                    Method::GET,
+                    &format!("{url}{separator}per_page=100&page={page}"),
+                    None,
+                    None,
+                )
+                .await?;
+            match answer.json()? {
+                Value::Array(page_items) => items.extend(page_items),
+                _ => return Err(GitHubError::Decode(format!("{url} did not answer a list"))),
+            }
             let has_next = answer
                 .headers
                 .get(header::LINK)
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|link| link.contains("rel=\"next\""));
-            if !has_next || items.len() < PER_PAGE {
+            if !has_next {
                 break;
             }
         }
-        Ok(files)
+        Ok(items)
+    }
+
+    /// Every path a pull request changes (GitHub lists at most 3,000).
+    pub async fn pull_files(&self, repo: &RepoName, number: u64) -> Result<Vec<String>> {
+        let files = self
+            .all_pages(&format!("{}/pulls/{number}/files", repo_path(repo)), 30)
+            .await?;
+        Ok(files
+            .iter()
+            .filter_map(|f| f["filename"].as_str().map(str::to_owned))
+            .collect())
     }
 
     /// Runs `write` with this repository's writes serialized, as GitHub
@@ -684,31 +696,18 @@ impl Api {
 
     /// Every comment on an issue or pull request: (id, body).
     pub async fn comments(&self, repo: &RepoName, number: u64) -> Result<Vec<(u64, String)>> {
-        let mut comments = Vec::new();
-        for page in 1..=50 {
-            let url = format!(
-                "{}/issues/{number}/comments?per_page=100&page={page}",
-                repo_path(repo)
-            );
-            let answer = self.send(Method::GET, &url, None, None).await?;
-            let items = answer.json()?;
-            let items = items.as_array().map(Vec::as_slice).unwrap_or_default();
-            comments.extend(items.iter().filter_map(|c| {
+        let comments = self
+            .all_pages(&format!("{}/issues/{number}/comments", repo_path(repo)), 50)
+            .await?;
+        Ok(comments
+            .iter()
+            .filter_map(|c| {
                 Some((
                     c["id"].as_u64()?,
                     c["body"].as_str().unwrap_or_default().to_owned(),
                 ))
-            }));
-            let has_next = answer
-                .headers
-                .get(header::LINK)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|link| link.contains("rel=\"next\""));
-            if !has_next {
-                break;
-            }
-        }
-        Ok(comments)
+            })
+            .collect())
     }
 
     pub async fn create_comment(&self, repo: &RepoName, number: u64, body: &str) -> Result<()> {

@@ -755,31 +755,42 @@ async fn list_item_labels(
 async fn add_labels(
     State(hub): Shared,
     Extension(who): Who,
-    Path((owner, repo, number)): Path<(String, String, u64)>,
+    Path(item): Path<(String, String, u64)>,
     Json(body): Json<Value>,
 ) -> ApiResult {
-    let names = labels_body(&body)?;
-    let (events, value) = {
-        let mut world = hub.world();
-        let (full, actor) = writer(&world, &who, &owner, &repo)?;
-        let events = world.add_labels(&full, number, &names, &actor)?;
-        (events, item_labels(&world, &full, number)?)
-    };
-    hub.emit(events);
-    ok(value)
+    change_labels(&hub, &who, item, &body, World::add_labels)
 }
 
 async fn set_labels(
     State(hub): Shared,
     Extension(who): Who,
-    Path((owner, repo, number)): Path<(String, String, u64)>,
+    Path(item): Path<(String, String, u64)>,
     Json(body): Json<Value>,
 ) -> ApiResult {
-    let names = labels_body(&body)?;
+    change_labels(&hub, &who, item, &body, World::set_labels)
+}
+
+type LabelChange = fn(
+    &mut World,
+    &str,
+    u64,
+    &[String],
+    &str,
+) -> crate::state::Outcome<Vec<crate::state::Outgoing>>;
+
+/// Adds or replaces labels, answering the item's labels as GitHub does.
+fn change_labels(
+    hub: &Arc<Hub>,
+    who: &Identity,
+    (owner, repo, number): (String, String, u64),
+    body: &Value,
+    change: LabelChange,
+) -> ApiResult {
+    let names = labels_body(body)?;
     let (events, value) = {
         let mut world = hub.world();
-        let (full, actor) = writer(&world, &who, &owner, &repo)?;
-        let events = world.set_labels(&full, number, &names, &actor)?;
+        let (full, actor) = writer(&world, who, &owner, &repo)?;
+        let events = change(&mut world, &full, number, &names, &actor)?;
         (events, item_labels(&world, &full, number)?)
     };
     hub.emit(events);
