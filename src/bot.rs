@@ -90,7 +90,8 @@ impl Bot {
         deadline: Instant,
     ) -> Result<Outcome, HandleError> {
         let api = self.github.api(item.installation, deadline)?;
-        let (rules, _) = self.caches.rules(&api, &item.repo).await?;
+        let (rules, freshness) = self.caches.rules(&api, &item.repo).await?;
+        crate::metrics::cache("rules", freshness);
         let (ruleset, has_rules) = match &rules {
             Rules::Loaded(ruleset) => (Arc::clone(ruleset), true),
             Rules::Missing | Rules::Invalid { .. } => (Arc::clone(&self.no_rules), false),

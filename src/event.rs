@@ -81,6 +81,22 @@ pub enum ItemAction {
     Other(String),
 }
 
+impl ItemAction {
+    /// The action as GitHub names it, without the label.
+    pub fn name(&self) -> &str {
+        match self {
+            ItemAction::Opened => "opened",
+            ItemAction::Reopened => "reopened",
+            ItemAction::Edited => "edited",
+            ItemAction::Closed => "closed",
+            ItemAction::Labeled(_) => "labeled",
+            ItemAction::Unlabeled(_) => "unlabeled",
+            ItemAction::Synchronize => "synchronize",
+            ItemAction::Other(action) => action,
+        }
+    }
+}
+
 impl fmt::Display for ItemAction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

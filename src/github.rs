@@ -151,6 +151,7 @@ impl Client {
     pub async fn whoami(&self) -> Result<String> {
         let api = Api {
             octo: Arc::clone(&self.inner.root),
+            installation: None,
             deadline: Instant::now() + Duration::from_secs(30),
             client: self.clone(),
         };
@@ -203,6 +204,7 @@ impl Client {
         };
         Ok(Api {
             octo,
+            installation,
             deadline,
             client: self.clone(),
         })
@@ -222,6 +224,8 @@ impl Client {
 #[derive(Clone)]
 pub struct Api {
     octo: Arc<Octocrab>,
+    /// For metrics: whose rate limit the answers report.
+    installation: Option<u64>,
     deadline: Instant,
     client: Client,
 }
@@ -336,8 +340,10 @@ impl Api {
         body: Option<&Value>,
         if_none_match: Option<&str>,
     ) -> Result<Answer> {
+        let method_name = method.to_string();
+        let method_name = method_name.as_str();
         let mut builder = Request::builder()
-            .method(method)
+            .method(method.clone())
             // Relative: octocrab adds its base URI, and only then the
             // credentials (it never sends them to another host).
             .uri(path)
@@ -360,6 +366,14 @@ impl Api {
         .map_err(|e| GitHubError::Transport(error_text(&e)))?;
         let status = response.status();
         let headers = response.headers().clone();
+        crate::metrics::github_request(method_name, path, status.as_u16());
+        if let Some(remaining) = headers
+            .get("x-ratelimit-remaining")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+        {
+            crate::metrics::rate_limit_remaining(self.installation, remaining);
+        }
         let body = self
             .octo
             .body_to_string(response)

@@ -16,6 +16,7 @@ pub mod config;
 pub mod event;
 pub mod github;
 pub mod local;
+pub mod metrics;
 pub mod plan;
 pub mod server;
 pub mod subscriptions;

@@ -61,11 +61,14 @@ struct AppState {
 
 /// The bot's HTTP routes: the webhook and `/healthz`.
 pub fn router(bot: Bot, intake: Intake) -> Router {
+    // Install the recorder before the first delivery is counted.
+    let _ = crate::metrics::handle();
     let path = intake.path.clone();
     let state = Arc::new(AppState { bot, intake });
     Router::new()
         .route(&path, post(webhook))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(MAX_PAYLOAD))
         .with_state(state)
 }
@@ -98,6 +101,17 @@ pub async fn spawn(router: Router, addr: SocketAddr) -> std::io::Result<Running>
         }
     });
     Ok(Running { addr, task })
+}
+
+async fn metrics() -> Response {
+    match crate::metrics::handle() {
+        Some(handle) => (
+            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+            handle.render(),
+        )
+            .into_response(),
+        None => (StatusCode::SERVICE_UNAVAILABLE, "metrics are not available").into_response(),
+    }
 }
 
 fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
@@ -167,6 +181,18 @@ async fn webhook(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
     async move {
         let outcome = state.bot.handle(&event, received + HANDLING_BUDGET).await;
         let elapsed_ms = received.elapsed().as_millis() as u64;
+        let outcome_name = match &outcome {
+            Ok(Outcome::Done(_)) => "done",
+            Ok(Outcome::NoRules) => "no_rules",
+            Ok(Outcome::Ignored(_)) => "ignored",
+            Err(_) => "failed",
+        };
+        crate::metrics::delivery(
+            &event_name,
+            &action_name(&event),
+            outcome_name,
+            received.elapsed(),
+        );
         match outcome {
             Ok(Outcome::Done(writes)) => {
                 let writes: Vec<String> = writes.into_iter().map(|w| w.0).collect();
@@ -194,6 +220,15 @@ async fn webhook(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
     }
     .instrument(span)
     .await
+}
+
+/// The action alone, for metrics: few values, no label names.
+fn action_name(event: &Event) -> String {
+    match event {
+        Event::Item(item) => item.action.name().to_owned(),
+        Event::Push(_) | Event::Ping => "-".into(),
+        Event::Ignored { action, .. } => action.clone().unwrap_or_else(|| "-".into()),
+    }
 }
 
 fn describe(event: &Event) -> (String, String) {

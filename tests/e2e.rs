@@ -456,6 +456,7 @@ async fn the_serve_binary_works_with_a_token() {
             "PROBOT_WEBHOOK_SECRET",
             format!("old-secret,{LOCAL_SECRET}"),
         )
+        .env("PROBOT_LOG_FORMAT", "json")
         .kill_on_drop(true)
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -502,13 +503,72 @@ async fn the_serve_binary_works_with_a_token() {
         .iter()
         .any(|r| r.token == "user:triage-bot" && r.path == "/user"));
 
-    child.start_kill().unwrap();
-    let output = child.wait_with_output().await.unwrap();
+    // SIGTERM: a graceful stop.
+    let pid = child.id().expect("running").to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let output = tokio::time::timeout(std::time::Duration::from_secs(15), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
     let logs = String::from_utf8_lossy(&output.stderr);
-    assert!(logs.contains("handled"), "{logs}");
+    let handled: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l)
+                .unwrap_or_else(|e| panic!("not JSON: {l}: {e}"))
+        })
+        .filter(|l| l["fields"]["message"] == "handled")
+        .collect();
+    assert!(!handled.is_empty(), "{logs}");
+    let done = handled
+        .iter()
+        .find(|l| l["fields"]["outcome"] == "done")
+        .expect("a delivery that wrote");
+    assert_eq!(done["span"]["repo"], REPO);
+    assert_eq!(done["span"]["event"], "issues");
+    assert!(
+        done["span"]["id"].as_str().is_some_and(|id| id.len() == 36),
+        "{done}"
+    );
     assert!(!logs.contains(&token), "the token must never be logged");
     assert!(
         !logs.contains(LOCAL_SECRET),
         "the secret must never be logged"
     );
+}
+
+#[tokio::test]
+async fn metrics_count_deliveries_github_requests_and_cache_revalidations() {
+    let t = Tester::with_rules(RULES).await;
+    for _ in 0..2 {
+        let issue = t.open_issue("reporter", "x", &[]).await;
+        t.label(issue, "high priority").await;
+    }
+    let url = format!("{}/metrics", t.local.bots[0].url());
+    let text = reqwest::get(&url).await.unwrap().text().await.unwrap();
+    let has = |needle: &str| {
+        text.lines()
+            .any(|l| !l.starts_with('#') && l.contains(needle))
+    };
+    assert!(
+        has(r#"probot_deliveries_total{event="issues",action="labeled",outcome="done"}"#),
+        "{text}"
+    );
+    assert!(
+        has(r#"endpoint="/repos/{owner}/{repo}/issues/{number}/labels""#),
+        "{text}"
+    );
+    assert!(
+        has(r#"probot_cache_total{kind="rules",result="revalidated"}"#),
+        "{text}"
+    );
+    assert!(
+        has("probot_github_rate_limit_remaining{installation=\"5\"}"),
+        "{text}"
+    );
+    assert!(has("probot_delivery_seconds_bucket"), "{text}");
 }

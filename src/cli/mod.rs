@@ -56,23 +56,41 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Plan(args) => plan::run(args),
         Command::Serve(args) => {
-            logging("info");
+            logging("info", args.log_format);
             serve::run(args).await
         }
         Command::Demo(args) => {
             // The transcript is the output; logs only when something is wrong.
-            logging("warn");
+            logging("warn", LogFormat::Text);
             demo::run(args).await
         }
     }
 }
 
-/// Logs to stderr; `RUST_LOG` overrides the default level.
-fn logging(default: &str) {
+/// How logs are written.
+#[derive(Clone, Copy, Default, ValueEnum)]
+pub enum LogFormat {
+    /// For people.
+    #[default]
+    Text,
+    /// One JSON object a line, for log collectors.
+    Json,
+}
+
+/// Logs to stderr; `RUST_LOG` overrides the default level. Every line of a
+/// delivery carries its id, event, action and repository (the span).
+fn logging(default: &str, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
 }

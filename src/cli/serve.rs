@@ -64,6 +64,9 @@ pub struct ServeArgs {
     /// (`<app-slug>[bot]` for an App).
     #[arg(long, env = "PROBOT_BOT_LOGIN")]
     bot_login: Option<String>,
+    /// `text` for people, `json` for log collectors.
+    #[arg(long, env = "PROBOT_LOG_FORMAT", value_enum, default_value_t)]
+    pub log_format: super::LogFormat,
 }
 
 fn auth(
@@ -124,12 +127,29 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("can't listen on {}", args.bind))?;
     tracing::info!(bind = %args.bind, path = %args.webhook_path, bot = %login, api = %args.github_api_url, "probot is serving");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown())
-        .await
-        .context("the server failed")?;
+    let stopping = std::sync::Arc::new(tokio::sync::Notify::new());
+    let server = axum::serve(listener, router).with_graceful_shutdown({
+        let stopping = std::sync::Arc::clone(&stopping);
+        async move {
+            shutdown().await;
+            stopping.notify_one();
+        }
+    });
+    // Deliveries in flight finish within their budget; past that, go anyway.
+    let deadline = async {
+        stopping.notified().await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        served = server => served.context("the server failed")?,
+        () = deadline => tracing::warn!("deliveries still in flight after {SHUTDOWN_GRACE:?}; stopping anyway"),
+    }
     Ok(ExitCode::SUCCESS)
 }
+
+/// How long deliveries in flight get after SIGTERM: their own 9-second
+/// budget, and a little more.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// SIGTERM or Ctrl-C: stop accepting, let deliveries in flight finish.
 async fn shutdown() {
@@ -151,7 +171,5 @@ async fn shutdown() {
         () = ctrl_c => {},
         () = term => {},
     }
-    // axum stops accepting and waits for deliveries in flight, which
-    // finish within their 9-second budget.
-    tracing::info!("shutting down; finishing deliveries in flight");
+    tracing::info!("shutting down: no new deliveries; finishing those in flight");
 }
