@@ -284,6 +284,11 @@ impl Control {
         self.send(self.http.get(self.url("/deliveries"))).await
     }
 
+    /// The payload of a recorded delivery.
+    pub async fn delivery_payload(&self, id: u64) -> Result<Value> {
+        self.send(self.http.get(self.url(&format!("/deliveries/{id}")))).await
+    }
+
     /// Sends a recorded delivery again, with its GUID, and waits for it.
     pub async fn redeliver(&self, id: u64) -> Result<()> {
         self.send(

@@ -39,6 +39,7 @@ pub(crate) fn router(hub: Arc<Hub>) -> Router {
         .route("/_fakehub/hooks", post(add_hook).patch(set_hook_active))
         .route("/_fakehub/tokens", post(mint_token))
         .route("/_fakehub/deliveries", get(read_deliveries))
+        .route("/_fakehub/deliveries/{id}", get(read_delivery_payload))
         .route("/_fakehub/deliveries/{id}/redeliver", post(redeliver))
         .route(
             "/_fakehub/requests",
@@ -326,6 +327,14 @@ async fn read_deliveries(State(hub): Shared) -> Result {
     hub.settle().await;
     let world = hub.world();
     Ok(Json(json!(world.deliveries)).into_response())
+}
+
+/// The payload a delivery carried.
+async fn read_delivery_payload(State(hub): Shared, Path(id): Path<u64>) -> Result {
+    hub.settle().await;
+    let world = hub.world();
+    let delivery = world.deliveries.iter().find(|d| d.id == id).ok_or_else(|| ApiError::new(404, format!("no delivery {id}")))?;
+    Ok(Json(delivery.payload.clone()).into_response())
 }
 
 /// Sends a delivery again, with the same GUID, as GitHub's "Redeliver".

@@ -1,6 +1,7 @@
 //! Subcommands. Each returns the exit code it wants; an `Err` means the
 //! command could not do its work at all (exit 2).
 
+mod action;
 mod check;
 mod demo;
 mod plan;
@@ -34,6 +35,8 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Run the bot: receive GitHub's webhooks and act on them.
     Serve(serve::ServeArgs),
+    /// Handle the one event of a GitHub Actions job, with its token.
+    Action(action::ActionArgs),
     /// Watch the bot work against a fake GitHub on this machine: no account
     /// or network needed.
     Demo(demo::DemoArgs),
@@ -58,6 +61,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => {
             logging("info", args.log_format);
             serve::run(args).await
+        }
+        Command::Action(args) => {
+            logging("warn", LogFormat::Text);
+            action::run(args).await
         }
         Command::Demo(args) => {
             // The transcript is the output; logs only when something is wrong.
