@@ -170,6 +170,37 @@ impl Client {
         }
     }
 
+    /// A handle acting as the App itself (its JWT), for the App's own
+    /// endpoints: hook deliveries, installations.
+    pub fn app_api(&self, deadline: Instant) -> Result<Api> {
+        if !self.inner.is_app {
+            return Err(GitHubError::Setup(
+                "this needs a GitHub App (--app-id and a private key), not a token".into(),
+            ));
+        }
+        Ok(Api {
+            octo: Arc::clone(&self.inner.root),
+            installation: None,
+            deadline,
+            client: self.clone(),
+        })
+    }
+
+    /// The App's installation on `repo`, or `None` in token mode.
+    pub async fn installation_of(&self, repo: &RepoName, deadline: Instant) -> Result<Option<u64>> {
+        if !self.inner.is_app {
+            return Ok(None);
+        }
+        let installation = self
+            .app_api(deadline)?
+            .get_json(&format!("{}/installation", repo_path(repo)))
+            .await?;
+        installation["id"]
+            .as_u64()
+            .map(Some)
+            .ok_or_else(|| GitHubError::Decode("the installation has no id".into()))
+    }
+
     /// A handle for one delivery: the installation's credentials and the
     /// time by which everything must be done.
     pub fn api(&self, installation: Option<u64>, deadline: Instant) -> Result<Api> {
@@ -563,6 +594,29 @@ impl Api {
     }
 }
 
+/// One attempt at delivering a webhook, as the App's deliveries list it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct HookDelivery {
+    pub id: u64,
+    pub guid: String,
+    /// `2026-11-27T10:00:00Z`.
+    pub delivered_at: String,
+    pub status_code: u16,
+    pub event: String,
+    #[serde(default)]
+    pub action: Option<String>,
+    #[serde(default)]
+    pub redelivery: bool,
+}
+
+/// An open issue or pull request, as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenItem {
+    pub number: u64,
+    pub is_pull: bool,
+    pub snapshot: ItemSnapshot,
+}
+
 /// A person's access to a repository, from `GET /collaborators/{user}/permission`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -586,6 +640,126 @@ fn ref_path(git_ref: &str) -> String {
 }
 
 impl Api {
+    /// The App's webhook deliveries, newest first, until one older than
+    /// `since` (an RFC 3339 UTC time) or `max` of them.
+    pub async fn hook_deliveries(&self, since: &str, max: usize) -> Result<Vec<HookDelivery>> {
+        let mut deliveries: Vec<HookDelivery> = Vec::new();
+        let mut next = Some("/app/hook/deliveries?per_page=100".to_owned());
+        while let Some(url) = next.take() {
+            let answer = self.send(Method::GET, &url, None, None).await?;
+            let page: Vec<HookDelivery> = serde_json::from_slice(&answer.body)
+                .map_err(|e| GitHubError::Decode(e.to_string()))?;
+            let done = page.is_empty()
+                || page.iter().any(|d| d.delivered_at.as_str() < since)
+                || deliveries.len() >= max;
+            deliveries.extend(
+                page.into_iter()
+                    .filter(|d| d.delivered_at.as_str() >= since),
+            );
+            if done {
+                break;
+            }
+            // The cursor link is absolute; keep the path from the endpoint on.
+            next = answer
+                .headers
+                .get(header::LINK)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|link| {
+                    link.split(',')
+                        .find(|l| l.contains("rel=\"next\""))
+                        .map(str::to_owned)
+                })
+                .and_then(|link| {
+                    let url = link
+                        .split(';')
+                        .next()?
+                        .trim()
+                        .trim_start_matches('<')
+                        .trim_end_matches('>')
+                        .to_owned();
+                    url.find("/app/hook/deliveries")
+                        .map(|at| url[at..].to_owned())
+                });
+        }
+        deliveries.truncate(max);
+        Ok(deliveries)
+    }
+
+    /// Asks GitHub to deliver a webhook again (same delivery GUID).
+    pub async fn redeliver(&self, id: u64) -> Result<()> {
+        self.send(
+            Method::POST,
+            &format!("/app/hook/deliveries/{id}/attempts"),
+            None,
+            None,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Every open issue and pull request.
+    pub async fn open_items(&self, repo: &RepoName) -> Result<Vec<OpenItem>> {
+        #[derive(Deserialize)]
+        struct Wire {
+            number: u64,
+            body: Option<String>,
+            labels: Vec<WireLabel>,
+            user: WireUser,
+            pull_request: Option<serde::de::IgnoredAny>,
+        }
+        #[derive(Deserialize)]
+        struct WireLabel {
+            name: String,
+        }
+        #[derive(Deserialize)]
+        struct WireUser {
+            login: String,
+        }
+        let items = self
+            .all_pages(&format!("{}/issues?state=open", repo_path(repo)), 100)
+            .await?;
+        items
+            .into_iter()
+            .map(|value| {
+                let wire: Wire = serde_json::from_value(value)
+                    .map_err(|e| GitHubError::Decode(e.to_string()))?;
+                Ok(OpenItem {
+                    number: wire.number,
+                    is_pull: wire.pull_request.is_some(),
+                    snapshot: ItemSnapshot {
+                        body: wire.body.unwrap_or_default(),
+                        labels: wire.labels.into_iter().map(|l| l.name).collect(),
+                        author: wire.user.login,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// A pull request's head: sha, branch, and whether it is in a fork.
+    pub async fn pull_head(
+        &self,
+        repo: &RepoName,
+        number: u64,
+    ) -> Result<crate::event::PullRequestInfo> {
+        let pull = self
+            .get_json(&format!("{}/pulls/{number}", repo_path(repo)))
+            .await?;
+        let text = |pointer: &str| {
+            pull.pointer(pointer)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        Ok(crate::event::PullRequestInfo {
+            head_sha: text("/head/sha"),
+            head_ref: text("/head/ref"),
+            from_fork: text("/head/repo/full_name") != format!("{}/{}", repo.owner, repo.name),
+            base_ref: text("/base/ref"),
+            merged: pull["merged"].as_bool().unwrap_or(false),
+        })
+    }
+
     /// A user's role in the repository; `None` for people GitHub doesn't know.
     pub async fn access(&self, repo: &RepoName, login: &str) -> Result<Access> {
         let url = format!(

@@ -18,5 +18,6 @@ pub mod github;
 pub mod local;
 pub mod metrics;
 pub mod plan;
+pub mod recover;
 pub mod server;
 pub mod subscriptions;

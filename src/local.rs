@@ -57,9 +57,23 @@ impl Local {
     }
 
     /// Starts one more bot on a free port and hooks it up: several copies
-    /// of the bot, as behind a load balancer.
-    /// Returns the bot's webhook URL.
+    /// of the bot, as behind a load balancer. Returns its webhook URL.
     pub async fn add_bot(&mut self) -> Result<String, LocalError> {
+        let running = self
+            .start_bot_at(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await?;
+        let url = Self::hook_url(&running);
+        self.hub.add_hook(Hook {
+            url: url.clone(),
+            secret: LOCAL_SECRET.into(),
+        });
+        self.bots.push(running);
+        Ok(url)
+    }
+
+    /// Starts a bot on `addr` without hooking it up: to bring back a bot
+    /// that was down, on its old address.
+    pub async fn start_bot_at(&self, addr: SocketAddr) -> Result<Running, LocalError> {
         let client = Client::new(
             self.hub.url(),
             &Auth::App {
@@ -77,18 +91,7 @@ impl Local {
             secrets: vec![LOCAL_SECRET.into()],
             insecure_skip_signature: false,
         };
-        let running = server::spawn(
-            server::router(Bot::new(client, login), intake),
-            SocketAddr::from(([127, 0, 0, 1], 0)),
-        )
-        .await?;
-        let url = Self::hook_url(&running);
-        self.hub.add_hook(Hook {
-            url: url.clone(),
-            secret: LOCAL_SECRET.into(),
-        });
-        self.bots.push(running);
-        Ok(url)
+        Ok(server::spawn(server::router(Bot::new(client, login), intake), addr).await?)
     }
 
     /// The webhook URL of a bot.

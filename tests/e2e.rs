@@ -443,7 +443,7 @@ async fn the_serve_binary_works_with_a_token() {
         .local_addr()
         .unwrap()
         .port();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_probot"))
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_probot"))
         .args([
             "serve",
             "--bind",
@@ -579,19 +579,42 @@ async fn metrics_count_deliveries_github_requests_and_cache_revalidations() {
 async fn the_action_handles_the_jobs_event_once() {
     let mut seed = seed(Some(RULES));
     seed.app = None;
-    let hub = fakehub::FakeHub::start(seed, fakehub::Options::default()).await.unwrap();
+    let hub = fakehub::FakeHub::start(seed, fakehub::Options::default())
+        .await
+        .unwrap();
     // Record the webhooks (GitHub Actions would hand the job the same payload).
-    hub.add_hook(fakehub::Hook { url: "http://127.0.0.1:9/nobody".into(), secret: "s".into() });
+    hub.add_hook(fakehub::Hook {
+        url: "http://127.0.0.1:9/nobody".into(),
+        secret: "s".into(),
+    });
     let control = hub.control();
     let token = control.mint_token("github-actions[bot]").await.unwrap();
     let issue = control
-        .open_issue(REPO, NewItem { title: "t".into(), body: "x".into(), author: "reporter".into(), ..NewItem::default() })
+        .open_issue(
+            REPO,
+            NewItem {
+                title: "t".into(),
+                body: "x".into(),
+                author: "reporter".into(),
+                ..NewItem::default()
+            },
+        )
         .await
         .unwrap();
-    control.label(REPO, issue, "maintainer", &["high priority"]).await.unwrap();
-    let labeled = control.deliveries().await.unwrap().into_iter().find(|d| d.action.as_deref() == Some("labeled")).unwrap();
+    control
+        .label(REPO, issue, "maintainer", &["high priority"])
+        .await
+        .unwrap();
+    let labeled = control
+        .deliveries()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d.action.as_deref() == Some("labeled"))
+        .unwrap();
     let payload = control.delivery_payload(labeled.id).await.unwrap();
-    let event_path = std::env::temp_dir().join(format!("probot-action-{}.json", std::process::id()));
+    let event_path =
+        std::env::temp_dir().join(format!("probot-action-{}.json", std::process::id()));
     std::fs::write(&event_path, serde_json::to_vec(&payload).unwrap()).unwrap();
 
     let run = || {
@@ -606,15 +629,26 @@ async fn the_action_handles_the_jobs_event_once() {
     let out = run().await.unwrap();
     assert!(out.status.success(), "{out:?}");
     let item = control.issue(REPO, issue).await.unwrap();
-    assert_eq!(labels(&item), ["high priority", "triage review", "needs meeting"]);
+    assert_eq!(
+        labels(&item),
+        ["high priority", "triage review", "needs meeting"]
+    );
     assert_eq!(item.body, "x\n\ncc @ezyang @gchanan @alice");
     // Run again: everything is already so.
     let again = run().await.unwrap();
-    assert!(String::from_utf8_lossy(&again.stdout).contains("already so"), "{again:?}");
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("already so"),
+        "{again:?}"
+    );
 
     // A failure is a failed job.
     control
-        .fault(Fault { path: "/repos/acme/widgets/contents/*".into(), times: 100, status: Some(500), ..Fault::default() })
+        .fault(Fault {
+            path: "/repos/acme/widgets/contents/*".into(),
+            times: 100,
+            status: Some(500),
+            ..Fault::default()
+        })
         .await
         .unwrap();
     let failed = run().await.unwrap();

@@ -286,7 +286,8 @@ impl Control {
 
     /// The payload of a recorded delivery.
     pub async fn delivery_payload(&self, id: u64) -> Result<Value> {
-        self.send(self.http.get(self.url(&format!("/deliveries/{id}")))).await
+        self.send(self.http.get(self.url(&format!("/deliveries/{id}"))))
+            .await
     }
 
     /// Sends a recorded delivery again, with its GUID, and waits for it.

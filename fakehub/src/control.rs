@@ -333,7 +333,11 @@ async fn read_deliveries(State(hub): Shared) -> Result {
 async fn read_delivery_payload(State(hub): Shared, Path(id): Path<u64>) -> Result {
     hub.settle().await;
     let world = hub.world();
-    let delivery = world.deliveries.iter().find(|d| d.id == id).ok_or_else(|| ApiError::new(404, format!("no delivery {id}")))?;
+    let delivery = world
+        .deliveries
+        .iter()
+        .find(|d| d.id == id)
+        .ok_or_else(|| ApiError::new(404, format!("no delivery {id}")))?;
     Ok(Json(delivery.payload.clone()).into_response())
 }
 

@@ -87,6 +87,7 @@ pub(crate) fn router(hub: Arc<Hub>) -> Router {
     let repo = Router::new()
         .route("/", get(get_repo))
         .route("/contents/{*path}", get(get_content))
+        .route("/issues", get(list_issues))
         .route("/issues/{number}", get(get_issue).patch(patch_issue))
         .route(
             "/issues/{number}/comments",
@@ -543,6 +544,49 @@ async fn get_issue(
     let repo = world.repo(&full)?;
     let issue = repo.issues.get(&number).ok_or_else(ApiError::not_found)?;
     ok(shapes::issue(&world, repo, issue))
+}
+
+#[derive(Deserialize)]
+struct IssueQuery {
+    state: Option<String>,
+    // Not a flattened `Page`: query strings can't carry numbers through
+    // serde's flatten.
+    page: Option<usize>,
+    per_page: Option<usize>,
+}
+
+/// Issues and pull requests, open ones by default, as GitHub lists them.
+async fn list_issues(
+    State(hub): Shared,
+    Extension(who): Who,
+    Path((owner, repo)): Path<(String, String)>,
+    Query(query): Query<IssueQuery>,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+) -> ApiResult {
+    let world = hub.world();
+    let full = visible(&world, &who, &owner, &repo)?;
+    let repo = world.repo(&full)?;
+    let wanted = |open: bool| match query.state.as_deref() {
+        Some("all") => true,
+        Some("closed") => !open,
+        _ => open,
+    };
+    let items = repo
+        .issues
+        .values()
+        .rev()
+        .filter(|i| wanted(i.open))
+        .map(|i| shapes::issue(&world, repo, i))
+        .collect();
+    let page = Page {
+        page: query.page,
+        per_page: query.per_page,
+    };
+    Ok(paginate(
+        items,
+        &page,
+        &format!("{}{}", world.base_url, uri.path()),
+    ))
 }
 
 async fn get_pull(

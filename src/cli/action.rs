@@ -36,7 +36,8 @@ pub struct ActionArgs {
 const BUDGET: Duration = Duration::from_secs(120);
 
 pub async fn run(args: ActionArgs) -> anyhow::Result<ExitCode> {
-    let payload = std::fs::read(&args.event_path).with_context(|| format!("can't read the event at {}", args.event_path.display()))?;
+    let payload = std::fs::read(&args.event_path)
+        .with_context(|| format!("can't read the event at {}", args.event_path.display()))?;
     // `pull_request_target` carries a pull request payload, and is the
     // trigger that gets a token able to write for pull requests from forks.
     let name = match args.event_name.as_str() {
@@ -50,7 +51,10 @@ pub async fn run(args: ActionArgs) -> anyhow::Result<ExitCode> {
     let event = event::parse(name, &payload)?;
     let client = Client::new(&args.api_url, &Auth::Token(args.token), Policy::default())?;
     let bot = Bot::new(client, args.bot_login);
-    match bot.handle(&event, tokio::time::Instant::now() + BUDGET).await {
+    match bot
+        .handle(&event, tokio::time::Instant::now() + BUDGET)
+        .await
+    {
         Ok(Outcome::Done(writes)) => {
             for write in &writes {
                 println!("probot: {}", write.0);

@@ -5,6 +5,7 @@ mod action;
 mod check;
 mod demo;
 mod plan;
+mod recover;
 mod serve;
 
 use std::process::ExitCode;
@@ -35,6 +36,13 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Run the bot: receive GitHub's webhooks and act on them.
     Serve(serve::ServeArgs),
+    /// Ask GitHub to redeliver the App's webhooks that failed (after downtime).
+    Redeliver(recover::RedeliverArgs),
+    /// Bring the cc lines and CI tags of a repository's open issues and pull
+    /// requests in line with its rules. Label implications are not
+    /// re-applied: they fire as labels arrive, and a maintainer may have
+    /// removed an implied label on purpose.
+    Reconcile(recover::ReconcileArgs),
     /// Handle the one event of a GitHub Actions job, with its token.
     Action(action::ActionArgs),
     /// Watch the bot work against a fake GitHub on this machine: no account
@@ -61,6 +69,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => {
             logging("info", args.log_format);
             serve::run(args).await
+        }
+        Command::Redeliver(args) => {
+            logging("warn", LogFormat::Text);
+            recover::redeliver(args).await
+        }
+        Command::Reconcile(args) => {
+            logging("warn", LogFormat::Text);
+            recover::reconcile(args).await
         }
         Command::Action(args) => {
             logging("warn", LogFormat::Text);

@@ -30,6 +30,20 @@ pub struct ServeArgs {
     /// reach the port can then make the bot act.
     #[arg(long)]
     insecure_skip_signature: bool,
+    #[command(flatten)]
+    github: GitHubArgs,
+    /// The bot's login, when it can't be asked of GitHub
+    /// (`<app-slug>[bot]` for an App).
+    #[arg(long, env = "PROBOT_BOT_LOGIN")]
+    bot_login: Option<String>,
+    /// `text` for people, `json` for log collectors.
+    #[arg(long, env = "PROBOT_LOG_FORMAT", value_enum, default_value_t)]
+    pub log_format: super::LogFormat,
+}
+
+/// How to reach and authenticate to GitHub; shared by the commands that do.
+#[derive(Args)]
+pub struct GitHubArgs {
     /// GitHub's API: github.com by default; GitHub Enterprise
     /// (`https://HOST/api/v3`) or fakehub otherwise.
     #[arg(
@@ -37,7 +51,7 @@ pub struct ServeArgs {
         env = "PROBOT_GITHUB_API_URL",
         default_value = "https://api.github.com"
     )]
-    github_api_url: String,
+    pub github_api_url: String,
     /// The GitHub App's id (with a private key).
     #[arg(long, env = "PROBOT_APP_ID", requires = "key")]
     app_id: Option<u64>,
@@ -60,33 +74,35 @@ pub struct ServeArgs {
         conflicts_with = "app_id"
     )]
     token: Option<String>,
-    /// The bot's login, when it can't be asked of GitHub
-    /// (`<app-slug>[bot]` for an App).
-    #[arg(long, env = "PROBOT_BOT_LOGIN")]
-    bot_login: Option<String>,
-    /// `text` for people, `json` for log collectors.
-    #[arg(long, env = "PROBOT_LOG_FORMAT", value_enum, default_value_t)]
-    pub log_format: super::LogFormat,
 }
 
-fn auth(
-    app_id: Option<u64>,
-    private_key_file: Option<&PathBuf>,
-    private_key: Option<&String>,
-    token: Option<&String>,
-) -> anyhow::Result<Auth> {
-    match (app_id, token) {
-        (Some(id), _) => {
-            let private_key = match (private_key_file, private_key) {
-                (Some(path), _) => std::fs::read(path)
-                    .with_context(|| format!("can't read the private key {}", path.display()))?,
-                (None, Some(pem)) => pem.clone().into_bytes(),
-                (None, None) => bail!("--app-id needs --private-key-file or --private-key"),
-            };
-            Ok(Auth::App { id, private_key })
+impl GitHubArgs {
+    fn auth(&self) -> anyhow::Result<Auth> {
+        match (self.app_id, &self.token) {
+            (Some(id), _) => {
+                let private_key = match (&self.private_key_file, &self.private_key) {
+                    (Some(path), _) => std::fs::read(path).with_context(|| {
+                        format!("can't read the private key {}", path.display())
+                    })?,
+                    (None, Some(pem)) => pem.clone().into_bytes(),
+                    (None, None) => bail!("--app-id needs --private-key-file or --private-key"),
+                };
+                Ok(Auth::App { id, private_key })
+            }
+            (None, Some(token)) => Ok(Auth::Token(token.clone())),
+            (None, None) => {
+                bail!("give an App (--app-id and --private-key-file) or a token (--token)")
+            }
         }
-        (None, Some(token)) => Ok(Auth::Token(token.clone())),
-        (None, None) => bail!("give an App (--app-id and --private-key-file) or a token (--token)"),
+    }
+
+    /// The client these arguments describe.
+    pub fn client(&self) -> anyhow::Result<Client> {
+        Ok(Client::new(
+            &self.github_api_url,
+            &self.auth()?,
+            Policy::default(),
+        )?)
     }
 }
 
@@ -103,13 +119,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if args.insecure_skip_signature {
         tracing::warn!("INSECURE: webhook signatures are not checked; anyone who can reach {} can make the bot act", args.bind);
     }
-    let auth = auth(
-        args.app_id,
-        args.private_key_file.as_ref(),
-        args.private_key.as_ref(),
-        args.token.as_ref(),
-    )?;
-    let client = Client::new(&args.github_api_url, &auth, Policy::default())?;
+    let client = args.github.client()?;
     let login = match args.bot_login {
         Some(login) => login,
         None => client
@@ -126,7 +136,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("can't listen on {}", args.bind))?;
-    tracing::info!(bind = %args.bind, path = %args.webhook_path, bot = %login, api = %args.github_api_url, "probot is serving");
+    tracing::info!(bind = %args.bind, path = %args.webhook_path, bot = %login, api = %args.github.github_api_url, "probot is serving");
     let stopping = std::sync::Arc::new(tokio::sync::Notify::new());
     let server = axum::serve(listener, router).with_graceful_shutdown({
         let stopping = std::sync::Arc::clone(&stopping);

@@ -175,6 +175,37 @@ pub fn plan(input: &PlanInput<'_>) -> Vec<Action> {
     actions
 }
 
+/// What `reconcile` wants of one open item: the level-based state only.
+/// The cc line names the subscribers of its current labels, and a pull
+/// request's CI tags point at its head, when its author has write access
+/// (an untrusted author's tag stays at the commit a maintainer labelled).
+/// Implications are edge-based, so they are not re-applied: a label removed
+/// on purpose stays removed.
+pub fn reconcile(
+    item: &ItemEvent,
+    rules: &Ruleset,
+    subscriptions: Option<&Subscriptions>,
+    trust: Trust,
+    bot: &str,
+) -> Vec<Action> {
+    // Planned as if the item had just arrived with its labels.
+    let mut arrived = item.clone();
+    arrived.action = ItemAction::Reopened;
+    let mut actions = Vec::new();
+    if let Some(subscriptions) = subscriptions {
+        let users = cc::users(&arrived, &[], rules, subscriptions, bot);
+        if !users.is_empty() {
+            actions.push(Action::Cc { users });
+        }
+    }
+    let ci = ci::actions(&arrived, &rules.rules.ci, &[], trust);
+    actions.extend(
+        ci.into_iter()
+            .filter(|a| matches!(a, Action::SyncTag { .. })),
+    );
+    actions
+}
+
 /// The item event to plan for, unless the bot caused it or it is not one.
 fn actionable<'e>(event: &'e Event, bot: &str) -> Option<&'e ItemEvent> {
     match event {

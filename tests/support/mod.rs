@@ -154,6 +154,11 @@ impl Tester {
             .collect()
     }
 
+    /// The first bot's webhook URL.
+    pub fn hook_of(&self) -> String {
+        Local::hook_url(&self.local.bots[0])
+    }
+
     pub async fn label(&self, number: u64, label: &str) {
         self.hub
             .label(REPO, number, "maintainer", &[label])

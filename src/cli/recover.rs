@@ -1,0 +1,125 @@
+//! `probot redeliver` and `probot reconcile`: catching up after downtime.
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use chrono::{Duration, Utc};
+use clap::Args;
+use probot::event::RepoName;
+use probot::recover;
+
+use super::serve::GitHubArgs;
+
+#[derive(Args)]
+pub struct RedeliverArgs {
+    /// How far back to look: `30m`, `24h`, `3d`.
+    #[arg(long, default_value = "24h", value_parser = parse_age)]
+    since: Duration,
+    /// Only list what would be redelivered.
+    #[arg(long)]
+    dry_run: bool,
+    #[command(flatten)]
+    github: GitHubArgs,
+}
+
+fn parse_age(text: &str) -> Result<Duration, String> {
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: i64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not like 30m, 24h or 3d"))?;
+    match unit {
+        "m" => Ok(Duration::minutes(n)),
+        "h" | "" => Ok(Duration::hours(n)),
+        "d" => Ok(Duration::days(n)),
+        _ => Err(format!("`{text}` is not like 30m, 24h or 3d")),
+    }
+}
+
+pub async fn redeliver(args: RedeliverArgs) -> anyhow::Result<ExitCode> {
+    let client = args.github.client()?;
+    let since = (Utc::now() - args.since)
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let chosen = recover::redeliver(&client, &since, args.dry_run)
+        .await
+        .context("redelivering")?;
+    let verb = if args.dry_run {
+        "would redeliver"
+    } else {
+        "redelivered"
+    };
+    for delivery in &chosen {
+        let action = delivery
+            .action
+            .as_deref()
+            .map(|a| format!(".{a}"))
+            .unwrap_or_default();
+        println!(
+            "{verb} {} {}{action} (first sent {}, last answer {})",
+            delivery.guid, delivery.event, delivery.delivered_at, delivery.status_code
+        );
+    }
+    println!("{} failed deliveries since {since}", chosen.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Brings open issues and pull requests in line with the rules: cc lines
+/// for their current labels, CI tags at current heads. Label implications
+/// are not re-applied: they fire when a label arrives, and a maintainer may
+/// have removed an implied label on purpose.
+#[derive(Args)]
+pub struct ReconcileArgs {
+    /// The repository, `owner/name`.
+    repo: String,
+    /// Only show what would change.
+    #[arg(long)]
+    dry_run: bool,
+    /// The bot's login, if it can't be asked of GitHub.
+    #[arg(long, env = "PROBOT_BOT_LOGIN")]
+    bot_login: Option<String>,
+    #[command(flatten)]
+    github: GitHubArgs,
+}
+
+pub async fn reconcile(args: ReconcileArgs) -> anyhow::Result<ExitCode> {
+    let Some(repo) = RepoName::parse(&args.repo) else {
+        bail!("`{}` is not owner/name", args.repo);
+    };
+    let client = args.github.client()?;
+    let bot = match args.bot_login {
+        Some(login) => login,
+        None => client
+            .whoami()
+            .await
+            .context("can't ask GitHub who the bot is (or pass --bot-login)")?,
+    };
+    let results = recover::reconcile(&client, &bot, &repo, args.dry_run)
+        .await
+        .context("reconciling")?;
+    let mut changed = 0;
+    for item in &results {
+        let lines: Vec<String> = match args.dry_run {
+            true => item.actions.iter().map(|a| format!("would {a}")).collect(),
+            false => item.writes.iter().map(|w| w.0.clone()).collect(),
+        };
+        if !lines.is_empty() {
+            changed += 1;
+        }
+        for line in lines {
+            println!("#{}: {line}", item.number);
+        }
+    }
+    println!(
+        "{} open items, {changed} {}",
+        results.len(),
+        if args.dry_run {
+            "to bring in line"
+        } else {
+            "brought in line"
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,180 @@
+//! Catching up after downtime. The bot keeps no state, so what it missed
+//! is recovered from GitHub: failed webhook deliveries are redelivered, and
+//! the level-based state of open items is reconciled with the rules.
+
+use std::collections::BTreeMap;
+
+use tokio::time::{Duration, Instant};
+
+use crate::apply::{self, Write};
+use crate::cache::{Caches, Rules};
+use crate::event::{Actor, ItemEvent, ItemKind, RepoName};
+use crate::github::{Client, GitHubError, HookDelivery};
+use crate::plan::{self, Action, Ruleset, Trust};
+
+/// The deliveries to ask again for: the latest attempt of each delivery
+/// (by GUID) none of whose attempts succeeded.
+pub fn to_redeliver(deliveries: &[HookDelivery]) -> Vec<&HookDelivery> {
+    let mut by_guid: BTreeMap<&str, Vec<&HookDelivery>> = BTreeMap::new();
+    for delivery in deliveries {
+        by_guid.entry(&delivery.guid).or_default().push(delivery);
+    }
+    let mut failed: Vec<&HookDelivery> = by_guid
+        .into_values()
+        .filter(|attempts| !attempts.iter().any(|a| (200..300).contains(&a.status_code)))
+        .filter_map(|attempts| attempts.into_iter().max_by_key(|a| a.id))
+        .collect();
+    failed.sort_by_key(|d| d.id);
+    failed
+}
+
+/// Lists the App's deliveries since `since` (RFC 3339, UTC) and redelivers
+/// the failed ones, unless `dry_run`. Returns those it chose.
+pub async fn redeliver(
+    client: &Client,
+    since: &str,
+    dry_run: bool,
+) -> Result<Vec<HookDelivery>, GitHubError> {
+    let api = client.app_api(Instant::now() + Duration::from_secs(300))?;
+    let deliveries = api.hook_deliveries(since, 10_000).await?;
+    let chosen: Vec<HookDelivery> = to_redeliver(&deliveries).into_iter().cloned().collect();
+    if !dry_run {
+        for delivery in &chosen {
+            api.redeliver(delivery.id).await?;
+        }
+    }
+    Ok(chosen)
+}
+
+/// What reconcile did (or, dry, would do) to one item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reconciled {
+    pub number: u64,
+    pub actions: Vec<Action>,
+    pub writes: Vec<Write>,
+}
+
+/// Brings the cc lines and CI tags of `repo`'s open items in line with
+/// its rules.
+pub async fn reconcile(
+    client: &Client,
+    bot: &str,
+    repo: &RepoName,
+    dry_run: bool,
+) -> Result<Vec<Reconciled>, GitHubError> {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let installation = client.installation_of(repo, deadline).await?;
+    let api = client.api(installation, deadline)?;
+    let caches = Caches::default();
+    let ruleset = match caches.rules(&api, repo).await?.0 {
+        Rules::Loaded(ruleset) => ruleset,
+        Rules::Missing | Rules::Invalid { .. } => return Ok(Vec::new()),
+    };
+    let subscriptions = match &ruleset.rules.cc {
+        Some(cc) => {
+            let tracking_repo = cc
+                .repository
+                .as_deref()
+                .and_then(RepoName::parse)
+                .unwrap_or_else(|| repo.clone());
+            Some(
+                caches
+                    .subscriptions(&api, &tracking_repo, cc.tracking_issue)
+                    .await?
+                    .0,
+            )
+        }
+        None => None,
+    };
+    let mut results = Vec::new();
+    for open in api.open_items(repo).await? {
+        let pull = match open.is_pull {
+            true => Some(api.pull_head(repo, open.number).await?),
+            false => None,
+        };
+        let item = ItemEvent {
+            kind: if open.is_pull {
+                ItemKind::PullRequest
+            } else {
+                ItemKind::Issue
+            },
+            action: crate::event::ItemAction::Reopened,
+            repo: repo.clone(),
+            installation,
+            number: open.number,
+            title: String::new(),
+            body: open.snapshot.body.clone(),
+            author: open.snapshot.author.clone(),
+            labels: open.snapshot.labels.clone(),
+            open: true,
+            sender: Actor {
+                login: bot.to_owned(),
+                is_bot: true,
+            },
+            pull,
+        };
+        let trust = trust_for(&api, &item, &ruleset).await?;
+        let actions = plan::reconcile(&item, &ruleset, subscriptions.as_deref(), trust, bot);
+        let writes = match (dry_run, actions.is_empty()) {
+            (false, false) => {
+                apply::apply(&api, &item, &actions, Some(&open.snapshot), bot).await?
+            }
+            _ => Vec::new(),
+        };
+        results.push(Reconciled {
+            number: open.number,
+            actions,
+            writes,
+        });
+    }
+    Ok(results)
+}
+
+/// The author's write access, read only for pull requests with CI labels.
+async fn trust_for(
+    api: &crate::github::Api,
+    item: &ItemEvent,
+    ruleset: &Ruleset,
+) -> Result<Trust, GitHubError> {
+    let has_ci_label = item
+        .labels
+        .iter()
+        .any(|l| ruleset.rules.ci.labels.contains_key(l));
+    if item.pull.is_none() || !has_ci_label {
+        return Ok(Trust::default());
+    }
+    Ok(Trust {
+        author_can_write: api.access(&item.repo, &item.author).await?.can_write(),
+        sender_can_write: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attempt(id: u64, guid: &str, status_code: u16) -> HookDelivery {
+        HookDelivery {
+            id,
+            guid: guid.into(),
+            delivered_at: "2026-11-27T10:00:00Z".into(),
+            status_code,
+            event: "issues".into(),
+            action: Some("labeled".into()),
+            redelivery: false,
+        }
+    }
+
+    #[test]
+    fn only_deliveries_that_never_succeeded_are_redelivered_once() {
+        let deliveries = vec![
+            attempt(1, "a", 502),
+            attempt(2, "a", 200), // redelivered and fine since
+            attempt(3, "b", 0),   // the bot was down
+            attempt(4, "b", 503),
+            attempt(5, "c", 202),
+        ];
+        let chosen: Vec<u64> = to_redeliver(&deliveries).iter().map(|d| d.id).collect();
+        assert_eq!(chosen, [4]);
+    }
+}

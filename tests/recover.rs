@@ -1,0 +1,143 @@
+//! Catching up after downtime, with the real binary against fakehub:
+//! `probot redeliver` and `probot reconcile`.
+
+mod support;
+
+use fakehub::client::{NewItem, NewPull};
+use support::{labels, seed_with, Tester, REPO};
+
+const RULES: &str = r#"
+[cc]
+tracking_issue = 1
+
+[[labels.implies]]
+when = ["high priority"]
+add = ["triage review"]
+
+[ci.labels]
+"ciflow/trunk" = "trunk.yml"
+"#;
+
+const KEY: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/fakehub/testdata/app-private-key.pem"
+);
+
+async fn probot(t: &Tester, args: &[&str]) -> std::process::Output {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_probot"))
+        .args(args)
+        .args([
+            "--app-id",
+            "77",
+            "--private-key-file",
+            KEY,
+            "--github-api-url",
+            t.local.hub.url(),
+        ])
+        .output()
+        .await
+        .expect("run probot");
+    assert!(out.status.success(), "{out:?}");
+    out
+}
+
+async fn tester() -> Tester {
+    Tester::start(seed_with(
+        Some(RULES),
+        r#"collaborators = { maintainer = "admin", member = "write" }"#,
+    ))
+    .await
+}
+
+#[tokio::test]
+async fn deliveries_missed_while_the_bot_was_down_are_redelivered() {
+    let mut t = tester().await;
+    let addr = t.local.bots[0].addr;
+    let issue = t.open_issue("reporter", "x", &[]).await;
+    t.local.bots.clear(); // the bot goes down
+    t.label(issue, "high priority").await;
+    assert_eq!(labels(&t.item(issue).await), ["high priority"]);
+
+    let back = t.local.start_bot_at(addr).await.unwrap();
+    t.local.bots.push(back);
+    let dry = probot(&t, &["redeliver", "--since", "1h", "--dry-run"]).await;
+    let listed = String::from_utf8_lossy(&dry.stdout).into_owned();
+    assert!(
+        listed.contains("would redeliver") && listed.contains("issues.labeled"),
+        "{listed}"
+    );
+    assert_eq!(
+        labels(&t.item(issue).await),
+        ["high priority"],
+        "a dry run changes nothing"
+    );
+
+    probot(&t, &["redeliver", "--since", "1h"]).await;
+    t.hub.settle().await.unwrap();
+    assert_eq!(
+        labels(&t.item(issue).await),
+        ["high priority", "triage review"]
+    );
+    let again = probot(&t, &["redeliver", "--since", "1h"]).await;
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("0 failed deliveries"),
+        "{again:?}"
+    );
+}
+
+#[tokio::test]
+async fn reconcile_brings_cc_lines_and_ci_tags_in_line_without_reapplying_implications() {
+    let t = tester().await;
+    let bot = support::Tester::hook_of(&t);
+    t.hub.set_hook_active(&bot, false).await.unwrap(); // the bot misses everything below
+    let issue = t.open_issue("reporter", "Crash.", &["high priority"]).await;
+    let pr = t
+        .hub
+        .open_pull(
+            REPO,
+            NewItem {
+                title: "Fix".into(),
+                body: "Fixes it.".into(),
+                author: "member".into(),
+                labels: vec!["ciflow/trunk".into()],
+                ..NewItem::default()
+            },
+            NewPull {
+                files: vec!["src/lib.rs".into()],
+                ..NewPull::default()
+            },
+        )
+        .await
+        .unwrap();
+    t.hub.set_hook_active(&bot, true).await.unwrap();
+
+    let dry = probot(&t, &["reconcile", REPO, "--dry-run"]).await;
+    let text = String::from_utf8_lossy(&dry.stdout).into_owned();
+    assert!(
+        text.contains(&format!("#{issue}: would cc: @ezyang @gchanan")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("#{pr}: would tag ciflow/trunk/{pr}")),
+        "{text}"
+    );
+
+    probot(&t, &["reconcile", REPO]).await;
+    let item = t.item(issue).await;
+    assert_eq!(item.body, "Crash.\n\ncc @ezyang @gchanan");
+    assert_eq!(
+        labels(&item),
+        ["high priority"],
+        "implications are not re-applied"
+    );
+    assert_eq!(
+        t.tags().await.get(&format!("ciflow/trunk/{pr}")),
+        Some(&t.head(pr).await)
+    );
+
+    let again = probot(&t, &["reconcile", REPO]).await;
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("0 brought in line"),
+        "{again:?}"
+    );
+}
