@@ -4,6 +4,8 @@
 mod action;
 mod check;
 mod demo;
+#[cfg(feature = "lambda")]
+mod lambda;
 mod plan;
 mod recover;
 mod serve;
@@ -36,6 +38,10 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Run the bot: receive GitHub's webhooks and act on them.
     Serve(serve::ServeArgs),
+    /// Run on AWS Lambda (behind a function URL or API Gateway), configured
+    /// like `serve` (built with `--features lambda`).
+    #[cfg(feature = "lambda")]
+    Lambda(serve::ServeArgs),
     /// Ask GitHub to redeliver the App's webhooks that failed (after downtime).
     Redeliver(recover::RedeliverArgs),
     /// Bring the cc lines and CI tags of a repository's open issues and pull
@@ -69,6 +75,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => {
             logging("info", args.log_format);
             serve::run(args).await
+        }
+        #[cfg(feature = "lambda")]
+        Command::Lambda(args) => {
+            logging("info", args.log_format);
+            lambda::run(args).await
         }
         Command::Redeliver(args) => {
             logging("warn", LogFormat::Text);

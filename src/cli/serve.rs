@@ -106,7 +106,9 @@ impl GitHubArgs {
     }
 }
 
-pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+/// The bot's router as these arguments configure it; `serve` and
+/// `lambda` run the same one.
+pub async fn router(args: &ServeArgs) -> anyhow::Result<(axum::Router, String)> {
     let secrets: Vec<String> = args
         .webhook_secret
         .iter()
@@ -117,11 +119,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         bail!("no webhook secret: set --webhook-secret (or PROBOT_WEBHOOK_SECRET), or pass --insecure-skip-signature for local use");
     }
     if args.insecure_skip_signature {
-        tracing::warn!("INSECURE: webhook signatures are not checked; anyone who can reach {} can make the bot act", args.bind);
+        tracing::warn!("INSECURE: webhook signatures are not checked; anyone who can reach the bot can make it act");
     }
     let client = args.github.client()?;
-    let login = match args.bot_login {
-        Some(login) => login,
+    let login = match &args.bot_login {
+        Some(login) => login.clone(),
         None => client
             .whoami()
             .await
@@ -132,7 +134,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         secrets,
         insecure_skip_signature: args.insecure_skip_signature,
     };
-    let router = server::router(Bot::new(client, login.clone()), intake);
+    Ok((
+        server::router(Bot::new(client, login.clone()), intake),
+        login,
+    ))
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let (router, login) = router(&args).await?;
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("can't listen on {}", args.bind))?;
