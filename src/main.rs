@@ -8,7 +8,14 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = cli::Cli::parse();
+    #[allow(unused_mut)]
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // On Lambda the binary is `bootstrap`, started without arguments.
+    #[cfg(feature = "lambda")]
+    if args.len() == 1 && std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        args.push("lambda".into());
+    }
+    let args = cli::Cli::parse_from(args);
     match cli::run(args).await {
         Ok(code) => code,
         Err(error) => {

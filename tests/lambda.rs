@@ -199,8 +199,8 @@ async fn webhooks_reach_the_bot_through_the_lambda_runtime() {
     );
 
     let started = Instant::now();
+    // Started as Lambda starts `bootstrap`: no arguments.
     let mut function = tokio::process::Command::new(env!("CARGO_BIN_EXE_probot"))
-        .arg("lambda")
         .env("AWS_LAMBDA_RUNTIME_API", &runtime_addr)
         .env("AWS_LAMBDA_FUNCTION_NAME", "probot")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
