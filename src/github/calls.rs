@@ -1,0 +1,462 @@
+//! The calls the bot makes, one method each, over `Api::send`.
+
+use axum::http::{header, Method};
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{encode, repo_path, Api, Fetched, GitHubError, Result};
+use crate::event::RepoName;
+use crate::plan::{Annotation, CheckRun};
+
+/// An issue or pull request as read fresh before a write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemSnapshot {
+    pub body: String,
+    pub labels: Vec<String>,
+    pub author: String,
+}
+
+impl Api {
+    /// A file's text at `git_ref` (the default branch when `None`).
+    pub async fn file(
+        &self,
+        repo: &RepoName,
+        path: &str,
+        git_ref: Option<&str>,
+        etag: Option<&str>,
+    ) -> Result<Fetched<String>> {
+        let path_part: Vec<String> = path.split('/').map(encode).collect();
+        let mut url = format!("{}/contents/{}", repo_path(repo), path_part.join("/"));
+        if let Some(git_ref) = git_ref {
+            url.push_str(&format!("?ref={}", encode(git_ref)));
+        }
+        Ok(match self.get_conditional(&url, etag).await? {
+            Fetched::Found { value, etag } => {
+                let encoded: String = value["content"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .collect();
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(encoded)
+                    .map_err(|e| GitHubError::Decode(format!("{path}: {e}")))?;
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| GitHubError::Decode(format!("{path} is not UTF-8")))?;
+                Fetched::Found { value: text, etag }
+            }
+            Fetched::NotModified => Fetched::NotModified,
+            Fetched::Missing => Fetched::Missing,
+        })
+    }
+
+    /// An issue or pull request, conditionally.
+    pub async fn item(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        etag: Option<&str>,
+    ) -> Result<Fetched<ItemSnapshot>> {
+        #[derive(Deserialize)]
+        struct Wire {
+            body: Option<String>,
+            labels: Vec<WireLabel>,
+            user: WireUser,
+        }
+        #[derive(Deserialize)]
+        struct WireLabel {
+            name: String,
+        }
+        #[derive(Deserialize)]
+        struct WireUser {
+            login: String,
+        }
+        let url = format!("{}/issues/{number}", repo_path(repo));
+        Ok(match self.get_conditional(&url, etag).await? {
+            Fetched::Found { value, etag } => {
+                let wire: Wire = serde_json::from_value(value)
+                    .map_err(|e| GitHubError::Decode(e.to_string()))?;
+                Fetched::Found {
+                    value: ItemSnapshot {
+                        body: wire.body.unwrap_or_default(),
+                        labels: wire.labels.into_iter().map(|l| l.name).collect(),
+                        author: wire.user.login,
+                    },
+                    etag,
+                }
+            }
+            Fetched::NotModified => Fetched::NotModified,
+            Fetched::Missing => Fetched::Missing,
+        })
+    }
+
+    /// Every path a pull request changes (GitHub lists at most 3,000).
+    pub async fn pull_files(&self, repo: &RepoName, number: u64) -> Result<Vec<String>> {
+        let files = self
+            .all_pages(&format!("{}/pulls/{number}/files", repo_path(repo)), 30)
+            .await?;
+        Ok(files
+            .iter()
+            .filter_map(|f| f["filename"].as_str().map(str::to_owned))
+            .collect())
+    }
+
+    /// Adds labels in one request.
+    pub async fn add_labels(&self, repo: &RepoName, number: u64, labels: &[String]) -> Result<()> {
+        let url = format!("{}/issues/{number}/labels", repo_path(repo));
+        let body = json!({ "labels": labels });
+        self.write(repo, self.send(Method::POST, &url, Some(&body), None))
+            .await?;
+        Ok(())
+    }
+
+    /// Replaces an issue's or pull request's body.
+    pub async fn set_body(&self, repo: &RepoName, number: u64, body: &str) -> Result<()> {
+        let url = format!("{}/issues/{number}", repo_path(repo));
+        let body = json!({ "body": body });
+        self.write(repo, self.send(Method::PATCH, &url, Some(&body), None))
+            .await?;
+        Ok(())
+    }
+
+    pub async fn create_check_run(&self, repo: &RepoName, run: &CheckRun) -> Result<()> {
+        let url = format!("{}/check-runs", repo_path(repo));
+        // GitHub takes at most 50 annotations per request.
+        let annotations: Vec<&Annotation> = run.annotations.iter().take(50).collect();
+        let body = json!({
+            "name": run.name,
+            "head_sha": run.head_sha,
+            "status": "completed",
+            "conclusion": run.conclusion,
+            "output": { "title": run.title, "summary": run.summary, "annotations": annotations },
+        });
+        self.write(repo, self.send(Method::POST, &url, Some(&body), None))
+            .await?;
+        Ok(())
+    }
+}
+
+/// One attempt at delivering a webhook, as the App's deliveries list it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct HookDelivery {
+    pub id: u64,
+    pub guid: String,
+    /// `2026-11-27T10:00:00Z`.
+    pub delivered_at: String,
+    pub status_code: u16,
+    pub event: String,
+    #[serde(default)]
+    pub action: Option<String>,
+    #[serde(default)]
+    pub redelivery: bool,
+}
+
+/// An open issue or pull request, as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenItem {
+    pub number: u64,
+    pub is_pull: bool,
+    pub snapshot: ItemSnapshot,
+}
+
+/// A person's access to a repository, from `GET /collaborators/{user}/permission`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Admin,
+    Maintain,
+    Write,
+    Triage,
+    Read,
+    None,
+}
+
+impl Access {
+    pub fn can_write(self) -> bool {
+        matches!(self, Access::Admin | Access::Maintain | Access::Write)
+    }
+}
+
+/// `refs/tags/a/b` as a URL path, each segment encoded.
+fn ref_path(git_ref: &str) -> String {
+    git_ref.split('/').map(encode).collect::<Vec<_>>().join("/")
+}
+
+impl Api {
+    /// The App's webhook deliveries, newest first, until one older than
+    /// `since` (an RFC 3339 UTC time) or `max` of them.
+    pub async fn hook_deliveries(&self, since: &str, max: usize) -> Result<Vec<HookDelivery>> {
+        let mut deliveries: Vec<HookDelivery> = Vec::new();
+        let mut next = Some("/app/hook/deliveries?per_page=100".to_owned());
+        while let Some(url) = next.take() {
+            let answer = self.send(Method::GET, &url, None, None).await?;
+            let page: Vec<HookDelivery> = serde_json::from_slice(&answer.body)
+                .map_err(|e| GitHubError::Decode(e.to_string()))?;
+            let done = page.is_empty()
+                || page.iter().any(|d| d.delivered_at.as_str() < since)
+                || deliveries.len() >= max;
+            deliveries.extend(
+                page.into_iter()
+                    .filter(|d| d.delivered_at.as_str() >= since),
+            );
+            if done {
+                break;
+            }
+            // The cursor link is absolute; keep the path from the endpoint on.
+            next = answer
+                .headers
+                .get(header::LINK)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|link| {
+                    link.split(',')
+                        .find(|l| l.contains("rel=\"next\""))
+                        .map(str::to_owned)
+                })
+                .and_then(|link| {
+                    let url = link
+                        .split(';')
+                        .next()?
+                        .trim()
+                        .trim_start_matches('<')
+                        .trim_end_matches('>')
+                        .to_owned();
+                    url.find("/app/hook/deliveries")
+                        .map(|at| url[at..].to_owned())
+                });
+        }
+        deliveries.truncate(max);
+        Ok(deliveries)
+    }
+
+    /// Asks GitHub to deliver a webhook again (same delivery GUID).
+    pub async fn redeliver(&self, id: u64) -> Result<()> {
+        self.send(
+            Method::POST,
+            &format!("/app/hook/deliveries/{id}/attempts"),
+            None,
+            None,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Every open issue and pull request.
+    pub async fn open_items(&self, repo: &RepoName) -> Result<Vec<OpenItem>> {
+        #[derive(Deserialize)]
+        struct Wire {
+            number: u64,
+            body: Option<String>,
+            labels: Vec<WireLabel>,
+            user: WireUser,
+            pull_request: Option<serde::de::IgnoredAny>,
+        }
+        #[derive(Deserialize)]
+        struct WireLabel {
+            name: String,
+        }
+        #[derive(Deserialize)]
+        struct WireUser {
+            login: String,
+        }
+        let items = self
+            .all_pages(&format!("{}/issues?state=open", repo_path(repo)), 100)
+            .await?;
+        items
+            .into_iter()
+            .map(|value| {
+                let wire: Wire = serde_json::from_value(value)
+                    .map_err(|e| GitHubError::Decode(e.to_string()))?;
+                Ok(OpenItem {
+                    number: wire.number,
+                    is_pull: wire.pull_request.is_some(),
+                    snapshot: ItemSnapshot {
+                        body: wire.body.unwrap_or_default(),
+                        labels: wire.labels.into_iter().map(|l| l.name).collect(),
+                        author: wire.user.login,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// A pull request's head: sha, branch, and whether it is in a fork.
+    pub async fn pull_head(
+        &self,
+        repo: &RepoName,
+        number: u64,
+    ) -> Result<crate::event::PullRequestInfo> {
+        let pull = self
+            .get_json(&format!("{}/pulls/{number}", repo_path(repo)))
+            .await?;
+        let text = |pointer: &str| {
+            pull.pointer(pointer)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        Ok(crate::event::PullRequestInfo {
+            head_sha: text("/head/sha"),
+            head_ref: text("/head/ref"),
+            from_fork: text("/head/repo/full_name") != format!("{}/{}", repo.owner, repo.name),
+            base_ref: text("/base/ref"),
+            merged: pull["merged"].as_bool().unwrap_or(false),
+        })
+    }
+
+    /// A user's role in the repository; `None` for people GitHub doesn't know.
+    pub async fn access(&self, repo: &RepoName, login: &str) -> Result<Access> {
+        let url = format!(
+            "{}/collaborators/{}/permission",
+            repo_path(repo),
+            encode(login)
+        );
+        let answer = match self.send(Method::GET, &url, None, None).await {
+            Ok(answer) => answer.json()?,
+            Err(GitHubError::Status { status: 404, .. }) => return Ok(Access::None),
+            Err(error) => return Err(error),
+        };
+        // `role_name` tells maintain from write; `permission` is older and coarser.
+        let role = answer["role_name"]
+            .as_str()
+            .or_else(|| answer["permission"].as_str())
+            .unwrap_or("none");
+        Ok(match role {
+            "admin" => Access::Admin,
+            "maintain" => Access::Maintain,
+            "write" => Access::Write,
+            "triage" => Access::Triage,
+            "read" => Access::Read,
+            _ => Access::None,
+        })
+    }
+
+    /// The sha a ref points at, looked up exactly (`refs/tags/x/12` never
+    /// answers for `refs/tags/x/123`).
+    pub async fn git_ref(&self, repo: &RepoName, git_ref: &str) -> Result<Option<String>> {
+        let name = git_ref.strip_prefix("refs/").unwrap_or(git_ref);
+        let url = format!("{}/git/ref/{}", repo_path(repo), ref_path(name));
+        match self.send(Method::GET, &url, None, None).await {
+            Ok(answer) => Ok(answer.json()?["object"]["sha"].as_str().map(str::to_owned)),
+            Err(GitHubError::Status { status: 404, .. }) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Refs whose names start with `prefix` (GitHub matches by prefix).
+    pub async fn matching_refs(&self, repo: &RepoName, prefix: &str) -> Result<Vec<String>> {
+        let name = prefix.strip_prefix("refs/").unwrap_or(prefix);
+        let url = format!("{}/git/matching-refs/{}", repo_path(repo), ref_path(name));
+        let answer = self.send(Method::GET, &url, None, None).await?.json()?;
+        let refs = answer.as_array().map(Vec::as_slice).unwrap_or_default();
+        Ok(refs
+            .iter()
+            .filter_map(|r| r["ref"].as_str().map(str::to_owned))
+            .collect())
+    }
+
+    /// Creates a ref; `false` when it exists already (GitHub's 422).
+    pub async fn create_ref(&self, repo: &RepoName, git_ref: &str, sha: &str) -> Result<bool> {
+        let url = format!("{}/git/refs", repo_path(repo));
+        let body = json!({ "ref": git_ref, "sha": sha });
+        match self
+            .write(repo, self.send(Method::POST, &url, Some(&body), None))
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(GitHubError::Status { status: 422, .. }) => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Points an existing ref at `sha`, forced.
+    pub async fn move_ref(&self, repo: &RepoName, git_ref: &str, sha: &str) -> Result<()> {
+        let name = git_ref.strip_prefix("refs/").unwrap_or(git_ref);
+        let url = format!("{}/git/refs/{}", repo_path(repo), ref_path(name));
+        let body = json!({ "sha": sha, "force": true });
+        self.write(repo, self.send(Method::PATCH, &url, Some(&body), None))
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes a ref; `false` when it was already gone.
+    pub async fn delete_ref(&self, repo: &RepoName, git_ref: &str) -> Result<bool> {
+        let name = git_ref.strip_prefix("refs/").unwrap_or(git_ref);
+        let url = format!("{}/git/refs/{}", repo_path(repo), ref_path(name));
+        match self
+            .write(repo, self.send(Method::DELETE, &url, None, None))
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(GitHubError::Status {
+                status: 404 | 422, ..
+            }) => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
+    pub async fn dispatch_workflow(
+        &self,
+        repo: &RepoName,
+        workflow: &str,
+        git_ref: &str,
+        inputs: &Value,
+    ) -> Result<()> {
+        let url = format!(
+            "{}/actions/workflows/{}/dispatches",
+            repo_path(repo),
+            encode(workflow)
+        );
+        let body = json!({ "ref": git_ref, "inputs": inputs });
+        self.write(repo, self.send(Method::POST, &url, Some(&body), None))
+            .await?;
+        Ok(())
+    }
+
+    pub async fn repository_dispatch(
+        &self,
+        repo: &RepoName,
+        event_type: &str,
+        client_payload: &Value,
+    ) -> Result<()> {
+        let url = format!("{}/dispatches", repo_path(repo));
+        let body = json!({ "event_type": event_type, "client_payload": client_payload });
+        self.write(repo, self.send(Method::POST, &url, Some(&body), None))
+            .await?;
+        Ok(())
+    }
+
+    /// Every comment on an issue or pull request: (id, body).
+    pub async fn comments(&self, repo: &RepoName, number: u64) -> Result<Vec<(u64, String)>> {
+        let comments = self
+            .all_pages(&format!("{}/issues/{number}/comments", repo_path(repo)), 50)
+            .await?;
+        Ok(comments
+            .iter()
+            .filter_map(|c| {
+                Some((
+                    c["id"].as_u64()?,
+                    c["body"].as_str().unwrap_or_default().to_owned(),
+                ))
+            })
+            .collect())
+    }
+
+    pub async fn create_comment(&self, repo: &RepoName, number: u64, body: &str) -> Result<()> {
+        let url = format!("{}/issues/{number}/comments", repo_path(repo));
+        self.write(
+            repo,
+            self.send(Method::POST, &url, Some(&json!({ "body": body })), None),
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn update_comment(&self, repo: &RepoName, id: u64, body: &str) -> Result<()> {
+        let url = format!("{}/issues/comments/{id}", repo_path(repo));
+        self.write(
+            repo,
+            self.send(Method::PATCH, &url, Some(&json!({ "body": body })), None),
+        )
+        .await?;
+        Ok(())
+    }
+}
