@@ -304,6 +304,19 @@ impl Control {
         self.send(self.http.get(self.url("/requests"))).await
     }
 
+    /// Requests so far, counted by `METHOD /path`.
+    pub async fn request_counts(&self) -> Result<std::collections::BTreeMap<String, u64>> {
+        self.send(self.http.get(self.url("/requests/counts"))).await
+    }
+
+    /// Installs the seeded app on `repos` as `actor`; sends
+    /// `installation.created`.
+    pub async fn install(&self, actor: &str, id: u64, account: &str, repos: &[&str]) -> Result<()> {
+        let body = json!({"actor": actor, "id": id, "account": account, "repos": repos});
+        self.send(self.http.post(self.url("/installations")).json(&body))
+            .await
+    }
+
     pub async fn clear_requests(&self) -> Result<()> {
         self.send(self.http.delete(self.url("/requests"))).await
     }

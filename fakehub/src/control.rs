@@ -45,6 +45,8 @@ pub(crate) fn router(hub: Arc<Hub>) -> Router {
             "/_fakehub/requests",
             get(read_requests).delete(clear_requests),
         )
+        .route("/_fakehub/requests/counts", get(count_requests))
+        .route("/_fakehub/installations", post(install_app))
         .route("/_fakehub/faults", post(add_fault).delete(clear_faults))
         .route("/_fakehub/rate-limits", post(set_rate_limits))
         .route("/_fakehub/settle", post(settle))
@@ -355,6 +357,42 @@ async fn read_requests(State(hub): Shared) -> Result {
     hub.settle().await;
     let world = hub.world();
     Ok(Json(json!(world.requests)).into_response())
+}
+
+/// Requests so far, counted by method and path (`GET /repos/a/b/issues/1`).
+async fn count_requests(State(hub): Shared) -> Result {
+    hub.settle().await;
+    let world = hub.world();
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    for request in &world.requests {
+        let path = request.path.split('?').next().unwrap_or(&request.path);
+        *counts
+            .entry(format!("{} {path}", request.method))
+            .or_default() += 1;
+    }
+    Ok(Json(json!(counts)).into_response())
+}
+
+#[derive(Deserialize)]
+struct Install {
+    /// Who installs it.
+    actor: String,
+    id: u64,
+    account: String,
+    repos: Vec<String>,
+}
+
+/// Installs the app on repositories, as a user does in GitHub's settings:
+/// an `installation.created` webhook follows.
+async fn install_app(State(hub): Shared, Json(input): Json<Install>) -> Result {
+    act(&hub, |w| {
+        Ok((
+            (),
+            w.install(input.id, &input.account, &input.repos, &input.actor)?,
+        ))
+    })
+    .await?;
+    Ok(StatusCode::CREATED.into_response())
 }
 
 async fn clear_requests(State(hub): Shared) -> Result {

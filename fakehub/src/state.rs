@@ -835,6 +835,46 @@ impl World {
         }
     }
 
+    /// Installs the app for `account` on `repos`: `installation.created`.
+    pub fn install(
+        &mut self,
+        id: u64,
+        account: &str,
+        repos: &[String],
+        actor: &str,
+    ) -> Outcome<Vec<Outgoing>> {
+        if self.app.is_none() {
+            return Err(Refusal::unprocessable(
+                "no app to install: the seed has no [app]",
+            ));
+        }
+        if self.installations.iter().any(|i| i.id == id) {
+            return Err(Refusal::unprocessable(format!("installation {id} exists")));
+        }
+        let mut listed = Vec::new();
+        for full in repos {
+            let repo = self.repo(full)?;
+            listed.push(json!({"id": repo.id, "node_id": format!("MDEwOlJlcG9zaXRvcnk{}", repo.id), "name": repo.name,
+                "full_name": full, "private": false}));
+        }
+        self.installations.push(Installation {
+            id,
+            account: account.to_owned(),
+            repos: repos.to_vec(),
+        });
+        let payload = json!({
+            "action": "created",
+            "installation": shapes::installation(self, id, account),
+            "repositories": listed,
+            "requester": null,
+            "sender": shapes::user(self, actor),
+        });
+        Ok(vec![Outgoing {
+            event: "installation",
+            payload,
+        }])
+    }
+
     /// Creates a ref; 422 when it exists, as GitHub does.
     pub fn create_ref(
         &mut self,

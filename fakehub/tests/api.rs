@@ -1003,3 +1003,60 @@ async fn reset_returns_to_the_seed() {
     assert!(control.issue(REPO, 1).await.unwrap().labels.is_empty());
     assert!(control.requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn installing_the_app_sends_installation_created_and_grants_access() {
+    let (hub, receiver) = start().await;
+    let control = hub.control();
+    control
+        .install("alice", 8, "other", &["other/private"])
+        .await
+        .unwrap();
+    let (event, payload) = receiver.events().pop().unwrap();
+    assert_eq!(event, "installation");
+    assert_eq!(payload["action"], "created");
+    assert_eq!(payload["repositories"][0]["full_name"], "other/private");
+    assert_shape(
+        &payload,
+        &fixture("webhooks/installation.created.1.json"),
+        &[],
+    );
+    let key = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/app-private-key.pem"),
+    )
+    .unwrap();
+    let app = Octocrab::builder()
+        .base_uri(hub.url())
+        .unwrap()
+        .app(
+            AppId(42),
+            jsonwebtoken::EncodingKey::from_rsa_pem(&key).unwrap(),
+        )
+        .build()
+        .unwrap();
+    let (installation, _) = app.installation_and_token(InstallationId(8)).await.unwrap();
+    installation
+        .repos("other", "private")
+        .get()
+        .await
+        .expect("the new installation sees its repository");
+}
+
+#[tokio::test]
+async fn the_request_log_counts_by_method_and_path() {
+    let (hub, _) = start().await;
+    let gh = as_alice(&hub);
+    for _ in 0..3 {
+        gh.issues("acme", "widgets").get(1).await.unwrap();
+    }
+    gh.issues("acme", "widgets")
+        .add_labels(1, &["x".into()])
+        .await
+        .unwrap();
+    let counts = hub.control().request_counts().await.unwrap();
+    assert_eq!(counts.get("GET /repos/acme/widgets/issues/1"), Some(&3));
+    assert_eq!(
+        counts.get("POST /repos/acme/widgets/issues/1/labels"),
+        Some(&1)
+    );
+}
