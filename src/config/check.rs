@@ -57,54 +57,53 @@ pub fn check(source: &str) -> Checked {
         .map(|(p, part)| locate(p.clone(), *part))
         .collect();
 
+    let rules = match schema_problems.is_empty() {
+        true => {
+            match serde_json::from_value::<Rules>(json.clone()) {
+                Ok(rules) => Some(rules),
+                Err(mismatch) => {
+                    problems.push(Problem::error(
+                    KeyPath::root(),
+                    format!("internal error: the file passed the schema but not the types: {mismatch}"),
+                ));
+                    None
+                }
+            }
+        }
+        false => None,
+    };
     // Sections the schema found nothing wrong with still get their meaning
     // checked, so one run reports every problem in the file.
-    let clean = |section: &str| {
-        !schema_problems.iter().any(|(p, _)| {
-            p.path
-                .segments()
-                .first()
-                .is_none_or(|s| *s == Segment::Key(section.to_owned()))
-        })
-    };
-    let section = |name: &str| json.get(name).cloned().unwrap_or(Json::Null);
-    let rules = if problems.is_empty() {
-        serde_json::from_value::<Rules>(json.clone()).map_err(|e| e.to_string())
-    } else {
-        Err(String::new())
-    };
-    let checked = match &rules {
-        Ok(rules) => rules.clone(),
-        Err(_) => Rules {
-            cc: None,
-            labels: if clean("labels") {
-                serde_json::from_value(section("labels")).unwrap_or_default()
-            } else {
-                Default::default()
-            },
-            ci: if clean("ci") {
-                serde_json::from_value(section("ci")).unwrap_or_default()
-            } else {
-                Default::default()
-            },
-        },
-    };
-    if let Err(mismatch) = &rules {
-        if problems.is_empty() {
-            // The schema passed, so the types should agree with it.
-            problems.push(Problem::error(
-                KeyPath::root(),
-                format!("internal error: the file passed the schema but not the types: {mismatch}"),
-            ));
-        }
-    }
+    let checkable = rules.clone().unwrap_or_else(|| Rules {
+        cc: None,
+        labels: sound_section(&json, "labels", &schema_problems),
+        ci: sound_section(&json, "ci", &schema_problems),
+    });
     problems.extend(
-        semantic_problems(&checked)
+        semantic_problems(&checkable)
             .into_iter()
             .map(|p| locate(p, Part::Value)),
     );
     let usable = !problems.iter().any(Problem::is_error);
-    finish(rules.ok().filter(|_| usable), problems)
+    finish(rules.filter(|_| usable), problems)
+}
+
+/// A top-level section the schema raised nothing about, or its default.
+fn sound_section<T: serde::de::DeserializeOwned + Default>(
+    json: &Json,
+    name: &str,
+    schema_problems: &[(Problem, Part)],
+) -> T {
+    let touched = schema_problems.iter().any(|(p, _)| {
+        p.path
+            .segments()
+            .first()
+            .is_none_or(|s| *s == Segment::Key(name.to_owned()))
+    });
+    match (touched, json.get(name)) {
+        (false, Some(section)) => serde_json::from_value(section.clone()).unwrap_or_default(),
+        _ => T::default(),
+    }
 }
 
 fn finish(rules: Option<Rules>, mut problems: Vec<Problem>) -> Checked {
