@@ -15,8 +15,9 @@ use crate::apply::{self, Write};
 use crate::cache::{Caches, Rules};
 use crate::config::RULES_PATH;
 use crate::event::{Event, ItemEvent, RepoName};
-use crate::github::{Client, Fetched, GitHubError};
-use crate::plan::{self, Action, PlanInput, Ruleset, Whose};
+use crate::github::{Api, Client, Fetched, GitHubError};
+use crate::plan::{self, Action, PlanInput, Ruleset, Trust, Whose};
+use crate::subscriptions::Subscriptions;
 
 /// What became of a delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,9 +97,59 @@ impl Bot {
             Rules::Loaded(ruleset) => (Arc::clone(ruleset), true),
             Rules::Missing | Rules::Invalid { .. } => (Arc::clone(&self.no_rules), false),
         };
+        let facts = self.gather(&api, item, &ruleset).await?;
+        let plan_for = |item: &ItemEvent| {
+            plan::plan(&PlanInput {
+                event: &Event::Item(item.clone()),
+                rules: &ruleset,
+                subscriptions: facts.subscriptions.as_deref(),
+                changed_files: facts.files.as_deref(),
+                head_rules: facts.head_rules.as_deref(),
+                trust: facts.trust,
+                bot: &self.login,
+            })
+        };
+        let mut actions = plan_for(item);
+        if actions.is_empty() {
+            return Ok(if has_rules {
+                Outcome::Done(Vec::new())
+            } else {
+                Outcome::NoRules
+            });
+        }
 
-        let event = Event::Item(item.clone());
-        let needs = plan::needs(&event, &ruleset, &self.login);
+        // The payload may be stale (a duplicate delivery, a label added
+        // since): plan again on the item as it is now.
+        let touches_item = actions
+            .iter()
+            .any(|a| matches!(a, Action::AddLabels { .. } | Action::Cc { .. }));
+        let fresh = match touches_item {
+            false => None,
+            true => match api.item(&item.repo, item.number, None).await? {
+                Fetched::Found { value, .. } => {
+                    let mut now = item.clone();
+                    now.labels = value.labels.clone();
+                    now.body = value.body.clone();
+                    actions = plan_for(&now);
+                    Some(value)
+                }
+                Fetched::Missing | Fetched::NotModified => {
+                    return Ok(Outcome::Ignored("the item is gone"))
+                }
+            },
+        };
+        let writes = apply::apply(&api, item, &actions, fresh.as_ref(), &self.login).await?;
+        Ok(Outcome::Done(writes))
+    }
+
+    /// Reads the facts the planner asked for, and no more.
+    async fn gather(
+        &self,
+        api: &Api,
+        item: &ItemEvent,
+        ruleset: &Ruleset,
+    ) -> Result<Facts, HandleError> {
+        let needs = plan::needs(&Event::Item(item.clone()), ruleset, &self.login);
         let subscriptions = match (&ruleset.rules.cc, needs.subscriptions) {
             (Some(cc), true) => {
                 let repo = cc
@@ -106,12 +157,12 @@ impl Bot {
                     .as_deref()
                     .and_then(RepoName::parse)
                     .unwrap_or_else(|| item.repo.clone());
-                Some(
-                    self.caches
-                        .subscriptions(&api, &repo, cc.tracking_issue)
-                        .await?
-                        .0,
-                )
+                let (subscriptions, freshness) = self
+                    .caches
+                    .subscriptions(api, &repo, cc.tracking_issue)
+                    .await?;
+                crate::metrics::cache("tracking_issue", freshness);
+                Some(subscriptions)
             }
             _ => None,
         };
@@ -131,66 +182,35 @@ impl Bot {
             }
             _ => None,
         };
-
         // Only the access the plan reads: the sender's for a label, the
         // author's for new commits.
         let trust = match needs.trust {
             Whose::Nobody => None,
-            Whose::Sender => Some(plan::Trust {
+            Whose::Sender => Some(Trust {
                 author_can_write: false,
                 sender_can_write: api
                     .access(&item.repo, &item.sender.login)
                     .await?
                     .can_write(),
             }),
-            Whose::Author => Some(plan::Trust {
+            Whose::Author => Some(Trust {
                 author_can_write: api.access(&item.repo, &item.author).await?.can_write(),
                 sender_can_write: false,
             }),
         };
-
-        let plan_for = |item: &ItemEvent| {
-            plan::plan(&PlanInput {
-                event: &Event::Item(item.clone()),
-                rules: &ruleset,
-                subscriptions: subscriptions.as_deref(),
-                changed_files: files.as_deref(),
-                head_rules: head_rules.as_deref(),
-                trust,
-                bot: &self.login,
-            })
-        };
-        let mut actions = plan_for(item);
-        if actions.is_empty() {
-            return Ok(if has_rules {
-                Outcome::Done(Vec::new())
-            } else {
-                Outcome::NoRules
-            });
-        }
-
-        // The payload may be stale (a duplicate delivery, a label added
-        // since): plan again on the item as it is now.
-        let touches_item = actions
-            .iter()
-            .any(|a| matches!(a, Action::AddLabels { .. } | Action::Cc { .. }));
-        let fresh = if touches_item {
-            match api.item(&item.repo, item.number, None).await? {
-                Fetched::Found { value, .. } => {
-                    let mut now = item.clone();
-                    now.labels = value.labels.clone();
-                    now.body = value.body.clone();
-                    actions = plan_for(&now);
-                    Some(value)
-                }
-                Fetched::Missing | Fetched::NotModified => {
-                    return Ok(Outcome::Ignored("the item is gone"))
-                }
-            }
-        } else {
-            None
-        };
-        let writes = apply::apply(&api, item, &actions, fresh.as_ref(), &self.login).await?;
-        Ok(Outcome::Done(writes))
+        Ok(Facts {
+            subscriptions,
+            files,
+            head_rules,
+            trust,
+        })
     }
+}
+
+/// What the planner reads besides the event and the rules.
+struct Facts {
+    subscriptions: Option<Arc<Subscriptions>>,
+    files: Option<Vec<String>>,
+    head_rules: Option<String>,
+    trust: Option<Trust>,
 }
