@@ -311,3 +311,15 @@ async fn a_fault_while_moving_a_tag_fails_the_delivery_and_a_redelivery_repairs_
     t.hub.redeliver(failed.id).await.unwrap();
     assert_eq!(t.tags().await.get(&tag), Some(&head));
 }
+
+#[tokio::test]
+async fn reopening_brings_the_tag_back_at_the_head() {
+    let t = tester().await;
+    let pr = t.open_pull_from("member", false, &[]).await;
+    t.label(pr, "ciflow/trunk").await;
+    let tag = format!("ciflow/trunk/{pr}");
+    t.hub.set_state(REPO, pr, "member", "closed").await.unwrap();
+    assert_eq!(t.tags().await.get(&tag), None);
+    t.hub.set_state(REPO, pr, "member", "open").await.unwrap();
+    assert_eq!(t.tags().await.get(&tag), Some(&t.head(pr).await));
+}

@@ -132,7 +132,7 @@ fn validator() -> Result<&'static Validator, &'static String> {
     static VALIDATOR: OnceLock<Result<Validator, String>> = OnceLock::new();
     VALIDATOR
         .get_or_init(|| {
-            jsonschema::validator_for(&super::schema())
+            jsonschema::validator_for(schema())
                 .map_err(|e| format!("internal error: the rules schema does not compile: {e}"))
         })
         .as_ref()
@@ -173,7 +173,7 @@ fn explain(error: &ValidationError<'_>, out: &mut Vec<(Problem, Part)>) {
                     false => format!("unknown key `{key}` in `{path}`"),
                 };
                 let problem = Problem::error(path.join(key.as_str()), message)
-                    .with_help(known_keys_hint(error));
+                    .with_help(known_keys_hint(error, key));
                 out.push((problem, Part::Key));
             }
             return;
@@ -307,8 +307,8 @@ fn last_key(path: &KeyPath) -> Option<&str> {
 }
 
 /// The keys a table accepts, read from the schema fragment that rejected one.
-fn known_keys_hint(error: &ValidationError<'_>) -> String {
-    let schema = super::schema();
+fn known_keys_hint(error: &ValidationError<'_>, unknown: &str) -> String {
+    let schema = schema();
     let keyword = error.schema_path().as_str();
     let fragment = keyword
         .strip_suffix("/additionalProperties")
@@ -318,11 +318,38 @@ fn known_keys_hint(error: &ValidationError<'_>) -> String {
         .and_then(Json::as_object)
         .map(|props| props.keys().map(String::as_str).collect())
         .unwrap_or_default();
-    if keys.is_empty() {
-        "remove it".to_owned()
-    } else {
-        format!("expected one of: {}", keys.join(", "))
+    let closest = keys
+        .iter()
+        .map(|key| (edit_distance(key, unknown), *key))
+        .filter(|(distance, _)| *distance <= 2)
+        .min();
+    match (closest, keys.is_empty()) {
+        (Some((_, key)), _) => format!("did you mean `{key}`?"),
+        (None, true) => "remove it".to_owned(),
+        (None, false) => format!("expected one of: {}", keys.join(", ")),
     }
+}
+
+/// The schema, generated once.
+fn schema() -> &'static Json {
+    static SCHEMA: OnceLock<Json> = OnceLock::new();
+    SCHEMA.get_or_init(super::schema)
+}
+
+/// Levenshtein distance, for "did you mean" on short key names.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
 }
 
 fn article(kind: &str) -> String {

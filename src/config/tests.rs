@@ -85,7 +85,15 @@ fn unknown_keys_point_at_the_key_and_list_the_known_ones() {
     let source = "[cc]\ntracking_issue = 5\nrepo = \"a/b\"\n";
     assert_error(source, 3, 1, "unknown key `repo` in `cc`");
     let help = check(source).problems[0].help.clone().unwrap_or_default();
-    assert!(help.contains("repository"), "{help}");
+    assert!(
+        help.contains("expected one of: issues, pull_requests, repository"),
+        "{help}"
+    );
+    let typo = "[cc]\ntracking_issue = 5\npull_request = false\n";
+    assert_eq!(
+        check(typo).problems[0].help.as_deref(),
+        Some("did you mean `pull_requests`?")
+    );
     assert_error("[lables]\n", 1, 2, "unknown key `lables`");
 }
 
