@@ -57,10 +57,6 @@ impl Bot {
         }
     }
 
-    pub fn login(&self) -> &str {
-        &self.login
-    }
-
     /// Handles one delivery; everything must be done by `deadline`.
     pub async fn handle(&self, event: &Event, deadline: Instant) -> Result<Outcome, HandleError> {
         match event {

@@ -30,12 +30,6 @@ pub struct Checked {
     pub problems: Vec<Problem>,
 }
 
-impl Checked {
-    pub fn has_errors(&self) -> bool {
-        self.problems.iter().any(Problem::is_error)
-    }
-}
-
 /// Checks the text of a rules file.
 pub fn check(source: &str) -> Checked {
     let document = match SpannedDocument::parse(source) {
