@@ -199,7 +199,7 @@ async fn gate(State(hub): Shared, mut request: Request, next: Next) -> Response 
             }
         }
     };
-    hub.world().requests.push(LoggedRequest {
+    hub.world().log_request(LoggedRequest {
         method: method.to_string(),
         path: path_and_query,
         token: who,

@@ -261,7 +261,27 @@ pub fn sha_of(text: &str) -> String {
     hex::encode(&digest[..20])
 }
 
+/// How many requests and deliveries fakehub remembers: plenty for tests and
+/// demos, bounded for a fakehub left running under load.
+pub const MEMORY: usize = 100_000;
+
 impl World {
+    /// Records a request, forgetting the oldest past `MEMORY`.
+    pub fn log_request(&mut self, request: LoggedRequest) {
+        if self.requests.len() >= MEMORY {
+            self.requests.drain(..MEMORY / 2);
+        }
+        self.requests.push(request);
+    }
+
+    /// Records a delivery, forgetting the oldest past `MEMORY`.
+    pub fn record_delivery(&mut self, delivery: Delivery) {
+        if self.deliveries.len() >= MEMORY {
+            self.deliveries.drain(..MEMORY / 2);
+        }
+        self.deliveries.push(delivery);
+    }
+
     pub fn id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id

@@ -152,7 +152,7 @@ async fn deliver(hub: &Arc<Hub>, hook: &Hook, hook_id: u64, job: Job) {
     }
     let mut world = hub.world();
     let id = world.id();
-    world.deliveries.push(Delivery {
+    world.record_delivery(Delivery {
         id,
         guid,
         event: job.event.to_owned(),
