@@ -1189,13 +1189,7 @@ async fn list_runs(
         .iter()
         .filter(|d| query.head_sha.as_ref().is_none_or(|s| *s == d.head_sha))
         .filter(|d| query.event.as_ref().is_none_or(|e| e == d.kind))
-        .map(|d| {
-            json!({"id": d.run_id, "name": d.target, "head_sha": d.head_sha, "event": d.kind, "status": "queued",
-                "conclusion": null, "path": format!(".github/workflows/{}", d.target), "head_branch": d.git_ref,
-                "display_title": d.target, "run_number": d.run_id, "workflow_id": 0,
-                "url": format!("{}/repos/{full}/actions/runs/{}", world.base_url, d.run_id),
-                "created_at": shapes::timestamp(world.started_at), "updated_at": shapes::timestamp(world.started_at)})
-        })
+        .map(|d| shapes::workflow_run(&world, repo, d))
         .collect();
     ok(json!({"total_count": runs.len(), "workflow_runs": runs}))
 }

@@ -457,6 +457,53 @@ pub fn check_run(world: &World, repo: &Repo, run: &CheckRun) -> Value {
     })
 }
 
+/// A workflow run, as `GET /actions/runs` lists it: one per dispatch.
+pub fn workflow_run(world: &World, repo: &Repo, dispatch: &crate::state::Dispatch) -> Value {
+    let api = format!(
+        "{}/repos/{}/actions/runs/{}",
+        world.base_url,
+        repo.full_name(),
+        dispatch.run_id
+    );
+    let workflow_id = repo
+        .workflows
+        .iter()
+        .find(|w| w.path.ends_with(&format!("/{}", dispatch.target)))
+        .map_or(0, |w| w.id);
+    let now = timestamp(world.started_at);
+    let actor = json!({"name": dispatch.actor, "email": format!("{}@users.noreply.fakehub", dispatch.actor)});
+    json!({
+        "id": dispatch.run_id,
+        "workflow_id": workflow_id,
+        "node_id": format!("WFR_{}", dispatch.run_id),
+        "name": dispatch.target,
+        "display_title": dispatch.target,
+        "head_branch": dispatch.git_ref.clone().unwrap_or_else(|| repo.default_branch.clone()),
+        "head_sha": dispatch.head_sha,
+        "path": format!(".github/workflows/{}", dispatch.target),
+        "run_number": dispatch.run_id,
+        "event": dispatch.kind,
+        "status": "queued",
+        "conclusion": null,
+        "created_at": now,
+        "updated_at": now,
+        "url": api,
+        "html_url": format!("{}/{}/actions/runs/{}", world.base_url, repo.full_name(), dispatch.run_id),
+        "jobs_url": format!("{api}/jobs"),
+        "logs_url": format!("{api}/logs"),
+        "check_suite_url": format!("{}/repos/{}/check-suites/{}", world.base_url, repo.full_name(), dispatch.run_id),
+        "artifacts_url": format!("{api}/artifacts"),
+        "cancel_url": format!("{api}/cancel"),
+        "rerun_url": format!("{api}/rerun"),
+        "workflow_url": format!("{}/repos/{}/actions/workflows/{workflow_id}", world.base_url, repo.full_name()),
+        "head_commit": {"id": dispatch.head_sha, "tree_id": dispatch.head_sha, "message": "fakehub commit", "timestamp": now,
+            "author": actor, "committer": actor},
+        "repository": self::repo(world, repo),
+        "head_repository": self::repo(world, repo),
+        "pull_requests": [],
+    })
+}
+
 pub fn app(world: &World) -> Value {
     let Some(app) = &world.app else {
         return Value::Null;

@@ -1060,3 +1060,72 @@ async fn the_request_log_counts_by_method_and_path() {
         Some(&1)
     );
 }
+
+/// The endpoints not exercised above, through octocrab's own models.
+#[tokio::test]
+async fn octocrab_reads_labels_runs_permissions_installations_and_rate_limits() {
+    let (hub, _) = start().await;
+    let gh = as_alice(&hub);
+    let issues = gh.issues("acme", "widgets");
+    issues
+        .create_label("module: docs", "0e8a16", "Documentation")
+        .await
+        .expect("create a label");
+    let labels = issues
+        .list_labels_for_repo()
+        .send()
+        .await
+        .expect("list labels");
+    assert!(labels.items.iter().any(|l| l.name == "module: docs"));
+
+    // Not octocrab's typed permission call: its model expects `push`/`pull`
+    // where GitHub (and its published example) answer `write`/`read`.
+
+    gh.actions()
+        .create_workflow_dispatch("acme", "widgets", "trunk.yml", "main")
+        .send()
+        .await
+        .expect("dispatch");
+    let runs = gh
+        .workflows("acme", "widgets")
+        .list_all_runs()
+        .event("workflow_dispatch")
+        .send()
+        .await
+        .expect("runs");
+    assert_eq!(runs.items.len(), 1);
+    assert_eq!(runs.items[0].event, "workflow_dispatch");
+
+    let rate = gh.ratelimit().get().await.expect("rate limit");
+    assert_eq!(rate.resources.core.limit, 5000);
+    assert!(rate.resources.core.used >= 4);
+
+    let key = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/app-private-key.pem"),
+    )
+    .unwrap();
+    let app = Octocrab::builder()
+        .base_uri(hub.url())
+        .unwrap()
+        .app(
+            AppId(42),
+            jsonwebtoken::EncodingKey::from_rsa_pem(&key).unwrap(),
+        )
+        .build()
+        .unwrap();
+    let installations = app
+        .apps()
+        .installations()
+        .send()
+        .await
+        .expect("installations");
+    assert_eq!(installations.items[0].id, InstallationId(7));
+    let installation = app
+        .apps()
+        .get_repository_installation("acme", "widgets")
+        .await
+        .expect("repository installation");
+    assert_eq!(installation.id, InstallationId(7));
+    let me = app.current().app().await.expect("the app");
+    assert_eq!(me.slug.as_deref(), Some("probot"));
+}
