@@ -121,11 +121,7 @@ impl Control {
     /// Opens an issue as `item.author`; returns its number.
     pub async fn open_issue(&self, repo: &str, item: NewItem) -> Result<u64> {
         let answer: Value = self
-            .send(
-                self.http
-                    .post(self.repo_url(repo, "/issues"))
-                    .json(&item_json(&item)),
-            )
+            .send(self.http.post(self.repo_url(repo, "/issues")).json(&item))
             .await?;
         Ok(answer["number"].as_u64().unwrap_or_default())
     }
@@ -373,14 +369,6 @@ impl Control {
     pub async fn reset(&self) -> Result<()> {
         self.send(self.http.post(self.url("/reset"))).await
     }
-}
-
-fn item_json(item: &NewItem) -> Value {
-    let pull = item.pull.as_ref().map(|p| {
-        json!({"head_ref": p.head_ref, "head_sha": p.head_sha, "base_ref": p.base_ref, "fork": p.fork,
-            "files": p.files, "contents": p.contents})
-    });
-    json!({"title": item.title, "body": item.body, "author": item.author, "labels": item.labels, "pull": pull})
 }
 
 /// Percent-encodes one path segment, `/` included (label names carry it).

@@ -38,8 +38,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::state::{
-    self, App, File, Identity, Installation, Issue, Label, PullRequest, Repo, Token, Workflow,
-    World,
+    self, App, File, Identity, Installation, Label, NewItem, NewPull, Repo, Token, Workflow, World,
 };
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -230,6 +229,18 @@ impl Seed {
         for seed in &self.repos {
             let repo = self.build_repo(&mut world, seed)?;
             world.repos.insert(repo.full_name(), repo);
+            // Issues first, then pull requests, numbered in that order.
+            for (item, is_pull) in seed
+                .issues
+                .iter()
+                .map(|i| (i, false))
+                .chain(seed.pulls.iter().map(|p| (p, true)))
+            {
+                let spec = self.new_item(item, is_pull)?;
+                world
+                    .insert_item(&seed.name, spec, item.number, item.open)
+                    .map_err(|r| r.message)?;
+            }
         }
         Ok(world)
     }
@@ -240,7 +251,6 @@ impl Seed {
             .split_once('/')
             .ok_or_else(|| format!("repository `{}` is not owner/name", seed.name))?;
         let id = world.id();
-        let t = state::now();
         let mut repo = Repo {
             id,
             owner: owner.into(),
@@ -274,25 +284,14 @@ impl Seed {
             format!("refs/heads/{}", seed.default_branch),
             state::sha_of(&format!("{} initial", seed.name)),
         );
-        let all_labels = seed.labels.iter().chain(
-            seed.issues
-                .iter()
-                .chain(&seed.pulls)
-                .flat_map(|i| i.labels.iter()),
-        );
-        for label in all_labels {
-            if !repo.labels.contains_key(label) {
-                let id = world.id();
-                repo.labels.insert(
-                    label.clone(),
-                    Label {
-                        id,
-                        name: label.clone(),
-                        color: "ededed".into(),
-                        description: None,
-                    },
-                );
-            }
+        for label in &seed.labels {
+            let id = world.id();
+            repo.labels.entry(label.clone()).or_insert_with(|| Label {
+                id,
+                name: label.clone(),
+                color: "ededed".into(),
+                description: None,
+            });
         }
         for workflow in &seed.workflows {
             let id = world.id();
@@ -305,62 +304,28 @@ impl Seed {
                     .into(),
             });
         }
-        let items = seed
-            .issues
-            .iter()
-            .map(|i| (i, false))
-            .chain(seed.pulls.iter().map(|p| (p, true)));
-        for (item, is_pull) in items {
-            let number = item
-                .number
-                .unwrap_or_else(|| repo.issues.keys().next_back().copied().unwrap_or(0) + 1);
-            let body = match &item.body_from {
-                Some(path) => self.read(path)?,
-                None => item.body.clone(),
-            };
-            world.remember_user(&item.author);
-            let pull = is_pull.then(|| PullRequest {
-                head_ref: item
-                    .head_ref
-                    .clone()
-                    .unwrap_or_else(|| format!("feature-{number}")),
-                head_sha: item
-                    .head_sha
-                    .clone()
-                    .unwrap_or_else(|| state::sha_of(&format!("{}#{number}:1", seed.name))),
-                base_ref: seed.default_branch.clone(),
+        Ok(repo)
+    }
+
+    /// A seeded issue or pull request, as one opened through the API.
+    fn new_item(&self, item: &SeedItem, is_pull: bool) -> Result<NewItem, String> {
+        let body = match &item.body_from {
+            Some(path) => self.read(path)?,
+            None => item.body.clone(),
+        };
+        Ok(NewItem {
+            title: item.title.clone(),
+            body,
+            author: item.author.clone(),
+            labels: item.labels.clone(),
+            pull: is_pull.then(|| NewPull {
+                head_ref: item.head_ref.clone(),
+                head_sha: item.head_sha.clone(),
+                base_ref: None,
                 fork: item.fork,
                 files: item.files.clone(),
                 contents: item.contents.clone(),
-                commits: 1,
-                merged_at: None,
-                merged_by: None,
-                merge_sha: None,
-            });
-            if let Some(pr) = &pull {
-                if !pr.fork {
-                    repo.refs
-                        .insert(format!("refs/heads/{}", pr.head_ref), pr.head_sha.clone());
-                }
-            }
-            let id = world.id();
-            repo.issues.insert(
-                number,
-                Issue {
-                    id,
-                    number,
-                    title: item.title.clone(),
-                    body,
-                    author: item.author.clone(),
-                    labels: item.labels.clone(),
-                    open: item.open,
-                    created_at: t,
-                    updated_at: t,
-                    closed_at: (!item.open).then_some(t),
-                    pull,
-                },
-            );
-        }
-        Ok(repo)
+            }),
+        })
     }
 }

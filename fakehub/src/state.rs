@@ -406,12 +406,16 @@ impl World {
         })
     }
 
-    pub fn open_item(
+    /// Adds an issue or pull request without telling anyone: what the seed
+    /// starts with, and the state part of `open_item`. Takes `number` when
+    /// given, the next free one otherwise.
+    pub fn insert_item(
         &mut self,
         full: &str,
         spec: NewItem,
-        actor: &str,
-    ) -> Outcome<(u64, Vec<Outgoing>)> {
+        number: Option<u64>,
+        open: bool,
+    ) -> Outcome<u64> {
         self.remember_user(&spec.author);
         for label in &spec.labels {
             self.ensure_label(full, label);
@@ -419,7 +423,8 @@ impl World {
         let id = self.id();
         let t = now();
         let repo = self.repo_mut(full)?;
-        let number = repo.issues.keys().next_back().copied().unwrap_or(0) + 1;
+        let number =
+            number.unwrap_or_else(|| repo.issues.keys().next_back().copied().unwrap_or(0) + 1);
         let base_ref = repo.default_branch.clone();
         let pull: Option<PullRequest> = spec.pull.map(|p| PullRequest {
             head_sha: p
@@ -448,17 +453,28 @@ impl World {
                 title: spec.title,
                 body: spec.body,
                 author: spec.author,
-                labels: spec.labels.clone(),
-                open: true,
+                labels: spec.labels,
+                open,
                 created_at: t,
                 updated_at: t,
-                closed_at: None,
+                closed_at: (!open).then_some(t),
                 pull,
             },
         );
+        Ok(number)
+    }
+
+    pub fn open_item(
+        &mut self,
+        full: &str,
+        spec: NewItem,
+        actor: &str,
+    ) -> Outcome<(u64, Vec<Outgoing>)> {
+        let labels = spec.labels.clone();
+        let number = self.insert_item(full, spec, None, true)?;
         // GitHub sends `opened` with the labels, then one `labeled` per label.
         let mut events = vec![self.item_event(full, number, "opened", actor, json!({}))?];
-        for label in &spec.labels {
+        for label in &labels {
             events.push(self.label_event(full, number, "labeled", label, actor)?);
         }
         Ok((number, events))
@@ -967,7 +983,7 @@ impl World {
 }
 
 /// What a new issue or pull request starts with.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
 pub struct NewItem {
     pub title: String,
     #[serde(default)]
@@ -980,7 +996,7 @@ pub struct NewItem {
     pub pull: Option<NewPull>,
 }
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
 pub struct NewPull {
     #[serde(default)]
     pub head_ref: Option<String>,
