@@ -152,24 +152,19 @@ impl Control {
     }
 
     pub async fn edit_body(&self, repo: &str, number: u64, actor: &str, body: &str) -> Result<()> {
-        let body = json!({"actor": actor, "body": body});
-        self.send(
-            self.http
-                .patch(self.repo_url(repo, &format!("/issues/{number}")))
-                .json(&body),
-        )
-        .await
+        self.edit_item(repo, number, json!({"actor": actor, "body": body}))
+            .await
     }
 
     /// `state` is `open` or `closed`.
     pub async fn set_state(&self, repo: &str, number: u64, actor: &str, state: &str) -> Result<()> {
-        let body = json!({"actor": actor, "state": state});
-        self.send(
-            self.http
-                .patch(self.repo_url(repo, &format!("/issues/{number}")))
-                .json(&body),
-        )
-        .await
+        self.edit_item(repo, number, json!({"actor": actor, "state": state}))
+            .await
+    }
+
+    async fn edit_item(&self, repo: &str, number: u64, edit: Value) -> Result<()> {
+        let url = self.repo_url(repo, &format!("/issues/{number}"));
+        self.send(self.http.patch(url).json(&edit)).await
     }
 
     pub async fn comment(&self, repo: &str, number: u64, actor: &str, body: &str) -> Result<u64> {
