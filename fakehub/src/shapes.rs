@@ -1,5 +1,5 @@
 //! GitHub's JSON shapes, rendered from fakehub's state. The keys follow the
-//! examples in GitHub's REST description (`shared/fixtures/github/rest/`),
+//! examples in GitHub's REST description (kept in `tests/fixtures/github/rest/`),
 //! so real clients (octocrab) deserialize them, and webhook payloads reuse
 //! the same renderers, as GitHub's do.
 

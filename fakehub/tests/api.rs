@@ -167,7 +167,7 @@ fn keys(value: &Value) -> std::collections::BTreeSet<String> {
 
 fn fixture(path: &str) -> Value {
     let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/github")
+        .join("../tests/fixtures/github")
         .join(path);
     serde_json::from_str(
         &std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display())),

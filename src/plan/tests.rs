@@ -370,9 +370,9 @@ fn needs_asks_only_for_what_the_plan_reads() {
     assert_eq!(needs(&Event::Ping, &with_paths, BOT), Needs::default());
 }
 
-/// GitHub's published webhook examples, in `shared/` beside the project.
+/// GitHub's published webhook examples, kept in `tests/fixtures/github/`.
 fn fixtures() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/github/webhooks")
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/github/webhooks")
 }
 
 /// Every fixture payload GitHub publishes either plans or is ignored
