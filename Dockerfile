@@ -6,7 +6,7 @@
 FROM rust:1-bookworm AS build
 WORKDIR /src
 COPY . .
-RUN cargo build --release --locked --bin probot
+RUN cargo build --release --locked --no-default-features --bin probot
 
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /src/target/release/probot /usr/local/bin/probot

@@ -15,6 +15,7 @@ pub mod cc_line;
 pub mod config;
 pub mod event;
 pub mod github;
+#[cfg(feature = "demo")]
 pub mod local;
 pub mod metrics;
 pub mod plan;

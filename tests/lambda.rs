@@ -2,7 +2,6 @@
 //! client, polling a small implementation of the Lambda Runtime API, with
 //! a function URL in front that turns fakehub's signed webhooks into
 //! invocations. Also measures the cold start.
-#![cfg(feature = "lambda")]
 
 mod support;
 

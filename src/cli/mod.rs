@@ -3,6 +3,7 @@
 
 mod action;
 mod check;
+#[cfg(feature = "demo")]
 mod demo;
 #[cfg(feature = "lambda")]
 mod lambda;
@@ -53,6 +54,7 @@ enum Command {
     Action(action::ActionArgs),
     /// Watch the bot work against a fake GitHub on this machine: no account
     /// or network needed.
+    #[cfg(feature = "demo")]
     Demo(demo::DemoArgs),
 }
 
@@ -93,6 +95,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             logging("warn", LogFormat::Text);
             action::run(args).await
         }
+        #[cfg(feature = "demo")]
         Command::Demo(args) => {
             // The transcript is the output; logs only when something is wrong.
             logging("warn", LogFormat::Text);
