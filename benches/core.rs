@@ -3,12 +3,14 @@
 //!
 //! `cargo bench --bench core`
 
-use criterion::{criterion_group, criterion_main, Criterion};
-use probot::config::{Implication, Rules};
-use probot::event::{Actor, Event, ItemAction, ItemEvent, ItemKind, RepoName};
-use probot::plan::{plan, PlanInput, Ruleset};
-use probot::subscriptions::Subscriptions;
 use std::hint::black_box;
+use std::sync::Arc;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use probot::config::{self, Implication, Rules};
+use probot::event::{Actor, ItemAction, ItemEvent, ItemKind, RepoName};
+use probot::plan::{plan, Facts};
+use probot::subscriptions::Subscriptions;
 
 /// 2,000 lines: 1,500 subscription lines over 500 labels (so labels repeat
 /// and merge), with prose, blank lines and CRLF endings mixed in.
@@ -35,8 +37,9 @@ fn tracking_issue() -> String {
     body
 }
 
-/// 500 rules: half exact, a quarter globs, a quarter chaining into the next.
-fn rules() -> Ruleset {
+/// 500 rules: half exact, a quarter globs, a quarter chaining into the next,
+/// as the text of a rules file.
+fn rules_file() -> String {
     let implies = (0..500)
         .map(|i| Implication {
             when: vec![match i % 4 {
@@ -60,11 +63,11 @@ fn rules() -> Ruleset {
         issues: true,
         pull_requests: true,
     });
-    Ruleset::new(rules)
+    toml::to_string(&rules).expect("rules serialize")
 }
 
-fn labeled_event() -> Event {
-    Event::Item(ItemEvent {
+fn labeled_event() -> ItemEvent {
+    ItemEvent {
         kind: ItemKind::Issue,
         action: ItemAction::Labeled("label-250".into()),
         repo: RepoName::new("acme", "widgets"),
@@ -80,7 +83,7 @@ fn labeled_event() -> Event {
             is_bot: false,
         },
         pull: None,
-    })
+    }
 }
 
 fn bench(c: &mut Criterion) {
@@ -89,24 +92,18 @@ fn bench(c: &mut Criterion) {
         b.iter(|| Subscriptions::parse(black_box(&body)))
     });
 
-    let rules = rules();
+    let text = rules_file();
+    let rules = config::load(&text).expect("the bench rules are valid");
     let event = labeled_event();
-    let subscriptions = Subscriptions::parse(&body);
+    let facts = Facts {
+        subscriptions: Some(Arc::new(Subscriptions::parse(&body))),
+        ..Facts::default()
+    };
     c.bench_function("plan labeled event, 500 rules", |b| {
-        b.iter(|| {
-            plan(black_box(&PlanInput {
-                event: &event,
-                rules: &rules,
-                subscriptions: Some(&subscriptions),
-                changed_files: None,
-                head_rules: None,
-                trust: None,
-                bot: "probot[bot]",
-            }))
-        })
+        b.iter(|| plan(black_box(&event), &rules, &facts, "probot[bot]"))
     });
-    c.bench_function("compile 500 rules", |b| {
-        b.iter(|| Ruleset::new(black_box(rules.rules.clone())))
+    c.bench_function("load 500 rules (check and compile)", |b| {
+        b.iter(|| config::load(black_box(&text)))
     });
 }
 

@@ -1,12 +1,13 @@
-//! The doing step: turns a plan into GitHub writes. The only writer.
+//! The doing step: turns a plan into GitHub writes. The only writer; it
+//! decides nothing the plan did not.
 //!
-//! It writes only what would change something: labels the fresh read shows
-//! missing were already filtered by the plan, and the cc line is merged into
-//! the body as read right before the write, so another tool's edit made
-//! since the webhook was sent survives. Races it accepts: an edit landing
-//! between that read and our write is overwritten, as on GitHub's own UI.
+//! It writes only what would change something: the plan was made on the
+//! item as read right before, and the cc line is merged into that body, so
+//! another tool's edit made since the webhook was sent survives. Races it
+//! accepts: an edit landing between that read and our write is
+//! overwritten, as on GitHub's own UI.
 
-use crate::cc_line::{self, Exclude};
+use crate::cc_line;
 use crate::event::{ItemEvent, RepoName};
 use crate::github::{Api, GitHubError, ItemSnapshot};
 use crate::plan::{Action, Dispatch, DispatchKind};
@@ -16,13 +17,12 @@ use crate::plan::{Action, Dispatch, DispatchKind};
 pub struct Write(pub String);
 
 /// Applies `actions` to the item of `item`. `fresh` is the item as read
-/// just before; needed for `Cc`.
+/// just before, which actions that `needs_fresh_item` were planned on.
 pub async fn apply(
     api: &Api,
     item: &ItemEvent,
     actions: &[Action],
     fresh: Option<&ItemSnapshot>,
-    bot: &str,
 ) -> Result<Vec<Write>, GitHubError> {
     let mut writes = Vec::new();
     for action in actions {
@@ -35,17 +35,13 @@ pub async fn apply(
                 let Some(fresh) = fresh else {
                     continue;
                 };
-                let exclude = Exclude {
-                    author: &fresh.author,
-                    bot,
-                };
-                if let Some(body) = cc_line::merge(&fresh.body, users, exclude) {
+                if let Some(body) = cc_line::merge(&fresh.body, users) {
                     api.set_body(&item.repo, item.number, &body).await?;
                     writes.push(Write(action.to_string()));
                 }
             }
             Action::CheckRun(run) => {
-                api.create_check_run(&item.repo, run).await?;
+                api.create_check_run(&item.repo, &run.to_request()).await?;
                 writes.push(Write(action.to_string()));
             }
             Action::SyncTag { tag, sha } => {
@@ -54,10 +50,7 @@ pub async fn apply(
                 }
             }
             Action::DeleteTag { tag } => {
-                if api
-                    .delete_ref(&item.repo, &format!("refs/tags/{tag}"))
-                    .await?
-                {
+                if api.delete_ref(&item.repo, &Action::tag_ref(tag)).await? {
                     writes.push(Write(action.to_string()));
                 }
             }
@@ -72,7 +65,7 @@ pub async fn apply(
                 }
             }
             Action::ForgetDispatches { number } => {
-                let prefix = format!("{DISPATCH_REFS}/{number}/");
+                let prefix = Dispatch::records_of(*number);
                 for git_ref in api.matching_refs(&item.repo, &prefix).await? {
                     api.delete_ref(&item.repo, &git_ref).await?;
                 }
@@ -82,25 +75,10 @@ pub async fn apply(
     Ok(writes)
 }
 
-/// Where dispatches are recorded, one ref per (pull request, label, head):
-/// creating a ref is atomic, so of two deliveries of one event only one
-/// creates it and dispatches.
-pub const DISPATCH_REFS: &str = "refs/probot/dispatch";
-
-fn dispatch_ref(dispatch: &Dispatch) -> String {
-    // Hex keeps any label name valid in a ref.
-    format!(
-        "{DISPATCH_REFS}/{}/{}/{}",
-        dispatch.number,
-        hex::encode(&dispatch.label),
-        dispatch.head_sha
-    )
-}
-
 /// Points the tag at `sha`, creating or moving it; `false` when it was
 /// there already.
 async fn sync_tag(api: &Api, repo: &RepoName, tag: &str, sha: &str) -> Result<bool, GitHubError> {
-    let git_ref = format!("refs/tags/{tag}");
+    let git_ref = Action::tag_ref(tag);
     match api.git_ref(repo, &git_ref).await? {
         Some(current) if current == sha => Ok(false),
         Some(_) => api.move_ref(repo, &git_ref, sha).await.map(|()| true),
@@ -127,7 +105,7 @@ async fn dispatch_once(
     repo: &RepoName,
     dispatch: &Dispatch,
 ) -> Result<bool, GitHubError> {
-    let record = dispatch_ref(dispatch);
+    let record = dispatch.record_ref();
     if !api.create_ref(repo, &record, &dispatch.head_sha).await? {
         return Ok(false);
     }

@@ -1,23 +1,25 @@
-//! The bot: one delivery in, GitHub brought in line with the plan.
+//! The bot: one delivery in, GitHub brought in line with the plan. It
+//! names no capability: what to read comes from `plan::needs`, what to do
+//! from `plan::plan`, and `apply` writes it.
 //!
-//! For an issue or pull request event it gathers the facts the planner asks
-//! for (rules, subscriptions, changed files), plans, and, when the plan
-//! would write, reads the item fresh and plans again on that, so a
-//! duplicate or stale delivery writes nothing. Races it accepts: two copies
-//! of the bot handling one event at once may both write; every write is
-//! level-based, so they end in the same state.
+//! For an issue or pull request event it reads what the planner asks for
+//! (rules, subscriptions, changed files, access: independent reads at
+//! once), plans, and, when an action says it depends on the item's current
+//! state, reads the item fresh and plans again on that, so a duplicate or
+//! stale delivery writes nothing. Races it accepts: two copies of the bot
+//! handling one event at once may both write; every write is level-based,
+//! so they end in the same state.
 
 use std::sync::Arc;
 
 use tokio::time::Instant;
 
 use crate::apply::{self, Write};
-use crate::cache::{Caches, Rules};
-use crate::config::RULES_PATH;
-use crate::event::{Event, ItemEvent, RepoName};
+use crate::cache::{Caches, LoadedRules};
+use crate::config::{Ruleset, RULES_PATH};
+use crate::event::{Event, ItemEvent};
 use crate::github::{Api, Client, Fetched, GitHubError};
-use crate::plan::{self, Action, PlanInput, Ruleset, Trust, Whose};
-use crate::subscriptions::Subscriptions;
+use crate::plan::{self, Action, Facts, Needs};
 
 /// What became of a delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +39,11 @@ pub enum HandleError {
     GitHub(#[from] GitHubError),
 }
 
+/// Rounds of `plan::needs` before the bot gives up asking: each round may
+/// depend on the one before (the rules at a head are read only when the
+/// changed files include them), and no capability needs more than two.
+const MAX_READ_ROUNDS: usize = 4;
+
 pub struct Bot {
     github: Client,
     login: String,
@@ -53,7 +60,7 @@ impl Bot {
             github,
             login,
             caches: Caches::default(),
-            no_rules: Arc::new(Ruleset::new(Default::default())),
+            no_rules: Arc::new(Ruleset::default()),
         }
     }
 
@@ -71,13 +78,10 @@ impl Bot {
                 }
                 Ok(Outcome::Ignored("a push that does not change the rules"))
             }
-            Event::Item(item) if item.sender.login.eq_ignore_ascii_case(&self.login) => {
-                Ok(Outcome::Ignored("the bot's own event"))
-            }
-            Event::Item(item) if !plan::acts_on(item) => {
-                Ok(Outcome::Ignored("no rule acts on this action"))
-            }
-            Event::Item(item) => self.handle_item(item, deadline).await,
+            Event::Item(item) => match plan::ignored(item, &self.login) {
+                Some(reason) => Ok(Outcome::Ignored(reason)),
+                None => self.handle_item(item, deadline).await,
+            },
         }
     }
 
@@ -87,46 +91,35 @@ impl Bot {
         deadline: Instant,
     ) -> Result<Outcome, HandleError> {
         let api = self.github.api(item.installation, deadline)?;
-        let (rules, freshness) = self.caches.rules(&api, &item.repo).await?;
-        crate::metrics::cache("rules", freshness);
+        let rules = self.caches.rules(&api, &item.repo).await?;
         let (ruleset, has_rules) = match &rules {
-            Rules::Loaded(ruleset) => (Arc::clone(ruleset), true),
-            Rules::Missing | Rules::Invalid { .. } => (Arc::clone(&self.no_rules), false),
+            LoadedRules::Loaded(ruleset) => (Arc::clone(ruleset), true),
+            LoadedRules::Missing | LoadedRules::Invalid => (Arc::clone(&self.no_rules), false),
         };
-        let facts = self.gather(&api, item, &ruleset).await?;
-        let plan_for = |item: &ItemEvent| {
-            plan::plan(&PlanInput {
-                event: &Event::Item(item.clone()),
-                rules: &ruleset,
-                subscriptions: facts.subscriptions.as_deref(),
-                changed_files: facts.files.as_deref(),
-                head_rules: facts.head_rules.as_deref(),
-                trust: facts.trust,
-                bot: &self.login,
-            })
-        };
-        let mut actions = plan_for(item);
+        let mut facts = Facts::default();
+        for _ in 0..MAX_READ_ROUNDS {
+            let needs = plan::needs(item, &ruleset, &facts, &self.login);
+            if needs.is_empty() {
+                break;
+            }
+            read_facts(&api, &self.caches, item, needs, &mut facts).await?;
+        }
+        let mut actions = plan::plan(item, &ruleset, &facts, &self.login);
         if actions.is_empty() {
-            return Ok(if has_rules {
-                Outcome::Done(Vec::new())
-            } else {
-                Outcome::NoRules
+            return Ok(match has_rules {
+                true => Outcome::Done(Vec::new()),
+                false => Outcome::NoRules,
             });
         }
 
         // The payload may be stale (a duplicate delivery, a label added
         // since): plan again on the item as it is now.
-        let touches_item = actions
-            .iter()
-            .any(|a| matches!(a, Action::AddLabels { .. } | Action::Cc { .. }));
-        let fresh = match touches_item {
+        let fresh = match actions.iter().any(Action::needs_fresh_item) {
             false => None,
             true => match api.item(&item.repo, item.number, None).await? {
                 Fetched::Found { value, .. } => {
-                    let mut now = item.clone();
-                    now.labels = value.labels.clone();
-                    now.body = value.body.clone();
-                    actions = plan_for(&now);
+                    let now = item.as_now(&value.labels, &value.body);
+                    actions = plan::plan(&now, &ruleset, &facts, &self.login);
                     Some(value)
                 }
                 Fetched::Missing | Fetched::NotModified => {
@@ -134,79 +127,65 @@ impl Bot {
                 }
             },
         };
-        let writes = apply::apply(&api, item, &actions, fresh.as_ref(), &self.login).await?;
+        let writes = apply::apply(&api, item, &actions, fresh.as_ref()).await?;
         Ok(Outcome::Done(writes))
-    }
-
-    /// Reads the facts the planner asked for, and no more.
-    async fn gather(
-        &self,
-        api: &Api,
-        item: &ItemEvent,
-        ruleset: &Ruleset,
-    ) -> Result<Facts, HandleError> {
-        let needs = plan::needs(&Event::Item(item.clone()), ruleset, &self.login);
-        let subscriptions = match (&ruleset.rules.cc, needs.subscriptions) {
-            (Some(cc), true) => {
-                let repo = cc
-                    .repository
-                    .as_deref()
-                    .and_then(RepoName::parse)
-                    .unwrap_or_else(|| item.repo.clone());
-                let (subscriptions, freshness) = self
-                    .caches
-                    .subscriptions(api, &repo, cc.tracking_issue)
-                    .await?;
-                crate::metrics::cache("tracking_issue", freshness);
-                Some(subscriptions)
-            }
-            _ => None,
-        };
-        let files = match needs.changed_files {
-            true => Some(api.pull_files(&item.repo, item.number).await?),
-            false => None,
-        };
-        let head_rules = match (&files, &item.pull) {
-            (Some(files), Some(pull)) if plan::changes_rules(item, files) => {
-                match api
-                    .file(&item.repo, RULES_PATH, Some(&pull.head_sha), None)
-                    .await?
-                {
-                    Fetched::Found { value, .. } => Some(value),
-                    Fetched::Missing | Fetched::NotModified => None,
-                }
-            }
-            _ => None,
-        };
-        // Only the access the plan reads: the sender's for a label, the
-        // author's for new commits.
-        let trust = match needs.trust {
-            Whose::Nobody => None,
-            Whose::Sender => Some(Trust {
-                author_can_write: false,
-                sender_can_write: api
-                    .access(&item.repo, &item.sender.login)
-                    .await?
-                    .can_write(),
-            }),
-            Whose::Author => Some(Trust {
-                author_can_write: api.access(&item.repo, &item.author).await?.can_write(),
-                sender_can_write: false,
-            }),
-        };
-        Ok(Facts {
-            subscriptions,
-            files,
-            head_rules,
-            trust,
-        })
     }
 }
 
-/// What the planner reads besides the event and the rules.
-struct Facts {
-    subscriptions: Option<Arc<Subscriptions>>,
-    files: Option<Vec<String>>,
-    head_rules: Option<String>,
-    trust: Option<Trust>,
+/// Reads what `needs` asks for into `facts`, the independent reads at once.
+/// Shared by the bot and `reconcile`.
+pub(crate) async fn read_facts(
+    api: &Api,
+    caches: &Caches,
+    item: &ItemEvent,
+    needs: Needs,
+    facts: &mut Facts,
+) -> Result<(), HandleError> {
+    let subscriptions = async {
+        match &needs.tracking_issue {
+            None => Ok(None),
+            Some(issue) => {
+                let subscriptions = caches.subscriptions(api, &issue.repo, issue.number).await?;
+                Ok::<_, GitHubError>(Some(subscriptions))
+            }
+        }
+    };
+    let files = async {
+        match needs.changed_files {
+            false => Ok(None),
+            true => api.pull_files(&item.repo, item.number).await.map(Some),
+        }
+    };
+    let rules_at_head = async {
+        match &needs.rules_at {
+            None => Ok::<_, GitHubError>(None),
+            Some(sha) => match api.file(&item.repo, RULES_PATH, Some(sha), None).await? {
+                Fetched::Found { value, .. } => Ok(Some(Some(value))),
+                Fetched::Missing | Fetched::NotModified => Ok(Some(None)),
+            },
+        }
+    };
+    // One person, or none, in practice: read in turn.
+    let access = async {
+        let mut access = Vec::new();
+        for login in &needs.write_access {
+            access.push((login, api.access(&item.repo, login).await?.can_write()));
+        }
+        Ok::<_, GitHubError>(access)
+    };
+    let (subscriptions, files, rules_at_head, access) =
+        tokio::join!(subscriptions, files, rules_at_head, access);
+    if let Some(subscriptions) = subscriptions? {
+        facts.subscriptions = Some(subscriptions);
+    }
+    if let Some(files) = files? {
+        facts.changed_files = Some(files);
+    }
+    if let Some(rules) = rules_at_head? {
+        facts.rules_at_head = Some(rules);
+    }
+    for (login, can_write) in access? {
+        facts.set_write_access(login, can_write);
+    }
+    Ok(())
 }

@@ -9,21 +9,18 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::config::{self, RULES_PATH};
+use crate::config::{self, Ruleset, RULES_PATH};
 use crate::event::RepoName;
 use crate::github::{Api, Fetched, GitHubError};
-use crate::plan::Ruleset;
 use crate::subscriptions::Subscriptions;
 
-/// A repository's rules as last read.
+/// A repository's rules as last read from its default branch.
 #[derive(Debug, Clone)]
-pub enum Rules {
+pub enum LoadedRules {
     /// No `.github/probot.toml`: nothing to do, and nothing to complain of.
     Missing,
-    /// The file fails `check`; `problems` says why.
-    Invalid {
-        problems: Vec<String>,
-    },
+    /// The file fails `check` (logged when read).
+    Invalid,
     Loaded(Arc<Ruleset>),
 }
 
@@ -33,9 +30,9 @@ struct Entry<T> {
     value: T,
 }
 
-/// How a read went, for logs and metrics.
+/// How a read went, for metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Freshness {
+enum Freshness {
     /// Read in full (first time, or it changed).
     Fetched,
     /// GitHub said 304: the cached copy is current.
@@ -44,12 +41,23 @@ pub enum Freshness {
     Stale,
 }
 
+impl Freshness {
+    fn count(self, kind: &'static str) {
+        let result = match self {
+            Freshness::Fetched => "miss",
+            Freshness::Revalidated => "revalidated",
+            Freshness::Stale => "stale",
+        };
+        crate::metrics::cache(kind, result);
+    }
+}
+
 /// A tracking issue: its repository and number.
 type TrackingIssue = (RepoName, u64);
 
 #[derive(Default)]
 pub struct Caches {
-    rules: Mutex<HashMap<RepoName, Entry<Rules>>>,
+    rules: Mutex<HashMap<RepoName, Entry<LoadedRules>>>,
     /// The last rules that passed `check`, used when a read fails.
     last_good: Mutex<HashMap<RepoName, Arc<Ruleset>>>,
     tracking: Mutex<HashMap<TrackingIssue, Entry<Arc<Subscriptions>>>>,
@@ -67,11 +75,17 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Caches {
     /// The rules on the default branch, revalidated.
-    pub async fn rules(
+    pub async fn rules(&self, api: &Api, repo: &RepoName) -> Result<LoadedRules, GitHubError> {
+        let (rules, freshness) = self.read_rules(api, repo).await?;
+        freshness.count("rules");
+        Ok(rules)
+    }
+
+    async fn read_rules(
         &self,
         api: &Api,
         repo: &RepoName,
-    ) -> Result<(Rules, Freshness), GitHubError> {
+    ) -> Result<(LoadedRules, Freshness), GitHubError> {
         let cached = lock(&self.rules).get(repo).cloned();
         let etag = cached.as_ref().and_then(|c| c.etag.clone());
         let fetched = match api.file(repo, RULES_PATH, None, etag.as_deref()).await {
@@ -81,7 +95,7 @@ impl Caches {
                 return match last_good {
                     Some(rules) => {
                         tracing::warn!(%repo, %error, "could not read the rules; using the last good copy");
-                        Ok((Rules::Loaded(rules), Freshness::Stale))
+                        Ok((LoadedRules::Loaded(rules), Freshness::Stale))
                     }
                     None => Err(error),
                 };
@@ -93,7 +107,7 @@ impl Caches {
             }
             // An ETag is only sent with a cached copy, so GitHub can't say 304.
             (Fetched::NotModified, None) => return Err(unexpected_304()),
-            (Fetched::Missing, _) => (Rules::Missing, None),
+            (Fetched::Missing, _) => (LoadedRules::Missing, None),
             (Fetched::Found { value: text, etag }, _) => (self.checked(repo, &text), etag),
         };
         lock(&self.rules).insert(
@@ -106,17 +120,15 @@ impl Caches {
         Ok((rules, Freshness::Fetched))
     }
 
-    fn checked(&self, repo: &RepoName, text: &str) -> Rules {
-        let checked = config::check(text);
-        match checked.rules {
-            Some(rules) => {
-                let rules = Arc::new(Ruleset::new(rules));
-                lock(&self.last_good).insert(repo.clone(), Arc::clone(&rules));
-                Rules::Loaded(rules)
+    fn checked(&self, repo: &RepoName, text: &str) -> LoadedRules {
+        match config::load(text) {
+            Ok(ruleset) => {
+                let ruleset = Arc::new(ruleset);
+                lock(&self.last_good).insert(repo.clone(), Arc::clone(&ruleset));
+                LoadedRules::Loaded(ruleset)
             }
-            None => {
-                let problems: Vec<String> = checked
-                    .problems
+            Err(problems) => {
+                let problems: Vec<String> = problems
                     .iter()
                     .filter(|p| p.is_error())
                     .map(|p| {
@@ -128,7 +140,7 @@ impl Caches {
                     })
                     .collect();
                 tracing::warn!(%repo, ?problems, "the rules file has errors; doing nothing for this repository");
-                Rules::Invalid { problems }
+                LoadedRules::Invalid
             }
         }
     }
@@ -141,6 +153,17 @@ impl Caches {
     /// The tracking issue's subscriptions, revalidated. A missing issue
     /// subscribes nobody.
     pub async fn subscriptions(
+        &self,
+        api: &Api,
+        repo: &RepoName,
+        number: u64,
+    ) -> Result<Arc<Subscriptions>, GitHubError> {
+        let (subscriptions, freshness) = self.read_subscriptions(api, repo, number).await?;
+        freshness.count("tracking_issue");
+        Ok(subscriptions)
+    }
+
+    async fn read_subscriptions(
         &self,
         api: &Api,
         repo: &RepoName,

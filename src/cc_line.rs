@@ -1,9 +1,10 @@
 //! The line the bot keeps in an issue or pull request body: `cc @alice @bob`.
 //!
 //! Merging is conservative: every name already on the line stays, new names
-//! are added once, the item's author and the bot are never added, and when
-//! nothing new is added the body comes back byte for byte, so the caller
-//! can skip the write. Every other byte of the body is preserved.
+//! are added once, and when nothing new is added the body comes back byte
+//! for byte, so the caller can skip the write. Every other byte of the body
+//! is preserved. Whom to add (never the author or the bot) is the
+//! planner's decision, not this file's.
 
 use crate::subscriptions::mentions;
 
@@ -22,30 +23,19 @@ pub fn render(users: &[String]) -> String {
     line
 }
 
-/// Who to leave off the cc line whatever the subscriptions say.
-#[derive(Debug, Clone, Copy)]
-pub struct Exclude<'a> {
-    /// The item's author, who sees it anyway.
-    pub author: &'a str,
-    /// The bot's own login.
-    pub bot: &'a str,
-}
-
 /// The body with `users` merged into its cc line. Returns `None` when
 /// nothing would change.
-pub fn merge(body: &str, users: &[String], exclude: Exclude<'_>) -> Option<String> {
+pub fn merge(body: &str, users: &[String]) -> Option<String> {
     let existing = find(body);
     let known = existing
         .as_ref()
         .map_or(&[][..], |line| line.users.as_slice());
     let mut added: Vec<String> = Vec::new();
     for user in users {
-        let skip = user.eq_ignore_ascii_case(exclude.author)
-            || user.eq_ignore_ascii_case(exclude.bot)
-            || known
-                .iter()
-                .chain(&added)
-                .any(|k| k.eq_ignore_ascii_case(user));
+        let skip = known
+            .iter()
+            .chain(&added)
+            .any(|k| k.eq_ignore_ascii_case(user));
         if !skip {
             added.push(user.clone());
         }
@@ -130,22 +120,13 @@ fn find(body: &str) -> Option<CcLine> {
 mod tests {
     use super::*;
 
-    const EXCLUDE: Exclude<'static> = Exclude {
-        author: "author",
-        bot: "probot[bot]",
-    };
-
     fn users(names: &[&str]) -> Vec<String> {
         names.iter().map(|n| n.to_string()).collect()
     }
 
     #[test]
     fn appends_a_cc_line_after_a_blank_line() {
-        let merged = merge(
-            "Steps to reproduce:\n1. run it",
-            &users(&["b", "a"]),
-            EXCLUDE,
-        );
+        let merged = merge("Steps to reproduce:\n1. run it", &users(&["b", "a"]));
         assert_eq!(
             merged.as_deref(),
             Some("Steps to reproduce:\n1. run it\n\ncc @b @a")
@@ -155,31 +136,25 @@ mod tests {
     #[test]
     fn a_trailing_newline_is_not_doubled() {
         assert_eq!(
-            merge("text\n", &users(&["a"]), EXCLUDE).as_deref(),
+            merge("text\n", &users(&["a"])).as_deref(),
             Some("text\n\ncc @a")
         );
         assert_eq!(
-            merge("text\n\n", &users(&["a"]), EXCLUDE).as_deref(),
+            merge("text\n\n", &users(&["a"])).as_deref(),
             Some("text\n\ncc @a")
         );
     }
 
     #[test]
     fn an_empty_body_becomes_just_the_cc_line() {
-        assert_eq!(
-            merge("", &users(&["a", "b"]), EXCLUDE).as_deref(),
-            Some("cc @a @b")
-        );
-        assert_eq!(
-            merge("  \n", &users(&["a"]), EXCLUDE).as_deref(),
-            Some("cc @a")
-        );
+        assert_eq!(merge("", &users(&["a", "b"])).as_deref(), Some("cc @a @b"));
+        assert_eq!(merge("  \n", &users(&["a"])).as_deref(), Some("cc @a"));
     }
 
     #[test]
     fn keeps_existing_names_and_adds_new_ones_once() {
         let body = "Intro\n\ncc @zed @alice\n\nOutro";
-        let merged = merge(body, &users(&["alice", "bob", "bob", "Zed"]), EXCLUDE);
+        let merged = merge(body, &users(&["alice", "bob", "bob", "Zed"]));
         assert_eq!(
             merged.as_deref(),
             Some("Intro\n\ncc @zed @alice @bob\n\nOutro")
@@ -189,29 +164,17 @@ mod tests {
     #[test]
     fn nothing_new_means_no_change() {
         let body = "x\r\n\r\ncc @alice @org/team\r\n";
-        assert_eq!(merge(body, &users(&["alice", "org/team"]), EXCLUDE), None);
-        assert_eq!(merge(body, &[], EXCLUDE), None);
-    }
-
-    #[test]
-    fn never_adds_the_author_or_the_bot() {
-        assert_eq!(
-            merge("x", &users(&["Author", "probot[bot]"]), EXCLUDE),
-            None
-        );
-        assert_eq!(
-            merge("x", &users(&["author", "c"]), EXCLUDE).as_deref(),
-            Some("x\n\ncc @c")
-        );
+        assert_eq!(merge(body, &users(&["alice", "org/team"])), None);
+        assert_eq!(merge(body, &[]), None);
     }
 
     #[test]
     fn crlf_bodies_keep_their_line_endings() {
         assert_eq!(
-            merge("a\r\nb", &users(&["x"]), EXCLUDE).as_deref(),
+            merge("a\r\nb", &users(&["x"])).as_deref(),
             Some("a\r\nb\r\n\r\ncc @x")
         );
-        let merged = merge("a\r\ncc @x\r\nb", &users(&["y"]), EXCLUDE);
+        let merged = merge("a\r\ncc @x\r\nb", &users(&["y"]));
         assert_eq!(merged.as_deref(), Some("a\r\ncc @x @y\r\nb"));
     }
 
@@ -220,7 +183,7 @@ mod tests {
         let body = "cc @alice for review please";
         assert_eq!(parse(body), None);
         assert_eq!(
-            merge(body, &users(&["b"]), EXCLUDE).as_deref(),
+            merge(body, &users(&["b"])).as_deref(),
             Some("cc @alice for review please\n\ncc @b")
         );
     }
@@ -238,7 +201,7 @@ mod tests {
     #[test]
     fn every_other_byte_survives() {
         let body = "émoji 🎉\ttabs\n```\ncode @not-cc\n```\n\ncc @a\n<!-- hidden -->";
-        let merged = merge(body, &users(&["b"]), EXCLUDE).unwrap();
+        let merged = merge(body, &users(&["b"])).unwrap();
         assert_eq!(merged, body.replace("cc @a", "cc @a @b"));
     }
 }

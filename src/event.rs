@@ -140,6 +140,17 @@ pub struct ItemEvent {
     pub pull: Option<PullRequestInfo>,
 }
 
+impl ItemEvent {
+    /// The same event, with the item's labels and body as read just now.
+    pub fn as_now(&self, labels: &[String], body: &str) -> ItemEvent {
+        ItemEvent {
+            labels: labels.to_vec(),
+            body: body.to_owned(),
+            ..self.clone()
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PullRequestInfo {
     pub head_sha: String,

@@ -10,8 +10,6 @@ use std::time::Duration;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
-use crate::cache::Freshness;
-
 /// The recorder's handle, installing it on first use. `None` when another
 /// recorder was installed first.
 pub fn handle() -> Option<&'static PrometheusHandle> {
@@ -56,12 +54,8 @@ pub fn rate_limit_remaining(installation: Option<u64>, remaining: u64) {
         .set(remaining as f64);
 }
 
-pub fn cache(kind: &'static str, freshness: Freshness) {
-    let result = match freshness {
-        Freshness::Fetched => "miss",
-        Freshness::Revalidated => "revalidated",
-        Freshness::Stale => "stale",
-    };
+/// A cache lookup: `result` is `miss`, `revalidated` (a 304) or `stale`.
+pub fn cache(kind: &'static str, result: &'static str) {
     metrics::counter!("probot_cache_total", "kind" => kind, "result" => result).increment(1);
 }
 

@@ -7,10 +7,11 @@ use std::collections::BTreeMap;
 use tokio::time::{Duration, Instant};
 
 use crate::apply::{self, Write};
-use crate::cache::{Caches, Rules};
+use crate::bot::{read_facts, HandleError};
+use crate::cache::{Caches, LoadedRules};
 use crate::event::{Actor, ItemEvent, ItemKind, RepoName};
 use crate::github::{Client, GitHubError, HookDelivery};
-use crate::plan::{self, Action, Ruleset, Trust};
+use crate::plan::{self, Action, Facts};
 
 /// The deliveries to ask again for: the latest attempt of each delivery
 /// (by GUID) none of whose attempts succeeded.
@@ -66,27 +67,13 @@ pub async fn reconcile(
     let installation = client.installation_of(repo, deadline).await?;
     let api = client.api(installation, deadline)?;
     let caches = Caches::default();
-    let ruleset = match caches.rules(&api, repo).await?.0 {
-        Rules::Loaded(ruleset) => ruleset,
-        Rules::Missing | Rules::Invalid { .. } => return Ok(Vec::new()),
-    };
-    let subscriptions = match &ruleset.rules.cc {
-        Some(cc) => {
-            let tracking_repo = cc
-                .repository
-                .as_deref()
-                .and_then(RepoName::parse)
-                .unwrap_or_else(|| repo.clone());
-            Some(
-                caches
-                    .subscriptions(&api, &tracking_repo, cc.tracking_issue)
-                    .await?
-                    .0,
-            )
-        }
-        None => None,
+    let ruleset = match caches.rules(&api, repo).await? {
+        LoadedRules::Loaded(ruleset) => ruleset,
+        LoadedRules::Missing | LoadedRules::Invalid => return Ok(Vec::new()),
     };
     let mut results = Vec::new();
+    // Read once for every item, not revalidated per item.
+    let mut subscriptions = None;
     for open in api.open_items(repo).await? {
         let pull = match open.is_pull {
             true => Some(api.pull_head(repo, open.number).await?),
@@ -113,12 +100,23 @@ pub async fn reconcile(
             },
             pull,
         };
-        let trust = trust_for(&api, &item, &ruleset).await?;
-        let actions = plan::reconcile(&item, &ruleset, subscriptions.as_deref(), trust, bot);
-        let writes = match (dry_run, actions.is_empty()) {
-            (false, false) => {
-                apply::apply(&api, &item, &actions, Some(&open.snapshot), bot).await?
+        let mut facts = Facts {
+            subscriptions: subscriptions.clone(),
+            ..Facts::default()
+        };
+        loop {
+            let needs = plan::reconcile_needs(&item, &ruleset, &facts, bot);
+            if needs.is_empty() {
+                break;
             }
+            read_facts(&api, &caches, &item, needs, &mut facts)
+                .await
+                .map_err(|HandleError::GitHub(error)| error)?;
+        }
+        subscriptions = facts.subscriptions.clone();
+        let actions = plan::reconcile(&item, &ruleset, &facts, bot);
+        let writes = match (dry_run, actions.is_empty()) {
+            (false, false) => apply::apply(&api, &item, &actions, Some(&open.snapshot)).await?,
             _ => Vec::new(),
         };
         results.push(Reconciled {
@@ -128,25 +126,6 @@ pub async fn reconcile(
         });
     }
     Ok(results)
-}
-
-/// The author's write access, read only for pull requests with CI labels.
-async fn trust_for(
-    api: &crate::github::Api,
-    item: &ItemEvent,
-    ruleset: &Ruleset,
-) -> Result<Trust, GitHubError> {
-    let has_ci_label = item
-        .labels
-        .iter()
-        .any(|l| ruleset.rules.ci.labels.contains_key(l));
-    if item.pull.is_none() || !has_ci_label {
-        return Ok(Trust::default());
-    }
-    Ok(Trust {
-        author_can_write: api.access(&item.repo, &item.author).await?.can_write(),
-        sender_can_write: false,
-    })
 }
 
 #[cfg(test)]

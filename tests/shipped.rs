@@ -29,12 +29,21 @@ fn the_shipped_build_has_no_demo_and_no_fakehub() {
     );
     let probot = target.join("debug").join("probot");
 
-    let demo = Command::new(&probot).arg("demo").output().expect("probot runs");
+    let demo = Command::new(&probot)
+        .arg("demo")
+        .output()
+        .expect("probot runs");
     assert_eq!(demo.status.code(), Some(2), "`probot demo` must be refused");
     let stderr = String::from_utf8_lossy(&demo.stderr);
-    assert!(stderr.contains("unrecognized subcommand 'demo'"), "{stderr}");
+    assert!(
+        stderr.contains("unrecognized subcommand 'demo'"),
+        "{stderr}"
+    );
 
-    let help = Command::new(&probot).arg("--help").output().expect("probot runs");
+    let help = Command::new(&probot)
+        .arg("--help")
+        .output()
+        .expect("probot runs");
     let help = String::from_utf8_lossy(&help.stdout);
     assert!(help.contains("serve") && help.contains("check"), "{help}");
     assert!(!help.contains("demo"), "{help}");
@@ -43,5 +52,8 @@ fn the_shipped_build_has_no_demo_and_no_fakehub() {
     let binary = std::fs::read(&probot).expect("the binary");
     let contains = |needle: &[u8]| binary.windows(needle.len()).any(|w| w == needle);
     assert!(!contains(b"BEGIN RSA PRIVATE KEY") && !contains(b"BEGIN PRIVATE KEY"));
-    assert!(!contains(b"fakehub/src/"), "fakehub is linked into the shipped build");
+    assert!(
+        !contains(b"fakehub/src/"),
+        "fakehub is linked into the shipped build"
+    );
 }

@@ -5,9 +5,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
+use std::sync::Arc;
+
+use clap::ValueEnum;
 use probot::config;
-use probot::event;
-use probot::plan::{self, Action, PlanInput, Ruleset};
+use probot::event::{self, Event};
+use probot::plan::{self, Action, Facts};
 use probot::subscriptions::Subscriptions;
 
 use super::Format;
@@ -29,12 +32,30 @@ pub struct PlanArgs {
     /// A file listing the pull request's changed paths, one a line.
     #[arg(long)]
     files: Option<PathBuf>,
+    /// The rules file at the pull request's head, for the check the bot
+    /// reports when a pull request changes the rules.
+    #[arg(long)]
+    head_rules: Option<PathBuf>,
+    /// Whether the people the plan asks about (the labeller, the author)
+    /// have write access: CI starts only for those who do.
+    #[arg(long, value_enum, default_value_t)]
+    trust: TrustArg,
     /// The bot's login: its own events plan nothing and it is never CC'd.
     #[arg(long, default_value = "probot[bot]")]
     bot: String,
     /// `text` for people, `json` for machines.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
+}
+
+/// Write access assumed for everyone the plan asks about.
+#[derive(Clone, Copy, Default, ValueEnum)]
+enum TrustArg {
+    /// Admin, maintain or write.
+    Write,
+    /// Read or triage at most.
+    #[default]
+    None,
 }
 
 fn read(path: &PathBuf) -> anyhow::Result<String> {
@@ -48,14 +69,17 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     for problem in &checked.problems {
         eprintln!("{}", problem.render(&name, &source));
     }
-    let Some(rules) = checked.rules else {
+    let Some(ruleset) = checked.ruleset else {
         eprintln!("{name} has errors; nothing planned");
         return Ok(ExitCode::from(1));
     };
-    let rules = Ruleset::new(rules);
     let payload = std::fs::read(&args.payload)
         .with_context(|| format!("can't read {}", args.payload.display()))?;
     let event = event::parse(&args.event, &payload)?;
+    let Event::Item(item) = &event else {
+        print!("{}", describe(&event, &[]));
+        return Ok(ExitCode::SUCCESS);
+    };
     let subscriptions = match &args.tracking_issue {
         Some(path) => Subscriptions::parse(&read(path)?),
         None => Subscriptions::default(),
@@ -69,23 +93,38 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
             .collect(),
         None => Vec::new(),
     };
+    let head_rules = args.head_rules.as_ref().map(read).transpose()?;
 
-    let needs = plan::needs(&event, &rules, &args.bot);
-    if needs.subscriptions && args.tracking_issue.is_none() {
-        eprintln!("note: no --tracking-issue given, so nobody is subscribed");
+    // The same rounds of reads the bot makes, answered from the files.
+    let mut facts = Facts::default();
+    for _ in 0..4 {
+        let needs = plan::needs(item, &ruleset, &facts, &args.bot);
+        if needs.is_empty() {
+            break;
+        }
+        if needs.tracking_issue.is_some() {
+            if args.tracking_issue.is_none() {
+                eprintln!("note: no --tracking-issue given, so nobody is subscribed");
+            }
+            facts.subscriptions = Some(Arc::new(subscriptions.clone()));
+        }
+        if needs.changed_files {
+            if args.files.is_none() {
+                eprintln!("note: no --files given, so path rules see no changed files");
+            }
+            facts.changed_files = Some(files.clone());
+        }
+        if needs.rules_at.is_some() {
+            if head_rules.is_none() {
+                eprintln!("note: no --head-rules given, so the changed rules file is not checked");
+            }
+            facts.rules_at_head = Some(head_rules.clone());
+        }
+        for login in &needs.write_access {
+            facts.set_write_access(login, matches!(args.trust, TrustArg::Write));
+        }
     }
-    if needs.changed_files && args.files.is_none() {
-        eprintln!("note: no --files given, so path rules see no changed files");
-    }
-    let actions = plan::plan(&PlanInput {
-        event: &event,
-        rules: &rules,
-        subscriptions: Some(&subscriptions),
-        changed_files: Some(&files),
-        head_rules: None,
-        trust: None,
-        bot: &args.bot,
-    });
+    let actions = plan::plan(item, &ruleset, &facts, &args.bot);
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&actions)?),
         Format::Text => print!("{}", describe(&event, &actions)),

@@ -8,26 +8,36 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use globset::Glob;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::paths::LocationSegment;
 use jsonschema::{ValidationError, Validator};
 use serde_json::Value as Json;
 
 use super::diagnostic::{KeyPath, Location, Problem, Segment};
+use super::ruleset::{
+    CompiledImplication, CompiledPathRule, LabelMatcher, PathMatcher, PatternError, Ruleset,
+};
 use super::spans::{Part, SpannedDocument};
 use super::{CiTarget, Rules, Via};
 
 /// GitHub's limit on a `repository_dispatch` event type.
 const MAX_EVENT_TYPE_LEN: usize = 100;
 
-/// The outcome of checking a rules file: the rules when they are usable,
-/// and every problem found, errors first, in file order.
+/// The outcome of checking a rules file: the compiled rules when they are
+/// usable, and every problem found, errors first, in file order.
 #[derive(Debug)]
 pub struct Checked {
     /// `Some` when there are no errors (warnings allowed).
-    pub rules: Option<Rules>,
+    pub ruleset: Option<Ruleset>,
     pub problems: Vec<Problem>,
+}
+
+/// The one way from rules text to rules the planner can use: the rules,
+/// or every problem (errors first) when there is an error. Warnings alone
+/// don't stop a file from loading.
+pub fn load(source: &str) -> Result<Ruleset, Vec<Problem>> {
+    let checked = check(source);
+    checked.ruleset.ok_or(checked.problems)
 }
 
 /// Checks the text of a rules file.
@@ -68,18 +78,27 @@ pub fn check(source: &str) -> Checked {
     };
     // Sections the schema found nothing wrong with still get their meaning
     // checked, so one run reports every problem in the file.
-    let checkable = rules.clone().unwrap_or_else(|| Rules {
-        cc: None,
-        labels: sound_section(&json, "labels", &schema_problems),
-        ci: sound_section(&json, "ci", &schema_problems),
-    });
-    problems.extend(
-        semantic_problems(&checkable)
-            .into_iter()
-            .map(|p| locate(p, Part::Value)),
-    );
+    let partial;
+    let checkable = match &rules {
+        Some(rules) => rules,
+        None => {
+            partial = Rules {
+                cc: None,
+                labels: sound_section(&json, "labels", &schema_problems),
+                ci: sound_section(&json, "ci", &schema_problems),
+            };
+            &partial
+        }
+    };
+    let (compiled, semantic) = compile(checkable);
+    problems.extend(semantic.into_iter().map(|p| locate(p, Part::Value)));
     let usable = !problems.iter().any(Problem::is_error);
-    finish(rules.filter(|_| usable), problems)
+    let ruleset = rules.filter(|_| usable).map(|rules| Ruleset {
+        rules,
+        implies: compiled.implies,
+        paths: compiled.paths,
+    });
+    finish(ruleset, problems)
 }
 
 /// A top-level section the schema raised nothing about, or its default.
@@ -100,12 +119,12 @@ fn sound_section<T: serde::de::DeserializeOwned + Default>(
     }
 }
 
-fn finish(rules: Option<Rules>, mut problems: Vec<Problem>) -> Checked {
+fn finish(ruleset: Option<Ruleset>, mut problems: Vec<Problem>) -> Checked {
     problems.sort_by_key(|p| {
         let start = p.location.as_ref().map_or(usize::MAX, |l| l.span.start);
         (p.severity, start)
     });
-    Checked { rules, problems }
+    Checked { ruleset, problems }
 }
 
 fn locate(
@@ -367,15 +386,33 @@ fn describe(value: &Json) -> String {
     }
 }
 
-/// What the schema cannot say: globs that don't compile, labels that imply
-/// themselves or each other, CI mappings that can't work.
-fn semantic_problems(rules: &Rules) -> Vec<Problem> {
+/// The rules' matchers, one per rule and in the rules' order; a list that
+/// failed to compile stands in as a matcher of nothing (its problem is
+/// reported, and rules with errors are never used).
+struct Compiled {
+    implies: Vec<CompiledImplication>,
+    paths: Vec<CompiledPathRule>,
+}
+
+/// What the schema cannot say, found while compiling the rules: globs that
+/// don't compile, labels that imply themselves or each other, CI mappings
+/// that can't work.
+fn compile(rules: &Rules) -> (Compiled, Vec<Problem>) {
     let mut problems = Vec::new();
-    let implies = KeyPath::root().join("labels").join("implies");
+    let implies_at = KeyPath::root().join("labels").join("implies");
+    let mut implies = Vec::with_capacity(rules.labels.implies.len());
     for (i, rule) in rules.labels.implies.iter().enumerate() {
-        let at = implies.join(i);
-        check_globs(&at.join("when"), &rule.when, &mut problems);
-        check_globs(&at.join("unless"), &rule.unless, &mut problems);
+        let at = implies_at.join(i);
+        let when = report(
+            LabelMatcher::compile(&rule.when),
+            &at.join("when"),
+            &mut problems,
+        );
+        let unless = report(
+            LabelMatcher::compile(&rule.unless),
+            &at.join("unless"),
+            &mut problems,
+        );
         check_label_names(&at.join("add"), &rule.add, &mut problems);
         for (j, label) in rule.add.iter().enumerate() {
             if rule.when.contains(label) {
@@ -385,12 +422,17 @@ fn semantic_problems(rules: &Rules) -> Vec<Problem> {
                 );
             }
         }
+        implies.push(CompiledImplication {
+            when,
+            unless,
+            add: rule.add.clone(),
+        });
     }
-    if let Some(cycle) = find_cycle(rules) {
-        let chain = cycle_chain(rules, &cycle);
+    if let Some(cycle) = find_cycle(rules, &implies) {
+        let chain = cycle_chain(rules, &implies, &cycle);
         problems.push(
             Problem::warning(
-                implies.join(cycle[0]),
+                implies_at.join(cycle[0]),
                 format!(
                     "label implications form a cycle: {}; harmless, since each label is added once",
                     chain.join(" -> ")
@@ -400,14 +442,40 @@ fn semantic_problems(rules: &Rules) -> Vec<Problem> {
         );
     }
 
-    let paths = KeyPath::root().join("labels").join("paths");
+    let paths_at = KeyPath::root().join("labels").join("paths");
+    let mut paths = Vec::with_capacity(rules.labels.paths.len());
     for (i, rule) in rules.labels.paths.iter().enumerate() {
-        check_globs(&paths.join(i).join("files"), &rule.files, &mut problems);
-        check_label_names(&paths.join(i).join("add"), &rule.add, &mut problems);
+        let at = paths_at.join(i);
+        let files = report(
+            PathMatcher::compile(&rule.files),
+            &at.join("files"),
+            &mut problems,
+        );
+        check_label_names(&at.join("add"), &rule.add, &mut problems);
+        paths.push(CompiledPathRule {
+            files,
+            add: rule.add.clone(),
+        });
     }
 
     check_ci(rules, &mut problems);
-    problems
+    (Compiled { implies, paths }, problems)
+}
+
+/// The matcher, or a matcher of nothing with the list's problems reported.
+fn report<M: Default>(
+    compiled: Result<M, Vec<PatternError>>,
+    at: &KeyPath,
+    problems: &mut Vec<Problem>,
+) -> M {
+    compiled.unwrap_or_else(|errors| {
+        problems.extend(
+            errors
+                .into_iter()
+                .map(|(i, message)| Problem::error(at.join(i), message)),
+        );
+        M::default()
+    })
 }
 
 fn check_label_names(at: &KeyPath, labels: &[String], problems: &mut Vec<Problem>) {
@@ -418,30 +486,14 @@ fn check_label_names(at: &KeyPath, labels: &[String], problems: &mut Vec<Problem
     }
 }
 
-fn check_globs(at: &KeyPath, globs: &[String], problems: &mut Vec<Problem>) {
-    for (i, glob) in globs.iter().enumerate() {
-        if glob.trim().is_empty() {
-            problems.push(Problem::error(
-                at.join(i),
-                "an empty pattern matches nothing",
-            ));
-        } else if let Err(error) = Glob::new(glob) {
-            problems.push(Problem::error(
-                at.join(i),
-                format!("`{glob}` is not a valid glob: {}", error.kind()),
-            ));
-        }
-    }
-}
-
 /// The labels around a cycle of rules, first label repeated at the end:
 /// `a -> b -> a`.
-fn cycle_chain(rules: &Rules, cycle: &[usize]) -> Vec<String> {
+fn cycle_chain(rules: &Rules, compiled: &[CompiledImplication], cycle: &[usize]) -> Vec<String> {
     let implies = &rules.labels.implies;
     // The label rule `cycle[k]` adds that triggers the next rule round.
     let links: Vec<String> = (0..cycle.len())
         .map(|k| {
-            let next = crate::plan::LabelMatcher::new(&implies[cycle[(k + 1) % cycle.len()]].when);
+            let next = &compiled[cycle[(k + 1) % cycle.len()]].when;
             let adds = &implies[cycle[k]].add;
             adds.iter()
                 .find(|l| next.matches(l))
@@ -458,13 +510,8 @@ fn cycle_chain(rules: &Rules, cycle: &[usize]) -> Vec<String> {
 /// Rule A feeds rule B when a label A adds matches B's `when`. A rule that
 /// names the same label in `when` and `add` is reported as an error on its
 /// own, so it is not a cycle here.
-fn find_cycle(rules: &Rules) -> Option<Vec<usize>> {
-    let matchers: Vec<_> = rules
-        .labels
-        .implies
-        .iter()
-        .map(|rule| crate::plan::LabelMatcher::new(&rule.when))
-        .collect();
+fn find_cycle(rules: &Rules, compiled: &[CompiledImplication]) -> Option<Vec<usize>> {
+    let matchers: Vec<&LabelMatcher> = compiled.iter().map(|rule| &rule.when).collect();
     let feeds: Vec<Vec<usize>> = rules
         .labels
         .implies

@@ -7,6 +7,7 @@
 
 mod check;
 mod diagnostic;
+mod ruleset;
 mod spans;
 
 use std::collections::BTreeMap;
@@ -14,8 +15,9 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use check::{check, Checked};
+pub use check::{check, load, Checked};
 pub use diagnostic::{Location, Problem, Severity};
+pub use ruleset::{LabelMatcher, PathMatcher, Ruleset};
 
 /// Where a repository keeps its rules, relative to its root.
 pub const RULES_PATH: &str = ".github/probot.toml";

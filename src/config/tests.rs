@@ -27,7 +27,7 @@ fn assert_error(source: &str, line: usize, column: usize, needle: &str) {
     assert_eq!(*severity, Severity::Error, "{message}");
     assert_eq!((*l, *c), (line, column), "{message}");
     assert!(message.contains(needle), "{message:?} lacks {needle:?}");
-    assert!(check(source).rules.is_none());
+    assert!(check(source).ruleset.is_none());
 }
 
 #[test]
@@ -49,7 +49,7 @@ fn the_example_files_are_clean() {
             path.display(),
             checked.problems
         );
-        assert!(checked.rules.is_some());
+        assert!(checked.ruleset.is_some());
     }
 }
 
@@ -57,7 +57,7 @@ fn the_example_files_are_clean() {
 fn an_empty_file_is_valid_and_does_nothing() {
     let checked = check("");
     assert!(checked.problems.is_empty());
-    assert_eq!(checked.rules, Some(Rules::default()));
+    assert_eq!(checked.ruleset.map(|r| r.rules), Some(Rules::default()));
 }
 
 #[test]
@@ -194,7 +194,7 @@ fn cycles_are_warnings_and_the_rules_still_load() {
     assert_eq!(found[0].0, Severity::Warning);
     assert_eq!((found[0].1, found[0].2), (1, 1));
     assert!(found[0].3.contains("`a` -> `b` -> `a`"), "{}", found[0].3);
-    assert!(check(source).rules.is_some());
+    assert!(check(source).ruleset.is_some());
 }
 
 #[test]

@@ -1,21 +1,44 @@
 //! Whom to CC: the subscribers of every label the item carries once the
-//! plan's labels are added. Level-based: the cc line merge makes repeating
-//! it harmless, so it is planned on every arrival and every label.
+//! producers' labels are added. Level-based: it plans only the names the
+//! item's cc line lacks, so repeating it is harmless, and it is planned on
+//! every arrival and every label.
 
-use super::{is_arrival, is_pull_request, Ruleset};
-use crate::event::{ItemAction, ItemEvent};
-use crate::subscriptions::Subscriptions;
+use super::{is_arrival, is_pull_request, Action, Capability, IssueRef, Needs, Situation};
+use crate::cc_line;
+use crate::event::{ItemAction, RepoName};
 
-/// Whether CC applies to this event at all, so the shell should load the
-/// tracking issue.
-pub(super) fn wanted(item: &ItemEvent, rules: &Ruleset) -> bool {
+pub(super) const CAPABILITY: Capability = Capability { needs, plan };
+
+/// The tracking issue, when CC applies to this event at all.
+fn needs(situation: &Situation<'_>) -> Needs {
+    let Some(cc) = &situation.rules.rules.cc else {
+        return Needs::default();
+    };
+    if !wanted(situation) {
+        return Needs::default();
+    }
+    let repo = cc
+        .repository
+        .as_deref()
+        .and_then(RepoName::parse)
+        .unwrap_or_else(|| situation.item.repo.clone());
+    Needs {
+        tracking_issue: Some(IssueRef {
+            repo,
+            number: cc.tracking_issue,
+        }),
+        ..Needs::default()
+    }
+}
+
+fn wanted(situation: &Situation<'_>) -> bool {
+    let (item, rules) = (situation.item, situation.rules);
     let Some(cc) = &rules.rules.cc else {
         return false;
     };
-    let kind_enabled = if is_pull_request(item) {
-        cc.pull_requests
-    } else {
-        cc.issues
+    let kind_enabled = match is_pull_request(item) {
+        true => cc.pull_requests,
+        false => cc.issues,
     };
     // A push can add path labels, and their subscribers must hear of it
     // now: the bot ignores the `labeled` events of its own writes.
@@ -25,28 +48,32 @@ pub(super) fn wanted(item: &ItemEvent, rules: &Ruleset) -> bool {
     kind_enabled && labels_may_change
 }
 
-/// Subscribers to CC, in label order then tracking-issue order, each once,
-/// never the author or the bot.
-pub(super) fn users(
-    item: &ItemEvent,
-    added: &[String],
-    rules: &Ruleset,
-    subscriptions: &Subscriptions,
-    bot: &str,
-) -> Vec<String> {
-    if !wanted(item, rules) {
+/// Subscribers the cc line lacks, in label order then tracking-issue
+/// order, each once, never the author or the bot.
+fn plan(situation: &Situation<'_>) -> Vec<Action> {
+    let Some(subscriptions) = &situation.facts.subscriptions else {
+        return Vec::new();
+    };
+    if !wanted(situation) {
         return Vec::new();
     }
+    let item = situation.item;
+    let on_the_line = cc_line::parse(&item.body).unwrap_or_default();
     let mut users: Vec<String> = Vec::new();
-    for label in item.labels.iter().chain(added) {
+    for label in item.labels.iter().chain(situation.added) {
         for user in subscriptions.subscribers(label) {
+            let same = |other: &String| other.eq_ignore_ascii_case(user);
             let skip = user.eq_ignore_ascii_case(&item.author)
-                || user.eq_ignore_ascii_case(bot)
-                || users.iter().any(|u| u.eq_ignore_ascii_case(user));
+                || user.eq_ignore_ascii_case(situation.bot)
+                || on_the_line.iter().any(same)
+                || users.iter().any(same);
             if !skip {
                 users.push(user.clone());
             }
         }
     }
-    users
+    match users.is_empty() {
+        true => Vec::new(),
+        false => vec![Action::Cc { users }],
+    }
 }

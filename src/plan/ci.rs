@@ -11,17 +11,43 @@
 use serde::Serialize;
 use serde_json::json;
 
-use super::{is_pull_request, Action};
-use crate::config::{CiTarget, Via};
+use super::{is_pull_request, Action, Capability, Needs, Situation};
+use crate::config::{CiRules, CiTarget, Ruleset, Via};
 use crate::event::{ItemAction, ItemEvent, PullRequestInfo};
+
+pub(super) const CAPABILITY: Capability = Capability { needs, plan };
+
+/// Only the access the plan reads: the sender's for a label, the author's
+/// for new commits.
+fn needs(situation: &Situation<'_>) -> Needs {
+    let item = situation.item;
+    let whose = match wants_trust(item, situation.rules) {
+        Whose::Nobody => return Needs::default(),
+        Whose::Sender => &item.sender.login,
+        Whose::Author => &item.author,
+    };
+    Needs {
+        write_access: [whose.clone()].into(),
+        ..Needs::default()
+    }
+}
+
+fn plan(situation: &Situation<'_>) -> Vec<Action> {
+    let item = situation.item;
+    let trust = Trust {
+        author_can_write: situation.facts.can_write(&item.author),
+        sender_can_write: situation.facts.can_write(&item.sender.login),
+    };
+    actions(item, &situation.rules.rules.ci, situation.added, trust)
+}
 
 /// Who may start CI, as read from GitHub for this event.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Trust {
+struct Trust {
     /// The pull request's author has write access (admin, maintain, write).
-    pub author_can_write: bool,
+    author_can_write: bool,
     /// Whoever caused the event has write access.
-    pub sender_can_write: bool,
+    sender_can_write: bool,
 }
 
 /// A workflow to start once for a (label, head commit).
@@ -32,6 +58,29 @@ pub struct Dispatch {
     pub head_sha: String,
     #[serde(flatten)]
     pub kind: DispatchKind,
+}
+
+/// Where dispatches are recorded, one ref per (pull request, label, head):
+/// creating a ref is atomic, so of two deliveries of one event only one
+/// creates it and dispatches.
+const DISPATCH_REFS: &str = "refs/probot/dispatch";
+
+impl Dispatch {
+    /// The ref that records this dispatch. Hex keeps any label name valid
+    /// in a ref.
+    pub fn record_ref(&self) -> String {
+        format!(
+            "{}{}/{}",
+            Dispatch::records_of(self.number),
+            hex::encode(&self.label),
+            self.head_sha
+        )
+    }
+
+    /// The prefix of every dispatch record of a pull request.
+    pub fn records_of(number: u64) -> String {
+        format!("{DISPATCH_REFS}/{number}/")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -55,13 +104,13 @@ pub const LABELS_COMMENT_MARKER: &str = "<!-- probot:ci-labels -->";
 pub const WAITING_COMMENT_MARKER: &str = "<!-- probot:ci-waiting -->";
 
 /// The tag that carries a label's CI for a pull request: `<label>/<number>`.
-pub fn tag_name(label: &str, number: u64) -> String {
+fn tag_name(label: &str, number: u64) -> String {
     format!("{label}/{number}")
 }
 
 /// Whose write access a plan for this event depends on.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Whose {
+enum Whose {
     #[default]
     Nobody,
     /// Whoever added a label (or opened the pull request with labels).
@@ -71,7 +120,7 @@ pub enum Whose {
 }
 
 /// Whose access this event needs read.
-pub(super) fn wants_trust(item: &ItemEvent, ruleset: &super::Ruleset) -> Whose {
+fn wants_trust(item: &ItemEvent, ruleset: &Ruleset) -> Whose {
     let rules = &ruleset.rules.ci;
     if rules.labels.is_empty() || !is_pull_request(item) || !item.open {
         return Whose::Nobody;
@@ -98,9 +147,9 @@ pub(super) fn wants_trust(item: &ItemEvent, ruleset: &super::Ruleset) -> Whose {
 
 /// CI actions for this event. `added` are labels this plan adds itself
 /// (by implication or path), which arrive as if the sender added them.
-pub(super) fn actions<'a>(
+fn actions<'a>(
     item: &'a ItemEvent,
-    rules: &'a crate::config::CiRules,
+    rules: &'a CiRules,
     added: &'a [String],
     trust: Trust,
 ) -> Vec<Action> {
@@ -215,7 +264,7 @@ fn start(item: &ItemEvent, pull: &PullRequestInfo, label: &str, target: &CiTarge
         (Via::WorkflowDispatch, _) => DispatchKind::WorkflowDispatch {
             workflow: target.workflow().unwrap_or_default().to_owned(),
             git_ref: if pull.from_fork {
-                format!("refs/tags/{tag}")
+                Action::tag_ref(&tag)
             } else {
                 pull.head_ref.clone()
             },
@@ -246,7 +295,7 @@ fn start(item: &ItemEvent, pull: &PullRequestInfo, label: &str, target: &CiTarge
 }
 
 /// A label that looks like a CI label but is not mapped: say which are.
-fn unmapped_comment(label: &str, rules: &crate::config::CiRules) -> Option<Action> {
+fn unmapped_comment(label: &str, rules: &CiRules) -> Option<Action> {
     if !rules.prefixes.iter().any(|p| label.starts_with(p.as_str())) {
         return None;
     }

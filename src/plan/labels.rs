@@ -1,4 +1,4 @@
-//! Label implications and path labels.
+//! Label implications and path labels: the producer of labels.
 //!
 //! Implications are edge-based: they fire for the labels an event brings
 //! (every label of a newly opened item, the one label of a `labeled` event,
@@ -10,18 +10,37 @@
 
 use std::collections::{HashSet, VecDeque};
 
-use super::{is_arrival, is_new_code, Ruleset};
+use super::{is_arrival, is_new_code, Action, Capability, Needs, Situation};
+use crate::config::Ruleset;
 use crate::event::{ItemAction, ItemEvent};
 
-/// Whether path rules apply to this event, so the shell should fetch the
-/// pull request's files.
+pub(super) const CAPABILITY: Capability = Capability { needs, plan };
+
+fn needs(situation: &Situation<'_>) -> Needs {
+    Needs {
+        changed_files: wants_changed_files(situation.item, situation.rules),
+        ..Needs::default()
+    }
+}
+
+fn plan(situation: &Situation<'_>) -> Vec<Action> {
+    let files = situation.facts.changed_files.as_deref().unwrap_or_default();
+    let labels = to_add(situation.item, situation.rules, files);
+    match labels.is_empty() {
+        true => Vec::new(),
+        false => vec![Action::AddLabels { labels }],
+    }
+}
+
+/// Whether path rules apply to this event, so the pull request's files
+/// must be read.
 pub(super) fn wants_changed_files(item: &ItemEvent, rules: &Ruleset) -> bool {
     !rules.paths.is_empty() && is_new_code(item)
 }
 
 /// Labels to add, none of them present: path labels first, then what the
 /// event's labels imply, in the order the rules give them.
-pub(super) fn to_add(item: &ItemEvent, rules: &Ruleset, changed_files: &[String]) -> Vec<String> {
+fn to_add(item: &ItemEvent, rules: &Ruleset, changed_files: &[String]) -> Vec<String> {
     let present: HashSet<&str> = item.labels.iter().map(String::as_str).collect();
     let mut added: Vec<String> = Vec::new();
     if wants_changed_files(item, rules) {

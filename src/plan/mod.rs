@@ -1,26 +1,62 @@
-//! The decision step: from an event and a repository's rules to the list of
-//! desired-state actions. Pure: no I/O, no clock, so everything a reviewer
-//! wants to reason about (which labels, whom to CC) is unit-tested here.
+//! The decision step: from an item event, a repository's rules and the
+//! facts read for it, to the list of desired-state actions. Pure: no I/O,
+//! no clock, so everything a reviewer wants to reason about (which labels,
+//! whom to CC, which CI) is unit-tested here.
 //!
-//! The shell gathers the facts a plan needs (`needs` says which) and applies
-//! the actions; it decides nothing.
+//! Every capability keeps the same small contract, a [`Capability`]: which
+//! facts it needs read for an event ([`Needs`]), and what it plans from
+//! them. They run in two phases: the label producers first, then the label
+//! reactors (cc, CI, the rules check), which see the producers' labels as
+//! if they had arrived with the event, because the bot ignores the
+//! `labeled` events of its own writes.
+//!
+//! The shell asks [`needs`] until nothing new is needed, reads exactly
+//! that, calls [`plan`], and reads the item fresh first when an action says
+//! so ([`Action::needs_fresh_item`]). It decides nothing itself.
 
 mod cc;
 mod ci;
 mod labels;
 mod rules_check;
-mod ruleset;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::event::{Event, ItemAction, ItemEvent, ItemKind};
+use crate::config::Ruleset;
+use crate::event::{ItemAction, ItemEvent, ItemKind, RepoName};
 use crate::subscriptions::Subscriptions;
 
-pub use ci::{
-    tag_name, Dispatch, DispatchKind, Trust, Whose, LABELS_COMMENT_MARKER, WAITING_COMMENT_MARKER,
-};
-pub use rules_check::{changes_rules, Annotation, CheckRun, CHECK_NAME};
-pub use ruleset::{LabelMatcher, PathMatcher, Ruleset};
+pub use ci::{Dispatch, DispatchKind, LABELS_COMMENT_MARKER, WAITING_COMMENT_MARKER};
+pub use rules_check::{Annotation, CheckRun, CHECK_NAME};
+
+/// One capability's contract with the planner.
+pub(crate) struct Capability {
+    /// The facts to read before planning, given those read so far.
+    needs: fn(&Situation<'_>) -> Needs,
+    /// What to do, from the facts read.
+    plan: fn(&Situation<'_>) -> Vec<Action>,
+}
+
+/// Phase one: capabilities that add labels.
+const PRODUCERS: [&Capability; 1] = [&labels::CAPABILITY];
+/// Phase two: capabilities that react to labels, those arriving with the
+/// event and those the producers add.
+const REACTORS: [&Capability; 3] = [&cc::CAPABILITY, &rules_check::CAPABILITY, &ci::CAPABILITY];
+/// The reactors whose state is level-based, which `reconcile` restores.
+const LEVEL_BASED: [&Capability; 2] = [&cc::CAPABILITY, &ci::CAPABILITY];
+
+/// What a capability plans from.
+pub(crate) struct Situation<'a> {
+    item: &'a ItemEvent,
+    rules: &'a Ruleset,
+    facts: &'a Facts,
+    /// The bot's own login: never CC'd.
+    bot: &'a str,
+    /// Labels the producers add in this plan; empty in phase one.
+    added: &'a [String],
+}
 
 /// One thing the bot wants to be true of the item the event is about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -28,7 +64,8 @@ pub use ruleset::{LabelMatcher, PathMatcher, Ruleset};
 pub enum Action {
     /// Add these labels (none of them present yet), in one request.
     AddLabels { labels: Vec<String> },
-    /// Make sure the body's cc line names these users (logins without `@`).
+    /// Add these users (logins without `@`, none of them there yet) to the
+    /// body's cc line.
     Cc { users: Vec<String> },
     /// Report the check of the rules file a pull request changes.
     CheckRun(CheckRun),
@@ -42,6 +79,25 @@ pub enum Action {
     Comment { marker: String, body: String },
     /// Forget the dispatches made for a closed pull request.
     ForgetDispatches { number: u64 },
+}
+
+impl Action {
+    /// Whether the action depends on the item's labels or body, which the
+    /// payload may show stale: the shell reads the item fresh and plans
+    /// again before applying it.
+    pub fn needs_fresh_item(&self) -> bool {
+        matches!(self, Action::AddLabels { .. } | Action::Cc { .. })
+    }
+
+    /// The ref a tag lives at.
+    pub fn tag_ref(tag: &str) -> String {
+        format!("refs/tags/{tag}")
+    }
+
+    /// Level-based state that `reconcile` may restore at any time.
+    fn is_level_based(&self) -> bool {
+        matches!(self, Action::Cc { .. } | Action::SyncTag { .. })
+    }
 }
 
 impl std::fmt::Display for Action {
@@ -88,91 +144,126 @@ impl std::fmt::Display for Action {
     }
 }
 
-/// Everything `plan` decides from.
-#[derive(Debug, Clone, Copy)]
-pub struct PlanInput<'a> {
-    pub event: &'a Event,
-    pub rules: &'a Ruleset,
-    /// The tracking issue's subscriptions, when `needs` asked for them.
-    pub subscriptions: Option<&'a Subscriptions>,
-    /// The pull request's changed files, when `needs` asked for them.
-    pub changed_files: Option<&'a [String]>,
-    /// The rules file at the pull request's head, when `changes_rules`
-    /// said it changed.
-    pub head_rules: Option<&'a str>,
-    /// Who may start CI, when `needs` asked.
-    pub trust: Option<Trust>,
-    /// The bot's own login (`probot[bot]`): its events plan nothing, and it
-    /// is never CC'd.
-    pub bot: &'a str,
+/// An issue in some repository: where the subscriptions live.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IssueRef {
+    pub repo: RepoName,
+    pub number: u64,
 }
 
-/// The facts a plan for this event needs fetched first.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// The facts a plan needs read first. Each capability says what it needs;
+/// the shell reads their union, each fact once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Needs {
-    pub subscriptions: bool,
+    /// The subscriptions listed in this tracking issue.
+    pub tracking_issue: Option<IssueRef>,
+    /// The pull request's changed files.
     pub changed_files: bool,
-    /// Whose write access to read for CI.
-    pub trust: Whose,
+    /// The rules file at this commit (a pull request's head).
+    pub rules_at: Option<String>,
+    /// Whether these people (logins) have write access.
+    pub write_access: BTreeSet<String>,
 }
 
-/// Whether any rule can act on this kind of event at all; the shell reads
-/// nothing for events that fail this.
-pub fn acts_on(item: &ItemEvent) -> bool {
+impl Needs {
+    pub fn is_empty(&self) -> bool {
+        *self == Needs::default()
+    }
+
+    fn union(mut self, other: Needs) -> Needs {
+        self.tracking_issue = self.tracking_issue.or(other.tracking_issue);
+        self.changed_files |= other.changed_files;
+        self.rules_at = self.rules_at.or(other.rules_at);
+        self.write_access.extend(other.write_access);
+        self
+    }
+
+    /// What of this is not in `facts` yet.
+    fn unmet(mut self, facts: &Facts) -> Needs {
+        if facts.subscriptions.is_some() {
+            self.tracking_issue = None;
+        }
+        if facts.changed_files.is_some() {
+            self.changed_files = false;
+        }
+        if facts.rules_at_head.is_some() {
+            self.rules_at = None;
+        }
+        self.write_access
+            .retain(|login| !facts.write_access.contains_key(&login.to_lowercase()));
+        self
+    }
+}
+
+/// What the shell read for a plan, as `needs` asked. A fact not read is
+/// `None` (or absent), and the capability that would use it plans nothing
+/// that depends on it.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    pub subscriptions: Option<Arc<Subscriptions>>,
+    pub changed_files: Option<Vec<String>>,
+    /// The rules file at the pull request's head; `Some(None)` when the
+    /// head has none.
+    pub rules_at_head: Option<Option<String>>,
+    /// Write access by login, lowercased (GitHub logins ignore case).
+    pub write_access: BTreeMap<String, bool>,
+}
+
+impl Facts {
+    /// Records whether `login` can write.
+    pub fn set_write_access(&mut self, login: &str, can_write: bool) {
+        self.write_access.insert(login.to_lowercase(), can_write);
+    }
+
+    /// Whether `login` can write, when it was read; unknown counts as no.
+    fn can_write(&self, login: &str) -> bool {
+        self.write_access
+            .get(&login.to_lowercase())
+            .copied()
+            .unwrap_or(false)
+    }
+}
+
+/// Why the bot has nothing to do with this event, before reading anything:
+/// its own events, and actions no capability acts on.
+pub fn ignored(item: &ItemEvent, bot: &str) -> Option<&'static str> {
     let ci_cleanup = is_pull_request(item)
         && matches!(item.action, ItemAction::Unlabeled(_) | ItemAction::Closed);
-    is_arrival(item)
+    let acts_on = is_arrival(item)
         || is_new_code(item)
         || matches!(item.action, ItemAction::Labeled(_))
-        || ci_cleanup
+        || ci_cleanup;
+    if item.sender.login.eq_ignore_ascii_case(bot) {
+        Some("the bot's own event")
+    } else if !acts_on {
+        Some("no rule acts on this action")
+    } else {
+        None
+    }
 }
 
-/// Which facts `plan` will read for this event, so the shell fetches no
-/// more than that.
-pub fn needs(event: &Event, rules: &Ruleset, bot: &str) -> Needs {
-    let Some(item) = actionable(event, bot) else {
+/// The facts still to read before `plan` can decide: ask again after
+/// reading them, since what a capability needs may depend on what was read
+/// (the rules file at the head is read only when the changed files show
+/// it changed).
+pub fn needs(item: &ItemEvent, rules: &Ruleset, facts: &Facts, bot: &str) -> Needs {
+    if ignored(item, bot).is_some() {
         return Needs::default();
-    };
-    Needs {
-        subscriptions: cc::wanted(item, rules),
-        // Every push to a pull request may change the rules file, which is
-        // checked whatever the rules say.
-        changed_files: is_new_code(item),
-        trust: ci::wants_trust(item, rules),
     }
+    needs_of(&PRODUCERS, &REACTORS, item, rules, facts, bot)
 }
 
 /// Decides what to do about one event.
-pub fn plan(input: &PlanInput<'_>) -> Vec<Action> {
-    let Some(item) = actionable(input.event, input.bot) else {
+pub fn plan(item: &ItemEvent, rules: &Ruleset, facts: &Facts, bot: &str) -> Vec<Action> {
+    if ignored(item, bot).is_some() {
         return Vec::new();
-    };
-    let added = labels::to_add(item, input.rules, input.changed_files.unwrap_or_default());
-    let mut actions = Vec::new();
-    if !added.is_empty() {
-        actions.push(Action::AddLabels {
-            labels: added.clone(),
-        });
     }
-    if let Some(subscriptions) = input.subscriptions {
-        let users = cc::users(item, &added, input.rules, subscriptions, input.bot);
-        if !users.is_empty() {
-            actions.push(Action::Cc { users });
-        }
-    }
-    let rules_changed = input
-        .changed_files
-        .is_some_and(|files| changes_rules(item, files));
-    if let (true, Some(head_rules)) = (rules_changed, input.head_rules) {
-        actions.extend(rules_check::report(item, head_rules));
-    }
-    actions.extend(ci::actions(
-        item,
-        &input.rules.rules.ci,
-        &added,
-        input.trust.unwrap_or_default(),
-    ));
-    actions
+    plan_with(&PRODUCERS, &REACTORS, item, rules, facts, bot)
+}
+
+/// What `reconcile` reads for one open item.
+pub fn reconcile_needs(item: &ItemEvent, rules: &Ruleset, facts: &Facts, bot: &str) -> Needs {
+    needs_of(&[], &LEVEL_BASED, &arrived(item), rules, facts, bot)
 }
 
 /// What `reconcile` wants of one open item: the level-based state only.
@@ -181,37 +272,74 @@ pub fn plan(input: &PlanInput<'_>) -> Vec<Action> {
 /// (an untrusted author's tag stays at the commit a maintainer labelled).
 /// Implications are edge-based, so they are not re-applied: a label removed
 /// on purpose stays removed.
-pub fn reconcile(
-    item: &ItemEvent,
-    rules: &Ruleset,
-    subscriptions: Option<&Subscriptions>,
-    trust: Trust,
-    bot: &str,
-) -> Vec<Action> {
-    // Planned as if the item had just arrived with its labels.
-    let mut arrived = item.clone();
-    arrived.action = ItemAction::Reopened;
-    let mut actions = Vec::new();
-    if let Some(subscriptions) = subscriptions {
-        let users = cc::users(&arrived, &[], rules, subscriptions, bot);
-        if !users.is_empty() {
-            actions.push(Action::Cc { users });
-        }
-    }
-    let ci = ci::actions(&arrived, &rules.rules.ci, &[], trust);
-    actions.extend(
-        ci.into_iter()
-            .filter(|a| matches!(a, Action::SyncTag { .. })),
-    );
+pub fn reconcile(item: &ItemEvent, rules: &Ruleset, facts: &Facts, bot: &str) -> Vec<Action> {
+    let mut actions = plan_with(&[], &LEVEL_BASED, &arrived(item), rules, facts, bot);
+    actions.retain(Action::is_level_based);
     actions
 }
 
-/// The item event to plan for, unless the bot caused it or it is not one.
-fn actionable<'e>(event: &'e Event, bot: &str) -> Option<&'e ItemEvent> {
-    match event {
-        Event::Item(item) if !item.sender.login.eq_ignore_ascii_case(bot) => Some(item),
-        _ => None,
+/// Planned as if the item had just arrived with its labels.
+fn arrived(item: &ItemEvent) -> ItemEvent {
+    let mut arrived = item.clone();
+    arrived.action = ItemAction::Reopened;
+    arrived
+}
+
+fn needs_of(
+    producers: &[&Capability],
+    reactors: &[&Capability],
+    item: &ItemEvent,
+    rules: &Ruleset,
+    facts: &Facts,
+    bot: &str,
+) -> Needs {
+    let situation = Situation {
+        item,
+        rules,
+        facts,
+        bot,
+        added: &[],
+    };
+    producers
+        .iter()
+        .chain(reactors)
+        .map(|capability| (capability.needs)(&situation))
+        .fold(Needs::default(), Needs::union)
+        .unmet(facts)
+}
+
+fn plan_with(
+    producers: &[&Capability],
+    reactors: &[&Capability],
+    item: &ItemEvent,
+    rules: &Ruleset,
+    facts: &Facts,
+    bot: &str,
+) -> Vec<Action> {
+    let mut situation = Situation {
+        item,
+        rules,
+        facts,
+        bot,
+        added: &[],
+    };
+    let mut actions: Vec<Action> = producers
+        .iter()
+        .flat_map(|capability| (capability.plan)(&situation))
+        .collect();
+    let added: Vec<String> = actions
+        .iter()
+        .filter_map(|action| match action {
+            Action::AddLabels { labels } => Some(labels.iter().cloned()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    situation.added = &added;
+    for capability in reactors {
+        actions.extend((capability.plan)(&situation));
     }
+    actions
 }
 
 /// Opened or reopened: the item's whole state is new to the bot.

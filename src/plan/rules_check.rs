@@ -4,9 +4,44 @@
 
 use serde::Serialize;
 
-use super::{is_new_code, Action};
+use super::{is_new_code, Action, Capability, Needs, Situation};
 use crate::config::{self, Severity, RULES_PATH};
 use crate::event::ItemEvent;
+
+pub(super) const CAPABILITY: Capability = Capability { needs, plan };
+
+/// Every push may change the rules file, checked whatever the rules say:
+/// first the changed files, then, when the rules file is among them, its
+/// text at the head.
+fn needs(situation: &Situation<'_>) -> Needs {
+    let (item, facts) = (situation.item, situation.facts);
+    let Some(pull) = item.pull.as_ref().filter(|_| is_new_code(item)) else {
+        return Needs::default();
+    };
+    match &facts.changed_files {
+        None => Needs {
+            changed_files: true,
+            ..Needs::default()
+        },
+        Some(files) if changes_rules(item, files) => Needs {
+            rules_at: Some(pull.head_sha.clone()),
+            ..Needs::default()
+        },
+        Some(_) => Needs::default(),
+    }
+}
+
+fn plan(situation: &Situation<'_>) -> Vec<Action> {
+    let (item, facts) = (situation.item, situation.facts);
+    let changed = facts
+        .changed_files
+        .as_deref()
+        .is_some_and(|files| changes_rules(item, files));
+    match (changed, &facts.rules_at_head) {
+        (true, Some(Some(head_rules))) => report(item, head_rules).into_iter().collect(),
+        _ => Vec::new(),
+    }
+}
 
 /// The check run's name, as it shows on the pull request.
 pub const CHECK_NAME: &str = "probot config";
@@ -23,6 +58,21 @@ pub struct CheckRun {
     pub annotations: Vec<Annotation>,
 }
 
+impl CheckRun {
+    /// The body of GitHub's `POST /check-runs`: completed, with at most the
+    /// 50 annotations GitHub takes in one request.
+    pub fn to_request(&self) -> serde_json::Value {
+        let annotations: Vec<&Annotation> = self.annotations.iter().take(50).collect();
+        serde_json::json!({
+            "name": self.name,
+            "head_sha": self.head_sha,
+            "status": "completed",
+            "conclusion": self.conclusion,
+            "output": { "title": self.title, "summary": self.summary, "annotations": annotations },
+        })
+    }
+}
+
 /// A problem pinned to a line of a file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Annotation {
@@ -36,12 +86,12 @@ pub struct Annotation {
 
 /// Whether a pull request's changes include the rules file, so its text
 /// at the head commit must be read.
-pub fn changes_rules(item: &ItemEvent, changed_files: &[String]) -> bool {
+fn changes_rules(item: &ItemEvent, changed_files: &[String]) -> bool {
     is_new_code(item) && changed_files.iter().any(|f| f == RULES_PATH)
 }
 
 /// The check run for the rules file at the pull request's head.
-pub(super) fn report(item: &ItemEvent, head_rules: &str) -> Option<Action> {
+fn report(item: &ItemEvent, head_rules: &str) -> Option<Action> {
     let head_sha = item.pull.as_ref()?.head_sha.clone();
     let checked = config::check(head_rules);
     let errors = checked.problems.iter().filter(|p| p.is_error()).count();

@@ -1,17 +1,20 @@
 //! The planner, event by event, as a maintainer would tell it.
 
 use super::*;
-use crate::config::{self, Rules};
-use crate::event::{self, Actor, PullRequestInfo, RepoName};
+use crate::config;
+use crate::event::{self, Actor, Event, PullRequestInfo, RepoName};
 
 const BOT: &str = "probot[bot]";
 
 fn rules(toml: &str) -> Ruleset {
-    let checked = config::check(toml);
-    let rules: Rules = checked
-        .rules
-        .unwrap_or_else(|| panic!("test rules invalid: {:?}", checked.problems));
-    Ruleset::new(rules)
+    config::load(toml).unwrap_or_else(|problems| panic!("test rules invalid: {problems:?}"))
+}
+
+/// Who may start CI in a story: the author and the sender (the labeller).
+#[derive(Debug, Clone, Copy, Default)]
+struct Trust {
+    author_can_write: bool,
+    sender_can_write: bool,
 }
 
 fn issue(action: ItemAction, labels: &[&str]) -> ItemEvent {
@@ -91,18 +94,34 @@ impl<'a> Story<'a> {
         self
     }
 
+    /// Plans as the bot does: reads what `needs` asks, round by round,
+    /// from the story, then plans.
     fn plan(&self, item: ItemEvent) -> Vec<Action> {
-        let event = Event::Item(item);
-        let needs = needs(&event, self.rules, self.bot);
-        plan(&PlanInput {
-            event: &event,
-            rules: self.rules,
-            subscriptions: needs.subscriptions.then_some(&self.subscriptions),
-            changed_files: needs.changed_files.then_some(self.files.as_slice()),
-            head_rules: self.head_rules,
-            trust: (needs.trust != Whose::Nobody).then_some(self.trust),
-            bot: self.bot,
-        })
+        let mut facts = Facts::default();
+        loop {
+            let needs = needs(&item, self.rules, &facts, self.bot);
+            if needs.is_empty() {
+                break;
+            }
+            if needs.tracking_issue.is_some() {
+                facts.subscriptions = Some(Arc::new(self.subscriptions.clone()));
+            }
+            if needs.changed_files {
+                facts.changed_files = Some(self.files.clone());
+            }
+            if needs.rules_at.is_some() {
+                facts.rules_at_head = Some(self.head_rules.map(str::to_owned));
+            }
+            for login in &needs.write_access {
+                let can_write = match login {
+                    l if l.eq_ignore_ascii_case(&item.sender.login) => self.trust.sender_can_write,
+                    l if l.eq_ignore_ascii_case(&item.author) => self.trust.author_can_write,
+                    _ => panic!("the plan asked about {login}, who is in no story"),
+                };
+                facts.set_write_access(login, can_write);
+            }
+        }
+        plan(&item, self.rules, &facts, self.bot)
     }
 }
 
@@ -335,39 +354,84 @@ fn path_rules_do_not_apply_to_issues() {
 fn needs_asks_only_for_what_the_plan_reads() {
     let with_paths = rules(PATHS);
     let labels_only = rules(IMPLIES);
-    let pr_opened = Event::Item(pull_request(ItemAction::Opened, &[]));
-    let issue_labeled = Event::Item(labeled("bug", &[]));
+    let pr_opened = pull_request(ItemAction::Opened, &[]);
+    let issue_labeled = labeled("bug", &[]);
+    let none = Facts::default();
+    let tracking_issue = Some(IssueRef {
+        repo: RepoName::new("acme", "widgets"),
+        number: 1,
+    });
     assert_eq!(
-        needs(&pr_opened, &with_paths, BOT),
+        needs(&pr_opened, &with_paths, &none, BOT),
         Needs {
-            subscriptions: true,
+            tracking_issue: tracking_issue.clone(),
             changed_files: true,
-            trust: Whose::Nobody,
+            ..Needs::default()
         }
     );
     assert_eq!(
-        needs(&issue_labeled, &with_paths, BOT),
+        needs(&issue_labeled, &with_paths, &none, BOT),
         Needs {
-            subscriptions: true,
-            changed_files: false,
-            trust: Whose::Nobody,
+            tracking_issue,
+            ..Needs::default()
         }
     );
     // Pull request pushes always list their files: the rules file may be
     // among them.
     assert_eq!(
-        needs(&pr_opened, &labels_only, BOT),
+        needs(&pr_opened, &labels_only, &none, BOT),
         Needs {
-            subscriptions: false,
             changed_files: true,
-            trust: Whose::Nobody,
+            ..Needs::default()
         }
     );
     assert_eq!(
-        needs(&Event::Item(labeled("bug", &[])), &labels_only, BOT),
+        needs(&labeled("bug", &[]), &labels_only, &none, BOT),
         Needs::default()
     );
-    assert_eq!(needs(&Event::Ping, &with_paths, BOT), Needs::default());
+}
+
+#[test]
+fn the_rules_at_the_head_are_read_only_once_the_files_show_them_changed() {
+    let labels_only = rules(IMPLIES);
+    let pr_pushed = pull_request(ItemAction::Synchronize, &[]);
+    let mut facts = Facts {
+        changed_files: Some(vec!["src/lib.rs".into()]),
+        ..Facts::default()
+    };
+    assert!(needs(&pr_pushed, &labels_only, &facts, BOT).is_empty());
+    facts.changed_files = Some(vec![".github/probot.toml".into()]);
+    assert_eq!(
+        needs(&pr_pushed, &labels_only, &facts, BOT),
+        Needs {
+            rules_at: Some("abc".into()),
+            ..Needs::default()
+        }
+    );
+    facts.rules_at_head = Some(None);
+    assert!(needs(&pr_pushed, &labels_only, &facts, BOT).is_empty());
+}
+
+#[test]
+fn ci_asks_for_the_labellers_access_and_then_the_authors() {
+    let rules = rules(CI);
+    let none = Facts::default();
+    let labeled = pull_request(
+        ItemAction::Labeled("ciflow/trunk".into()),
+        &["ciflow/trunk"],
+    );
+    assert_eq!(
+        needs(&labeled, &rules, &none, BOT).write_access,
+        ["maintainer".to_owned()].into()
+    );
+    let pushed = pull_request(ItemAction::Synchronize, &["ciflow/trunk"]);
+    assert_eq!(
+        needs(&pushed, &rules, &none, BOT).write_access,
+        ["reporter".to_owned()].into()
+    );
+    let mut known = Facts::default();
+    known.set_write_access("Reporter", false);
+    assert!(needs(&pushed, &rules, &known, BOT).write_access.is_empty());
 }
 
 /// GitHub's published webhook examples, kept in `tests/fixtures/github/`.
@@ -464,12 +528,16 @@ fn valid_rules_in_a_pull_request_pass_and_unchanged_rules_are_not_checked() {
 
 #[test]
 fn only_arrivals_labels_and_pushes_are_acted_on() {
+    let acts_on = |item: &ItemEvent| ignored(item, BOT).is_none();
     assert!(acts_on(&issue(ItemAction::Opened, &[])));
     assert!(acts_on(&labeled("x", &[])));
     assert!(acts_on(&pull_request(ItemAction::Synchronize, &[])));
     assert!(!acts_on(&issue(ItemAction::Edited, &[])));
     assert!(!acts_on(&issue(ItemAction::Unlabeled("x".into()), &[])));
     assert!(!acts_on(&issue(ItemAction::Synchronize, &[])));
+    let mut own = labeled("x", &[]);
+    own.sender.login = "Probot[bot]".into();
+    assert_eq!(ignored(&own, BOT), Some("the bot's own event"));
 }
 
 const CI: &str = r#"

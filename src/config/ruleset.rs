@@ -1,0 +1,171 @@
+//! Rules compiled for matching, once per loaded rules file: the form the
+//! planner reads. `check` builds it while it validates, with the same
+//! options, so no glob that `check` refused can ever reach a plan.
+
+use std::collections::HashSet;
+
+use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
+
+use super::Rules;
+
+/// Matches label names against a rule's `when` or `unless` list. An entry
+/// always matches the label of exactly its name; an entry with glob
+/// characters (`*`, `?`, `[`, `{`) also matches as a glob.
+#[derive(Debug, Clone, Default)]
+pub struct LabelMatcher {
+    exact: HashSet<String>,
+    globs: Option<GlobSet>,
+}
+
+/// Why one pattern of a list can't be compiled: its index and the reason.
+pub(crate) type PatternError = (usize, String);
+
+impl LabelMatcher {
+    /// Compiles `patterns`, or says which of them are not valid globs.
+    pub(crate) fn compile(patterns: &[String]) -> Result<Self, Vec<PatternError>> {
+        let mut builder = GlobSetBuilder::new();
+        let mut errors = Vec::new();
+        let mut any_glob = false;
+        for (i, pattern) in patterns.iter().enumerate() {
+            if pattern.trim().is_empty() {
+                errors.push((i, "an empty pattern matches nothing".to_owned()));
+            } else if pattern.contains(['*', '?', '[', '{']) {
+                match Glob::new(pattern) {
+                    Ok(glob) => {
+                        builder.add(glob);
+                        any_glob = true;
+                    }
+                    Err(error) => errors.push((i, glob_error(pattern, &error))),
+                }
+            }
+        }
+        let globs = match any_glob {
+            false => None,
+            true => Some(builder.build().map_err(|e| vec![(0, e.to_string())])?),
+        };
+        match errors.is_empty() {
+            true => Ok(LabelMatcher {
+                exact: patterns.iter().cloned().collect(),
+                globs,
+            }),
+            false => Err(errors),
+        }
+    }
+
+    pub fn matches(&self, label: &str) -> bool {
+        self.exact.contains(label) || self.globs.as_ref().is_some_and(|g| g.is_match(label))
+    }
+
+    pub fn matches_any<'a>(&self, mut labels: impl Iterator<Item = &'a str>) -> bool {
+        labels.any(|label| self.matches(label))
+    }
+}
+
+/// Matches changed file paths. `*` stays within one directory; a pattern
+/// without `/` matches a file name in any directory, as in `.gitignore`.
+#[derive(Debug, Clone, Default)]
+pub struct PathMatcher {
+    globs: GlobSet,
+}
+
+impl PathMatcher {
+    /// Compiles `patterns`, or says which of them are not valid globs.
+    pub(crate) fn compile(patterns: &[String]) -> Result<Self, Vec<PatternError>> {
+        let mut builder = GlobSetBuilder::new();
+        let mut errors = Vec::new();
+        for (i, pattern) in patterns.iter().enumerate() {
+            if pattern.trim().is_empty() {
+                errors.push((i, "an empty pattern matches nothing".to_owned()));
+                continue;
+            }
+            let rooted = pattern.trim_start_matches('/');
+            let anchored = match rooted.contains('/') {
+                true => rooted.to_owned(),
+                false => format!("**/{rooted}"),
+            };
+            match GlobBuilder::new(&anchored).literal_separator(true).build() {
+                Ok(glob) => {
+                    builder.add(glob);
+                }
+                Err(error) => errors.push((i, glob_error(pattern, &error))),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let globs = builder.build().map_err(|e| vec![(0, e.to_string())])?;
+        Ok(PathMatcher { globs })
+    }
+
+    pub fn matches(&self, path: &str) -> bool {
+        self.globs.is_match(path)
+    }
+}
+
+fn glob_error(pattern: &str, error: &globset::Error) -> String {
+    format!("`{pattern}` is not a valid glob: {}", error.kind())
+}
+
+/// `when` labels imply `add`, unless a label matching `unless` is there.
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledImplication {
+    pub when: LabelMatcher,
+    pub unless: LabelMatcher,
+    pub add: Vec<String>,
+}
+
+/// A pull request changing a file matching `files` gets the `add` labels.
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledPathRule {
+    pub files: PathMatcher,
+    pub add: Vec<String>,
+}
+
+/// A repository's rules, checked and compiled, ready to plan with. Made
+/// only by `config::load` and `config::check`.
+#[derive(Debug, Clone, Default)]
+pub struct Ruleset {
+    pub rules: Rules,
+    pub(crate) implies: Vec<CompiledImplication>,
+    pub(crate) paths: Vec<CompiledPathRule>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn label_globs_and_exact_names() {
+        let m = LabelMatcher::compile(&strings(&["module: *", "bug", "[RFC]"])).unwrap();
+        assert!(m.matches("module: cuda"));
+        assert!(m.matches("bug"));
+        assert!(m.matches("[RFC]"));
+        assert!(!m.matches("Bug"));
+        assert!(!m.matches("oncall: jit"));
+    }
+
+    #[test]
+    fn path_globs_follow_gitignore_habits() {
+        let m = PathMatcher::compile(&strings(&["docs/**", "*.md", "/torch/cuda/*.py"])).unwrap();
+        assert!(m.matches("docs/source/index.rst"));
+        assert!(m.matches("README.md"));
+        assert!(m.matches("third_party/x/NOTES.md"));
+        assert!(m.matches("torch/cuda/memory.py"));
+        assert!(!m.matches("torch/cuda/amp/autocast.py"));
+        assert!(!m.matches("src/docs.rs"));
+    }
+
+    #[test]
+    fn bad_patterns_are_named_by_index() {
+        let errors = PathMatcher::compile(&strings(&["ok/**", "src/[", " "])).unwrap_err();
+        let at: Vec<usize> = errors.iter().map(|(i, _)| *i).collect();
+        assert_eq!(at, [1, 2]);
+        assert!(errors[0].1.contains("not a valid glob"), "{:?}", errors[0]);
+        assert!(LabelMatcher::compile(&strings(&["module: {cuda"])).is_err());
+        assert!(LabelMatcher::compile(&strings(&["plain name"])).is_ok());
+    }
+}
