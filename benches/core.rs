@@ -73,14 +73,12 @@ fn labeled_event() -> ItemEvent {
         repo: RepoName::new("acme", "widgets"),
         installation: None,
         number: 1,
-        title: String::new(),
         body: String::new(),
         author: "reporter".into(),
         labels: vec!["bug".into(), "module: area-3".into(), "label-250".into()],
         open: true,
         sender: Actor {
             login: "maintainer".into(),
-            is_bot: false,
         },
         pull: None,
     }

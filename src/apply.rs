@@ -9,7 +9,7 @@
 
 use crate::cc_line;
 use crate::event::{ItemEvent, RepoName};
-use crate::github::{Api, GitHubError, ItemSnapshot};
+use crate::github::{GitHubError, ItemSnapshot, Session};
 use crate::plan::{Action, Dispatch, DispatchKind};
 
 /// One write made, described for logs and the demo transcript.
@@ -19,7 +19,7 @@ pub struct Write(pub String);
 /// Applies `actions` to the item of `item`. `fresh` is the item as read
 /// just before, which actions that `needs_fresh_item` were planned on.
 pub async fn apply(
-    api: &Api,
+    api: &Session,
     item: &ItemEvent,
     actions: &[Action],
     fresh: Option<&ItemSnapshot>,
@@ -77,7 +77,12 @@ pub async fn apply(
 
 /// Points the tag at `sha`, creating or moving it; `false` when it was
 /// there already.
-async fn sync_tag(api: &Api, repo: &RepoName, tag: &str, sha: &str) -> Result<bool, GitHubError> {
+async fn sync_tag(
+    api: &Session,
+    repo: &RepoName,
+    tag: &str,
+    sha: &str,
+) -> Result<bool, GitHubError> {
     let git_ref = Action::tag_ref(tag);
     match api.git_ref(repo, &git_ref).await? {
         Some(current) if current == sha => Ok(false),
@@ -101,7 +106,7 @@ async fn sync_tag(api: &Api, repo: &RepoName, tag: &str, sha: &str) -> Result<bo
 /// leaves a record without a run, until the label is applied again on a
 /// new commit.
 async fn dispatch_once(
-    api: &Api,
+    api: &Session,
     repo: &RepoName,
     dispatch: &Dispatch,
 ) -> Result<bool, GitHubError> {
@@ -132,7 +137,7 @@ async fn dispatch_once(
 
 /// Keeps one comment with `marker`: created once, then edited in place.
 async fn keep_comment(
-    api: &Api,
+    api: &Session,
     item: &ItemEvent,
     marker: &str,
     body: &str,

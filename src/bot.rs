@@ -18,7 +18,7 @@ use crate::apply::{self, Write};
 use crate::cache::{Caches, LoadedRules};
 use crate::config::{Ruleset, RULES_PATH};
 use crate::event::{Event, ItemEvent};
-use crate::github::{Api, Client, Fetched, GitHubError};
+use crate::github::{Fetched, GitHub, GitHubError, Session};
 use crate::plan::{self, Action, Facts, Needs};
 
 /// What became of a delivery.
@@ -45,7 +45,7 @@ pub enum HandleError {
 const MAX_READ_ROUNDS: usize = 4;
 
 pub struct Bot {
-    github: Client,
+    github: GitHub,
     login: String,
     caches: Caches,
     /// Planned with when a repository has no usable rules: still checks
@@ -54,8 +54,8 @@ pub struct Bot {
 }
 
 impl Bot {
-    /// `login` is the bot's own, as `Client::whoami` tells.
-    pub fn new(github: Client, login: String) -> Self {
+    /// `login` is the bot's own, as `GitHub::whoami` tells.
+    pub fn new(github: GitHub, login: String) -> Self {
         Bot {
             github,
             login,
@@ -135,7 +135,7 @@ impl Bot {
 /// Reads what `needs` asks for into `facts`, the independent reads at once.
 /// Shared by the bot and `reconcile`.
 pub(crate) async fn read_facts(
-    api: &Api,
+    api: &Session,
     caches: &Caches,
     item: &ItemEvent,
     needs: Needs,

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::config::{self, Ruleset, RULES_PATH};
 use crate::event::RepoName;
-use crate::github::{Api, Fetched, GitHubError};
+use crate::github::{Fetched, GitHubError, Session};
 use crate::subscriptions::Subscriptions;
 
 /// A repository's rules as last read from its default branch.
@@ -75,7 +75,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Caches {
     /// The rules on the default branch, revalidated.
-    pub async fn rules(&self, api: &Api, repo: &RepoName) -> Result<LoadedRules, GitHubError> {
+    pub async fn rules(&self, api: &Session, repo: &RepoName) -> Result<LoadedRules, GitHubError> {
         let (rules, freshness) = self.read_rules(api, repo).await?;
         freshness.count("rules");
         Ok(rules)
@@ -83,7 +83,7 @@ impl Caches {
 
     async fn read_rules(
         &self,
-        api: &Api,
+        api: &Session,
         repo: &RepoName,
     ) -> Result<(LoadedRules, Freshness), GitHubError> {
         let cached = lock(&self.rules).get(repo).cloned();
@@ -154,7 +154,7 @@ impl Caches {
     /// subscribes nobody.
     pub async fn subscriptions(
         &self,
-        api: &Api,
+        api: &Session,
         repo: &RepoName,
         number: u64,
     ) -> Result<Arc<Subscriptions>, GitHubError> {
@@ -165,7 +165,7 @@ impl Caches {
 
     async fn read_subscriptions(
         &self,
-        api: &Api,
+        api: &Session,
         repo: &RepoName,
         number: u64,
     ) -> Result<(Arc<Subscriptions>, Freshness), GitHubError> {

@@ -40,8 +40,6 @@ impl fmt::Display for RepoName {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     pub login: String,
-    /// GitHub says `"type": "Bot"`.
-    pub is_bot: bool,
 }
 
 /// A delivery, as the bot understands it.
@@ -129,7 +127,6 @@ pub struct ItemEvent {
     pub repo: RepoName,
     pub installation: Option<u64>,
     pub number: u64,
-    pub title: String,
     /// The body as of the delivery; it may be stale by the time we write.
     pub body: String,
     pub author: String,
@@ -169,7 +166,6 @@ pub struct PushEvent {
     pub default_branch: String,
     /// `refs/heads/main`, `refs/tags/v1`.
     pub git_ref: String,
-    pub after: String,
     /// Paths added, modified or removed by the pushed commits.
     pub touched: Vec<String>,
     pub sender: Actor,
@@ -260,7 +256,6 @@ fn repo_name(repository: &wire::Repository) -> Result<RepoName, EventError> {
 fn actor(user: &wire::User) -> Actor {
     Actor {
         login: user.login.clone(),
-        is_bot: user.kind.as_deref() == Some("Bot"),
     }
 }
 
@@ -317,7 +312,6 @@ fn item_event(
         repo: repo_name(&wire.repository)?,
         installation: wire.installation.map(|i| i.id),
         number: item.number,
-        title: item.title,
         body: item.body.unwrap_or_default(),
         author: item.user.login,
         labels: item.labels.into_iter().map(|l| l.name).collect(),
@@ -340,7 +334,6 @@ fn push_event(wire: wire::PushPayload) -> Result<PushEvent, EventError> {
         installation: wire.installation.map(|i| i.id),
         default_branch: wire.repository.default_branch.unwrap_or_default(),
         git_ref: wire.git_ref,
-        after: wire.after,
         touched,
         sender: actor(&wire.sender),
     })
@@ -369,8 +362,6 @@ mod wire {
     #[derive(Deserialize)]
     pub struct Item {
         pub number: u64,
-        #[serde(default)]
-        pub title: String,
         pub body: Option<String>,
         pub user: User,
         #[serde(default)]
@@ -406,8 +397,6 @@ mod wire {
     #[derive(Deserialize)]
     pub struct User {
         pub login: String,
-        #[serde(rename = "type")]
-        pub kind: Option<String>,
     }
 
     #[derive(Deserialize)]
@@ -419,7 +408,6 @@ mod wire {
     pub struct PushPayload {
         #[serde(rename = "ref")]
         pub git_ref: String,
-        pub after: String,
         #[serde(default)]
         pub commits: Vec<Commit>,
         pub repository: Repository,

@@ -10,7 +10,7 @@ use fakehub::{Control, FakeHub, Hook, Options, Seed};
 use tokio::time::Duration;
 
 use crate::bot::Bot;
-use crate::github::{Auth, Client, GitHubError, Policy};
+use crate::github::{Auth, GitHub, GitHubError, Policy};
 use crate::server::{self, Intake, Running};
 
 /// The key fakehub's seeded apps verify; for tests and the demo only.
@@ -74,7 +74,7 @@ impl Local {
     /// Starts a bot on `addr` without hooking it up: to bring back a bot
     /// that was down, on its old address.
     pub async fn start_bot_at(&self, addr: SocketAddr) -> Result<Running, LocalError> {
-        let client = Client::new(
+        let client = GitHub::new(
             self.hub.url(),
             &Auth::App {
                 id: self.app_id,

@@ -10,7 +10,7 @@ use crate::apply::{self, Write};
 use crate::bot::{read_facts, HandleError};
 use crate::cache::{Caches, LoadedRules};
 use crate::event::{Actor, ItemEvent, ItemKind, RepoName};
-use crate::github::{Client, GitHubError, HookDelivery};
+use crate::github::{GitHub, GitHubError, HookDelivery};
 use crate::plan::{self, Action, Facts};
 
 /// The deliveries to ask again for: the latest attempt of each delivery
@@ -32,7 +32,7 @@ pub fn to_redeliver(deliveries: &[HookDelivery]) -> Vec<&HookDelivery> {
 /// Lists the App's deliveries since `since` (RFC 3339, UTC) and redelivers
 /// the failed ones, unless `dry_run`. Returns those it chose.
 pub async fn redeliver(
-    client: &Client,
+    client: &GitHub,
     since: &str,
     dry_run: bool,
 ) -> Result<Vec<HookDelivery>, GitHubError> {
@@ -58,7 +58,7 @@ pub struct Reconciled {
 /// Brings the cc lines and CI tags of `repo`'s open items in line with
 /// its rules.
 pub async fn reconcile(
-    client: &Client,
+    client: &GitHub,
     bot: &str,
     repo: &RepoName,
     dry_run: bool,
@@ -89,14 +89,12 @@ pub async fn reconcile(
             repo: repo.clone(),
             installation,
             number: open.number,
-            title: String::new(),
             body: open.snapshot.body.clone(),
             author: open.snapshot.author.clone(),
             labels: open.snapshot.labels.clone(),
             open: true,
             sender: Actor {
                 login: bot.to_owned(),
-                is_bot: true,
             },
             pull,
         };

@@ -50,13 +50,6 @@ impl Subscriptions {
         self.by_label.get(label).map_or(&[], Vec::as_slice)
     }
 
-    /// Every subscribed label with its subscribers, ordered by label.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
-        self.by_label
-            .iter()
-            .map(|(label, users)| (label.as_str(), users.as_slice()))
-    }
-
     pub fn len(&self) -> usize {
         self.by_label.len()
     }
@@ -149,10 +142,7 @@ mod tests {
     use super::*;
 
     fn subs(body: &str) -> Vec<(String, Vec<String>)> {
-        Subscriptions::parse(body)
-            .iter()
-            .map(|(l, u)| (l.to_owned(), u.to_vec()))
-            .collect()
+        Subscriptions::parse(body).by_label.into_iter().collect()
     }
 
     fn pair(label: &str, users: &[&str]) -> (String, Vec<String>) {

@@ -11,7 +11,7 @@ use anyhow::Context;
 use clap::Args;
 use probot::bot::{Bot, Outcome};
 use probot::event;
-use probot::github::{Auth, Client, Policy};
+use probot::github::{Auth, GitHub, Policy};
 
 #[derive(Args)]
 pub struct ActionArgs {
@@ -49,7 +49,7 @@ pub async fn run(args: ActionArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let event = event::parse(name, &payload)?;
-    let client = Client::new(&args.api_url, &Auth::Token(args.token), Policy::default())?;
+    let client = GitHub::new(&args.api_url, &Auth::Token(args.token), Policy::default())?;
     let bot = Bot::new(client, args.bot_login);
     match bot
         .handle(&event, tokio::time::Instant::now() + BUDGET)

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::Args;
 use probot::bot::Bot;
-use probot::github::{Auth, Client, Policy};
+use probot::github::{Auth, GitHub, Policy};
 use probot::server::{self, Intake};
 
 #[derive(Args)]
@@ -97,8 +97,8 @@ impl GitHubArgs {
     }
 
     /// The client these arguments describe.
-    pub fn client(&self) -> anyhow::Result<Client> {
-        Ok(Client::new(
+    pub fn client(&self) -> anyhow::Result<GitHub> {
+        Ok(GitHub::new(
             &self.github_api_url,
             &self.auth()?,
             Policy::default(),

@@ -1,11 +1,11 @@
-//! The calls the bot makes, one method each, over `Api::send`.
+//! The calls the bot makes, one method each, over `Session::send`.
 
-use axum::http::{header, Method};
 use base64::Engine;
+use http::{header, Method};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{encode, repo_path, Api, Fetched, GitHubError, Result};
+use super::{encode, repo_path, Fetched, GitHubError, Result, Session};
 use crate::event::RepoName;
 
 /// An issue or pull request as read fresh before a write.
@@ -16,7 +16,7 @@ pub struct ItemSnapshot {
     pub author: String,
 }
 
-impl Api {
+impl Session {
     /// A file's text at `git_ref` (the default branch when `None`).
     pub async fn file(
         &self,
@@ -56,34 +56,12 @@ impl Api {
         number: u64,
         etag: Option<&str>,
     ) -> Result<Fetched<ItemSnapshot>> {
-        #[derive(Deserialize)]
-        struct Wire {
-            body: Option<String>,
-            labels: Vec<WireLabel>,
-            user: WireUser,
-        }
-        #[derive(Deserialize)]
-        struct WireLabel {
-            name: String,
-        }
-        #[derive(Deserialize)]
-        struct WireUser {
-            login: String,
-        }
         let url = format!("{}/issues/{number}", repo_path(repo));
         Ok(match self.get_conditional(&url, etag).await? {
-            Fetched::Found { value, etag } => {
-                let wire: Wire = serde_json::from_value(value)
-                    .map_err(|e| GitHubError::Decode(e.to_string()))?;
-                Fetched::Found {
-                    value: ItemSnapshot {
-                        body: wire.body.unwrap_or_default(),
-                        labels: wire.labels.into_iter().map(|l| l.name).collect(),
-                        author: wire.user.login,
-                    },
-                    etag,
-                }
-            }
+            Fetched::Found { value, etag } => Fetched::Found {
+                value: read_item(value)?.snapshot,
+                etag,
+            },
             Fetched::NotModified => Fetched::NotModified,
             Fetched::Missing => Fetched::Missing,
         })
@@ -150,6 +128,38 @@ pub struct OpenItem {
     pub snapshot: ItemSnapshot,
 }
 
+/// An issue or pull request from GitHub's issues API, read for the fields
+/// the bot uses.
+fn read_item(value: Value) -> Result<OpenItem> {
+    #[derive(Deserialize)]
+    struct Item {
+        number: u64,
+        body: Option<String>,
+        labels: Vec<Label>,
+        user: User,
+        pull_request: Option<serde::de::IgnoredAny>,
+    }
+    #[derive(Deserialize)]
+    struct Label {
+        name: String,
+    }
+    #[derive(Deserialize)]
+    struct User {
+        login: String,
+    }
+    let item: Item =
+        serde_json::from_value(value).map_err(|e| GitHubError::Decode(e.to_string()))?;
+    Ok(OpenItem {
+        number: item.number,
+        is_pull: item.pull_request.is_some(),
+        snapshot: ItemSnapshot {
+            body: item.body.unwrap_or_default(),
+            labels: item.labels.into_iter().map(|l| l.name).collect(),
+            author: item.user.login,
+        },
+    })
+}
+
 /// A person's access to a repository, from `GET /collaborators/{user}/permission`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -172,7 +182,7 @@ fn ref_path(git_ref: &str) -> String {
     git_ref.split('/').map(encode).collect::<Vec<_>>().join("/")
 }
 
-impl Api {
+impl Session {
     /// The App's webhook deliveries, newest first, until one older than
     /// `since` (an RFC 3339 UTC time) or `max` of them.
     pub async fn hook_deliveries(&self, since: &str, max: usize) -> Result<Vec<HookDelivery>> {
@@ -232,41 +242,10 @@ impl Api {
 
     /// Every open issue and pull request.
     pub async fn open_items(&self, repo: &RepoName) -> Result<Vec<OpenItem>> {
-        #[derive(Deserialize)]
-        struct Wire {
-            number: u64,
-            body: Option<String>,
-            labels: Vec<WireLabel>,
-            user: WireUser,
-            pull_request: Option<serde::de::IgnoredAny>,
-        }
-        #[derive(Deserialize)]
-        struct WireLabel {
-            name: String,
-        }
-        #[derive(Deserialize)]
-        struct WireUser {
-            login: String,
-        }
         let items = self
             .all_pages(&format!("{}/issues?state=open", repo_path(repo)), 100)
             .await?;
-        items
-            .into_iter()
-            .map(|value| {
-                let wire: Wire = serde_json::from_value(value)
-                    .map_err(|e| GitHubError::Decode(e.to_string()))?;
-                Ok(OpenItem {
-                    number: wire.number,
-                    is_pull: wire.pull_request.is_some(),
-                    snapshot: ItemSnapshot {
-                        body: wire.body.unwrap_or_default(),
-                        labels: wire.labels.into_iter().map(|l| l.name).collect(),
-                        author: wire.user.login,
-                    },
-                })
-            })
-            .collect()
+        items.into_iter().map(read_item).collect()
     }
 
     /// A pull request's head: sha, branch, and whether it is in a fork.

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
+use http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
 use octocrab::models::{AppId, InstallationId};
 use octocrab::Octocrab;
 
@@ -96,9 +96,11 @@ impl Default for Policy {
     }
 }
 
-/// The client for every installation; cheap to clone.
+/// The connection to GitHub, for every installation: authentication,
+/// retry policy, write order. Cheap to clone. Work is done through a
+/// [`Session`] it hands out.
 #[derive(Clone)]
-pub struct Client {
+pub struct GitHub {
     inner: Arc<ClientInner>,
 }
 
@@ -112,7 +114,7 @@ struct ClientInner {
     policy: Policy,
 }
 
-impl Client {
+impl GitHub {
     pub fn new(base_url: &str, auth: &Auth, policy: Policy) -> Result<Self> {
         let builder = Octocrab::builder()
             .base_uri(base_url)
@@ -129,7 +131,7 @@ impl Client {
             Auth::Token(token) => (builder.personal_token(token.clone()).build(), false),
         };
         let root = root.map_err(|e| GitHubError::Setup(e.to_string()))?;
-        Ok(Client {
+        Ok(GitHub {
             inner: Arc::new(ClientInner {
                 root: Arc::new(root),
                 is_app,
@@ -143,7 +145,7 @@ impl Client {
     /// The bot's own login: `<slug>[bot]` for an App, the token's user
     /// otherwise.
     pub async fn whoami(&self) -> Result<String> {
-        let api = Api {
+        let api = Session {
             octo: Arc::clone(&self.inner.root),
             installation: None,
             deadline: Instant::now() + Duration::from_secs(30),
@@ -166,13 +168,13 @@ impl Client {
 
     /// A handle acting as the App itself (its JWT), for the App's own
     /// endpoints: hook deliveries, installations.
-    pub fn app_api(&self, deadline: Instant) -> Result<Api> {
+    pub fn app_api(&self, deadline: Instant) -> Result<Session> {
         if !self.inner.is_app {
             return Err(GitHubError::Setup(
                 "this needs a GitHub App (--app-id and a private key), not a token".into(),
             ));
         }
-        Ok(Api {
+        Ok(Session {
             octo: Arc::clone(&self.inner.root),
             installation: None,
             deadline,
@@ -197,7 +199,7 @@ impl Client {
 
     /// A handle for one delivery: the installation's credentials and the
     /// time by which everything must be done.
-    pub fn api(&self, installation: Option<u64>, deadline: Instant) -> Result<Api> {
+    pub fn api(&self, installation: Option<u64>, deadline: Instant) -> Result<Session> {
         let octo = match (self.inner.is_app, installation) {
             (true, Some(id)) => {
                 let mut installations = self
@@ -227,7 +229,7 @@ impl Client {
             }
             (false, _) => Arc::clone(&self.inner.root),
         };
-        Ok(Api {
+        Ok(Session {
             octo,
             installation,
             deadline,
@@ -245,14 +247,15 @@ impl Client {
     }
 }
 
-/// GitHub as one delivery sees it.
+/// GitHub as one piece of work (a delivery, a reconcile) sees it: one
+/// installation's credentials and the deadline for all its requests.
 #[derive(Clone)]
-pub struct Api {
+pub struct Session {
     octo: Arc<Octocrab>,
     /// For metrics: whose rate limit the answers report.
     installation: Option<u64>,
     deadline: Instant,
-    client: Client,
+    client: GitHub,
 }
 
 /// A raw answer.
@@ -305,7 +308,7 @@ fn encode(segment: &str) -> String {
     out
 }
 
-impl Api {
+impl Session {
     /// Sends one request, retrying as the policy says.
     async fn send(
         &self,

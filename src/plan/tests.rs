@@ -24,14 +24,12 @@ fn issue(action: ItemAction, labels: &[&str]) -> ItemEvent {
         repo: RepoName::new("acme", "widgets"),
         installation: None,
         number: 7,
-        title: "It broke".into(),
         body: "Steps".into(),
         author: "reporter".into(),
         labels: labels.iter().map(|l| l.to_string()).collect(),
         open: true,
         sender: Actor {
             login: "maintainer".into(),
-            is_bot: false,
         },
         pull: None,
     }
@@ -299,7 +297,6 @@ fn events_the_bot_caused_plan_nothing() {
     let mut item = labeled("high priority", &[]);
     item.sender = Actor {
         login: "Probot[bot]".into(),
-        is_bot: true,
     };
     assert!(story.plan(item).is_empty());
 }
