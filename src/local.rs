@@ -39,14 +39,20 @@ pub struct Local {
 }
 
 impl Local {
-    /// Starts fakehub from `seed` and one bot hooked to it.
-    pub async fn start(mut seed: Seed) -> Result<Local, LocalError> {
+    /// Starts fakehub from `seed` and one bot hooked to it; webhooks go out
+    /// concurrently, as GitHub sends them.
+    pub async fn start(seed: Seed) -> Result<Local, LocalError> {
+        Local::start_with(seed, Options::default()).await
+    }
+
+    /// The same, with fakehub started with `options`.
+    pub async fn start_with(mut seed: Seed, options: Options) -> Result<Local, LocalError> {
         let app = seed.app.as_mut().ok_or(LocalError::NoApp)?;
         if app.public_key.is_none() && app.public_key_file.is_none() {
             app.public_key = Some(TEST_APP_PUBLIC_KEY.to_owned());
         }
         let app_id = app.id;
-        let hub = FakeHub::start(seed, Options::default()).await?;
+        let hub = FakeHub::start(seed, options).await?;
         let mut local = Local {
             hub,
             bots: Vec::new(),

@@ -47,6 +47,10 @@ pub struct Options {
     /// Answer as GitHub does once a token's primary limit, or the
     /// secondary limit on content-creating requests, is spent.
     pub enforce_rate_limits: bool,
+    /// Send one hook's webhooks one at a time, each after the previous was
+    /// answered. GitHub does not wait (the default here too); a test or a
+    /// demo that wants a fixed order can ask for it.
+    pub sequential_webhooks: bool,
 }
 
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
@@ -64,6 +68,7 @@ pub(crate) struct Hub {
     pending: AtomicUsize,
     settled: Notify,
     enforce_rate_limits: std::sync::atomic::AtomicBool,
+    sequential_webhooks: bool,
     http: reqwest::Client,
 }
 
@@ -183,6 +188,7 @@ impl FakeHub {
             pending: AtomicUsize::new(0),
             settled: Notify::new(),
             enforce_rate_limits: std::sync::atomic::AtomicBool::new(options.enforce_rate_limits),
+            sequential_webhooks: options.sequential_webhooks,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
                 .build()

@@ -37,6 +37,10 @@ enum Command {
         /// Answer as GitHub does once rate limits are spent.
         #[arg(long)]
         enforce_rate_limits: bool,
+        /// Send webhooks one at a time, each after the previous was
+        /// answered (GitHub sends them concurrently).
+        #[arg(long)]
+        sequential_webhooks: bool,
     },
 }
 
@@ -51,6 +55,7 @@ async fn main() -> anyhow::Result<()> {
         webhook_secret,
         port,
         enforce_rate_limits,
+        sequential_webhooks,
     } = Cli::parse().command;
     let seed = match seed {
         Some(path) => Seed::from_file(&path).map_err(anyhow::Error::msg)?,
@@ -66,6 +71,7 @@ async fn main() -> anyhow::Result<()> {
             addr: Some(SocketAddr::from(([127, 0, 0, 1], port))),
             hooks,
             enforce_rate_limits,
+            sequential_webhooks,
         },
     )
     .await?;

@@ -1,5 +1,7 @@
 //! Sending webhooks as GitHub does: signed with HMAC-SHA256, with GitHub's
-//! headers, asynchronously, one hook at a time, each attempt recorded.
+//! headers, asynchronously and concurrently (GitHub does not wait for one
+//! delivery's answer before sending the next; `sequential_webhooks` makes
+//! a hook wait), each attempt recorded.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -51,10 +53,21 @@ impl HookQueue {
         let (sender, mut receiver) = mpsc::unbounded_channel::<Job>();
         let url = hook.url.clone();
         let hook_id = hub.world().id();
+        let hook = Arc::new(hook);
         tokio::spawn(async move {
             while let Some(job) = receiver.recv().await {
-                deliver(&hub, &hook, hook_id, job).await;
-                hub.delivery_done();
+                let sequential = hub.sequential_webhooks;
+                let (hub, hook) = (Arc::clone(&hub), Arc::clone(&hook));
+                let delivery = async move {
+                    deliver(&hub, &hook, hook_id, job).await;
+                    hub.delivery_done();
+                };
+                match sequential {
+                    true => delivery.await,
+                    false => {
+                        tokio::spawn(delivery);
+                    }
+                }
             }
         });
         HookQueue {

@@ -122,7 +122,12 @@ impl Story {
 }
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
-    let local = Local::start(seed()?)
+    // One webhook at a time, so the transcript reads the same every run.
+    let options = fakehub::Options {
+        sequential_webhooks: true,
+        ..fakehub::Options::default()
+    };
+    let local = Local::start_with(seed()?, options)
         .await
         .context("starting fakehub and the bot")?;
     let hub = local.control();
@@ -162,7 +167,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .deliveries()
         .await?
         .into_iter()
-        .find(|d| d.event == "issues" && d.action.as_deref() == Some("labeled"))
+        .find(|d| {
+            d.event == "issues"
+                && d.action.as_deref() == Some("labeled")
+                && d.sender.as_deref() == Some("maintainer")
+        })
         .context("the first labeled delivery")?;
     let before = story.hub.issue(REPO, 2).await?;
     story.hub.redeliver(first_label.id).await?;

@@ -1,0 +1,214 @@
+//! Issues, pull requests and their comments.
+
+use super::*;
+
+pub(super) async fn get_issue(
+    State(hub): Shared,
+    Extension(who): Who,
+    Path((owner, repo, number)): Path<(String, String, u64)>,
+) -> ApiResult {
+    let world = hub.world();
+    let full = visible(&world, &who, &owner, &repo)?;
+    let repo = world.repo(&full)?;
+    let issue = repo.issues.get(&number).ok_or_else(ApiError::not_found)?;
+    ok(shapes::issue(&world, repo, issue))
+}
+
+#[derive(Deserialize)]
+pub(super) struct IssueQuery {
+    state: Option<String>,
+    // Not a flattened `Page`: query strings can't carry numbers through
+    // serde's flatten.
+    page: Option<usize>,
+    per_page: Option<usize>,
+}
+
+/// Issues and pull requests, open ones by default, as GitHub lists them.
+pub(super) async fn list_issues(
+    State(hub): Shared,
+    Extension(who): Who,
+    Path((owner, repo)): Path<(String, String)>,
+    Query(query): Query<IssueQuery>,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+) -> ApiResult {
+    let world = hub.world();
+    let full = visible(&world, &who, &owner, &repo)?;
+    let repo = world.repo(&full)?;
+    let wanted = |open: bool| match query.state.as_deref() {
+        Some("all") => true,
+        Some("closed") => !open,
+        _ => open,
+    };
+    let items = repo
+        .issues
+        .values()
+        .rev()
+        .filter(|i| wanted(i.open))
+        .map(|i| shapes::issue(&world, repo, i))
+        .collect();
+    let page = Page {
+        page: query.page,
+        per_page: query.per_page,
+    };
+    Ok(paginate(
+        items,
+        &page,
+        &format!("{}{}", world.base_url, uri.path()),
+    ))
+}
+
+pub(super) async fn get_pull(
+    State(hub): Shared,
+    Extension(who): Who,
+    Path((owner, repo, number)): Path<(String, String, u64)>,
+) -> ApiResult {
+    let world = hub.world();
+    let full = visible(&world, &who, &owner, &repo)?;
+    let repo = world.repo(&full)?;
+    let issue = repo
+        .issues
+        .get(&number)
+        .filter(|i| i.pull.is_some())
+        .ok_or_else(ApiError::not_found)?;
+    ok(shapes::pull(&world, repo, issue))
+}
+
+#[derive(Deserialize)]
+pub(super) struct IssuePatch {
+    title: Option<String>,
+    body: Option<String>,
+    state: Option<String>,
+    labels: Option<Vec<Value>>,
+}
+
+pub(super) async fn patch_issue(
+    State(hub): Shared,
+    Extension(who): Who,
+    Path((owner, repo, number)): Path<(String, String, u64)>,
+    Json(edit): Json<IssuePatch>,
+) -> ApiResult {
+    edit_item(&hub, &who, (owner, repo, number), edit, false)
+}
+
+pub(super) async fn patch_pull(
+    State(hub): Shared,
+    Extension(who): Who,
+    Path((owner, repo, number)): Path<(String, String, u64)>,
+    Json(edit): Json<IssuePatch>,
+) -> ApiResult {
+    edit_item(&hub, &who, (owner, repo, number), edit, true)
+}
+
+/// `PATCH /issues/{n}` and `PATCH /pulls/{n}`: the same edit, answered in
+/// the shape of the path.
+pub(super) fn edit_item(
+    hub: &Arc<Hub>,
+    who: &Identity,
+    (owner, repo, number): (String, String, u64),
+    edit: IssuePatch,
+    is_pulls: bool,
+) -> ApiResult {
+    let (events, value) = {
+        let mut world = hub.world();
+        let (full, actor) = writer(&world, who, &owner, &repo)?;
+        if is_pulls && world.issue(&full, number)?.pull.is_none() {
+            return Err(ApiError::not_found());
+        }
+        let mut events = world.edit_item(
+            &full,
+            number,
+            crate::state::ItemEdit {
+                title: edit.title,
+                body: edit.body,
+                state: edit.state,
+            },
+            &actor,
+        )?;
+        if let Some(labels) = edit.labels {
+            events.extend(world.set_labels(&full, number, &label_names(&labels), &actor)?);
+        }
+        let repo = world.repo(&full)?;
+        let issue = repo.issues.get(&number).ok_or_else(ApiError::not_found)?;
+        let value = if is_pulls {
+            shapes::pull(&world, repo, issue)
+        } else {
+            shapes::issue(&world, repo, issue)
+        };
+        (events, value)
+    };
+    hub.emit(events);
+    ok(value)
+}
+
+pub(super) async fn list_comments(
+    State(hub): Shared,
+    Extension(who): Who,
+    Path((owner, repo, number)): Path<(String, String, u64)>,
+    Query(page): Query<Page>,
+    axum::extract::OriginalUri(request_uri): axum::extract::OriginalUri,
+) -> ApiResult {
+    let world = hub.world();
+    let full = visible(&world, &who, &owner, &repo)?;
+    let repo = world.repo(&full)?;
+    repo.issues.get(&number).ok_or_else(ApiError::not_found)?;
+    let items = repo
+        .comments
+        .iter()
+        .filter(|c| c.issue == number)
+        .map(|c| shapes::comment(&world, repo, c))
+        .collect();
+    Ok(paginate(
+        items,
+        &page,
+        &format!("{}{}", world.base_url, request_uri.path()),
+    ))
+}
+
+#[derive(Deserialize)]
+pub(super) struct BodyOnly {
+    body: String,
+}
+
+pub(super) async fn create_comment(
+    State(hub): Shared,
+    Extension(who): Who,
+    Path((owner, repo, number)): Path<(String, String, u64)>,
+    Json(input): Json<BodyOnly>,
+) -> ApiResult {
+    let (events, value) = {
+        let mut world = hub.world();
+        let (full, actor) = writer(&world, &who, &owner, &repo)?;
+        let (id, events) = world.add_comment(&full, number, &input.body, &actor)?;
+        let repo = world.repo(&full)?;
+        let comment = repo
+            .comments
+            .iter()
+            .find(|c| c.id == id)
+            .ok_or_else(ApiError::not_found)?;
+        (events, shapes::comment(&world, repo, comment))
+    };
+    hub.emit(events);
+    created(value)
+}
+
+pub(super) async fn edit_comment(
+    State(hub): Shared,
+    Extension(who): Who,
+    Path((owner, repo, id)): Path<(String, String, u64)>,
+    Json(input): Json<BodyOnly>,
+) -> ApiResult {
+    let (events, value) = {
+        let mut world = hub.world();
+        let (full, actor) = writer(&world, &who, &owner, &repo)?;
+        let events = world.edit_comment(&full, id, &input.body, &actor)?;
+        let repo = world.repo(&full)?;
+        let comment = repo
+            .comments
+            .iter()
+            .find(|c| c.id == id)
+            .ok_or_else(ApiError::not_found)?;
+        (events, shapes::comment(&world, repo, comment))
+    };
+    hub.emit(events);
+    ok(value)
+}

@@ -1,0 +1,205 @@
+//! Labels: of a repository and of an item; changed files of a pull request.
+
+use super::*;
+
+/// Label lists arrive as `["a"]`, `{"labels": ["a"]}` or
+/// `{"labels": [{"name": "a"}]}`; GitHub takes all three.
+pub(super) fn label_names(values: &[Value]) -> Vec<String> {
+    values
+        .iter()
+        .filter_map(|v| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Object(o) => o.get("name").and_then(Value::as_str).map(str::to_owned),
+            _ => None,
+        })
+        .collect()
+}
+
+pub(super) fn labels_body(body: &Value) -> Result<Vec<String>, ApiError> {
+    let list = match body {
+        Value::Array(items) => items.as_slice(),
+        Value::Object(o) => o
+            .get("labels")
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice),
+        _ => &[],
+    };
+    let names = label_names(list);
+    if names.iter().any(|n| n.trim().is_empty()) {
+        return Err(ApiError::new(
+            422,
+            "Validation Failed: label name can't be blank",
+        ));
+    }
+    Ok(names)
+}
+
+pub(super) fn item_labels(world: &World, full: &str, number: u64) -> Result<Value, ApiError> {
+    let repo = world.repo(full)?;
+    let issue = repo.issues.get(&number).ok_or_else(ApiError::not_found)?;
+    Ok(shapes::labels_of(world, repo, &issue.labels))
+}
+
+pub(super) async fn list_item_labels(
+    State(hub): Shared,
+    Extension(who): Who,
+    Path((owner, repo, number)): Path<(String, String, u64)>,
+) -> ApiResult {
+    let world = hub.world();
+    let full = visible(&world, &who, &owner, &repo)?;
+    ok(item_labels(&world, &full, number)?)
+}
+
+pub(super) async fn add_labels(
+    State(hub): Shared,
+    Extension(who): Who,
+    Path(item): Path<(String, String, u64)>,
+    Json(body): Json<Value>,
+) -> ApiResult {
+    change_labels(&hub, &who, item, &body, World::add_labels)
+}
+
+pub(super) async fn set_labels(
+    State(hub): Shared,
+    Extension(who): Who,
+    Path(item): Path<(String, String, u64)>,
+    Json(body): Json<Value>,
+) -> ApiResult {
+    change_labels(&hub, &who, item, &body, World::set_labels)
+}
+
+type LabelChange = fn(
+    &mut World,
+    &str,
+    u64,
+    &[String],
+    &str,
+) -> crate::state::Outcome<Vec<crate::state::Outgoing>>;
+
+/// Adds or replaces labels, answering the item's labels as GitHub does.
+pub(super) fn change_labels(
+    hub: &Arc<Hub>,
+    who: &Identity,
+    (owner, repo, number): (String, String, u64),
+    body: &Value,
+    change: LabelChange,
+) -> ApiResult {
+    let names = labels_body(body)?;
+    let (events, value) = {
+        let mut world = hub.world();
+        let (full, actor) = writer(&world, who, &owner, &repo)?;
+        let events = change(&mut world, &full, number, &names, &actor)?;
+        (events, item_labels(&world, &full, number)?)
+    };
+    hub.emit(events);
+    ok(value)
+}
+
+pub(super) async fn clear_labels(
+    State(hub): Shared,
+    Extension(who): Who,
+    Path((owner, repo, number)): Path<(String, String, u64)>,
+) -> ApiResult {
+    let events = {
+        let mut world = hub.world();
+        let (full, actor) = writer(&world, &who, &owner, &repo)?;
+        world.set_labels(&full, number, &[], &actor)?
+    };
+    hub.emit(events);
+    no_content()
+}
+
+pub(super) async fn remove_label(
+    State(hub): Shared,
+    Extension(who): Who,
+    Path((owner, repo, number, name)): Path<(String, String, u64, String)>,
+) -> ApiResult {
+    let (events, value) = {
+        let mut world = hub.world();
+        let (full, actor) = writer(&world, &who, &owner, &repo)?;
+        let events = world.remove_label(&full, number, &name, &actor)?;
+        (events, item_labels(&world, &full, number)?)
+    };
+    hub.emit(events);
+    ok(value)
+}
+
+pub(super) async fn list_repo_labels(
+    State(hub): Shared,
+    Extension(who): Who,
+    Path((owner, repo)): Path<(String, String)>,
+    Query(page): Query<Page>,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+) -> ApiResult {
+    let world = hub.world();
+    let full = visible(&world, &who, &owner, &repo)?;
+    let repo = world.repo(&full)?;
+    let items = repo
+        .labels
+        .values()
+        .map(|l| shapes::label(&world, repo, l))
+        .collect();
+    Ok(paginate(
+        items,
+        &page,
+        &format!("{}{}", world.base_url, uri.path()),
+    ))
+}
+
+#[derive(Deserialize)]
+pub(super) struct NewLabel {
+    name: String,
+    color: Option<String>,
+    description: Option<String>,
+}
+
+pub(super) async fn create_repo_label(
+    State(hub): Shared,
+    Extension(who): Who,
+    Path((owner, repo)): Path<(String, String)>,
+    Json(input): Json<NewLabel>,
+) -> ApiResult {
+    let mut world = hub.world();
+    let (full, _) = writer(&world, &who, &owner, &repo)?;
+    let id = world.id();
+    let repo = world.repo_mut(&full)?;
+    if repo
+        .labels
+        .keys()
+        .any(|l| l.eq_ignore_ascii_case(&input.name))
+    {
+        return Err(ApiError::new(422, "Validation Failed: already_exists"));
+    }
+    let label = crate::state::Label {
+        id,
+        name: input.name.clone(),
+        color: input.color.unwrap_or_else(|| "ededed".into()),
+        description: input.description,
+    };
+    repo.labels.insert(input.name, label.clone());
+    let repo = world.repo(&full)?;
+    created(shapes::label(&world, repo, &label))
+}
+
+pub(super) async fn list_pull_files(
+    State(hub): Shared,
+    Extension(who): Who,
+    Path((owner, repo, number)): Path<(String, String, u64)>,
+    Query(page): Query<Page>,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+) -> ApiResult {
+    let world = hub.world();
+    let full = visible(&world, &who, &owner, &repo)?;
+    let issue = world.issue(&full, number)?;
+    let pr = issue.pull.as_ref().ok_or_else(ApiError::not_found)?;
+    let items = pr
+        .files
+        .iter()
+        .map(|f| shapes::pull_file(f, &pr.head_sha))
+        .collect();
+    Ok(paginate(
+        items,
+        &page,
+        &format!("{}{}", world.base_url, uri.path()),
+    ))
+}

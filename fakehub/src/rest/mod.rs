@@ -1,0 +1,214 @@
+//! The REST API, as GitHub answers it: paths, methods, status codes,
+//! shapes, conditional requests, pagination, rate-limit headers.
+//!
+//! Every request passes one gate first (`gate.rs`): injected faults, then
+//! the token, then the rate limit; after the handler, ETags and the request
+//! log. The handlers live in one file per GitHub resource.
+
+mod actions;
+mod apps;
+mod gate;
+mod issues;
+mod labels;
+mod refs;
+mod repos;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post};
+use axum::{Extension, Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::state::{now, sha_of, Dispatch, Identity, LoggedRequest, Refusal, Token, World};
+use crate::{shapes, Hub};
+
+use self::{actions::*, apps::*, gate::*, issues::*, labels::*, refs::*, repos::*};
+
+const PRIMARY_LIMIT: u64 = 5_000;
+const SECONDARY_WRITES_PER_MINUTE: usize = 80;
+const TOKEN_LIFETIME_SECS: u64 = 3_600;
+
+type Shared = State<Arc<Hub>>;
+type Who = Extension<Identity>;
+
+/// A GitHub error answer.
+pub(crate) struct ApiError {
+    status: StatusCode,
+    message: String,
+    headers: Vec<(&'static str, String)>,
+}
+
+impl ApiError {
+    pub(crate) fn new(status: u16, message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            message: message.into(),
+            headers: Vec::new(),
+        }
+    }
+
+    fn not_found() -> Self {
+        ApiError::new(404, "Not Found")
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        ApiError::new(refusal.status, refusal.message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (
+            self.status,
+            Json(shapes::error(&self.message, self.status.as_u16())),
+        )
+            .into_response();
+        for (name, value) in self.headers {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                response.headers_mut().insert(name, value);
+            }
+        }
+        response
+    }
+}
+
+type ApiResult = Result<Response, ApiError>;
+
+fn ok(value: Value) -> ApiResult {
+    Ok(Json(value).into_response())
+}
+
+fn created(value: Value) -> ApiResult {
+    Ok((StatusCode::CREATED, Json(value)).into_response())
+}
+
+fn no_content() -> ApiResult {
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub(crate) fn router(hub: Arc<Hub>) -> Router {
+    let repo = Router::new()
+        .route("/", get(get_repo))
+        .route("/contents/{*path}", get(get_content))
+        .route("/issues", get(list_issues))
+        .route("/issues/{number}", get(get_issue).patch(patch_issue))
+        .route(
+            "/issues/{number}/comments",
+            get(list_comments).post(create_comment),
+        )
+        // GitHub takes POST as an alias of PATCH here, and octocrab uses it.
+        .route(
+            "/issues/comments/{id}",
+            patch(edit_comment).post(edit_comment),
+        )
+        .route(
+            "/issues/{number}/labels",
+            get(list_item_labels)
+                .post(add_labels)
+                .put(set_labels)
+                .delete(clear_labels),
+        )
+        .route(
+            "/issues/{number}/labels/{name}",
+            axum::routing::delete(remove_label),
+        )
+        .route("/labels", get(list_repo_labels).post(create_repo_label))
+        .route("/pulls/{number}", get(get_pull).patch(patch_pull))
+        .route("/pulls/{number}/files", get(list_pull_files))
+        .route("/git/ref/{*git_ref}", get(get_ref))
+        .route("/git/matching-refs/{*git_ref}", get(matching_refs))
+        .route("/git/refs", post(create_ref))
+        .route("/git/refs/{*git_ref}", patch(update_ref).delete(delete_ref))
+        .route("/actions/workflows", get(list_workflows))
+        .route(
+            "/actions/workflows/{workflow}/dispatches",
+            post(dispatch_workflow),
+        )
+        .route("/actions/runs", get(list_runs))
+        .route("/dispatches", post(repository_dispatch))
+        .route("/check-runs", post(create_check_run))
+        .route("/check-runs/{id}", patch(update_check_run))
+        .route("/commits/{sha}/check-runs", get(list_check_runs))
+        .route("/collaborators/{user}/permission", get(permission))
+        .route("/installation", get(repo_installation));
+    Router::new()
+        .nest("/repos/{owner}/{repo}", repo)
+        .route("/app", get(get_app))
+        .route("/app/installations", get(list_installations))
+        .route("/app/installations/{id}/access_tokens", post(create_token))
+        .route("/installation/repositories", get(installation_repositories))
+        .route("/app/hook/deliveries", get(list_deliveries))
+        .route("/app/hook/deliveries/{id}", get(get_delivery))
+        .route("/app/hook/deliveries/{id}/attempts", post(redeliver))
+        .route("/rate_limit", get(rate_limit))
+        .route("/user", get(authenticated_user))
+        .fallback(|| async { ApiError::not_found() })
+        .layer(middleware::from_fn_with_state(Arc::clone(&hub), gate))
+        .with_state(hub)
+}
+
+/// The repository's full name, when the caller may see it.
+fn visible(world: &World, who: &Identity, owner: &str, repo: &str) -> Result<String, ApiError> {
+    let full = format!("{owner}/{repo}");
+    if !world.repos.contains_key(&full) || !world.can_access(who, &full) {
+        return Err(ApiError::not_found());
+    }
+    Ok(full)
+}
+
+/// Writes need a user, or an installation of the repository.
+fn writer(
+    world: &World,
+    who: &Identity,
+    owner: &str,
+    repo: &str,
+) -> Result<(String, String), ApiError> {
+    let full = visible(world, who, owner, repo)?;
+    if *who == Identity::App {
+        return Err(ApiError::new(403, "Resource not accessible by integration"));
+    }
+    Ok((full, world.actor(who)))
+}
+
+#[derive(Deserialize, Default)]
+struct Page {
+    page: Option<usize>,
+    per_page: Option<usize>,
+}
+
+/// A page of `items`, with GitHub's `Link` header when there are more.
+fn paginate(items: Vec<Value>, page: &Page, url: &str) -> Response {
+    let per_page = page.per_page.unwrap_or(30).clamp(1, 100);
+    let current = page.page.unwrap_or(1).max(1);
+    let last = items.len().div_ceil(per_page).max(1);
+    let slice: Vec<Value> = items
+        .into_iter()
+        .skip((current - 1) * per_page)
+        .take(per_page)
+        .collect();
+    let mut response = Json(Value::Array(slice)).into_response();
+    let link_to = |n: usize| format!("<{url}?per_page={per_page}&page={n}>");
+    let mut links = Vec::new();
+    if current < last {
+        links.push(format!("{}; rel=\"next\"", link_to(current + 1)));
+        links.push(format!("{}; rel=\"last\"", link_to(last)));
+    }
+    if current > 1 {
+        links.push(format!("{}; rel=\"first\"", link_to(1)));
+        links.push(format!("{}; rel=\"prev\"", link_to(current - 1)));
+    }
+    if !links.is_empty() {
+        if let Ok(value) = HeaderValue::from_str(&links.join(", ")) {
+            response.headers_mut().insert(header::LINK, value);
+        }
+    }
+    response
+}

@@ -1,0 +1,106 @@
+//! Git refs: exact, by prefix, created, moved, deleted.
+
+use super::*;
+
+pub(super) fn full_ref(git_ref: &str) -> String {
+    format!("refs/{}", git_ref.trim_start_matches('/'))
+}
+
+pub(super) async fn get_ref(
+    State(hub): Shared,
+    Extension(who): Who,
+    Path((owner, repo, git_ref)): Path<(String, String, String)>,
+) -> ApiResult {
+    let world = hub.world();
+    let full = visible(&world, &who, &owner, &repo)?;
+    let repo = world.repo(&full)?;
+    let name = full_ref(&git_ref);
+    let sha = repo.refs.get(&name).ok_or_else(ApiError::not_found)?;
+    ok(shapes::git_ref(&world, repo, &name, sha))
+}
+
+/// Prefix match, as GitHub's: `tags/ciflow/trunk/12` also returns `…/123`.
+pub(super) async fn matching_refs(
+    State(hub): Shared,
+    Extension(who): Who,
+    Path((owner, repo, git_ref)): Path<(String, String, String)>,
+) -> ApiResult {
+    let world = hub.world();
+    let full = visible(&world, &who, &owner, &repo)?;
+    let repo = world.repo(&full)?;
+    let prefix = full_ref(&git_ref);
+    let items = repo
+        .refs
+        .iter()
+        .filter(|(name, _)| name.starts_with(&prefix))
+        .map(|(name, sha)| shapes::git_ref(&world, repo, name, sha))
+        .collect();
+    ok(Value::Array(items))
+}
+
+#[derive(Deserialize)]
+pub(super) struct NewRef {
+    #[serde(rename = "ref")]
+    git_ref: String,
+    sha: String,
+}
+
+pub(super) async fn create_ref(
+    State(hub): Shared,
+    Extension(who): Who,
+    Path((owner, repo)): Path<(String, String)>,
+    Json(input): Json<NewRef>,
+) -> ApiResult {
+    let (events, value) = {
+        let mut world = hub.world();
+        let (full, actor) = writer(&world, &who, &owner, &repo)?;
+        let events = world.create_ref(&full, &input.git_ref, &input.sha, &actor)?;
+        let repo = world.repo(&full)?;
+        (
+            events,
+            shapes::git_ref(&world, repo, &input.git_ref, &input.sha),
+        )
+    };
+    hub.emit(events);
+    created(value)
+}
+
+#[derive(Deserialize)]
+pub(super) struct RefUpdate {
+    sha: String,
+    #[serde(default)]
+    #[allow(dead_code)]
+    force: bool,
+}
+
+pub(super) async fn update_ref(
+    State(hub): Shared,
+    Extension(who): Who,
+    Path((owner, repo, git_ref)): Path<(String, String, String)>,
+    Json(input): Json<RefUpdate>,
+) -> ApiResult {
+    let name = full_ref(&git_ref);
+    let (events, value) = {
+        let mut world = hub.world();
+        let (full, actor) = writer(&world, &who, &owner, &repo)?;
+        let events = world.update_ref(&full, &name, &input.sha, &actor)?;
+        let repo = world.repo(&full)?;
+        (events, shapes::git_ref(&world, repo, &name, &input.sha))
+    };
+    hub.emit(events);
+    ok(value)
+}
+
+pub(super) async fn delete_ref(
+    State(hub): Shared,
+    Extension(who): Who,
+    Path((owner, repo, git_ref)): Path<(String, String, String)>,
+) -> ApiResult {
+    let events = {
+        let mut world = hub.world();
+        let (full, actor) = writer(&world, &who, &owner, &repo)?;
+        world.delete_ref(&full, &full_ref(&git_ref), &actor)?
+    };
+    hub.emit(events);
+    no_content()
+}
