@@ -8,16 +8,16 @@
 //! facts from `cache` and `github`, then `plan`, then `apply`; `server` is
 //! the webhook intake.
 
-pub mod apply;
+pub(crate) mod apply;
 pub mod bot;
-pub mod cache;
-pub mod cc_line;
+pub(crate) mod cache;
+pub(crate) mod cc_line;
 pub mod config;
 pub mod event;
 pub mod github;
 #[cfg(feature = "demo")]
 pub mod local;
-pub mod metrics;
+pub(crate) mod metrics;
 pub mod plan;
 pub mod recover;
 pub mod server;

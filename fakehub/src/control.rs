@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::rest::ApiError;
-use crate::state::{Identity, ItemEdit, NewItem, Outgoing, PullPush, Token, World};
+use crate::state::{Change, Identity, ItemEdit, NewItem, PullPush, Token, World};
 use crate::{Fault, Hook, Hub};
 
 type Shared = State<Arc<Hub>>;
@@ -57,11 +57,12 @@ pub(crate) fn router(hub: Arc<Hub>) -> Router {
 /// Runs a change, sends its webhooks, and waits for them all.
 async fn act<T>(
     hub: &Arc<Hub>,
-    change: impl FnOnce(&mut World) -> crate::state::Outcome<(T, Vec<Outgoing>)>,
+    change: impl FnOnce(&mut World) -> crate::state::Outcome<(T, Vec<Change>)>,
 ) -> Result<T> {
     let (value, events) = {
         let mut world = hub.world();
-        change(&mut world)?
+        let (value, changes) = change(&mut world)?;
+        (value, crate::events::render(&world, changes))
     };
     hub.emit(events);
     hub.settle().await;

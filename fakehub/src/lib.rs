@@ -13,6 +13,7 @@
 #![recursion_limit = "256"]
 
 mod control;
+mod events;
 mod faults;
 mod rest;
 pub mod seed;
@@ -34,7 +35,8 @@ pub use faults::Fault;
 pub use seed::Seed;
 pub use state::{Delivery, LoggedRequest};
 
-use state::{Outgoing, World};
+use events::Outgoing;
+use state::World;
 
 /// How to start a fakehub.
 #[derive(Debug, Clone, Default)]

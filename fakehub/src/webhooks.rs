@@ -11,7 +11,8 @@ use serde_json::Value;
 use sha2::Sha256;
 use tokio::sync::mpsc;
 
-use crate::state::{now, Delivery, Outgoing};
+use crate::events::Outgoing;
+use crate::state::{now, Delivery};
 use crate::{shapes, Hook, Hub};
 
 /// One webhook to send.

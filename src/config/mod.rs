@@ -7,7 +7,9 @@
 
 mod check;
 mod diagnostic;
+mod meaning;
 mod ruleset;
+mod schema_check;
 mod spans;
 
 use std::collections::BTreeMap;

@@ -1,6 +1,7 @@
 //! Actions: workflows, dispatches and their runs; check runs.
 
 use super::*;
+use crate::state::CheckRunFields;
 
 pub(super) async fn list_workflows(
     State(hub): Shared,
@@ -38,36 +39,7 @@ pub(super) async fn dispatch_workflow(
 ) -> ApiResult {
     let mut world = hub.world();
     let (full, actor) = writer(&world, &who, &owner, &repo)?;
-    let run_id = world.id();
-    let repo = world.repo_mut(&full)?;
-    let file = repo
-        .workflows
-        .iter()
-        .find(|w| {
-            w.id.to_string() == workflow || w.path.rsplit('/').next() == Some(workflow.as_str())
-        })
-        .map(|w| w.path.rsplit('/').next().unwrap_or(&w.path).to_owned())
-        .ok_or_else(ApiError::not_found)?;
-    let candidates = [
-        input.git_ref.clone(),
-        format!("refs/heads/{}", input.git_ref),
-        format!("refs/tags/{}", input.git_ref),
-    ];
-    let Some(head_sha) = candidates.iter().find_map(|r| repo.refs.get(r)).cloned() else {
-        return Err(ApiError::new(
-            422,
-            format!("No ref found for: {}", input.git_ref),
-        ));
-    };
-    repo.dispatches.push(Dispatch {
-        kind: "workflow_dispatch",
-        target: file,
-        git_ref: Some(input.git_ref),
-        head_sha,
-        inputs: input.inputs,
-        actor,
-        run_id,
-    });
+    world.dispatch_workflow(&full, &workflow, &input.git_ref, input.inputs, &actor)?;
     no_content()
 }
 
@@ -84,30 +56,9 @@ pub(super) async fn repository_dispatch(
     Path((owner, repo)): Path<(String, String)>,
     Json(input): Json<RepositoryDispatch>,
 ) -> ApiResult {
-    if input.event_type.is_empty() || input.event_type.chars().count() > 100 {
-        return Err(ApiError::new(
-            422,
-            "Validation Failed: event_type must be 1 to 100 characters",
-        ));
-    }
     let mut world = hub.world();
     let (full, actor) = writer(&world, &who, &owner, &repo)?;
-    let run_id = world.id();
-    let repo = world.repo_mut(&full)?;
-    let head_sha = repo
-        .refs
-        .get(&format!("refs/heads/{}", repo.default_branch))
-        .cloned()
-        .unwrap_or_default();
-    repo.dispatches.push(Dispatch {
-        kind: "repository_dispatch",
-        target: input.event_type,
-        git_ref: None,
-        head_sha,
-        inputs: input.client_payload,
-        actor,
-        run_id,
-    });
+    world.repository_dispatch(&full, &input.event_type, input.client_payload, &actor)?;
     no_content()
 }
 
@@ -147,6 +98,18 @@ pub(super) struct CheckRunInput {
     output: Value,
 }
 
+impl From<CheckRunInput> for CheckRunFields {
+    fn from(input: CheckRunInput) -> Self {
+        CheckRunFields {
+            name: input.name,
+            head_sha: input.head_sha,
+            status: input.status,
+            conclusion: input.conclusion,
+            output: input.output,
+        }
+    }
+}
+
 pub(super) async fn create_check_run(
     State(hub): Shared,
     Extension(who): Who,
@@ -161,30 +124,7 @@ pub(super) async fn create_check_run(
             "You must authenticate via a GitHub App.",
         ));
     }
-    let (Some(name), Some(head_sha)) = (input.name, input.head_sha) else {
-        return Err(ApiError::new(
-            422,
-            "Validation Failed: name and head_sha are required",
-        ));
-    };
-    let id = world.id();
-    let t = now();
-    let status = if input.conclusion.is_some() {
-        "completed".to_owned()
-    } else {
-        input.status.unwrap_or_else(|| "queued".into())
-    };
-    let run = crate::state::CheckRun {
-        id,
-        name,
-        head_sha,
-        status,
-        conclusion: input.conclusion,
-        output: input.output,
-        created_at: t,
-        updated_at: t,
-    };
-    world.repo_mut(&full)?.check_runs.push(run.clone());
+    let run = world.create_check_run(&full, input.into())?;
     let repo = world.repo(&full)?;
     created(shapes::check_run(&world, repo, &run))
 }
@@ -197,27 +137,7 @@ pub(super) async fn update_check_run(
 ) -> ApiResult {
     let mut world = hub.world();
     let (full, _) = writer(&world, &who, &owner, &repo)?;
-    let repo = world.repo_mut(&full)?;
-    let run = repo
-        .check_runs
-        .iter_mut()
-        .find(|r| r.id == id)
-        .ok_or_else(ApiError::not_found)?;
-    if let Some(name) = input.name {
-        run.name = name;
-    }
-    if let Some(status) = input.status {
-        run.status = status;
-    }
-    if input.conclusion.is_some() {
-        run.conclusion = input.conclusion;
-        run.status = "completed".into();
-    }
-    if !input.output.is_null() {
-        run.output = input.output;
-    }
-    run.updated_at = now();
-    let run = run.clone();
+    let run = world.update_check_run(&full, id, input.into())?;
     let repo = world.repo(&full)?;
     ok(shapes::check_run(&world, repo, &run))
 }

@@ -83,23 +83,7 @@ pub(super) async fn create_token(
     Path(id): Path<u64>,
 ) -> ApiResult {
     require_app(&who)?;
-    let mut world = hub.world();
-    if !world.installations.iter().any(|i| i.id == id) {
-        return Err(ApiError::not_found());
-    }
-    let serial = world.id();
-    let token = format!(
-        "ghs_fake{}",
-        &sha_of(&format!("{id}:{serial}:{}", now()))[..30]
-    );
-    let expires_at = now() + TOKEN_LIFETIME_SECS;
-    world.tokens.insert(
-        token.clone(),
-        Token {
-            identity: Identity::Installation(id),
-            expires_at: Some(expires_at),
-        },
-    );
+    let (token, expires_at) = hub.world().issue_token(id)?;
     created(json!({
         "token": token,
         "expires_at": shapes::timestamp(expires_at),

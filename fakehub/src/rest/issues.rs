@@ -114,7 +114,7 @@ pub(super) fn edit_item(
         if is_pulls && world.issue(&full, number)?.pull.is_none() {
             return Err(ApiError::not_found());
         }
-        let mut events = world.edit_item(
+        let events = world.edit_item(
             &full,
             number,
             crate::state::ItemEdit {
@@ -124,8 +124,10 @@ pub(super) fn edit_item(
             },
             &actor,
         )?;
+        let mut events = crate::events::render(&world, events);
         if let Some(labels) = edit.labels {
-            events.extend(world.set_labels(&full, number, &label_names(&labels), &actor)?);
+            let changes = world.set_labels(&full, number, &label_names(&labels), &actor)?;
+            events.extend(crate::events::render(&world, changes));
         }
         let repo = world.repo(&full)?;
         let issue = repo.issues.get(&number).ok_or_else(ApiError::not_found)?;
@@ -179,6 +181,7 @@ pub(super) async fn create_comment(
         let mut world = hub.world();
         let (full, actor) = writer(&world, &who, &owner, &repo)?;
         let (id, events) = world.add_comment(&full, number, &input.body, &actor)?;
+        let events = crate::events::render(&world, events);
         let repo = world.repo(&full)?;
         let comment = repo
             .comments
@@ -201,6 +204,7 @@ pub(super) async fn edit_comment(
         let mut world = hub.world();
         let (full, actor) = writer(&world, &who, &owner, &repo)?;
         let events = world.edit_comment(&full, id, &input.body, &actor)?;
+        let events = crate::events::render(&world, events);
         let repo = world.repo(&full)?;
         let comment = repo
             .comments

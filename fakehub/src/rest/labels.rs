@@ -68,13 +68,8 @@ pub(super) async fn set_labels(
     change_labels(&hub, &who, item, &body, World::set_labels)
 }
 
-type LabelChange = fn(
-    &mut World,
-    &str,
-    u64,
-    &[String],
-    &str,
-) -> crate::state::Outcome<Vec<crate::state::Outgoing>>;
+type LabelChange =
+    fn(&mut World, &str, u64, &[String], &str) -> crate::state::Outcome<Vec<crate::state::Change>>;
 
 /// Adds or replaces labels, answering the item's labels as GitHub does.
 pub(super) fn change_labels(
@@ -89,6 +84,7 @@ pub(super) fn change_labels(
         let mut world = hub.world();
         let (full, actor) = writer(&world, who, &owner, &repo)?;
         let events = change(&mut world, &full, number, &names, &actor)?;
+        let events = crate::events::render(&world, events);
         (events, item_labels(&world, &full, number)?)
     };
     hub.emit(events);
@@ -103,7 +99,8 @@ pub(super) async fn clear_labels(
     let events = {
         let mut world = hub.world();
         let (full, actor) = writer(&world, &who, &owner, &repo)?;
-        world.set_labels(&full, number, &[], &actor)?
+        let changes = world.set_labels(&full, number, &[], &actor)?;
+        crate::events::render(&world, changes)
     };
     hub.emit(events);
     no_content()
@@ -118,6 +115,7 @@ pub(super) async fn remove_label(
         let mut world = hub.world();
         let (full, actor) = writer(&world, &who, &owner, &repo)?;
         let events = world.remove_label(&full, number, &name, &actor)?;
+        let events = crate::events::render(&world, events);
         (events, item_labels(&world, &full, number)?)
     };
     hub.emit(events);
@@ -161,22 +159,7 @@ pub(super) async fn create_repo_label(
 ) -> ApiResult {
     let mut world = hub.world();
     let (full, _) = writer(&world, &who, &owner, &repo)?;
-    let id = world.id();
-    let repo = world.repo_mut(&full)?;
-    if repo
-        .labels
-        .keys()
-        .any(|l| l.eq_ignore_ascii_case(&input.name))
-    {
-        return Err(ApiError::new(422, "Validation Failed: already_exists"));
-    }
-    let label = crate::state::Label {
-        id,
-        name: input.name.clone(),
-        color: input.color.unwrap_or_else(|| "ededed".into()),
-        description: input.description,
-    };
-    repo.labels.insert(input.name, label.clone());
+    let label = world.create_label(&full, &input.name, input.color, input.description)?;
     let repo = world.repo(&full)?;
     created(shapes::label(&world, repo, &label))
 }

@@ -25,14 +25,13 @@ use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::state::{now, sha_of, Dispatch, Identity, LoggedRequest, Refusal, Token, World};
+use crate::state::{now, sha_of, Identity, LoggedRequest, Refusal, Token, World};
 use crate::{shapes, Hub};
 
 use self::{actions::*, apps::*, gate::*, issues::*, labels::*, refs::*, repos::*};
 
 const PRIMARY_LIMIT: u64 = 5_000;
 const SECONDARY_WRITES_PER_MINUTE: usize = 80;
-const TOKEN_LIFETIME_SECS: u64 = 3_600;
 
 type Shared = State<Arc<Hub>>;
 type Who = Extension<Identity>;

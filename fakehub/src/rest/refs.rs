@@ -55,6 +55,7 @@ pub(super) async fn create_ref(
         let mut world = hub.world();
         let (full, actor) = writer(&world, &who, &owner, &repo)?;
         let events = world.create_ref(&full, &input.git_ref, &input.sha, &actor)?;
+        let events = crate::events::render(&world, events);
         let repo = world.repo(&full)?;
         (
             events,
@@ -84,6 +85,7 @@ pub(super) async fn update_ref(
         let mut world = hub.world();
         let (full, actor) = writer(&world, &who, &owner, &repo)?;
         let events = world.update_ref(&full, &name, &input.sha, &actor)?;
+        let events = crate::events::render(&world, events);
         let repo = world.repo(&full)?;
         (events, shapes::git_ref(&world, repo, &name, &input.sha))
     };
@@ -99,7 +101,8 @@ pub(super) async fn delete_ref(
     let events = {
         let mut world = hub.world();
         let (full, actor) = writer(&world, &who, &owner, &repo)?;
-        world.delete_ref(&full, &full_ref(&git_ref), &actor)?
+        let changes = world.delete_ref(&full, &full_ref(&git_ref), &actor)?;
+        crate::events::render(&world, changes)
     };
     hub.emit(events);
     no_content()

@@ -1,209 +1,20 @@
 //! fakehub's world: repositories and everything in them, the app, tokens,
-//! deliveries and the request log. Every change goes through a method here
-//! that returns the webhooks GitHub would send for it, so REST writes and
-//! control-API actions produce the same events.
+//! deliveries and the request log. Every change goes through a method of
+//! `World` (here, or in `writes.rs` for those that send no webhook), which
+//! returns typed records of what changed (`Change`); `events.rs` turns them
+//! into the webhooks GitHub would send, so REST writes and control-API
+//! actions produce the same events. The data types are in `model.rs`.
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{json, Value};
 
-use crate::shapes;
+mod git;
+mod model;
+mod writes;
 
-/// Someone acting: a user, or an app's installation (`<slug>[bot]`).
-pub type Login = String;
-
-#[derive(Debug, Clone)]
-pub struct Label {
-    pub id: u64,
-    pub name: String,
-    pub color: String,
-    pub description: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct PullRequest {
-    pub head_ref: String,
-    pub head_sha: String,
-    pub base_ref: String,
-    pub fork: bool,
-    pub files: Vec<String>,
-    /// Contents of files at the head commit, for the paths the seed or a
-    /// push gave text for (a config check reads them).
-    pub contents: BTreeMap<String, String>,
-    pub commits: u64,
-    pub merged_at: Option<u64>,
-    pub merged_by: Option<Login>,
-    pub merge_sha: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Issue {
-    pub id: u64,
-    pub number: u64,
-    pub title: String,
-    pub body: String,
-    pub author: Login,
-    pub labels: Vec<String>,
-    pub open: bool,
-    pub created_at: u64,
-    pub updated_at: u64,
-    pub closed_at: Option<u64>,
-    pub pull: Option<PullRequest>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Comment {
-    pub id: u64,
-    pub issue: u64,
-    pub body: String,
-    pub author: Login,
-    pub created_at: u64,
-    pub updated_at: u64,
-}
-
-#[derive(Debug, Clone)]
-pub struct File {
-    pub text: String,
-    pub sha: String,
-}
-
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Workflow {
-    pub id: u64,
-    pub path: String,
-    pub name: String,
-}
-
-/// A `workflow_dispatch` or `repository_dispatch` that was accepted.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Dispatch {
-    pub kind: &'static str,
-    /// Workflow file for workflow dispatches; event type for repository ones.
-    pub target: String,
-    pub git_ref: Option<String>,
-    pub head_sha: String,
-    pub inputs: Value,
-    pub actor: Login,
-    pub run_id: u64,
-}
-
-#[derive(Debug, Clone)]
-pub struct CheckRun {
-    pub id: u64,
-    pub name: String,
-    pub head_sha: String,
-    pub status: String,
-    pub conclusion: Option<String>,
-    pub output: Value,
-    pub created_at: u64,
-    pub updated_at: u64,
-}
-
-#[derive(Debug, Clone)]
-pub struct Repo {
-    pub id: u64,
-    pub owner: String,
-    pub name: String,
-    pub description: Option<String>,
-    pub default_branch: String,
-    /// `refs/heads/main`, `refs/tags/x` -> sha.
-    pub refs: BTreeMap<String, String>,
-    /// (branch, path) -> file.
-    pub files: BTreeMap<(String, String), File>,
-    pub issues: BTreeMap<u64, Issue>,
-    pub labels: BTreeMap<String, Label>,
-    pub comments: Vec<Comment>,
-    /// login -> `admin`, `maintain`, `write`, `triage` or `read`.
-    pub collaborators: BTreeMap<Login, String>,
-    pub workflows: Vec<Workflow>,
-    pub dispatches: Vec<Dispatch>,
-    pub check_runs: Vec<CheckRun>,
-}
-
-impl Repo {
-    pub fn full_name(&self) -> String {
-        format!("{}/{}", self.owner, self.name)
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct App {
-    pub id: u64,
-    pub slug: String,
-    pub name: String,
-    pub owner: Login,
-    /// PEM of the key that verifies the app's JWTs.
-    pub public_key: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct Installation {
-    pub id: u64,
-    pub account: Login,
-    pub repos: Vec<String>,
-}
-
-/// Whose token a request carried.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Identity {
-    User(Login),
-    Installation(u64),
-    /// A JWT signed with the app's key.
-    App,
-}
-
-impl Identity {
-    /// How the request log names it; never the token itself.
-    pub fn describe(&self) -> String {
-        match self {
-            Identity::User(login) => format!("user:{login}"),
-            Identity::Installation(id) => format!("installation:{id}"),
-            Identity::App => "app".to_owned(),
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Token {
-    pub identity: Identity,
-    pub expires_at: Option<u64>,
-}
-
-/// One webhook GitHub would send.
-#[derive(Debug, Clone)]
-pub struct Outgoing {
-    pub event: &'static str,
-    pub payload: Value,
-}
-
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Delivery {
-    pub id: u64,
-    pub guid: String,
-    pub event: String,
-    pub action: Option<String>,
-    pub hook_url: String,
-    pub status_code: u16,
-    pub status: String,
-    pub duration_ms: u64,
-    pub redelivery: bool,
-    pub delivered_at: String,
-    pub installation_id: Option<u64>,
-    pub repository_id: Option<u64>,
-    /// Who caused the event.
-    pub sender: Option<String>,
-    #[serde(skip)]
-    pub payload: Value,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct LoggedRequest {
-    pub method: String,
-    pub path: String,
-    /// Who, as `user:alice` or `installation:1`; `none` without a token.
-    pub token: String,
-    pub status: u16,
-}
+pub use model::*;
+pub use writes::CheckRunFields;
 
 #[derive(Debug, Default)]
 pub struct World {
@@ -252,6 +63,28 @@ pub fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
+}
+
+/// Timestamps are fixed-format strings; fakehub's clock is wall time.
+pub fn timestamp(secs: u64) -> String {
+    // Days from the civil date algorithm (Howard Hinnant), no dependency.
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// A deterministic, commit-like sha from some text.
@@ -360,22 +193,7 @@ impl World {
         }
     }
 
-    /// The common fields of a repository event: repository, sender,
-    /// installation.
-    fn envelope(&self, full: &str, actor: &str, mut fields: Value) -> Value {
-        let Ok(repo) = self.repo(full) else {
-            return fields;
-        };
-        fields["repository"] = shapes::repo(self, repo);
-        fields["sender"] = shapes::user(self, actor);
-        if let Some(id) = self.installation_for(full) {
-            fields["installation"] =
-                json!({"id": id, "node_id": format!("MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u{id}")});
-        }
-        fields
-    }
-
-    /// `issues` or `pull_request` event for an item, with extra fields.
+    /// An `issues` or `pull_request` event for an item.
     fn item_event(
         &self,
         full: &str,
@@ -383,26 +201,15 @@ impl World {
         action: &str,
         actor: &str,
         extra: Value,
-    ) -> Outcome<Outgoing> {
-        let repo = self.repo(full)?;
-        let issue = repo.issues.get(&number).ok_or_else(Refusal::not_found)?;
-        let (event, mut fields) = if issue.pull.is_some() {
-            (
-                "pull_request",
-                json!({"action": action, "number": number, "pull_request": shapes::pull(self, repo, issue)}),
-            )
-        } else {
-            (
-                "issues",
-                json!({"action": action, "issue": shapes::issue(self, repo, issue)}),
-            )
-        };
-        if let (Value::Object(fields), Value::Object(extra)) = (&mut fields, extra) {
-            fields.extend(extra);
-        }
-        Ok(Outgoing {
-            event,
-            payload: self.envelope(full, actor, fields),
+    ) -> Outcome<Change> {
+        self.issue(full, number)?;
+        Ok(Change::Item {
+            repo: full.to_owned(),
+            number,
+            action: action.to_owned(),
+            actor: actor.to_owned(),
+            label: None,
+            extra,
         })
     }
 
@@ -469,7 +276,7 @@ impl World {
         full: &str,
         spec: NewItem,
         actor: &str,
-    ) -> Outcome<(u64, Vec<Outgoing>)> {
+    ) -> Outcome<(u64, Vec<Change>)> {
         let labels = spec.labels.clone();
         let number = self.insert_item(full, spec, None, true)?;
         // GitHub sends `opened` with the labels, then one `labeled` per label.
@@ -487,14 +294,16 @@ impl World {
         action: &str,
         label: &str,
         actor: &str,
-    ) -> Outcome<Outgoing> {
-        let repo = self.repo(full)?;
-        let label_json = repo
-            .labels
-            .get(label)
-            .map(|l| shapes::label(self, repo, l))
-            .unwrap_or_else(|| json!({"name": label}));
-        self.item_event(full, number, action, actor, json!({"label": label_json}))
+    ) -> Outcome<Change> {
+        self.issue(full, number)?;
+        Ok(Change::Item {
+            repo: full.to_owned(),
+            number,
+            action: action.to_owned(),
+            actor: actor.to_owned(),
+            label: Some(label.to_owned()),
+            extra: json!({}),
+        })
     }
 
     /// Adds labels not yet present; returns one `labeled` event per label
@@ -505,7 +314,7 @@ impl World {
         number: u64,
         labels: &[String],
         actor: &str,
-    ) -> Outcome<Vec<Outgoing>> {
+    ) -> Outcome<Vec<Change>> {
         self.issue(full, number)?;
         let mut events = Vec::new();
         for label in labels {
@@ -528,7 +337,7 @@ impl World {
         number: u64,
         labels: &[String],
         actor: &str,
-    ) -> Outcome<Vec<Outgoing>> {
+    ) -> Outcome<Vec<Change>> {
         let current = self.issue(full, number)?.labels.clone();
         let mut events = Vec::new();
         for label in current.iter().filter(|l| !labels.contains(l)) {
@@ -545,7 +354,7 @@ impl World {
         number: u64,
         label: &str,
         actor: &str,
-    ) -> Outcome<Vec<Outgoing>> {
+    ) -> Outcome<Vec<Change>> {
         let issue = self.issue_mut(full, number)?;
         let Some(position) = issue
             .labels
@@ -583,7 +392,7 @@ impl World {
         number: u64,
         edit: ItemEdit,
         actor: &str,
-    ) -> Outcome<Vec<Outgoing>> {
+    ) -> Outcome<Vec<Change>> {
         let t = now();
         let issue = self.issue_mut(full, number)?;
         let mut changes = serde_json::Map::new();
@@ -642,7 +451,7 @@ impl World {
         number: u64,
         body: &str,
         actor: &str,
-    ) -> Outcome<(u64, Vec<Outgoing>)> {
+    ) -> Outcome<(u64, Vec<Change>)> {
         self.issue(full, number)?;
         self.remember_user(actor);
         let id = self.id();
@@ -666,7 +475,7 @@ impl World {
         id: u64,
         body: &str,
         actor: &str,
-    ) -> Outcome<Vec<Outgoing>> {
+    ) -> Outcome<Vec<Change>> {
         let repo = self.repo_mut(full)?;
         let comment = repo
             .comments
@@ -691,28 +500,17 @@ impl World {
         action: &str,
         actor: &str,
         extra: Value,
-    ) -> Outcome<Outgoing> {
+    ) -> Outcome<Change> {
         let repo = self.repo(full)?;
-        let comment = repo
-            .comments
-            .iter()
-            .find(|c| c.id == id)
-            .ok_or_else(Refusal::not_found)?;
-        let issue = repo
-            .issues
-            .get(&comment.issue)
-            .ok_or_else(Refusal::not_found)?;
-        let mut fields = json!({
-            "action": action,
-            "issue": shapes::issue(self, repo, issue),
-            "comment": shapes::comment(self, repo, comment),
-        });
-        if let (Value::Object(fields), Value::Object(extra)) = (&mut fields, extra) {
-            fields.extend(extra);
+        if !repo.comments.iter().any(|c| c.id == id) {
+            return Err(Refusal::not_found());
         }
-        Ok(Outgoing {
-            event: "issue_comment",
-            payload: self.envelope(full, actor, fields),
+        Ok(Change::Comment {
+            repo: full.to_owned(),
+            id,
+            action: action.to_owned(),
+            actor: actor.to_owned(),
+            extra,
         })
     }
 
@@ -723,7 +521,7 @@ impl World {
         number: u64,
         push: PullPush,
         actor: &str,
-    ) -> Outcome<Vec<Outgoing>> {
+    ) -> Outcome<Vec<Change>> {
         let issue = self.issue_mut(full, number)?;
         let pr = issue.pull.as_mut().ok_or_else(Refusal::not_found)?;
         let before = pr.head_sha.clone();
@@ -755,7 +553,7 @@ impl World {
         )?])
     }
 
-    pub fn merge(&mut self, full: &str, number: u64, actor: &str) -> Outcome<Vec<Outgoing>> {
+    pub fn merge(&mut self, full: &str, number: u64, actor: &str) -> Outcome<Vec<Change>> {
         let t = now();
         let issue = self.issue_mut(full, number)?;
         if !issue.open {
@@ -782,203 +580,6 @@ impl World {
             .collect::<Vec<_>>();
         events.extend(self.commit(full, &base, &changes, actor, Some(merge_sha))?);
         Ok(events)
-    }
-
-    /// A commit on `branch` that writes (or, with `None`, deletes) files.
-    pub fn commit(
-        &mut self,
-        full: &str,
-        branch: &str,
-        changes: &[(String, Option<String>)],
-        actor: &str,
-        sha: Option<String>,
-    ) -> Outcome<Vec<Outgoing>> {
-        let repo = self.repo_mut(full)?;
-        let git_ref = format!("refs/heads/{branch}");
-        let before = repo
-            .refs
-            .get(&git_ref)
-            .cloned()
-            .unwrap_or_else(|| "0".repeat(40));
-        let after = sha.unwrap_or_else(|| sha_of(&format!("{before}{changes:?}")));
-        let (mut added, mut modified, mut removed) = (Vec::new(), Vec::new(), Vec::new());
-        for (path, text) in changes {
-            let key = (branch.to_owned(), path.clone());
-            match text {
-                Some(text) => {
-                    let existed = repo.files.contains_key(&key);
-                    repo.files.insert(
-                        key,
-                        File {
-                            text: text.clone(),
-                            sha: sha_of(text),
-                        },
-                    );
-                    if existed { &mut modified } else { &mut added }.push(path.clone());
-                }
-                None => {
-                    if repo.files.remove(&key).is_some() {
-                        removed.push(path.clone());
-                    }
-                }
-            }
-        }
-        repo.refs.insert(git_ref.clone(), after.clone());
-        let commit = json!({
-            "id": after, "tree_id": sha_of(&after), "distinct": true, "message": "fakehub commit",
-            "timestamp": shapes::timestamp(now()),
-            "url": format!("{}/{full}/commit/{after}", self.base_url),
-            "author": {"name": actor, "email": format!("{actor}@users.noreply.fakehub"), "username": actor},
-            "committer": {"name": actor, "email": format!("{actor}@users.noreply.fakehub"), "username": actor},
-            "added": added, "removed": removed, "modified": modified,
-        });
-        Ok(vec![self.push_event(
-            full,
-            &git_ref,
-            &before,
-            &after,
-            vec![commit],
-            actor,
-        )])
-    }
-
-    fn push_event(
-        &self,
-        full: &str,
-        git_ref: &str,
-        before: &str,
-        after: &str,
-        commits: Vec<Value>,
-        actor: &str,
-    ) -> Outgoing {
-        let zero = "0".repeat(40);
-        let fields = json!({
-            "ref": git_ref,
-            "before": before,
-            "after": after,
-            "created": before == zero,
-            "deleted": after == zero,
-            "forced": false,
-            "base_ref": null,
-            "compare": format!("{}/{full}/compare/{before}...{after}", self.base_url),
-            "head_commit": commits.last().cloned(),
-            "commits": commits,
-            "pusher": {"name": actor, "email": format!("{actor}@users.noreply.fakehub")},
-        });
-        Outgoing {
-            event: "push",
-            payload: self.envelope(full, actor, fields),
-        }
-    }
-
-    /// Installs the app for `account` on `repos`: `installation.created`.
-    pub fn install(
-        &mut self,
-        id: u64,
-        account: &str,
-        repos: &[String],
-        actor: &str,
-    ) -> Outcome<Vec<Outgoing>> {
-        if self.app.is_none() {
-            return Err(Refusal::unprocessable(
-                "no app to install: the seed has no [app]",
-            ));
-        }
-        if self.installations.iter().any(|i| i.id == id) {
-            return Err(Refusal::unprocessable(format!("installation {id} exists")));
-        }
-        let mut listed = Vec::new();
-        for full in repos {
-            let repo = self.repo(full)?;
-            listed.push(json!({"id": repo.id, "node_id": format!("MDEwOlJlcG9zaXRvcnk{}", repo.id), "name": repo.name,
-                "full_name": full, "private": false}));
-        }
-        self.installations.push(Installation {
-            id,
-            account: account.to_owned(),
-            repos: repos.to_vec(),
-        });
-        let payload = json!({
-            "action": "created",
-            "installation": shapes::installation(self, id, account),
-            "repositories": listed,
-            "requester": null,
-            "sender": shapes::user(self, actor),
-        });
-        Ok(vec![Outgoing {
-            event: "installation",
-            payload,
-        }])
-    }
-
-    /// Creates a ref; 422 when it exists, as GitHub does.
-    pub fn create_ref(
-        &mut self,
-        full: &str,
-        git_ref: &str,
-        sha: &str,
-        actor: &str,
-    ) -> Outcome<Vec<Outgoing>> {
-        if !git_ref.starts_with("refs/") || git_ref.split('/').count() < 3 {
-            return Err(Refusal::unprocessable(
-                "Reference name must start with 'refs/' and have at least two slashes.",
-            ));
-        }
-        let repo = self.repo_mut(full)?;
-        if repo.refs.contains_key(git_ref) {
-            return Err(Refusal::unprocessable("Reference already exists"));
-        }
-        repo.refs.insert(git_ref.to_owned(), sha.to_owned());
-        Ok(vec![self.push_event(
-            full,
-            git_ref,
-            &"0".repeat(40),
-            sha,
-            Vec::new(),
-            actor,
-        )])
-    }
-
-    /// Moves a ref (force); 422 when it does not exist.
-    pub fn update_ref(
-        &mut self,
-        full: &str,
-        git_ref: &str,
-        sha: &str,
-        actor: &str,
-    ) -> Outcome<Vec<Outgoing>> {
-        let repo = self.repo_mut(full)?;
-        let Some(old) = repo.refs.get(git_ref).cloned() else {
-            return Err(Refusal::unprocessable("Reference does not exist"));
-        };
-        if old == sha {
-            return Ok(Vec::new());
-        }
-        repo.refs.insert(git_ref.to_owned(), sha.to_owned());
-        Ok(vec![self.push_event(
-            full,
-            git_ref,
-            &old,
-            sha,
-            Vec::new(),
-            actor,
-        )])
-    }
-
-    /// Deletes a ref; 422 when it does not exist.
-    pub fn delete_ref(&mut self, full: &str, git_ref: &str, actor: &str) -> Outcome<Vec<Outgoing>> {
-        let repo = self.repo_mut(full)?;
-        let Some(old) = repo.refs.remove(git_ref) else {
-            return Err(Refusal::unprocessable("Reference does not exist"));
-        };
-        Ok(vec![self.push_event(
-            full,
-            git_ref,
-            &old,
-            &"0".repeat(40),
-            Vec::new(),
-            actor,
-        )])
     }
 }
 

@@ -1,0 +1,156 @@
+//! Webhook payloads from the world's change records, in GitHub's shapes.
+//! Rendered while the world is still locked by the change that made them,
+//! so each payload shows the state right after its change, as GitHub's do.
+
+use serde_json::{json, Value};
+
+use crate::shapes;
+use crate::state::{Change, World};
+
+/// One webhook GitHub would send.
+#[derive(Debug, Clone)]
+pub(crate) struct Outgoing {
+    pub event: &'static str,
+    pub payload: Value,
+}
+
+/// The webhooks for `changes`. A change whose subject is gone since (an
+/// item deleted in the same breath) sends nothing.
+pub(crate) fn render(world: &World, changes: Vec<Change>) -> Vec<Outgoing> {
+    changes
+        .into_iter()
+        .filter_map(|change| render_one(world, change))
+        .collect()
+}
+
+fn render_one(world: &World, change: Change) -> Option<Outgoing> {
+    match change {
+        Change::Item {
+            repo: full,
+            number,
+            action,
+            actor,
+            label,
+            extra,
+        } => {
+            let repo = world.repo(&full).ok()?;
+            let issue = repo.issues.get(&number)?;
+            let (event, mut fields) = match issue.pull.is_some() {
+                true => (
+                    "pull_request",
+                    json!({"action": action, "number": number, "pull_request": shapes::pull(world, repo, issue)}),
+                ),
+                false => (
+                    "issues",
+                    json!({"action": action, "issue": shapes::issue(world, repo, issue)}),
+                ),
+            };
+            if let Some(label) = label {
+                fields["label"] = repo
+                    .labels
+                    .get(&label)
+                    .map(|l| shapes::label(world, repo, l))
+                    .unwrap_or_else(|| json!({"name": label}));
+            }
+            merge(&mut fields, extra);
+            Some(Outgoing {
+                event,
+                payload: envelope(world, &full, &actor, fields),
+            })
+        }
+        Change::Comment {
+            repo: full,
+            id,
+            action,
+            actor,
+            extra,
+        } => {
+            let repo = world.repo(&full).ok()?;
+            let comment = repo.comments.iter().find(|c| c.id == id)?;
+            let issue = repo.issues.get(&comment.issue)?;
+            let mut fields = json!({
+                "action": action,
+                "issue": shapes::issue(world, repo, issue),
+                "comment": shapes::comment(world, repo, comment),
+            });
+            merge(&mut fields, extra);
+            Some(Outgoing {
+                event: "issue_comment",
+                payload: envelope(world, &full, &actor, fields),
+            })
+        }
+        Change::Push {
+            repo: full,
+            git_ref,
+            before,
+            after,
+            commits,
+            actor,
+        } => {
+            let zero = "0".repeat(40);
+            let fields = json!({
+                "ref": git_ref,
+                "before": before,
+                "after": after,
+                "created": before == zero,
+                "deleted": after == zero,
+                "forced": false,
+                "base_ref": null,
+                "compare": format!("{}/{full}/compare/{before}...{after}", world.base_url),
+                "head_commit": commits.last().cloned(),
+                "commits": commits,
+                "pusher": {"name": actor, "email": format!("{actor}@users.noreply.fakehub")},
+            });
+            Some(Outgoing {
+                event: "push",
+                payload: envelope(world, &full, &actor, fields),
+            })
+        }
+        Change::Installed {
+            id,
+            account,
+            repos,
+            actor,
+        } => {
+            let listed: Vec<Value> = repos
+                .iter()
+                .filter_map(|full| world.repo(full).ok().map(|repo| (full, repo)))
+                .map(|(full, repo)| {
+                    json!({"id": repo.id, "node_id": format!("MDEwOlJlcG9zaXRvcnk{}", repo.id), "name": repo.name,
+                        "full_name": full, "private": false})
+                })
+                .collect();
+            Some(Outgoing {
+                event: "installation",
+                payload: json!({
+                    "action": "created",
+                    "installation": shapes::installation(world, id, &account),
+                    "repositories": listed,
+                    "requester": null,
+                    "sender": shapes::user(world, &actor),
+                }),
+            })
+        }
+    }
+}
+
+fn merge(fields: &mut Value, extra: Value) {
+    if let (Value::Object(fields), Value::Object(extra)) = (fields, extra) {
+        fields.extend(extra);
+    }
+}
+
+/// The common fields of a repository event: repository, sender,
+/// installation.
+fn envelope(world: &World, full: &str, actor: &str, mut fields: Value) -> Value {
+    let Ok(repo) = world.repo(full) else {
+        return fields;
+    };
+    fields["repository"] = shapes::repo(world, repo);
+    fields["sender"] = shapes::user(world, actor);
+    if let Some(id) = world.installation_for(full) {
+        fields["installation"] =
+            json!({"id": id, "node_id": format!("MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u{id}")});
+    }
+    fields
+}

@@ -1,0 +1,196 @@
+//! The world's writes that send no webhook: dispatches, check runs,
+//! installation tokens, repository labels. The REST handlers validate the
+//! request's shape; the world decides what the request does.
+
+use serde_json::Value;
+
+use super::{now, sha_of, CheckRun, Dispatch, Identity, Label, Outcome, Refusal, Token, World};
+
+/// How long an installation token lives, as on GitHub.
+const TOKEN_LIFETIME_SECS: u64 = 3_600;
+
+/// The fields of a check run a request sets; `None` leaves one as it is.
+#[derive(Debug, Clone, Default)]
+pub struct CheckRunFields {
+    pub name: Option<String>,
+    pub head_sha: Option<String>,
+    pub status: Option<String>,
+    pub conclusion: Option<String>,
+    pub output: Value,
+}
+
+impl World {
+    /// Records a `workflow_dispatch` of `workflow` (file name or id) on
+    /// `git_ref` (a branch, a tag or a full ref).
+    pub fn dispatch_workflow(
+        &mut self,
+        full: &str,
+        workflow: &str,
+        git_ref: &str,
+        inputs: Value,
+        actor: &str,
+    ) -> Outcome<()> {
+        let run_id = self.id();
+        let repo = self.repo_mut(full)?;
+        let file = repo
+            .workflows
+            .iter()
+            .find(|w| w.id.to_string() == workflow || w.path.rsplit('/').next() == Some(workflow))
+            .map(|w| w.path.rsplit('/').next().unwrap_or(&w.path).to_owned())
+            .ok_or_else(Refusal::not_found)?;
+        let candidates = [
+            git_ref.to_owned(),
+            format!("refs/heads/{git_ref}"),
+            format!("refs/tags/{git_ref}"),
+        ];
+        let Some(head_sha) = candidates.iter().find_map(|r| repo.refs.get(r)).cloned() else {
+            return Err(Refusal::unprocessable(format!(
+                "No ref found for: {git_ref}"
+            )));
+        };
+        repo.dispatches.push(Dispatch {
+            kind: "workflow_dispatch",
+            target: file,
+            git_ref: Some(git_ref.to_owned()),
+            head_sha,
+            inputs,
+            actor: actor.to_owned(),
+            run_id,
+        });
+        Ok(())
+    }
+
+    /// Records a `repository_dispatch`, run on the default branch's head.
+    pub fn repository_dispatch(
+        &mut self,
+        full: &str,
+        event_type: &str,
+        client_payload: Value,
+        actor: &str,
+    ) -> Outcome<()> {
+        if event_type.is_empty() || event_type.chars().count() > 100 {
+            return Err(Refusal::unprocessable(
+                "Validation Failed: event_type must be 1 to 100 characters",
+            ));
+        }
+        let run_id = self.id();
+        let repo = self.repo_mut(full)?;
+        let head_sha = repo
+            .refs
+            .get(&format!("refs/heads/{}", repo.default_branch))
+            .cloned()
+            .unwrap_or_default();
+        repo.dispatches.push(Dispatch {
+            kind: "repository_dispatch",
+            target: event_type.to_owned(),
+            git_ref: None,
+            head_sha,
+            inputs: client_payload,
+            actor: actor.to_owned(),
+            run_id,
+        });
+        Ok(())
+    }
+
+    /// Creates a check run; completed when it comes with a conclusion.
+    pub fn create_check_run(&mut self, full: &str, fields: CheckRunFields) -> Outcome<CheckRun> {
+        let (Some(name), Some(head_sha)) = (fields.name, fields.head_sha) else {
+            return Err(Refusal::unprocessable(
+                "Validation Failed: name and head_sha are required",
+            ));
+        };
+        let id = self.id();
+        let t = now();
+        let status = match fields.conclusion.is_some() {
+            true => "completed".to_owned(),
+            false => fields.status.unwrap_or_else(|| "queued".into()),
+        };
+        let run = CheckRun {
+            id,
+            name,
+            head_sha,
+            status,
+            conclusion: fields.conclusion,
+            output: fields.output,
+            created_at: t,
+            updated_at: t,
+        };
+        self.repo_mut(full)?.check_runs.push(run.clone());
+        Ok(run)
+    }
+
+    /// Updates the fields given of a check run.
+    pub fn update_check_run(
+        &mut self,
+        full: &str,
+        id: u64,
+        fields: CheckRunFields,
+    ) -> Outcome<CheckRun> {
+        let repo = self.repo_mut(full)?;
+        let run = repo
+            .check_runs
+            .iter_mut()
+            .find(|r| r.id == id)
+            .ok_or_else(Refusal::not_found)?;
+        if let Some(name) = fields.name {
+            run.name = name;
+        }
+        if let Some(status) = fields.status {
+            run.status = status;
+        }
+        if fields.conclusion.is_some() {
+            run.conclusion = fields.conclusion;
+            run.status = "completed".into();
+        }
+        if !fields.output.is_null() {
+            run.output = fields.output;
+        }
+        run.updated_at = now();
+        Ok(run.clone())
+    }
+
+    /// A new installation token: the token and when it expires.
+    pub fn issue_token(&mut self, installation: u64) -> Outcome<(String, u64)> {
+        if !self.installations.iter().any(|i| i.id == installation) {
+            return Err(Refusal::not_found());
+        }
+        let serial = self.id();
+        let token = format!(
+            "ghs_fake{}",
+            &sha_of(&format!("{installation}:{serial}:{}", now()))[..30]
+        );
+        let expires_at = now() + TOKEN_LIFETIME_SECS;
+        self.tokens.insert(
+            token.clone(),
+            Token {
+                identity: Identity::Installation(installation),
+                expires_at: Some(expires_at),
+            },
+        );
+        Ok((token, expires_at))
+    }
+
+    /// Creates a repository label; 422 when one exists by that name in any
+    /// case, as GitHub's label names ignore case.
+    pub fn create_label(
+        &mut self,
+        full: &str,
+        name: &str,
+        color: Option<String>,
+        description: Option<String>,
+    ) -> Outcome<Label> {
+        let id = self.id();
+        let repo = self.repo_mut(full)?;
+        if repo.labels.keys().any(|l| l.eq_ignore_ascii_case(name)) {
+            return Err(Refusal::unprocessable("Validation Failed: already_exists"));
+        }
+        let label = Label {
+            id,
+            name: name.to_owned(),
+            color: color.unwrap_or_else(|| "ededed".into()),
+            description,
+        };
+        repo.labels.insert(name.to_owned(), label.clone());
+        Ok(label)
+    }
+}

@@ -1,0 +1,327 @@
+//! The meaning pass of `check`: what the schema cannot say, found while
+//! the rules compile into the matchers the planner uses.
+
+use std::collections::BTreeMap;
+
+use super::diagnostic::{KeyPath, Problem};
+use super::ruleset::{
+    CompiledImplication, CompiledPathRule, LabelMatcher, PathMatcher, PatternError,
+};
+use super::{CiTarget, Rules, Via};
+
+/// GitHub's limit on a `repository_dispatch` event type.
+const MAX_EVENT_TYPE_LEN: usize = 100;
+
+/// The rules' matchers, one per rule and in the rules' order; a list that
+/// failed to compile stands in as a matcher of nothing (its problem is
+/// reported, and rules with errors are never used).
+pub(super) struct Compiled {
+    pub implies: Vec<CompiledImplication>,
+    pub paths: Vec<CompiledPathRule>,
+}
+
+/// What the schema cannot say, found while compiling the rules: globs that
+/// don't compile, labels that imply themselves or each other, CI mappings
+/// that can't work.
+pub(super) fn compile(rules: &Rules) -> (Compiled, Vec<Problem>) {
+    let mut problems = Vec::new();
+    let implies_at = KeyPath::root().join("labels").join("implies");
+    let mut implies = Vec::with_capacity(rules.labels.implies.len());
+    for (i, rule) in rules.labels.implies.iter().enumerate() {
+        let at = implies_at.join(i);
+        let when = report(
+            LabelMatcher::compile(&rule.when),
+            &at.join("when"),
+            &mut problems,
+        );
+        let unless = report(
+            LabelMatcher::compile(&rule.unless),
+            &at.join("unless"),
+            &mut problems,
+        );
+        check_label_names(&at.join("add"), &rule.add, &mut problems);
+        for (j, label) in rule.add.iter().enumerate() {
+            if rule.when.contains(label) {
+                problems.push(
+                    Problem::error(at.join("add").join(j), format!("`{label}` implies itself"))
+                        .with_help(format!("remove `{label}` from `add`, or from `when`")),
+                );
+            }
+        }
+        implies.push(CompiledImplication {
+            when,
+            unless,
+            add: rule.add.clone(),
+        });
+    }
+    if let Some(cycle) = find_cycle(rules, &implies) {
+        let chain = cycle_chain(rules, &implies, &cycle);
+        problems.push(
+            Problem::warning(
+                implies_at.join(cycle[0]),
+                format!(
+                    "label implications form a cycle: {}; harmless, since each label is added once",
+                    chain.join(" -> ")
+                ),
+            )
+            .with_help("a cycle usually means one rule is written backwards"),
+        );
+    }
+
+    let paths_at = KeyPath::root().join("labels").join("paths");
+    let mut paths = Vec::with_capacity(rules.labels.paths.len());
+    for (i, rule) in rules.labels.paths.iter().enumerate() {
+        let at = paths_at.join(i);
+        let files = report(
+            PathMatcher::compile(&rule.files),
+            &at.join("files"),
+            &mut problems,
+        );
+        check_label_names(&at.join("add"), &rule.add, &mut problems);
+        paths.push(CompiledPathRule {
+            files,
+            add: rule.add.clone(),
+        });
+    }
+
+    check_ci(rules, &mut problems);
+    (Compiled { implies, paths }, problems)
+}
+
+/// The matcher, or a matcher of nothing with the list's problems reported.
+fn report<M: Default>(
+    compiled: Result<M, Vec<PatternError>>,
+    at: &KeyPath,
+    problems: &mut Vec<Problem>,
+) -> M {
+    compiled.unwrap_or_else(|errors| {
+        problems.extend(
+            errors
+                .into_iter()
+                .map(|(i, message)| Problem::error(at.join(i), message)),
+        );
+        M::default()
+    })
+}
+
+fn check_label_names(at: &KeyPath, labels: &[String], problems: &mut Vec<Problem>) {
+    for (i, label) in labels.iter().enumerate() {
+        if label.trim().is_empty() {
+            problems.push(Problem::error(at.join(i), "a label name can't be empty"));
+        }
+    }
+}
+
+/// The labels around a cycle of rules, first label repeated at the end:
+/// `a -> b -> a`.
+fn cycle_chain(rules: &Rules, compiled: &[CompiledImplication], cycle: &[usize]) -> Vec<String> {
+    let implies = &rules.labels.implies;
+    // The label rule `cycle[k]` adds that triggers the next rule round.
+    let links: Vec<String> = (0..cycle.len())
+        .map(|k| {
+            let next = &compiled[cycle[(k + 1) % cycle.len()]].when;
+            let adds = &implies[cycle[k]].add;
+            adds.iter()
+                .find(|l| next.matches(l))
+                .unwrap_or(&adds[0])
+                .clone()
+        })
+        .collect();
+    let mut chain = vec![format!("`{}`", links[links.len() - 1])];
+    chain.extend(links.iter().map(|l| format!("`{l}`")));
+    chain
+}
+
+/// Indexes of implication rules that feed each other in a loop, if any.
+/// Rule A feeds rule B when a label A adds matches B's `when`. A rule that
+/// names the same label in `when` and `add` is reported as an error on its
+/// own, so it is not a cycle here.
+fn find_cycle(rules: &Rules, compiled: &[CompiledImplication]) -> Option<Vec<usize>> {
+    let matchers: Vec<&LabelMatcher> = compiled.iter().map(|rule| &rule.when).collect();
+    let feeds: Vec<Vec<usize>> = rules
+        .labels
+        .implies
+        .iter()
+        .enumerate()
+        .map(|(a, rule)| {
+            (0..matchers.len())
+                .filter(|&b| {
+                    rule.add.iter().any(|label| {
+                        matchers[b].matches(label) && !(a == b && rule.when.contains(label))
+                    })
+                })
+                .collect()
+        })
+        .collect();
+
+    // Depth-first search with colours; the first back edge closes a cycle.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Colour {
+        White,
+        Grey,
+        Black,
+    }
+    fn visit(
+        node: usize,
+        feeds: &[Vec<usize>],
+        colour: &mut [Colour],
+        stack: &mut Vec<usize>,
+    ) -> Option<Vec<usize>> {
+        colour[node] = Colour::Grey;
+        stack.push(node);
+        for &next in &feeds[node] {
+            match colour[next] {
+                Colour::Grey => {
+                    let start = stack.iter().position(|&n| n == next).unwrap_or(0);
+                    return Some(stack[start..].to_vec());
+                }
+                Colour::White => {
+                    if let Some(cycle) = visit(next, feeds, colour, stack) {
+                        return Some(cycle);
+                    }
+                }
+                Colour::Black => {}
+            }
+        }
+        stack.pop();
+        colour[node] = Colour::Black;
+        None
+    }
+    let mut colour = vec![Colour::White; feeds.len()];
+    for node in 0..feeds.len() {
+        if colour[node] == Colour::White {
+            if let Some(cycle) = visit(node, &feeds, &mut colour, &mut Vec::new()) {
+                return Some(cycle);
+            }
+        }
+    }
+    None
+}
+
+fn check_ci(rules: &Rules, problems: &mut Vec<Problem>) {
+    let labels = KeyPath::root().join("ci").join("labels");
+    // GitHub label names are unique regardless of case, so these two keys
+    // would name one label.
+    let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+    for (label, target) in &rules.ci.labels {
+        let at = labels.join(label.as_str());
+        if let Some(first) = seen.insert(label.to_lowercase(), label) {
+            problems.push(
+                Problem::error(
+                    at.clone(),
+                    format!("`{label}` is mapped twice (also as `{first}`)"),
+                )
+                .with_help("GitHub label names ignore case: keep one mapping"),
+            );
+        }
+        if label.trim().is_empty() {
+            problems.push(Problem::error(at.clone(), "a label name can't be empty"));
+        }
+        let workflow_at = match target {
+            CiTarget::Workflow(_) => at.clone(),
+            CiTarget::Job(_) => at.join("workflow"),
+        };
+        if let Some(workflow) = target.workflow() {
+            if !is_workflow_name(workflow) {
+                problems.push(
+                    Problem::error(
+                        workflow_at,
+                        format!("`{workflow}` is neither a workflow file name nor a workflow id"),
+                    )
+                    .with_help("name the file in .github/workflows, such as `trunk.yml`, or its numeric id"),
+                );
+            }
+        }
+        let CiTarget::Job(job) = target else {
+            check_tag_label(label, &at, problems);
+            continue;
+        };
+        match job.via {
+            Via::Tag => check_tag_label(label, &at, problems),
+            Via::WorkflowDispatch if job.workflow.is_none() => problems.push(
+                Problem::error(
+                    at.clone(),
+                    format!("`{label}` uses workflow_dispatch but names no workflow"),
+                )
+                .with_help("add `workflow = \"name.yml\"`"),
+            ),
+            Via::WorkflowDispatch => {}
+            Via::RepositoryDispatch => {
+                let event_type = job.event_type.as_deref().unwrap_or(label);
+                if event_type.chars().count() > MAX_EVENT_TYPE_LEN {
+                    problems.push(Problem::error(
+                        at.join("event_type"),
+                        format!(
+                            "the event type is {} characters long; GitHub allows at most {MAX_EVENT_TYPE_LEN}",
+                            event_type.chars().count()
+                        ),
+                    ));
+                }
+            }
+        }
+        if job.event_type.is_some() && job.via != Via::RepositoryDispatch {
+            problems.push(Problem::warning(
+                at.join("event_type"),
+                "`event_type` is only used with `via = \"repository_dispatch\"`",
+            ));
+        }
+    }
+    for (i, prefix) in rules.ci.prefixes.iter().enumerate() {
+        if prefix.is_empty() {
+            problems.push(Problem::error(
+                KeyPath::root().join("ci").join("prefixes").join(i),
+                "an empty prefix would mark every label as a CI label",
+            ));
+        }
+    }
+}
+
+/// A workflow is named by its file (`trunk.yml`) or its numeric id.
+fn is_workflow_name(workflow: &str) -> bool {
+    let is_id = !workflow.is_empty() && workflow.bytes().all(|b| b.is_ascii_digit());
+    let is_file = (workflow.ends_with(".yml") || workflow.ends_with(".yaml"))
+        && !workflow.contains('/')
+        && workflow.len() > ".yml".len();
+    is_id || is_file
+}
+
+/// In tag mode the label becomes part of a git tag, `<label>/<number>`.
+fn check_tag_label(label: &str, at: &KeyPath, problems: &mut Vec<Problem>) {
+    if let Some(reason) = git_ref_problem(label) {
+        problems.push(
+            Problem::error(
+                at.clone(),
+                format!("`{label}` can't be part of a git tag name: {reason}"),
+            )
+            .with_help(
+                "rename the label, or start the workflow with `via = \"workflow_dispatch\"`",
+            ),
+        );
+    }
+}
+
+/// Why `name` can't be a component of a git ref, after `git check-ref-format`.
+fn git_ref_problem(name: &str) -> Option<&'static str> {
+    if name.chars().any(|c| c.is_ascii_control() || c == ' ') {
+        return Some("it contains a space or a control character");
+    }
+    if name
+        .chars()
+        .any(|c| matches!(c, '~' | '^' | ':' | '?' | '*' | '[' | '\\'))
+    {
+        return Some("it contains one of ~ ^ : ? * [ \\");
+    }
+    if name.contains("..") || name.contains("@{") || name.contains("//") {
+        return Some("it contains `..`, `@{` or `//`");
+    }
+    if name.starts_with('/') || name.ends_with('/') || name.ends_with('.') {
+        return Some("it starts or ends with `/`, or ends with `.`");
+    }
+    if name
+        .split('/')
+        .any(|part| part.starts_with('.') || part.ends_with(".lock"))
+    {
+        return Some("a part starts with `.` or ends with `.lock`");
+    }
+    None
+}
