@@ -15,6 +15,7 @@ pub(crate) mod cc_line;
 pub mod config;
 pub mod event;
 pub mod github;
+pub mod limits;
 #[cfg(feature = "demo")]
 pub mod local;
 pub(crate) mod metrics;

@@ -7,12 +7,15 @@
 
 use serde_json::Value as Json;
 
-use super::diagnostic::{KeyPath, Location, Problem, Segment};
-use super::meaning::compile;
+use super::diagnostic::{KeyPath, Location, Problem, Segment, Severity};
+use super::meaning::{compile, Compiled};
 use super::ruleset::Ruleset;
 use super::schema_check::schema_problems;
 use super::spans::{Part, SpannedDocument};
 use super::Rules;
+use crate::limits::{
+    MAX_PATTERNS_PER_RULE, MAX_PATTERN_CHARS, MAX_PROBLEMS, MAX_RULES_BYTES, MAX_RULES_PER_LIST,
+};
 
 /// The outcome of checking a rules file: the compiled rules when they are
 /// usable, and every problem found, errors first, in file order.
@@ -33,6 +36,17 @@ pub fn load(source: &str) -> Result<Ruleset, Vec<Problem>> {
 
 /// Checks the text of a rules file.
 pub fn check(source: &str) -> Checked {
+    if source.len() > MAX_RULES_BYTES {
+        let problem = Problem::error(
+            KeyPath::root(),
+            format!(
+                "the rules file is {} KiB; probot reads at most {} KiB",
+                source.len().div_ceil(1024),
+                MAX_RULES_BYTES / 1024
+            ),
+        );
+        return finish(None, vec![problem]);
+    }
     let document = match SpannedDocument::parse(source) {
         Ok(document) => document,
         Err(problems) => return finish(None, problems),
@@ -43,6 +57,7 @@ pub fn check(source: &str) -> Checked {
     let schema_problems = schema_problems(&json);
     let mut problems: Vec<Problem> = schema_problems
         .iter()
+        .take(MAX_PROBLEMS + 1)
         .map(|(p, part)| locate(p.clone(), *part))
         .collect();
 
@@ -75,8 +90,19 @@ pub fn check(source: &str) -> Checked {
             &partial
         }
     };
-    let (compiled, semantic) = compile(checkable);
-    problems.extend(semantic.into_iter().map(|p| locate(p, Part::Value)));
+    // Past the limits, the meaning pass (quadratic in rules for cycles) is
+    // not run: the file is refused on its size alone.
+    let oversized = oversized(checkable);
+    let (compiled, semantic) = match oversized.is_empty() {
+        true => compile(checkable),
+        false => (Compiled::default(), oversized),
+    };
+    problems.extend(
+        semantic
+            .into_iter()
+            .take(MAX_PROBLEMS + 1)
+            .map(|p| locate(p, Part::Value)),
+    );
     let usable = !problems.iter().any(Problem::is_error);
     let ruleset = rules.filter(|_| usable).map(|rules| Ruleset {
         rules,
@@ -104,12 +130,104 @@ fn sound_section<T: serde::de::DeserializeOwned + Default>(
     }
 }
 
+/// Errors first, in file order, at most `MAX_PROBLEMS` of them and a last
+/// line saying how many more there are.
 fn finish(ruleset: Option<Ruleset>, mut problems: Vec<Problem>) -> Checked {
     problems.sort_by_key(|p| {
         let start = p.location.as_ref().map_or(usize::MAX, |l| l.span.start);
         (p.severity, start)
     });
+    if problems.len() > MAX_PROBLEMS {
+        let more = problems.len() - MAX_PROBLEMS;
+        problems.truncate(MAX_PROBLEMS);
+        let severity = problems.last().map_or(Severity::Error, |p| p.severity);
+        problems.push(Problem {
+            severity,
+            ..Problem::error(
+                KeyPath::root(),
+                format!("and more problems not shown ({more} or more): probot check reports the first {MAX_PROBLEMS}"),
+            )
+        });
+    }
     Checked { ruleset, problems }
+}
+
+/// Lists longer than the limits: each is one problem, and the file is not
+/// compiled.
+fn oversized(rules: &Rules) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let root = KeyPath::root();
+    let mut list = |at: KeyPath, len: usize, limit: usize, what: &str| {
+        if len > limit {
+            problems.push(Problem::error(
+                at,
+                format!("{len} {what}; probot takes at most {limit}"),
+            ));
+        }
+    };
+    let implies = root.join("labels").join("implies");
+    let paths = root.join("labels").join("paths");
+    list(
+        implies.clone(),
+        rules.labels.implies.len(),
+        MAX_RULES_PER_LIST,
+        "rules",
+    );
+    list(
+        paths.clone(),
+        rules.labels.paths.len(),
+        MAX_RULES_PER_LIST,
+        "rules",
+    );
+    list(
+        root.join("ci").join("labels"),
+        rules.ci.labels.len(),
+        MAX_RULES_PER_LIST,
+        "labels",
+    );
+    list(
+        root.join("ci").join("prefixes"),
+        rules.ci.prefixes.len(),
+        MAX_PATTERNS_PER_RULE,
+        "prefixes",
+    );
+    let implications = rules
+        .labels
+        .implies
+        .iter()
+        .enumerate()
+        .flat_map(|(i, rule)| {
+            [
+                ("when", &rule.when),
+                ("unless", &rule.unless),
+                ("add", &rule.add),
+            ]
+            .map(|(key, patterns)| (implies.join(i).join(key), patterns))
+        });
+    let path_rules = rules.labels.paths.iter().enumerate().flat_map(|(i, rule)| {
+        [("files", &rule.files), ("add", &rule.add)]
+            .map(|(key, patterns)| (paths.join(i).join(key), patterns))
+    });
+    for (at, patterns) in implications.chain(path_rules).take(MAX_RULES_PER_LIST * 10) {
+        if patterns.len() > MAX_PATTERNS_PER_RULE {
+            problems.push(Problem::error(
+                at.clone(),
+                format!(
+                    "{} entries; probot takes at most {MAX_PATTERNS_PER_RULE}",
+                    patterns.len()
+                ),
+            ));
+        }
+        for (j, pattern) in patterns.iter().enumerate() {
+            if pattern.chars().count() > MAX_PATTERN_CHARS {
+                problems.push(Problem::error(
+                    at.join(j),
+                    format!("this entry is longer than {MAX_PATTERN_CHARS} characters"),
+                ));
+            }
+        }
+    }
+    problems
 }
 
 fn locate(

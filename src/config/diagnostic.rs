@@ -6,6 +6,8 @@ use std::ops::Range;
 
 use serde::Serialize;
 
+use crate::limits::MAX_EXCERPT_CHARS;
+
 /// How bad a problem is. Errors make the file unusable; warnings do not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -180,15 +182,16 @@ impl Problem {
             return out;
         };
         // Tabs become one space so that the caret lines up under the span.
-        let line_text = source
+        let line_text: Vec<char> = source
             .lines()
             .nth(location.line - 1)
             .unwrap_or("")
             .trim_end_matches('\r')
-            .replace('\t', " ");
+            .chars()
+            .map(|c| if c == '\t' { ' ' } else { c })
+            .collect();
         let number = location.line.to_string();
         let gutter = " ".repeat(number.len());
-        let prefix_width = location.column - 1;
         let underline_len = source
             .get(location.span.clone())
             .map(|text| {
@@ -197,6 +200,25 @@ impl Problem {
             })
             .unwrap_or(0)
             .max(1);
+        // A long line shows only a window around the column, so a problem
+        // costs the same whatever the line's length.
+        let column = location.column - 1;
+        let window_start = column.saturating_sub(MAX_EXCERPT_CHARS / 3);
+        let window_end = (window_start + MAX_EXCERPT_CHARS).min(line_text.len());
+        let cut_before = if window_start > 0 { "…" } else { "" };
+        let cut_after = if window_end < line_text.len() {
+            "…"
+        } else {
+            ""
+        };
+        let shown: String = line_text
+            .get(window_start..window_end)
+            .unwrap_or_default()
+            .iter()
+            .collect();
+        let line_text = format!("{cut_before}{shown}{cut_after}");
+        let prefix_width = column - window_start + cut_before.chars().count();
+        let underline_len = underline_len.min(window_end.saturating_sub(column).max(1));
         let _ = writeln!(
             out,
             "{gutter}--> {file}:{}:{}",

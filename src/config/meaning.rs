@@ -15,6 +15,7 @@ const MAX_EVENT_TYPE_LEN: usize = 100;
 /// The rules' matchers, one per rule and in the rules' order; a list that
 /// failed to compile stands in as a matcher of nothing (its problem is
 /// reported, and rules with errors are never used).
+#[derive(Default)]
 pub(super) struct Compiled {
     pub implies: Vec<CompiledImplication>,
     pub paths: Vec<CompiledPathRule>,
@@ -154,44 +155,40 @@ fn find_cycle(rules: &Rules, compiled: &[CompiledImplication]) -> Option<Vec<usi
         })
         .collect();
 
-    // Depth-first search with colours; the first back edge closes a cycle.
+    // Depth-first search with colours, on an explicit stack (a long chain
+    // of rules must not overflow the thread's); the first back edge closes
+    // a cycle.
     #[derive(Clone, Copy, PartialEq)]
     enum Colour {
         White,
         Grey,
         Black,
     }
-    fn visit(
-        node: usize,
-        feeds: &[Vec<usize>],
-        colour: &mut [Colour],
-        stack: &mut Vec<usize>,
-    ) -> Option<Vec<usize>> {
-        colour[node] = Colour::Grey;
-        stack.push(node);
-        for &next in &feeds[node] {
+    let mut colour = vec![Colour::White; feeds.len()];
+    for root in 0..feeds.len() {
+        if colour[root] != Colour::White {
+            continue;
+        }
+        colour[root] = Colour::Grey;
+        // (rule, index of the next edge to follow)
+        let mut path: Vec<(usize, usize)> = vec![(root, 0)];
+        while let Some((node, edge)) = path.last_mut() {
+            let Some(&next) = feeds[*node].get(*edge) else {
+                colour[*node] = Colour::Black;
+                path.pop();
+                continue;
+            };
+            *edge += 1;
             match colour[next] {
                 Colour::Grey => {
-                    let start = stack.iter().position(|&n| n == next).unwrap_or(0);
-                    return Some(stack[start..].to_vec());
+                    let start = path.iter().position(|&(n, _)| n == next).unwrap_or(0);
+                    return Some(path[start..].iter().map(|&(n, _)| n).collect());
                 }
                 Colour::White => {
-                    if let Some(cycle) = visit(next, feeds, colour, stack) {
-                        return Some(cycle);
-                    }
+                    colour[next] = Colour::Grey;
+                    path.push((next, 0));
                 }
                 Colour::Black => {}
-            }
-        }
-        stack.pop();
-        colour[node] = Colour::Black;
-        None
-    }
-    let mut colour = vec![Colour::White; feeds.len()];
-    for node in 0..feeds.len() {
-        if colour[node] == Colour::White {
-            if let Some(cycle) = visit(node, &feeds, &mut colour, &mut Vec::new()) {
-                return Some(cycle);
             }
         }
     }

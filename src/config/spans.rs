@@ -29,8 +29,10 @@ impl<'i> SpannedDocument<'i> {
         if errors.is_empty() {
             return Ok(SpannedDocument { root });
         }
+        // One more than the limit, so `check` can say there were more.
         Err(errors
             .into_iter()
+            .take(crate::limits::MAX_PROBLEMS + 1)
             .map(|error| {
                 let mut problem = Problem::error(KeyPath::root(), syntax_message(error.message()));
                 problem.location = error.span().map(|span| super::Location::of(source, span));

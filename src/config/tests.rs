@@ -347,3 +347,105 @@ fn the_schema_describes_every_field_from_its_doc_comment() {
         "fields without a description: {missing:?}"
     );
 }
+
+/// Hostile files: every one is refused or reported in bounded time and
+/// output, whatever its size.
+mod hostile {
+    use super::*;
+    use crate::limits::{MAX_EXCERPT_CHARS, MAX_PROBLEMS, MAX_RULES_BYTES, MAX_RULES_PER_LIST};
+
+    fn chain(rules: usize, closed: bool) -> String {
+        let mut text = String::new();
+        for i in 0..rules {
+            let next = if closed && i + 1 == rules { 0 } else { i + 1 };
+            text.push_str(&format!(
+                "[[labels.implies]]\nwhen = [\"l{i}\"]\nadd = [\"l{next}\"]\n"
+            ));
+        }
+        text
+    }
+
+    #[test]
+    fn a_file_over_the_size_limit_is_refused_unread() {
+        let text = format!("# {}\n", "x".repeat(MAX_RULES_BYTES));
+        let checked = check(&text);
+        assert!(checked.ruleset.is_none());
+        assert_eq!(checked.problems.len(), 1);
+        assert!(checked.problems[0].message.contains("at most 256 KiB"));
+    }
+
+    #[test]
+    fn the_longest_chain_allowed_is_checked_without_recursion() {
+        // A chain this long overflowed the stack when the cycle search
+        // recursed; now it is a loop, and a closed chain is one warning.
+        let started = std::time::Instant::now();
+        let checked = check(&chain(MAX_RULES_PER_LIST, true));
+        assert!(checked.ruleset.is_some(), "{:?}", checked.problems);
+        assert_eq!(checked.problems.len(), 1);
+        assert!(checked.problems[0].message.contains("form a cycle"));
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    }
+
+    #[test]
+    fn more_rules_than_the_limit_are_refused_without_compiling_them() {
+        let started = std::time::Instant::now();
+        let checked = check(&chain(MAX_RULES_PER_LIST + 1, false));
+        assert!(checked.ruleset.is_none());
+        let messages: Vec<&str> = checked
+            .problems
+            .iter()
+            .map(|p| p.message.as_str())
+            .collect();
+        assert_eq!(messages, ["1001 rules; probot takes at most 1000"]);
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    }
+
+    #[test]
+    fn a_thousand_problems_on_one_line_report_the_first_hundred() {
+        let bad = "\"\\q\", ".repeat(1_000);
+        let text = format!("[[labels.implies]]\nwhen = [{bad}]\nadd = [\"x\"]\n");
+        let checked = check(&text);
+        assert!(checked.ruleset.is_none());
+        assert_eq!(checked.problems.len(), MAX_PROBLEMS + 1);
+        assert!(checked.problems[MAX_PROBLEMS]
+            .message
+            .contains("more problems not shown"));
+        // Each rendered problem shows a window of the line, not all of it.
+        let rendered: usize = checked
+            .problems
+            .iter()
+            .map(|p| p.render("probot.toml", &text).len())
+            .sum();
+        assert!(
+            rendered < (MAX_PROBLEMS + 1) * (MAX_EXCERPT_CHARS * 4 + 400),
+            "{rendered} bytes rendered"
+        );
+    }
+
+    #[test]
+    fn a_long_line_is_shown_as_a_window_with_the_caret_under_the_column() {
+        let text = format!("[cc]\ntracking_issue = 1 {}\n", "x".repeat(5_000));
+        let problem = &check(&text).problems[0];
+        let rendered = problem.render("probot.toml", &text);
+        let lines: Vec<&str> = rendered.lines().collect();
+        let source_line = lines.iter().find(|l| l.starts_with("2 |")).unwrap();
+        assert!(
+            source_line.chars().count() <= MAX_EXCERPT_CHARS + 8,
+            "{source_line}"
+        );
+        let caret_line = lines.iter().find(|l| l.contains('^')).unwrap();
+        let caret_at = caret_line.find('^').unwrap();
+        let column = problem.location.as_ref().unwrap().column;
+        // The caret stands under the character the column names.
+        let under: String = source_line.chars().skip(caret_at).take(1).collect();
+        let expected: String = text
+            .lines()
+            .nth(1)
+            .unwrap()
+            .chars()
+            .skip(column - 1)
+            .take(1)
+            .collect();
+        assert_eq!(under, expected, "{rendered}");
+    }
+}

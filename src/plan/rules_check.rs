@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::{is_new_code, Action, Capability, Needs, Situation};
 use crate::config::{self, Severity, RULES_PATH};
 use crate::event::ItemEvent;
+use crate::limits::{MAX_CHECK_ANNOTATIONS, MAX_CHECK_SUMMARY_CHARS};
 
 pub(super) const CAPABILITY: Capability = Capability { needs, plan };
 
@@ -62,7 +63,11 @@ impl CheckRun {
     /// The body of GitHub's `POST /check-runs`: completed, with at most the
     /// 50 annotations GitHub takes in one request.
     pub fn to_request(&self) -> serde_json::Value {
-        let annotations: Vec<&Annotation> = self.annotations.iter().take(50).collect();
+        let annotations: Vec<&Annotation> = self
+            .annotations
+            .iter()
+            .take(MAX_CHECK_ANNOTATIONS)
+            .collect();
         serde_json::json!({
             "name": self.name,
             "head_sha": self.head_sha,
@@ -106,8 +111,18 @@ fn report(item: &ItemEvent, head_rules: &str) -> Option<Action> {
     } else {
         format!("`probot check {RULES_PATH}` says:\n\n```\n")
     };
-    for problem in &checked.problems {
-        summary.push_str(&problem.render(RULES_PATH, head_rules));
+    // Within GitHub's cap on a summary, with room for the closing lines.
+    let room = MAX_CHECK_SUMMARY_CHARS - 200;
+    for (shown, problem) in checked.problems.iter().enumerate() {
+        let rendered = problem.render(RULES_PATH, head_rules);
+        if summary.chars().count() + rendered.chars().count() > room {
+            let more = checked.problems.len() - shown;
+            summary.push_str(&format!(
+                "… and {more} more: run `probot check {RULES_PATH}` to see them all\n"
+            ));
+            break;
+        }
+        summary.push_str(&rendered);
         summary.push('\n');
     }
     if !checked.problems.is_empty() {
@@ -116,6 +131,7 @@ fn report(item: &ItemEvent, head_rules: &str) -> Option<Action> {
     let annotations = checked
         .problems
         .iter()
+        .take(MAX_CHECK_ANNOTATIONS)
         .map(|p| {
             let line = p.location.as_ref().map_or(1, |l| l.line);
             Annotation {

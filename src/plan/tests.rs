@@ -687,3 +687,21 @@ fn ci_labels_on_issues_start_nothing() {
         .plan(labeled("ciflow/trunk", &[]))
         .is_empty());
 }
+
+#[test]
+fn a_check_run_stays_within_githubs_limits_however_broken_the_file() {
+    let rules = rules(IMPLIES);
+    let bad = "\"\\q\", ".repeat(5_000);
+    let head = format!("[[labels.implies]]\nwhen = [{bad}]\nadd = [\"x\"]\n");
+    let mut story = Story::new(&rules).changed(&[".github/probot.toml"]);
+    story.head_rules = Some(&head);
+    let plan = story.plan(pull_request(ItemAction::Synchronize, &[]));
+    let [Action::CheckRun(run)] = plan.as_slice() else {
+        panic!("expected one check run, got {plan:?}")
+    };
+    assert_eq!(run.conclusion, "failure");
+    assert!(run.summary.chars().count() <= crate::limits::MAX_CHECK_SUMMARY_CHARS);
+    assert!(run.annotations.len() <= crate::limits::MAX_CHECK_ANNOTATIONS);
+    let request = run.to_request();
+    assert!(request["output"]["annotations"].as_array().unwrap().len() <= 50);
+}

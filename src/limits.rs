@@ -1,0 +1,33 @@
+//! Every limit on input an outsider controls, in one place, so the README's
+//! table and the code can't disagree. Each is chosen from GitHub's own limit
+//! where one exists, with the reason beside it.
+
+/// The largest rules file read: well under GitHub's 1 MB contents API
+/// limit, and a hundred times the largest real rules file we know of.
+pub const MAX_RULES_BYTES: usize = 256 * 1024;
+
+/// Rules in one list (`labels.implies`, `labels.paths`, `ci.labels`):
+/// planning and the cycle check are linear in rules per label, and the
+/// cycle check quadratic in this.
+pub const MAX_RULES_PER_LIST: usize = 1_000;
+
+/// Label names or globs in one rule's list (`when`, `unless`, `files`,
+/// `add`).
+pub const MAX_PATTERNS_PER_RULE: usize = 200;
+
+/// Characters in one pattern or label name (GitHub's label names are at
+/// most 50; paths in a glob a few hundred).
+pub const MAX_PATTERN_CHARS: usize = 1_024;
+
+/// Problems `check` reports for one file; the rest are counted ("and N
+/// more"). Finding them is linear; locating and rendering each is not free.
+pub const MAX_PROBLEMS: usize = 100;
+
+/// Characters of a source line shown under a problem, around its column.
+pub const MAX_EXCERPT_CHARS: usize = 120;
+
+/// A check run's summary, as GitHub caps `output.summary`.
+pub const MAX_CHECK_SUMMARY_CHARS: usize = 65_535;
+
+/// Annotations in one check-run request, as GitHub caps them.
+pub const MAX_CHECK_ANNOTATIONS: usize = 50;
