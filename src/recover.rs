@@ -10,8 +10,12 @@ use crate::apply::{self, Write};
 use crate::bot::{read_facts, HandleError};
 use crate::cache::{Caches, LoadedRules};
 use crate::event::{Actor, ItemEvent, ItemKind, RepoName};
-use crate::github::{GitHub, GitHubError, HookDelivery};
+use std::sync::Arc;
+
+use crate::config::Ruleset;
+use crate::github::{GitHub, GitHubError, HookDelivery, OpenItem, Session};
 use crate::plan::{self, Action, Facts};
+use crate::subscriptions::Subscriptions;
 
 /// The deliveries to ask again for: the latest attempt of each delivery
 /// (by GUID) none of whose attempts succeeded.
@@ -29,22 +33,35 @@ pub fn to_redeliver(deliveries: &[HookDelivery]) -> Vec<&HookDelivery> {
     failed
 }
 
+/// What `redeliver` chose, and which of those GitHub would not redeliver.
+#[derive(Debug, Default)]
+pub struct Redelivered {
+    pub chosen: Vec<HookDelivery>,
+    /// Deliveries whose redelivery failed, with why; the others were asked
+    /// for all the same.
+    pub failed: Vec<(HookDelivery, GitHubError)>,
+}
+
 /// Lists the App's deliveries since `since` (RFC 3339, UTC) and redelivers
-/// the failed ones, unless `dry_run`. Returns those it chose.
+/// the failed ones, unless `dry_run`. A redelivery that fails does not stop
+/// the rest.
 pub async fn redeliver(
     client: &GitHub,
     since: &str,
     dry_run: bool,
-) -> Result<Vec<HookDelivery>, GitHubError> {
+) -> Result<Redelivered, GitHubError> {
     let api = client.app_api(Instant::now() + Duration::from_secs(300))?;
     let deliveries = api.hook_deliveries(since, 10_000).await?;
     let chosen: Vec<HookDelivery> = to_redeliver(&deliveries).into_iter().cloned().collect();
+    let mut failed = Vec::new();
     if !dry_run {
         for delivery in &chosen {
-            api.redeliver(delivery.id).await?;
+            if let Err(error) = api.redeliver(delivery.id).await {
+                failed.push((delivery.clone(), error));
+            }
         }
     }
-    Ok(chosen)
+    Ok(Redelivered { chosen, failed })
 }
 
 /// What reconcile did (or, dry, would do) to one item.
@@ -53,6 +70,9 @@ pub struct Reconciled {
     pub number: u64,
     pub actions: Vec<Action>,
     pub writes: Vec<Write>,
+    /// Why the item could not be brought in line, when it could not; the
+    /// other items were all the same.
+    pub error: Option<String>,
 }
 
 /// Brings the cc lines and CI tags of `repo`'s open items in line with
@@ -75,6 +95,47 @@ pub async fn reconcile(
     // Read once for every item, not revalidated per item.
     let mut subscriptions = None;
     for open in api.open_items(repo).await? {
+        let number = open.number;
+        let item = Item {
+            session: &api,
+            caches: &caches,
+            ruleset: &ruleset,
+            bot,
+            installation,
+            dry_run,
+        };
+        let reconciled = match item.reconcile(repo, open, &mut subscriptions).await {
+            Ok(reconciled) => reconciled,
+            Err(error) => Reconciled {
+                number,
+                actions: Vec::new(),
+                writes: Vec::new(),
+                error: Some(error.to_string()),
+            },
+        };
+        results.push(reconciled);
+    }
+    Ok(results)
+}
+
+/// What reconciling one item needs.
+struct Item<'a> {
+    session: &'a Session,
+    caches: &'a Caches,
+    ruleset: &'a Ruleset,
+    bot: &'a str,
+    installation: Option<u64>,
+    dry_run: bool,
+}
+
+impl Item<'_> {
+    async fn reconcile(
+        &self,
+        repo: &RepoName,
+        open: OpenItem,
+        subscriptions: &mut Option<Arc<Subscriptions>>,
+    ) -> Result<Reconciled, GitHubError> {
+        let api = self.session;
         let pull = match open.is_pull {
             true => Some(api.pull_head(repo, open.number).await?),
             false => None,
@@ -87,43 +148,44 @@ pub async fn reconcile(
             },
             action: crate::event::ItemAction::Reopened,
             repo: repo.clone(),
-            installation,
+            installation: self.installation,
             number: open.number,
             body: open.snapshot.body.clone(),
             author: open.snapshot.author.clone(),
             labels: open.snapshot.labels.clone(),
             open: true,
             sender: Actor {
-                login: bot.to_owned(),
+                login: self.bot.to_owned(),
             },
             pull,
         };
+        // The tracking issue is read once for every item.
         let mut facts = Facts {
             subscriptions: subscriptions.clone(),
             ..Facts::default()
         };
         loop {
-            let needs = plan::reconcile_needs(&item, &ruleset, &facts, bot);
+            let needs = plan::reconcile_needs(&item, self.ruleset, &facts, self.bot);
             if needs.is_empty() {
                 break;
             }
-            read_facts(&api, &caches, &item, needs, &mut facts)
+            read_facts(api, self.caches, &item, needs, &mut facts)
                 .await
                 .map_err(|HandleError::GitHub(error)| error)?;
         }
-        subscriptions = facts.subscriptions.clone();
-        let actions = plan::reconcile(&item, &ruleset, &facts, bot);
-        let writes = match (dry_run, actions.is_empty()) {
-            (false, false) => apply::apply(&api, &item, &actions, Some(&open.snapshot)).await?,
+        subscriptions.clone_from(&facts.subscriptions);
+        let actions = plan::reconcile(&item, self.ruleset, &facts, self.bot);
+        let writes = match (self.dry_run, actions.is_empty()) {
+            (false, false) => apply::apply(api, &item, &actions, Some(&open.snapshot)).await?,
             _ => Vec::new(),
         };
-        results.push(Reconciled {
+        Ok(Reconciled {
             number: open.number,
             actions,
             writes,
-        });
+            error: None,
+        })
     }
-    Ok(results)
 }
 
 #[cfg(test)]

@@ -283,8 +283,12 @@ async fn malformed_pings_and_unknown_events_get_their_own_answers() {
 }
 
 fn sign(body: &[u8]) -> String {
+    sign_with(LOCAL_SECRET, body)
+}
+
+fn sign_with(secret: &str, body: &[u8]) -> String {
     use hmac::{Hmac, Mac};
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(LOCAL_SECRET.as_bytes()).unwrap();
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(body);
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
@@ -428,7 +432,11 @@ async fn a_push_changing_the_rules_takes_effect_on_the_next_event() {
     assert_eq!(labels(&t.item(issue).await), ["bug", "needs repro"]);
 }
 
-/// The `probot serve` binary, with a plain token instead of an App.
+/// A secret with a comma, as GitHub may generate: taken whole.
+const COMMA_SECRET: &str = "s3cr,et-with-a-comma";
+
+/// The `probot serve` binary, with a plain token instead of an App, and a
+/// secret being rotated.
 #[tokio::test]
 async fn the_serve_binary_works_with_a_token() {
     let mut seed = seed(Some(RULES));
@@ -452,10 +460,8 @@ async fn the_serve_binary_works_with_a_token() {
             hub.url(),
         ])
         .env("PROBOT_TOKEN", &token)
-        .env(
-            "PROBOT_WEBHOOK_SECRET",
-            format!("old-secret,{LOCAL_SECRET}"),
-        )
+        .env("PROBOT_WEBHOOK_SECRET", COMMA_SECRET)
+        .env("PROBOT_WEBHOOK_SECRET_PREVIOUS", LOCAL_SECRET)
         .env("PROBOT_LOG_FORMAT", "json")
         .kill_on_drop(true)
         .stderr(std::process::Stdio::piped())
@@ -473,8 +479,22 @@ async fn the_serve_binary_works_with_a_token() {
     assert!(ready, "probot serve did not come up");
     hub.add_hook(fakehub::Hook {
         url: format!("http://127.0.0.1:{port}/webhook"),
-        secret: LOCAL_SECRET.into(),
+        secret: COMMA_SECRET.into(),
     });
+    // A fragment of the secret signs nothing.
+    let body = br#"{"zen":"hi","hook_id":1}"#;
+    for fragment in ["s3cr", "et-with-a-comma"] {
+        let signature = sign_with(fragment, body);
+        let answer = reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{port}/webhook"))
+            .header("x-github-event", "ping")
+            .header("x-hub-signature-256", signature)
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 401, "signed with {fragment:?}");
+    }
 
     let issue = control
         .open_issue(
@@ -536,8 +556,8 @@ async fn the_serve_binary_works_with_a_token() {
     );
     assert!(!logs.contains(&token), "the token must never be logged");
     assert!(
-        !logs.contains(LOCAL_SECRET),
-        "the secret must never be logged"
+        !logs.contains(LOCAL_SECRET) && !logs.contains(COMMA_SECRET),
+        "the secrets must never be logged"
     );
 }
 

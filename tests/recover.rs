@@ -24,7 +24,13 @@ const KEY: &str = concat!(
 );
 
 async fn probot(t: &Tester, args: &[&str]) -> std::process::Output {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_probot"))
+    let out = probot_may_fail(t, args).await;
+    assert!(out.status.success(), "{out:?}");
+    out
+}
+
+async fn probot_may_fail(t: &Tester, args: &[&str]) -> std::process::Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_probot"))
         .args(args)
         .args([
             "--app-id",
@@ -36,9 +42,7 @@ async fn probot(t: &Tester, args: &[&str]) -> std::process::Output {
         ])
         .output()
         .await
-        .expect("run probot");
-    assert!(out.status.success(), "{out:?}");
-    out
+        .expect("run probot")
 }
 
 async fn tester() -> Tester {
@@ -140,4 +144,41 @@ async fn reconcile_brings_cc_lines_and_ci_tags_in_line_without_reapplying_implic
         String::from_utf8_lossy(&again.stdout).contains("0 brought in line"),
         "{again:?}"
     );
+}
+
+#[tokio::test]
+async fn reconcile_goes_on_past_an_item_it_cannot_fix_and_says_so() {
+    let t = tester().await;
+    let bot = support::Tester::hook_of(&t);
+    t.hub.set_hook_active(&bot, false).await.unwrap();
+    let first = t.open_issue("reporter", "One.", &["high priority"]).await;
+    let second = t.open_issue("reporter", "Two.", &["high priority"]).await;
+    let third = t.open_issue("reporter", "Three.", &["high priority"]).await;
+    t.hub.set_hook_active(&bot, true).await.unwrap();
+    // GitHub refuses every write to the second issue.
+    t.hub
+        .fault(fakehub::Fault {
+            method: Some("PATCH".into()),
+            path: format!("/repos/{REPO}/issues/{second}"),
+            times: 100,
+            status: Some(422),
+            ..fakehub::Fault::default()
+        })
+        .await
+        .unwrap();
+
+    let out = probot_may_fail(&t, &["reconcile", REPO]).await;
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("#{second} could not be brought in line")),
+        "{stderr}"
+    );
+    for fixed in [first, third] {
+        assert_eq!(
+            t.item(fixed).await.body.lines().last(),
+            Some("cc @ezyang @gchanan")
+        );
+    }
+    assert!(!t.item(second).await.body.contains("cc @"));
 }

@@ -43,15 +43,16 @@ pub async fn redeliver(args: RedeliverArgs) -> anyhow::Result<ExitCode> {
     let since = (Utc::now() - args.since)
         .format("%Y-%m-%dT%H:%M:%SZ")
         .to_string();
-    let chosen = recover::redeliver(&client, &since, args.dry_run)
+    let redelivered = recover::redeliver(&client, &since, args.dry_run)
         .await
         .context("redelivering")?;
+    let chosen = &redelivered.chosen;
     let verb = if args.dry_run {
         "would redeliver"
     } else {
         "redelivered"
     };
-    for delivery in &chosen {
+    for delivery in chosen {
         let action = delivery
             .action
             .as_deref()
@@ -63,7 +64,19 @@ pub async fn redeliver(args: RedeliverArgs) -> anyhow::Result<ExitCode> {
         );
     }
     println!("{} failed deliveries since {since}", chosen.len());
-    Ok(ExitCode::SUCCESS)
+    for (delivery, error) in &redelivered.failed {
+        eprintln!("error: could not redeliver {}: {error}", delivery.guid);
+    }
+    match redelivered.failed.len() {
+        0 => Ok(ExitCode::SUCCESS),
+        n => {
+            eprintln!(
+                "{n} of {} redeliveries failed; run it again to retry them",
+                chosen.len()
+            );
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }
 
 /// Brings open issues and pull requests in line with the rules: cc lines
@@ -100,6 +113,7 @@ pub async fn reconcile(args: ReconcileArgs) -> anyhow::Result<ExitCode> {
         .await
         .context("reconciling")?;
     let mut changed = 0;
+    let failed: Vec<_> = results.iter().filter(|r| r.error.is_some()).collect();
     for item in &results {
         let lines: Vec<String> = match args.dry_run {
             true => item.actions.iter().map(|a| format!("would {a}")).collect(),
@@ -121,5 +135,18 @@ pub async fn reconcile(args: ReconcileArgs) -> anyhow::Result<ExitCode> {
             "brought in line"
         }
     );
-    Ok(ExitCode::SUCCESS)
+    for item in &failed {
+        let error = item.error.as_deref().unwrap_or_default();
+        eprintln!(
+            "error: #{} could not be brought in line: {error}",
+            item.number
+        );
+    }
+    match failed.len() {
+        0 => Ok(ExitCode::SUCCESS),
+        n => {
+            eprintln!("{n} items failed; run it again to retry them");
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }

@@ -18,14 +18,13 @@ pub struct ServeArgs {
     /// Path GitHub posts webhooks to.
     #[arg(long, env = "PROBOT_WEBHOOK_PATH", default_value = "/webhook")]
     webhook_path: String,
-    /// Webhook secret; several, comma-separated, while rotating.
-    #[arg(
-        long,
-        env = "PROBOT_WEBHOOK_SECRET",
-        hide_env_values = true,
-        value_delimiter = ','
-    )]
+    /// The webhook secret, taken whole (any character, commas included).
+    /// Give the flag twice while rotating: the new secret and the old.
+    #[arg(long, env = "PROBOT_WEBHOOK_SECRET", hide_env_values = true)]
     webhook_secret: Vec<String>,
+    /// The previous webhook secret, accepted too while rotating.
+    #[arg(long, env = "PROBOT_WEBHOOK_SECRET_PREVIOUS", hide_env_values = true)]
+    webhook_secret_previous: Option<String>,
     /// Accept unsigned webhooks. Local experiments only: anyone who can
     /// reach the port can then make the bot act.
     #[arg(long)]
@@ -109,12 +108,7 @@ impl GitHubArgs {
 /// The bot's router as these arguments configure it; `serve` and
 /// `lambda` run the same one.
 pub async fn router(args: &ServeArgs) -> anyhow::Result<(axum::Router, String)> {
-    let secrets: Vec<String> = args
-        .webhook_secret
-        .iter()
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .collect();
+    let secrets = secrets(args)?;
     if secrets.is_empty() && !args.insecure_skip_signature {
         bail!("no webhook secret: set --webhook-secret (or PROBOT_WEBHOOK_SECRET), or pass --insecure-skip-signature for local use");
     }
@@ -138,6 +132,27 @@ pub async fn router(args: &ServeArgs) -> anyhow::Result<(axum::Router, String)> 
         server::router(Bot::new(client, login.clone()), intake),
         login,
     ))
+}
+
+/// The secrets as given, each whole. A secret is a random string of any
+/// characters; one with blank space at its ends is refused rather than
+/// trimmed, since GitHub signs with exactly what was typed there.
+fn secrets(args: &ServeArgs) -> anyhow::Result<Vec<String>> {
+    let given = args
+        .webhook_secret
+        .iter()
+        .chain(&args.webhook_secret_previous);
+    let mut secrets = Vec::new();
+    for secret in given {
+        if secret.is_empty() {
+            bail!("a webhook secret is empty");
+        }
+        if secret.trim() != secret {
+            bail!("a webhook secret starts or ends with blank space (a newline from a file?); remove it, or set the secret in GitHub exactly so");
+        }
+        secrets.push(secret.clone());
+    }
+    Ok(secrets)
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
