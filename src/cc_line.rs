@@ -30,13 +30,12 @@ pub fn merge(body: &str, users: &[String]) -> Option<String> {
     let known = existing
         .as_ref()
         .map_or(&[][..], |line| line.users.as_slice());
+    // Lowercased, as GitHub logins ignore case.
+    let mut seen: std::collections::HashSet<String> =
+        known.iter().map(|k| k.to_ascii_lowercase()).collect();
     let mut added: Vec<String> = Vec::new();
     for user in users {
-        let skip = known
-            .iter()
-            .chain(&added)
-            .any(|k| k.eq_ignore_ascii_case(user));
-        if !skip {
+        if seen.insert(user.to_ascii_lowercase()) {
             added.push(user.clone());
         }
     }
@@ -203,5 +202,76 @@ mod tests {
         let body = "émoji 🎉\ttabs\n```\ncode @not-cc\n```\n\ncc @a\n<!-- hidden -->";
         let merged = merge(body, &users(&["b"])).unwrap();
         assert_eq!(merged, body.replace("cc @a", "cc @a @b"));
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn login() -> impl Strategy<Value = String> {
+        "[A-Za-z0-9][A-Za-z0-9-]{0,8}"
+    }
+
+    fn body() -> impl Strategy<Value = String> {
+        // Prose, blank lines, CRLF, and sometimes a cc line of its own.
+        proptest::collection::vec(
+            prop_oneof![
+                "[ -~]{0,30}",
+                Just(String::new()),
+                Just("cc @alice @Bob".to_owned()),
+                Just("cc @a for review".to_owned()),
+            ],
+            0..6,
+        )
+        .prop_flat_map(|lines| {
+            prop_oneof![Just("\n"), Just("\r\n")].prop_map(move |nl| lines.join(nl))
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn merging_is_idempotent(body in body(), users in proptest::collection::vec(login(), 0..6)) {
+            if let Some(merged) = merge(&body, &users) {
+                prop_assert_eq!(merge(&merged, &users), None);
+            }
+        }
+
+        #[test]
+        fn merging_keeps_every_other_line_in_order(body in body(), users in proptest::collection::vec(login(), 1..6)) {
+            let merged = merge(&body, &users).unwrap_or_else(|| body.clone());
+            let cc = find(&body).map(|line| line.span);
+            let mut kept = merged.lines();
+            let mut offset = 0;
+            for line in body.split_inclusive('\n') {
+                let start = offset;
+                offset += line.len();
+                if cc.as_ref().is_some_and(|span| span.start >= start && span.start < offset) {
+                    continue;
+                }
+                let text = line.trim_end_matches(['\n', '\r']);
+                if text.trim().is_empty() {
+                    continue; // blank lines around the cc line may change
+                }
+                prop_assert!(kept.any(|l| l.trim_end_matches('\r') == text), "lost {:?}", text);
+            }
+        }
+
+        #[test]
+        fn merging_never_names_anyone_twice(body in body(), users in proptest::collection::vec(login(), 0..8)) {
+            let merged = merge(&body, &users).unwrap_or(body);
+            let names = parse(&merged).unwrap_or_default();
+            let unique: std::collections::HashSet<String> =
+                names.iter().map(|n| n.to_ascii_lowercase()).collect();
+            prop_assert_eq!(unique.len(), names.len());
+        }
+
+        #[test]
+        fn parsing_never_panics(text in "\\PC{0,200}") {
+            let _ = parse(&text);
+            let _ = crate::subscriptions::Subscriptions::parse(&text);
+        }
     }
 }

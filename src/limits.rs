@@ -31,3 +31,15 @@ pub const MAX_CHECK_SUMMARY_CHARS: usize = 65_535;
 
 /// Annotations in one check-run request, as GitHub caps them.
 pub const MAX_CHECK_ANNOTATIONS: usize = 50;
+
+/// The part of a tracking issue read: GitHub caps a body at 65,536
+/// characters, which are at most four times as many bytes.
+pub const MAX_TRACKING_ISSUE_BYTES: usize = 4 * 65_536;
+
+/// Subscribers kept per label; more are ignored (a cc line names them all,
+/// and GitHub notifies at most 50 mentions of one comment or body).
+pub const MAX_SUBSCRIBERS_PER_LABEL: usize = 500;
+
+/// Characters in an issue or pull request body, as GitHub caps it: a cc
+/// line that would pass it names as many subscribers as fit.
+pub const MAX_BODY_CHARS: usize = 65_536;

@@ -15,7 +15,9 @@
 //! win); an e-mail address (`a@b.org`) is not a mention; labels match
 //! exactly, case and all.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+
+use crate::limits::{MAX_SUBSCRIBERS_PER_LABEL, MAX_TRACKING_ISSUE_BYTES};
 
 /// Label -> subscribers, in the order they first appear in the issue.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -26,18 +28,27 @@ pub struct Subscriptions {
 impl Subscriptions {
     /// Parses a tracking issue's body. Never fails: what does not fit the
     /// grammar is prose.
+    /// Linear in the body: at most `MAX_TRACKING_ISSUE_BYTES` of it are
+    /// read, and `MAX_SUBSCRIBERS_PER_LABEL` subscribers kept per label.
     pub fn parse(body: &str) -> Self {
+        let mut end = body.len().min(MAX_TRACKING_ISSUE_BYTES);
+        while !body.is_char_boundary(end) {
+            end -= 1;
+        }
         let mut by_label: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for line in body.lines() {
-            let Some((label, users)) = parse_line(line.trim_end_matches('\r')) else {
+        // Lowercased: GitHub logins ignore case.
+        let mut seen: HashSet<(String, String)> = HashSet::new();
+        // `\r` alone ends a line too (old Mac line endings).
+        for line in body[..end].split(['\n', '\r']) {
+            let Some((label, users)) = parse_line(line) else {
                 continue;
             };
             let subscribers = by_label.entry(label.to_owned()).or_default();
             for user in users {
-                if !subscribers
-                    .iter()
-                    .any(|known| known.eq_ignore_ascii_case(user))
-                {
+                if subscribers.len() >= MAX_SUBSCRIBERS_PER_LABEL {
+                    break;
+                }
+                if seen.insert((label.to_owned(), user.to_ascii_lowercase())) {
                     subscribers.push(user.to_owned());
                 }
             }
@@ -109,9 +120,12 @@ fn mention_len(bytes: &[u8]) -> Option<usize> {
         _ => 0,
     };
     let end = if team > 0 { login + 1 + team } else { login };
+    // A letter outside ASCII glued to it (`@l\u{43e}okalike`, a look-alike)
+    // makes it no mention at all, rather than a mention of `@l`.
     match bytes.get(end) {
         Some(&b)
             if b == b'_'
+                || b >= 0x80
                 || (b == b'.'
                     && bytes
                         .get(end + 1)
@@ -256,5 +270,49 @@ Some prose that mentions @someone without a bullet.
     fn text_after_the_first_mention_is_not_part_of_the_label() {
         let s = Subscriptions::parse("* module: nn @alice and also @bob\n");
         assert_eq!(s.subscribers("module: nn"), ["alice", "bob"]);
+    }
+
+    #[test]
+    fn carriage_returns_alone_end_lines_too() {
+        let s = Subscriptions::parse("* bug @alice\r* module: nn @bob\r");
+        assert_eq!(s.subscribers("bug"), ["alice"]);
+        assert_eq!(s.subscribers("module: nn"), ["bob"]);
+    }
+
+    #[test]
+    fn a_look_alike_letter_makes_no_mention_rather_than_a_short_one() {
+        // Cyrillic `о` in the middle: not `@l`, and not anyone else.
+        assert!(mentions("@l\u{43e}okalike").is_empty());
+        let s = Subscriptions::parse("* bug @l\u{43e}okalike\n* bug @real\n");
+        assert_eq!(s.subscribers("bug"), ["real"]);
+    }
+
+    #[test]
+    fn parsing_is_linear_in_subscribers() {
+        // 8,000 subscribers fill a body at GitHub's cap; the old scan for
+        // duplicates made 32,000 cost seconds.
+        let body = |n: usize| {
+            let users: Vec<String> = (0..n).map(|i| format!("@u{i}")).collect();
+            users
+                .chunks(20)
+                .enumerate()
+                .map(|(i, chunk)| format!("* label-{} {}\n", i % 10, chunk.join(" ")))
+                .collect::<String>()
+        };
+        let small = body(8_000);
+        let started = std::time::Instant::now();
+        let parsed = Subscriptions::parse(&small);
+        let took = started.elapsed();
+        assert_eq!(
+            parsed.subscribers("label-0").len(),
+            MAX_SUBSCRIBERS_PER_LABEL
+        );
+        assert!(took < std::time::Duration::from_secs(2), "{took:?}");
+        // Only the first MAX_TRACKING_ISSUE_BYTES are read, whatever the size.
+        let huge = body(200_000);
+        assert!(huge.len() > MAX_TRACKING_ISSUE_BYTES);
+        let started = std::time::Instant::now();
+        Subscriptions::parse(&huge);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 }

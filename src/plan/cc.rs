@@ -4,8 +4,11 @@
 //! every arrival and every label.
 
 use super::{is_arrival, is_pull_request, Action, Capability, IssueRef, Needs, Situation};
+use std::collections::HashSet;
+
 use crate::cc_line;
 use crate::event::{ItemAction, RepoName};
+use crate::limits::MAX_BODY_CHARS;
 
 pub(super) const CAPABILITY: Capability = Capability { needs, plan };
 
@@ -58,16 +61,25 @@ fn plan(situation: &Situation<'_>) -> Vec<Action> {
         return Vec::new();
     }
     let item = situation.item;
-    let on_the_line = cc_line::parse(&item.body).unwrap_or_default();
+    // Lowercased, as GitHub logins ignore case: the author, the bot and
+    // whoever is on the line already are never planned.
+    let mut known: HashSet<String> = cc_line::parse(&item.body)
+        .unwrap_or_default()
+        .into_iter()
+        .chain([item.author.clone(), situation.bot.to_owned()])
+        .map(|login| login.to_ascii_lowercase())
+        .collect();
+    // The body must stay within GitHub's limit: `\n\ncc` and ` @login` each.
+    let mut room = MAX_BODY_CHARS.saturating_sub(item.body.chars().count() + 4);
     let mut users: Vec<String> = Vec::new();
     for label in item.labels.iter().chain(situation.added) {
         for user in subscriptions.subscribers(label) {
-            let same = |other: &String| other.eq_ignore_ascii_case(user);
-            let skip = user.eq_ignore_ascii_case(&item.author)
-                || user.eq_ignore_ascii_case(situation.bot)
-                || on_the_line.iter().any(same)
-                || users.iter().any(same);
-            if !skip {
+            let cost = user.chars().count() + 2;
+            if cost > room {
+                break;
+            }
+            if known.insert(user.to_ascii_lowercase()) {
+                room -= cost;
                 users.push(user.clone());
             }
         }

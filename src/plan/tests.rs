@@ -705,3 +705,19 @@ fn a_check_run_stays_within_githubs_limits_however_broken_the_file() {
     let request = run.to_request();
     assert!(request["output"]["annotations"].as_array().unwrap().len() <= 50);
 }
+
+#[test]
+fn a_cc_line_never_pushes_the_body_past_githubs_limit() {
+    let rules = rules("[cc]\ntracking_issue = 1\n");
+    let users: Vec<String> = (0..400).map(|i| format!("@someone-{i}")).collect();
+    let story = Story::new(&rules).tracking_issue(&format!("* bug {}\n", users.join(" ")));
+    let mut item = labeled("bug", &[]);
+    item.body = "x".repeat(crate::limits::MAX_BODY_CHARS - 100);
+    let plan = story.plan(item.clone());
+    let [Action::Cc { users }] = plan.as_slice() else {
+        panic!("expected a cc, got {plan:?}")
+    };
+    let merged = crate::cc_line::merge(&item.body, users).unwrap();
+    assert!(merged.chars().count() <= crate::limits::MAX_BODY_CHARS);
+    assert!(!users.is_empty() && users.len() < 400);
+}
