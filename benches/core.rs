@@ -69,7 +69,7 @@ fn rules_file() -> String {
 fn labeled_event() -> ItemEvent {
     ItemEvent {
         kind: ItemKind::Issue,
-        action: ItemAction::Labeled("label-250".into()),
+        action: ItemAction::Labeled(vec!["label-250".into()]),
         repo: RepoName::new("acme", "widgets"),
         installation: None,
         number: 1,

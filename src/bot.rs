@@ -64,6 +64,12 @@ impl Bot {
         }
     }
 
+    /// Why the bot has nothing to do with this item event, before reading
+    /// anything.
+    pub fn ignores(&self, item: &ItemEvent) -> Option<&'static str> {
+        plan::ignored(item, &self.login)
+    }
+
     /// Handles one delivery; everything must be done by `deadline`.
     pub async fn handle(&self, event: &Event, deadline: Instant) -> Result<Outcome, HandleError> {
         match event {
@@ -78,7 +84,7 @@ impl Bot {
                 }
                 Ok(Outcome::Ignored("a push that does not change the rules"))
             }
-            Event::Item(item) => match plan::ignored(item, &self.login) {
+            Event::Item(item) => match self.ignores(item) {
                 Some(reason) => Ok(Outcome::Ignored(reason)),
                 None => self.handle_item(item, deadline).await,
             },

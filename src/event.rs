@@ -71,7 +71,9 @@ pub enum ItemAction {
     Reopened,
     Edited,
     Closed,
-    Labeled(String),
+    /// Labeled with these: one label a delivery, several once deliveries
+    /// for one item coalesce.
+    Labeled(Vec<String>),
     Unlabeled(String),
     /// New commits on a pull request.
     Synchronize,
@@ -102,7 +104,10 @@ impl fmt::Display for ItemAction {
             ItemAction::Reopened => f.write_str("reopened"),
             ItemAction::Edited => f.write_str("edited"),
             ItemAction::Closed => f.write_str("closed"),
-            ItemAction::Labeled(label) => write!(f, "labeled {label:?}"),
+            ItemAction::Labeled(labels) => {
+                let quoted: Vec<String> = labels.iter().map(|l| format!("{l:?}")).collect();
+                write!(f, "labeled {}", quoted.join(", "))
+            }
             ItemAction::Unlabeled(label) => write!(f, "unlabeled {label:?}"),
             ItemAction::Synchronize => f.write_str("synchronize"),
             ItemAction::Other(action) => f.write_str(action),
@@ -281,7 +286,7 @@ fn item_event(
         "edited" => ItemAction::Edited,
         "closed" => ItemAction::Closed,
         "synchronize" => ItemAction::Synchronize,
-        "labeled" => ItemAction::Labeled(label()),
+        "labeled" => ItemAction::Labeled(vec![label()]),
         "unlabeled" => ItemAction::Unlabeled(label()),
         other => ItemAction::Other(other.to_owned()),
     };

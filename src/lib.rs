@@ -20,6 +20,7 @@ pub mod limits;
 pub mod local;
 pub(crate) mod metrics;
 pub mod plan;
+pub mod queue;
 pub mod recover;
 pub mod server;
 pub mod subscriptions;

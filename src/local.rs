@@ -11,7 +11,7 @@ use tokio::time::Duration;
 
 use crate::bot::Bot;
 use crate::github::{Auth, GitHub, GitHubError, Policy};
-use crate::server::{self, Intake, Running};
+use crate::server::{self, Handling, Intake, Running};
 
 /// The key fakehub's seeded apps verify; for tests and the demo only.
 pub const TEST_APP_KEY: &[u8] = include_bytes!("../fakehub/testdata/app-private-key.pem");
@@ -36,6 +36,7 @@ pub struct Local {
     pub hub: FakeHub,
     pub bots: Vec<Running>,
     app_id: u64,
+    handling: Handling,
 }
 
 impl Local {
@@ -46,7 +47,17 @@ impl Local {
     }
 
     /// The same, with fakehub started with `options`.
-    pub async fn start_with(mut seed: Seed, options: Options) -> Result<Local, LocalError> {
+    pub async fn start_with(seed: Seed, options: Options) -> Result<Local, LocalError> {
+        Local::start_handling(seed, options, Handling::SERVER).await
+    }
+
+    /// The same, with bots that handle deliveries as `handling` says
+    /// (`Handling::Inline`: as on Lambda).
+    pub async fn start_handling(
+        mut seed: Seed,
+        options: Options,
+        handling: Handling,
+    ) -> Result<Local, LocalError> {
         let app = seed.app.as_mut().ok_or(LocalError::NoApp)?;
         if app.public_key.is_none() && app.public_key_file.is_none() {
             app.public_key = Some(TEST_APP_PUBLIC_KEY.to_owned());
@@ -57,6 +68,7 @@ impl Local {
             hub,
             bots: Vec::new(),
             app_id,
+            handling,
         };
         local.add_bot().await?;
         Ok(local)
@@ -69,10 +81,7 @@ impl Local {
             .start_bot_at(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await?;
         let url = Self::hook_url(&running);
-        self.hub.add_hook(Hook {
-            url: url.clone(),
-            secret: LOCAL_SECRET.into(),
-        });
+        self.hub.add_hook(Self::hook(&running));
         self.bots.push(running);
         Ok(url)
     }
@@ -97,12 +106,23 @@ impl Local {
             secrets: vec![LOCAL_SECRET.into()],
             insecure_skip_signature: false,
         };
-        Ok(server::spawn(server::router(Bot::new(client, login), intake), addr).await?)
+        let service = server::service(Bot::new(client, login), intake, self.handling);
+        Ok(server::spawn(service.router, addr).await?)
     }
 
     /// The webhook URL of a bot.
     pub fn hook_url(bot: &Running) -> String {
         format!("{}/webhook", bot.url())
+    }
+
+    /// The hook that sends a bot fakehub's webhooks; fakehub's settling
+    /// also waits for the bot's queue to empty.
+    pub fn hook(bot: &Running) -> Hook {
+        Hook {
+            url: Self::hook_url(bot),
+            secret: LOCAL_SECRET.into(),
+            idle_url: Some(format!("{}/idle", bot.url())),
+        }
     }
 
     pub fn control(&self) -> Control {

@@ -1,6 +1,8 @@
 //! Prometheus metrics, served at `/metrics`: deliveries by event, action
 //! and outcome; handling latency; GitHub requests by endpoint and status;
-//! the rate limit left per installation; cache hits, misses and 304s.
+//! the rate limit left per installation; cache hits, misses and 304s; the
+//! work queue (depth, oldest entry, coalesced events, refusals) and writes
+//! paced to stay within GitHub's secondary limits.
 //!
 //! The recorder is process-wide, installed once; several bots in one
 //! process (tests, the demo) share it.
@@ -52,6 +54,32 @@ pub fn rate_limit_remaining(installation: Option<u64>, remaining: u64) {
     let installation = installation.map_or_else(|| "token".to_owned(), |id| id.to_string());
     metrics::gauge!("probot_github_rate_limit_remaining", "installation" => installation)
         .set(remaining as f64);
+}
+
+/// Entries waiting in the work queue.
+pub fn queue_depth(entries: usize) {
+    metrics::gauge!("probot_queue_depth").set(entries as f64);
+}
+
+/// How long the oldest waiting entry has waited.
+pub fn queue_oldest(age: std::time::Duration) {
+    metrics::gauge!("probot_queue_oldest_seconds").set(age.as_secs_f64());
+}
+
+/// A delivery folded into one already waiting for the same item.
+pub fn coalesced() {
+    metrics::counter!("probot_coalesced_events_total").increment(1);
+}
+
+/// A write that waited to stay within GitHub's secondary limits.
+pub fn paced(wait: std::time::Duration) {
+    metrics::counter!("probot_paced_writes_total").increment(1);
+    metrics::histogram!("probot_paced_wait_seconds").record(wait.as_secs_f64());
+}
+
+/// A delivery answered 503 because the queue was full.
+pub fn refused_full() {
+    metrics::counter!("probot_queue_full_total").increment(1);
 }
 
 /// A cache lookup: `result` is `miss`, `revalidated` (a 304) or `stale`.

@@ -1,10 +1,14 @@
-//! The webhook intake: verify, parse, handle, answer.
+//! The webhook intake: verify, parse, then either queue and answer at once
+//! (a server: `Handling::Queued`) or handle and then answer (Lambda, which
+//! freezes the process once it has answered: `Handling::Inline`).
 //!
-//! A delivery is handled before it is answered, within GitHub's 10-second
-//! limit: 200 when handled, 202 when there was nothing to do, 400 for a
-//! payload we can't read, 401 for a bad signature (and no work at all), 5xx
-//! when GitHub calls failed after retries, so the delivery shows as failed
-//! and can be redelivered.
+//! Queued: 202 when queued (workers handle it from `queue.rs`), 202 when
+//! there is nothing to do, 503 with `Retry-After` when the queue is full,
+//! so GitHub records a failure that `probot redeliver` brings back. Inline:
+//! 200 when handled, 202 when there was nothing to do, 5xx when GitHub
+//! calls failed after retries, 200 with the reason for failures that would
+//! fail again. Both: 400 for a payload we can't read, 401 for a bad
+//! signature (and no work at all).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,14 +25,43 @@ use sha2::Sha256;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::bot::{Bot, Outcome};
-use crate::event::{self, Event};
+use crate::bot::{Bot, HandleError, Outcome};
+use crate::event::{self, Event, ItemEvent, ItemKind};
+use crate::queue::{Full, Pending, WorkQueue};
 
 /// GitHub caps payloads at 25 MB.
 const MAX_PAYLOAD: usize = 25 * 1024 * 1024;
 
-/// Time to handle a delivery: under GitHub's 10 s, with room to answer.
+/// Time to handle a delivery inline: under GitHub's 10 s, with room to
+/// answer.
 const HANDLING_BUDGET: Duration = Duration::from_millis(9_000);
+
+/// Time a worker gives one queued entry: long enough to wait out GitHub's
+/// secondary limits (a minute) and pace a burst's writes.
+const QUEUED_BUDGET: Duration = Duration::from_secs(600);
+
+/// How long an item's first event waits for more to fold into it: GitHub
+/// sends a bulk edit's webhooks within a moment.
+const COALESCE_WINDOW: Duration = Duration::from_millis(100);
+
+/// How deliveries are handled.
+#[derive(Debug, Clone, Copy)]
+pub enum Handling {
+    /// Within the request, before answering (Lambda, tests of the old way).
+    Inline,
+    /// Answered at once; `workers` handle them from a queue of at most
+    /// `capacity` entries.
+    Queued { capacity: usize, workers: usize },
+}
+
+impl Handling {
+    /// A server's defaults: 1,000 entries (a burst ten times GitHub's
+    /// largest bulk edit), 8 workers (GitHub allows 100 requests at once).
+    pub const SERVER: Handling = Handling::Queued {
+        capacity: 1_000,
+        workers: 8,
+    };
+}
 
 /// How the intake is set up.
 #[derive(Clone)]
@@ -55,22 +88,173 @@ impl std::fmt::Debug for Intake {
 }
 
 struct AppState {
-    bot: Bot,
+    bot: Arc<Bot>,
     intake: Intake,
+    /// `None` when deliveries are handled inline.
+    queue: Option<Arc<WorkQueue>>,
 }
 
-/// The bot's HTTP routes: the webhook and `/healthz`.
-pub fn router(bot: Bot, intake: Intake) -> Router {
+/// The bot's HTTP service: its routes, and its queue when it has one.
+pub struct Service {
+    pub router: Router,
+    pub queue: Option<Arc<WorkQueue>>,
+}
+
+/// The bot's HTTP routes: the webhook, `/healthz`, `/metrics` and `/idle`
+/// (200 once nothing is queued or being handled, 503 before). Queued
+/// handling starts its workers here, on the current runtime.
+pub fn service(bot: Bot, intake: Intake, handling: Handling) -> Service {
     // Install the recorder before the first delivery is counted.
     let _ = crate::metrics::handle();
     let path = intake.path.clone();
-    let state = Arc::new(AppState { bot, intake });
-    Router::new()
+    let bot = Arc::new(bot);
+    let queue = match handling {
+        Handling::Inline => None,
+        Handling::Queued { capacity, workers } => {
+            let queue = Arc::new(WorkQueue::new(capacity, COALESCE_WINDOW));
+            for _ in 0..workers.max(1) {
+                tokio::spawn(work(Arc::clone(&bot), Arc::clone(&queue)));
+            }
+            Some(queue)
+        }
+    };
+    let state = Arc::new(AppState {
+        bot,
+        intake,
+        queue: queue.clone(),
+    });
+    let router = Router::new()
         .route(&path, post(webhook))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
+        .route("/idle", get(idle))
         .layer(DefaultBodyLimit::max(MAX_PAYLOAD))
-        .with_state(state)
+        .with_state(state);
+    Service { router, queue }
+}
+
+/// The routes alone, for handling inline (Lambda).
+pub fn router(bot: Bot, intake: Intake) -> Router {
+    service(bot, intake, Handling::Inline).router
+}
+
+async fn idle(State(state): State<Arc<AppState>>) -> Response {
+    match &state.queue {
+        Some(queue) if !queue.is_idle() => {
+            let (depth, _) = queue.depth();
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("busy: {depth} waiting"),
+            )
+                .into_response()
+        }
+        _ => (StatusCode::OK, "idle").into_response(),
+    }
+}
+
+/// A worker: takes an item, handles its events in order, gives it back.
+async fn work(bot: Arc<Bot>, queue: Arc<WorkQueue>) {
+    loop {
+        let (key, batch) = queue.next().await;
+        for pending in batch {
+            handle_pending(&bot, pending).await;
+        }
+        queue.done(&key);
+        if let (_, Some(age)) = queue.depth() {
+            crate::metrics::queue_oldest(age);
+        }
+    }
+}
+
+async fn handle_pending(bot: &Bot, pending: Pending) {
+    let event = Event::Item(pending.event);
+    let (action, repo) = describe(&event);
+    let deliveries = pending.deliveries.join(",");
+    let span = tracing::info_span!("delivery", id = %deliveries, event = %event_name(&event), action = %action, repo = %repo);
+    async {
+        let started = Instant::now();
+        let outcome = handle_with_retries(bot, &event).await;
+        let waited_ms = started.duration_since(pending.received).as_millis() as u64;
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        crate::metrics::delivery(
+            event_name(&event),
+            &action_name(&event),
+            outcome_name(&outcome),
+            pending.received.elapsed(),
+        );
+        match outcome {
+            Ok(Outcome::Done(writes)) => {
+                let writes: Vec<String> = writes.into_iter().map(|w| w.0).collect();
+                tracing::info!(outcome = "done", ?writes, waited_ms, elapsed_ms, "handled");
+            }
+            Ok(Outcome::NoRules) => {
+                tracing::info!(outcome = "no rules", waited_ms, elapsed_ms, "handled")
+            }
+            Ok(Outcome::Ignored(reason)) => {
+                tracing::info!(outcome = "ignored", reason, waited_ms, elapsed_ms, "handled")
+            }
+            Err(error) => {
+                tracing::error!(outcome = "failed", %error, waited_ms, elapsed_ms, "handled; `probot redeliver` can't bring it back (it was answered 202): `probot reconcile` can")
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+/// Attempts at one queued entry: GitHub answered 202 for it, so nobody
+/// will send it again; failures that may pass are tried again here.
+const WORK_ATTEMPTS: u32 = 3;
+/// The wait before the second attempt; doubled before the third.
+const WORK_RETRY_WAIT: Duration = Duration::from_secs(2);
+
+/// Handles a queued event, trying again after failures that may pass: the
+/// network, 5xx, and rate limits, whose wait GitHub names (never dropping
+/// the work for them).
+async fn handle_with_retries(bot: &Bot, event: &Event) -> Result<Outcome, HandleError> {
+    let mut wait = WORK_RETRY_WAIT;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let outcome = bot.handle(event, Instant::now() + QUEUED_BUDGET).await;
+        let Err(HandleError::GitHub(error)) = &outcome else {
+            return outcome;
+        };
+        if error.is_permanent() || attempt >= WORK_ATTEMPTS {
+            return outcome;
+        }
+        let pause = match error {
+            crate::github::GitHubError::RateLimited(asked) => {
+                (*asked).min(Duration::from_secs(3_600))
+            }
+            _ => wait,
+        };
+        tracing::warn!(%error, attempt, ?pause, "trying again");
+        tokio::time::sleep(pause).await;
+        wait *= 2;
+    }
+}
+
+fn event_name(event: &Event) -> &'static str {
+    match event {
+        Event::Item(item) => match item.kind {
+            ItemKind::Issue => "issues",
+            ItemKind::PullRequest => "pull_request",
+        },
+        Event::Push(_) => "push",
+        Event::Ping => "ping",
+        Event::Ignored { .. } => "other",
+    }
+}
+
+fn outcome_name(outcome: &Result<Outcome, HandleError>) -> &'static str {
+    match outcome {
+        Ok(Outcome::Done(_)) => "done",
+        Ok(Outcome::NoRules) => "no_rules",
+        Ok(Outcome::Ignored(_)) => "ignored",
+        Err(HandleError::GitHub(error)) if error.is_permanent() => "refused",
+        Err(_) => "failed",
+    }
 }
 
 /// A running bot server.
@@ -179,18 +363,15 @@ async fn webhook(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
     let (action, repo) = describe(&event);
     let span = tracing::info_span!("delivery", id = %delivery, event = %event_name, action = %action, repo = %repo);
     async move {
+        if let (Some(queue), Event::Item(item)) = (&state.queue, &event) {
+            return enqueue(queue, item, &delivery, &state.bot);
+        }
         let outcome = state.bot.handle(&event, received + HANDLING_BUDGET).await;
         let elapsed_ms = received.elapsed().as_millis() as u64;
-        let outcome_name = match &outcome {
-            Ok(Outcome::Done(_)) => "done",
-            Ok(Outcome::NoRules) => "no_rules",
-            Ok(Outcome::Ignored(_)) => "ignored",
-            Err(_) => "failed",
-        };
         crate::metrics::delivery(
             &event_name,
             &action_name(&event),
-            outcome_name,
+            outcome_name(&outcome),
             received.elapsed(),
         );
         match outcome {
@@ -212,6 +393,12 @@ async fn webhook(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
                 };
                 (status, reason).into_response()
             }
+            // Answered as handled, so GitHub does not show it as failing
+            // and `redeliver` does not send it again: it would fail the same.
+            Err(HandleError::GitHub(error)) if error.is_permanent() => {
+                tracing::warn!(outcome = "refused", %error, elapsed_ms, "handled; not worth redelivering");
+                (StatusCode::OK, format!("not done, and not worth redelivering: {error}")).into_response()
+            }
             Err(error) => {
                 tracing::error!(outcome = "failed", %error, elapsed_ms, "handled");
                 (StatusCode::BAD_GATEWAY, format!("failed: {error}")).into_response()
@@ -220,6 +407,31 @@ async fn webhook(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
     }
     .instrument(span)
     .await
+}
+
+/// Queues an item event and answers at once; events nothing acts on (the
+/// bot's own, among them) are answered without queueing.
+fn enqueue(queue: &WorkQueue, item: &ItemEvent, delivery: &str, bot: &Bot) -> Response {
+    if let Some(reason) = bot.ignores(item) {
+        tracing::info!(outcome = "ignored", reason, "answered");
+        return (StatusCode::ACCEPTED, reason).into_response();
+    }
+    match queue.push(item.clone(), delivery.to_owned()) {
+        Ok(()) => {
+            tracing::debug!("queued");
+            (StatusCode::ACCEPTED, "queued").into_response()
+        }
+        Err(Full) => {
+            crate::metrics::refused_full();
+            tracing::warn!(outcome = "refused", "the queue is full; GitHub will show the delivery failed, and `probot redeliver` can bring it back");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, "60")],
+                "the queue is full; try again later",
+            )
+                .into_response()
+        }
+    }
 }
 
 /// The action alone, for metrics: few values, no label names.

@@ -206,7 +206,7 @@ fn demo_plays_the_story_against_fakehub_and_exits_0() {
     assert!(text.contains("cc line: cc @dora"), "{text}");
     assert!(text.contains("labels: module: docs"), "{text}");
     assert!(
-        text.contains("issues.labeled by @maintainer (redelivery) -> bot answered 200"),
+        text.contains("issues.labeled by @maintainer (redelivery) -> bot answered 202"),
         "{text}"
     );
     assert!(

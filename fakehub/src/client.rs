@@ -321,6 +321,12 @@ impl Control {
         self.send(self.http.delete(self.url("/faults"))).await
     }
 
+    /// Sets the latency of every REST request from now on.
+    pub async fn set_latency(&self, latency: crate::Latency) -> Result<()> {
+        self.send(self.http.post(self.url("/latency")).json(&latency))
+            .await
+    }
+
     pub async fn enforce_rate_limits(&self, enforce: bool) -> Result<()> {
         self.send(
             self.http

@@ -49,6 +49,7 @@ pub(crate) fn router(hub: Arc<Hub>) -> Router {
         .route("/_fakehub/installations", post(install_app))
         .route("/_fakehub/faults", post(add_fault).delete(clear_faults))
         .route("/_fakehub/rate-limits", post(set_rate_limits))
+        .route("/_fakehub/latency", post(set_latency))
         .route("/_fakehub/settle", post(settle))
         .route("/_fakehub/reset", post(reset))
         .with_state(hub)
@@ -418,6 +419,11 @@ async fn clear_faults(State(hub): Shared) -> Result {
 #[derive(Deserialize)]
 struct RateLimits {
     enforce: bool,
+}
+
+async fn set_latency(State(hub): Shared, Json(latency): Json<crate::Latency>) -> Result {
+    *hub.latency.lock().unwrap_or_else(|p| p.into_inner()) = latency;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn set_rate_limits(State(hub): Shared, Json(input): Json<RateLimits>) -> Result {

@@ -15,6 +15,7 @@
 mod control;
 mod events;
 mod faults;
+mod latency;
 mod rest;
 pub mod seed;
 mod shapes;
@@ -32,6 +33,7 @@ use tokio::sync::Notify;
 
 pub use client::Control;
 pub use faults::Fault;
+pub use latency::Latency;
 pub use seed::Seed;
 pub use state::{Delivery, LoggedRequest};
 
@@ -53,12 +55,20 @@ pub struct Options {
     /// answered. GitHub does not wait (the default here too); a test or a
     /// demo that wants a fixed order can ask for it.
     pub sequential_webhooks: bool,
+    /// How long every REST request takes to answer.
+    pub latency: Latency,
 }
 
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 pub struct Hook {
     pub url: String,
     pub secret: String,
+    /// For a bot that answers webhooks before its work is done: a URL that
+    /// answers 200 once the bot is idle (and anything else while it is
+    /// busy). Settling waits for it too, so the bot's writes, and the
+    /// webhooks they cause, are part of what a control call waits for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_url: Option<String>,
 }
 
 /// Shared by every handler.
@@ -71,6 +81,9 @@ pub(crate) struct Hub {
     settled: Notify,
     enforce_rate_limits: std::sync::atomic::AtomicBool,
     sequential_webhooks: bool,
+    latency: Mutex<Latency>,
+    /// REST requests being served, for GitHub's limit on concurrent ones.
+    in_flight: AtomicUsize,
     http: reqwest::Client,
 }
 
@@ -96,6 +109,11 @@ impl Hub {
         }
     }
 
+    /// Whether rate limits are enforced.
+    pub(crate) fn enforcing(&self) -> bool {
+        self.enforce_rate_limits.load(Ordering::SeqCst)
+    }
+
     pub(crate) fn delivery_done(&self) {
         if self.pending.fetch_sub(1, Ordering::SeqCst) == 1 {
             self.settled.notify_waiters();
@@ -103,19 +121,55 @@ impl Hub {
     }
 
     /// Waits until every queued webhook has been answered, including those
-    /// caused by writes made while answering earlier ones.
+    /// caused by writes made while answering earlier ones, and every hook
+    /// with an idle URL says it is idle with nothing new sent meanwhile.
     pub(crate) async fn settle(&self) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+        loop {
+            self.deliveries_answered(deadline).await;
+            let sent_before = self.world().deliveries.len();
+            let idle_urls: Vec<String> = {
+                let hooks = self.hooks.lock().unwrap_or_else(|p| p.into_inner());
+                hooks.iter().filter_map(|h| h.idle_url.clone()).collect()
+            };
+            for url in &idle_urls {
+                self.wait_idle(url, deadline).await;
+            }
+            let quiet = self.pending.load(Ordering::SeqCst) == 0
+                && self.world().deliveries.len() == sent_before;
+            if quiet || tokio::time::Instant::now() >= deadline {
+                return;
+            }
+        }
+    }
+
+    async fn deliveries_answered(&self, deadline: tokio::time::Instant) {
         loop {
             let notified = self.settled.notified();
             if self.pending.load(Ordering::SeqCst) == 0 {
                 return;
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                tracing::warn!("fakehub: deliveries still pending after 60 s");
+                tracing::warn!("fakehub: deliveries still pending at the settling deadline");
                 return;
             }
         }
+    }
+
+    /// Polls a bot's idle URL until it answers 200.
+    async fn wait_idle(&self, url: &str, deadline: tokio::time::Instant) {
+        while tokio::time::Instant::now() < deadline {
+            match self.http.get(url).send().await {
+                Ok(answer) if answer.status().is_success() => return,
+                Ok(_) => {}
+                Err(_) => return, // a bot that is down is not busy
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        tracing::warn!(
+            url,
+            "fakehub: the bot was still busy at the settling deadline"
+        );
     }
 
     /// Sends delivery `id` again to the hook it went to, with its GUID.
@@ -191,6 +245,8 @@ impl FakeHub {
             settled: Notify::new(),
             enforce_rate_limits: std::sync::atomic::AtomicBool::new(options.enforce_rate_limits),
             sequential_webhooks: options.sequential_webhooks,
+            latency: Mutex::new(options.latency),
+            in_flight: AtomicUsize::new(0),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
                 .build()

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use fakehub::{FakeHub, Hook, Options, Seed};
+use fakehub::{FakeHub, Hook, Latency, Options, Seed};
 
 #[derive(Parser)]
 #[command(
@@ -41,6 +41,10 @@ enum Command {
         /// answered (GitHub sends them concurrently).
         #[arg(long)]
         sequential_webhooks: bool,
+        /// Latency of every REST request: `100` (ms, fixed) or `80,400`
+        /// (median and 99th percentile, log-normal).
+        #[arg(long, value_parser = Latency::parse, default_value = "0")]
+        latency: Latency,
     },
 }
 
@@ -56,13 +60,18 @@ async fn main() -> anyhow::Result<()> {
         port,
         enforce_rate_limits,
         sequential_webhooks,
+        latency,
     } = Cli::parse().command;
     let seed = match seed {
         Some(path) => Seed::from_file(&path).map_err(anyhow::Error::msg)?,
         None => Seed::default(),
     };
     let hooks = match (webhook_url, webhook_secret) {
-        (Some(url), Some(secret)) => vec![Hook { url, secret }],
+        (Some(url), Some(secret)) => vec![Hook {
+            url,
+            secret,
+            idle_url: None,
+        }],
         _ => Vec::new(),
     };
     let hub = FakeHub::start(
@@ -72,6 +81,7 @@ async fn main() -> anyhow::Result<()> {
             hooks,
             enforce_rate_limits,
             sequential_webhooks,
+            latency,
         },
     )
     .await?;

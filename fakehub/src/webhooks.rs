@@ -44,6 +44,8 @@ impl Job {
 /// The queue in front of one hook.
 pub(crate) struct HookQueue {
     pub url: String,
+    /// Where the bot says whether it is idle, if it tells.
+    pub idle_url: Option<String>,
     /// A paused hook is skipped: GitHub's "active" checkbox.
     pub active: std::sync::atomic::AtomicBool,
     sender: mpsc::UnboundedSender<Job>,
@@ -53,6 +55,7 @@ impl HookQueue {
     pub(crate) fn start(hub: Arc<Hub>, hook: Hook) -> Self {
         let (sender, mut receiver) = mpsc::unbounded_channel::<Job>();
         let url = hook.url.clone();
+        let idle_url = hook.idle_url.clone();
         let hook_id = hub.world().id();
         let hook = Arc::new(hook);
         tokio::spawn(async move {
@@ -73,6 +76,7 @@ impl HookQueue {
         });
         HookQueue {
             url,
+            idle_url,
             active: std::sync::atomic::AtomicBool::new(true),
             sender,
         }

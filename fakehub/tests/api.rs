@@ -119,6 +119,7 @@ async fn start() -> (FakeHub, Receiver) {
             hooks: vec![Hook {
                 url,
                 secret: SECRET.into(),
+                idle_url: None,
             }],
             ..Options::default()
         },
@@ -947,6 +948,7 @@ async fn failed_deliveries_can_be_listed_and_redelivered_with_the_same_guid() {
     hub.add_hook(Hook {
         url: "http://127.0.0.1:9/unreachable".into(),
         secret: SECRET.into(),
+        idle_url: None,
     });
     hub.control()
         .label(REPO, 1, "alice", &["bug"])

@@ -8,7 +8,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 use probot::bot::Bot;
 use probot::github::{Auth, GitHub, Policy};
-use probot::server::{self, Intake};
+use probot::server::{self, Handling, Intake, Service};
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -38,6 +38,13 @@ pub struct ServeArgs {
     /// `text` for people, `json` for log collectors.
     #[arg(long, env = "PROBOT_LOG_FORMAT", value_enum, default_value_t)]
     pub log_format: super::LogFormat,
+    /// Deliveries waiting to be handled, at most; past that the bot
+    /// answers 503 and GitHub records the delivery as failed.
+    #[arg(long, env = "PROBOT_QUEUE_CAPACITY", default_value_t = 1_000)]
+    queue_capacity: usize,
+    /// Items handled at once.
+    #[arg(long, env = "PROBOT_WORKERS", default_value_t = 8)]
+    workers: usize,
 }
 
 /// How to reach and authenticate to GitHub; shared by the commands that do.
@@ -105,9 +112,9 @@ impl GitHubArgs {
     }
 }
 
-/// The bot's router as these arguments configure it; `serve` and
-/// `lambda` run the same one.
-pub async fn router(args: &ServeArgs) -> anyhow::Result<(axum::Router, String)> {
+/// The bot's service as these arguments configure it: `serve` queues,
+/// `lambda` handles each delivery within its invocation.
+pub async fn service(args: &ServeArgs, handling: Handling) -> anyhow::Result<(Service, String)> {
     let secrets = secrets(args)?;
     if secrets.is_empty() && !args.insecure_skip_signature {
         bail!("no webhook secret: set --webhook-secret (or PROBOT_WEBHOOK_SECRET), or pass --insecure-skip-signature for local use");
@@ -129,7 +136,7 @@ pub async fn router(args: &ServeArgs) -> anyhow::Result<(axum::Router, String)> 
         insecure_skip_signature: args.insecure_skip_signature,
     };
     Ok((
-        server::router(Bot::new(client, login.clone()), intake),
+        server::service(Bot::new(client, login.clone()), intake, handling),
         login,
     ))
 }
@@ -156,7 +163,11 @@ fn secrets(args: &ServeArgs) -> anyhow::Result<Vec<String>> {
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let (router, login) = router(&args).await?;
+    let handling = Handling::Queued {
+        capacity: args.queue_capacity,
+        workers: args.workers,
+    };
+    let (Service { router, queue }, login) = service(&args, handling).await?;
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("can't listen on {}", args.bind))?;
@@ -176,13 +187,32 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     tokio::select! {
         served = server => served.context("the server failed")?,
-        () = deadline => tracing::warn!("deliveries still in flight after {SHUTDOWN_GRACE:?}; stopping anyway"),
+        () = deadline => tracing::warn!("requests still in flight after {SHUTDOWN_GRACE:?}; stopping anyway"),
+    }
+    // The queue drains within the same bound; what is left is logged, for
+    // `probot reconcile` (it was answered 202, so GitHub won't redeliver it).
+    if let Some(queue) = queue {
+        if tokio::time::timeout(SHUTDOWN_GRACE, queue.idle())
+            .await
+            .is_err()
+        {
+            let left = queue.leftover();
+            let deliveries: Vec<String> = left.iter().flat_map(|p| p.deliveries.clone()).collect();
+            let items: Vec<String> = left
+                .iter()
+                .map(|p| format!("{}#{}", p.event.repo, p.event.number))
+                .collect();
+            tracing::warn!(
+                ?items,
+                ?deliveries,
+                "stopping with work left; run `probot reconcile` for these repositories"
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// How long deliveries in flight get after SIGTERM: their own 9-second
-/// budget, and a little more.
+/// How long requests in flight, and then the queue, get after SIGTERM.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// SIGTERM or Ctrl-C: stop accepting, let deliveries in flight finish.

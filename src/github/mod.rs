@@ -22,6 +22,7 @@ use tokio::time::Instant;
 use crate::event::RepoName;
 
 mod calls;
+mod pacing;
 
 pub use calls::{Access, HookDelivery, ItemSnapshot, OpenItem};
 
@@ -60,6 +61,19 @@ pub enum GitHubError {
 }
 
 impl GitHubError {
+    /// Trying again later would fail the same way: GitHub said no (a 4xx
+    /// other than a rate limit: gone, forbidden, invalid), or the delivery
+    /// can't be acted on at all (no installation). Redelivering it is no use.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            GitHubError::Status { status, .. } => (400..500).contains(status) && *status != 429,
+            GitHubError::Setup(_) => true,
+            GitHubError::Transport(_) | GitHubError::RateLimited(_) | GitHubError::Decode(_) => {
+                false
+            }
+        }
+    }
+
     pub fn status(&self) -> Option<u16> {
         match self {
             GitHubError::Status { status, .. } => Some(*status),
@@ -111,6 +125,8 @@ struct ClientInner {
     /// instead of sharing it, and would fetch a token of its own.
     installations: Mutex<HashMap<u64, Arc<Octocrab>>>,
     write_locks: Mutex<HashMap<RepoName, Arc<tokio::sync::Mutex<()>>>>,
+    /// Per installation (`None`: the token).
+    pacers: Mutex<HashMap<Option<u64>, pacing::Pacer>>,
     policy: Policy,
 }
 
@@ -137,6 +153,7 @@ impl GitHub {
                 is_app,
                 installations: Mutex::new(HashMap::new()),
                 write_locks: Mutex::new(HashMap::new()),
+                pacers: Mutex::new(HashMap::new()),
                 policy,
             }),
         })
@@ -338,7 +355,10 @@ impl Session {
                     Some(wait)
                 }
                 Ok(_) => None,
-                Err(_) if attempt < policy.attempts => Some(backoff),
+                // GitHub's own answers (an unknown installation's 404 when
+                // asking for its token, say) are final; only the network is
+                // worth trying again.
+                Err(GitHubError::Transport(_)) if attempt < policy.attempts => Some(backoff),
                 Err(_) => None,
             };
             match wait {
@@ -391,7 +411,7 @@ impl Session {
         )
         .await
         .map_err(|_| GitHubError::Transport("timed out".into()))?
-        .map_err(|e| GitHubError::Transport(error_text(&e)))?;
+        .map_err(|e| from_octocrab(&e))?;
         let status = response.status();
         let headers = response.headers().clone();
         crate::metrics::github_request(method_name, path, status.as_u16());
@@ -461,13 +481,32 @@ impl Session {
         Ok(items)
     }
 
-    /// Runs `write` with this repository's writes serialized, as GitHub
-    /// asks of integrators.
+    /// Runs `write` paced within GitHub's secondary limits for this
+    /// installation, and with this repository's writes serialized, as
+    /// GitHub asks of integrators.
     async fn write<T>(
         &self,
         repo: &RepoName,
         write: impl std::future::Future<Output = Result<T>>,
     ) -> Result<T> {
+        let now = Instant::now();
+        let slot = {
+            let mut pacers = self
+                .client
+                .inner
+                .pacers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            pacers.entry(self.installation).or_default().reserve(now)
+        };
+        if slot > now {
+            if slot > self.deadline {
+                return Err(GitHubError::RateLimited(slot - now));
+            }
+            crate::metrics::paced(slot - now);
+            tracing::debug!(wait = ?(slot - now), "pacing a write to stay inside GitHub's secondary limits");
+            tokio::time::sleep_until(slot).await;
+        }
         let lock = self.client.write_lock(repo);
         let _guard = lock.lock().await;
         write.await
@@ -502,6 +541,18 @@ fn rate_limit_wait(headers: &HeaderMap) -> Option<Duration> {
         .ok()?
         .as_secs();
     Some(Duration::from_secs(reset.saturating_sub(now).max(1)))
+}
+
+/// An octocrab error as ours: GitHub's answers (octocrab fetching an
+/// installation token gets one) keep their status, the rest is transport.
+fn from_octocrab(error: &octocrab::Error) -> GitHubError {
+    match error {
+        octocrab::Error::GitHub { source, .. } => GitHubError::Status {
+            status: source.status_code.as_u16(),
+            message: source.message.clone(),
+        },
+        other => GitHubError::Transport(error_text(other)),
+    }
 }
 
 /// octocrab's errors, without backtraces.

@@ -136,7 +136,9 @@ fn wants_trust(item: &ItemEvent, ruleset: &Ruleset) -> Whose {
     };
     let any_mapped = || item.labels.iter().any(|l| rules.labels.contains_key(l));
     match &item.action {
-        ItemAction::Labeled(label) if rules.labels.contains_key(label) || implies_ci() => {
+        ItemAction::Labeled(arrived)
+            if arrived.iter().any(|l| rules.labels.contains_key(l)) || implies_ci() =>
+        {
             Whose::Sender
         }
         ItemAction::Opened if any_mapped() || implies_ci() => Whose::Sender,
@@ -187,10 +189,11 @@ fn actions<'a>(
             // The labels this event brings: the one added (every one, for a
             // pull request opened with labels), and those this plan adds.
             let arriving: Vec<&String> = match &item.action {
-                ItemAction::Labeled(label) if item.labels.contains(label) => {
-                    std::iter::once(label).chain(added).collect()
-                }
-                ItemAction::Labeled(_) => added.iter().collect(),
+                ItemAction::Labeled(arrived) => arrived
+                    .iter()
+                    .filter(|label| item.labels.contains(label))
+                    .chain(added)
+                    .collect(),
                 _ => item.labels.iter().chain(added).collect(),
             };
             for label in arriving {

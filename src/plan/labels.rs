@@ -58,7 +58,12 @@ fn to_add(item: &ItemEvent, rules: &Ruleset, changed_files: &[String]) -> Vec<St
     let mut seeds = added.clone();
     match &item.action {
         _ if is_arrival(item) => seeds.extend(item.labels.iter().cloned()),
-        ItemAction::Labeled(label) if item.labels.contains(label) => seeds.push(label.clone()),
+        ItemAction::Labeled(arrived) => seeds.extend(
+            arrived
+                .iter()
+                .filter(|label| item.labels.contains(label))
+                .cloned(),
+        ),
         _ => {}
     }
     let implied = implied(rules, &present, &seeds, &added);

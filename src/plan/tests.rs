@@ -52,7 +52,7 @@ fn pull_request(action: ItemAction, labels: &[&str]) -> ItemEvent {
 fn labeled(label: &str, others: &[&str]) -> ItemEvent {
     let mut labels = others.to_vec();
     labels.push(label);
-    issue(ItemAction::Labeled(label.into()), &labels)
+    issue(ItemAction::Labeled(vec![label.into()]), &labels)
 }
 
 struct Story<'a> {
@@ -265,7 +265,7 @@ fn cc_can_be_limited_to_issues() {
     let story = Story::new(&rules).tracking_issue(TRACKING);
     assert!(story
         .plan(pull_request(
-            ItemAction::Labeled("high priority".into()),
+            ItemAction::Labeled(vec!["high priority".into()]),
             &["high priority"]
         ))
         .is_empty());
@@ -414,7 +414,7 @@ fn ci_asks_for_the_labellers_access_and_then_the_authors() {
     let rules = rules(CI);
     let none = Facts::default();
     let labeled = pull_request(
-        ItemAction::Labeled("ciflow/trunk".into()),
+        ItemAction::Labeled(vec!["ciflow/trunk".into()]),
         &["ciflow/trunk"],
     );
     assert_eq!(
@@ -477,7 +477,7 @@ fn the_labeled_fixture_plans_its_implication_and_cc() {
     let Event::Item(item) = &event else {
         panic!("not an item event: {event:?}")
     };
-    assert_eq!(item.action, ItemAction::Labeled("bug".into()));
+    assert_eq!(item.action, ItemAction::Labeled(vec!["bug".into()]));
     let rules = rules("[cc]\ntracking_issue = 1\n[[labels.implies]]\nwhen = [\"bug\"]\nadd = [\"triage review\"]\n");
     let story = Story::new(&rules).tracking_issue("* bug @watcher\n* triage review @reviewer\n");
     assert_eq!(
@@ -563,7 +563,7 @@ fn ci_story(rules: &Ruleset, trust: Trust) -> Story<'_> {
 fn a_ci_label_from_a_writer_tags_the_head() {
     let rules = rules(CI);
     let plan = ci_story(&rules, trusted()).plan(pull_request(
-        ItemAction::Labeled("ciflow/trunk".into()),
+        ItemAction::Labeled(vec!["ciflow/trunk".into()]),
         &["ciflow/trunk"],
     ));
     assert_eq!(
@@ -584,7 +584,7 @@ fn a_ci_label_from_someone_without_write_access_does_nothing() {
     };
     assert!(ci_story(&rules, trust)
         .plan(pull_request(
-            ItemAction::Labeled("ciflow/trunk".into()),
+            ItemAction::Labeled(vec!["ciflow/trunk".into()]),
             &["ciflow/trunk"]
         ))
         .is_empty());
@@ -594,7 +594,7 @@ fn a_ci_label_from_someone_without_write_access_does_nothing() {
 fn workflow_dispatch_names_the_pull_request_and_runs_on_its_branch() {
     let rules = rules(CI);
     let plan = ci_story(&rules, trusted()).plan(pull_request(
-        ItemAction::Labeled("ciflow/periodic".into()),
+        ItemAction::Labeled(vec!["ciflow/periodic".into()]),
         &["ciflow/periodic"],
     ));
     let [Action::Dispatch(dispatch)] = plan.as_slice() else {
@@ -668,7 +668,7 @@ fn an_unmapped_prefixed_label_gets_the_list_and_other_labels_nothing() {
     let rules = rules(CI);
     let story = ci_story(&rules, trusted());
     let plan = story.plan(pull_request(
-        ItemAction::Labeled("ciflow/nope".into()),
+        ItemAction::Labeled(vec!["ciflow/nope".into()]),
         &["ciflow/nope"],
     ));
     assert!(
@@ -676,7 +676,10 @@ fn an_unmapped_prefixed_label_gets_the_list_and_other_labels_nothing() {
         "{plan:?}"
     );
     assert!(story
-        .plan(pull_request(ItemAction::Labeled("bug".into()), &["bug"]))
+        .plan(pull_request(
+            ItemAction::Labeled(vec!["bug".into()]),
+            &["bug"]
+        ))
         .is_empty());
 }
 

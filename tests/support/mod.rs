@@ -69,6 +69,19 @@ impl Tester {
         Tester { local, hub }
     }
 
+    /// A bot that handles each delivery before answering it, as on Lambda.
+    pub async fn inline(rules: &str) -> Tester {
+        Tester::start_handling(seed(Some(rules)), probot::server::Handling::Inline).await
+    }
+
+    pub async fn start_handling(seed: Seed, handling: probot::server::Handling) -> Tester {
+        let local = Local::start_handling(seed, fakehub::Options::default(), handling)
+            .await
+            .expect("fakehub and the bot start");
+        let hub = local.control();
+        Tester { local, hub }
+    }
+
     pub async fn open_issue(&self, author: &str, body: &str, labels: &[&str]) -> u64 {
         let item = NewItem {
             title: "Something broke".into(),

@@ -23,6 +23,16 @@ pub(super) async fn gate(State(hub): Shared, mut request: Request, next: Next) -
     if let Some(latency) = fault.as_ref().and_then(|f| f.latency_ms) {
         tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
     }
+    // Waiting for the answer counts as in flight, as it does on GitHub.
+    let in_flight = InFlight::enter(&hub);
+    let latency = hub
+        .latency
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .sample();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
 
     let identity = authenticate(&hub, request.headers());
     let who = identity
@@ -36,6 +46,8 @@ pub(super) async fn gate(State(hub): Shared, mut request: Request, next: Next) -
             // `/rate_limit` itself is free, as on GitHub.
             let spent = if path == "/rate_limit" {
                 Ok(())
+            } else if in_flight.count > SECONDARY_CONCURRENT_REQUESTS && hub.enforcing() {
+                Err(secondary_limit())
             } else {
                 spend_rate_limit(&hub, &identity, &method)
             };
@@ -174,9 +186,7 @@ pub(super) fn spend_rate_limit(
     identity: &Identity,
     method: &Method,
 ) -> Result<(), ApiError> {
-    let enforce = hub
-        .enforce_rate_limits
-        .load(std::sync::atomic::Ordering::SeqCst);
+    let enforce = hub.enforcing();
     let mut world = hub.world();
     let key = identity.describe();
     let used = world.rate_used.entry(key.clone()).or_insert(0);
@@ -193,15 +203,49 @@ pub(super) fn spend_rate_limit(
     if enforce && writes {
         let t = now();
         let recent = world.recent_writes.entry(key).or_default();
-        recent.retain(|at| *at + 60 > t);
-        if recent.len() >= SECONDARY_WRITES_PER_MINUTE {
-            let mut error = ApiError::new(403, "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.");
-            error.headers.push(("retry-after", "60".into()));
-            return Err(error);
+        recent.retain(|at| *at + 3_600 > t);
+        let last_minute = recent.iter().rev().take_while(|at| **at + 60 > t).count();
+        if last_minute >= SECONDARY_WRITES_PER_MINUTE || recent.len() >= SECONDARY_WRITES_PER_HOUR {
+            return Err(secondary_limit());
         }
         recent.push_back(t);
     }
     Ok(())
+}
+
+/// GitHub's answer when a secondary limit is hit.
+fn secondary_limit() -> ApiError {
+    let mut error = ApiError::new(
+        403,
+        "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+    );
+    error.headers.push(("retry-after", "60".into()));
+    error
+}
+
+/// Counts a request as in flight until it is answered.
+struct InFlight<'h> {
+    hub: &'h Hub,
+    /// Requests in flight, this one included, when it came in.
+    count: usize,
+}
+
+impl<'h> InFlight<'h> {
+    fn enter(hub: &'h Hub) -> Self {
+        let count = hub
+            .in_flight
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        InFlight { hub, count }
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.hub
+            .in_flight
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 pub(super) fn refund(hub: &Hub, identity: &Identity) {

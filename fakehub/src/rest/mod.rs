@@ -31,7 +31,11 @@ use crate::{shapes, Hub};
 use self::{actions::*, apps::*, gate::*, issues::*, labels::*, refs::*, repos::*};
 
 const PRIMARY_LIMIT: u64 = 5_000;
+/// GitHub's secondary limits, as its documentation gives them: content-
+/// creating requests per minute and per hour, and requests at once.
 const SECONDARY_WRITES_PER_MINUTE: usize = 80;
+const SECONDARY_WRITES_PER_HOUR: usize = 500;
+const SECONDARY_CONCURRENT_REQUESTS: usize = 100;
 
 type Shared = State<Arc<Hub>>;
 type Who = Extension<Identity>;

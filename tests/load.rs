@@ -1,0 +1,232 @@
+//! GitHub as it behaves under load: latency on every request, webhooks sent
+//! concurrently, duplicates at the same moment, secondary limits, errors
+//! past the client's retries. The bot answers at once and does the work
+//! from its queue; these stories check it finishes everything, writes each
+//! thing once, and never drops work for a limit.
+
+mod support;
+
+use fakehub::{Fault, Latency};
+use probot::local::LOCAL_SECRET;
+use probot::server::Handling;
+use support::{labels, seed, Tester, REPO};
+
+const RULES: &str = r#"
+[cc]
+tracking_issue = 1
+
+[[labels.implies]]
+when = ["high priority", "area: *"]
+add = ["triage review"]
+"#;
+
+fn sign(body: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(LOCAL_SECRET.as_bytes()).unwrap();
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// How many requests the bot made that match `method` and `path`.
+async fn count(t: &Tester, method: &str, path: &str) -> usize {
+    t.bot_requests()
+        .await
+        .iter()
+        .filter(|r| r.method == method && r.path == path)
+        .count()
+}
+
+#[tokio::test]
+async fn deliveries_are_answered_at_once_while_github_is_slow() {
+    let t = Tester::with_rules(RULES).await;
+    let issue = t.open_issue("reporter", "x", &[]).await;
+    t.hub.set_latency(Latency::Fixed { ms: 300 }).await.unwrap();
+    t.label(issue, "high priority").await;
+    let deliveries = t.hub.deliveries().await.unwrap();
+    let labeled = deliveries
+        .iter()
+        .find(|d| {
+            d.sender.as_deref() == Some("maintainer") && d.action.as_deref() == Some("labeled")
+        })
+        .unwrap();
+    assert_eq!(labeled.status_code, 202);
+    // Handling takes several requests at 300 ms each; the answer did not wait.
+    assert!(
+        labeled.duration_ms < 250,
+        "answered after {} ms",
+        labeled.duration_ms
+    );
+    // And the work was done all the same (settling waits for the bot).
+    assert_eq!(
+        labels(&t.item(issue).await),
+        ["high priority", "triage review"]
+    );
+    assert_eq!(t.item(issue).await.body, "x\n\ncc @ezyang @gchanan @alice");
+}
+
+#[tokio::test]
+async fn ten_labels_at_once_cost_one_fresh_read_and_one_write_of_each_kind() {
+    let t = Tester::with_rules(RULES).await;
+    let issue = t.open_issue("reporter", "x", &[]).await;
+    t.hub.clear_requests().await.unwrap();
+    let areas: Vec<String> = (0..10).map(|i| format!("area: {i}")).collect();
+    let areas: Vec<&str> = areas.iter().map(String::as_str).collect();
+    // GitHub sends one `labeled` webhook per label, all at once.
+    t.hub
+        .label(REPO, issue, "maintainer", &areas)
+        .await
+        .unwrap();
+    let item = t.item(issue).await;
+    assert!(labels(&item).contains(&"triage review"));
+    assert_eq!(item.body, "x\n\ncc @alice");
+    let path = format!("/repos/{REPO}/issues/{issue}");
+    assert_eq!(count(&t, "GET", &path).await, 1, "fresh reads");
+    assert_eq!(
+        count(&t, "POST", &format!("{path}/labels")).await,
+        1,
+        "label writes"
+    );
+    assert_eq!(count(&t, "PATCH", &path).await, 1, "body writes");
+}
+
+#[tokio::test]
+async fn twenty_copies_of_one_delivery_at_the_same_moment_write_once() {
+    let t = Tester::with_rules(RULES).await;
+    let issue = t.open_issue("reporter", "x", &[]).await;
+    // The bot misses the delivery; a hook that answers nothing records it.
+    let hook = t.hook_of();
+    t.hub.set_hook_active(&hook, false).await.unwrap();
+    let recorder = "http://127.0.0.1:9/recorder";
+    t.hub
+        .add_hook(&fakehub::Hook {
+            url: recorder.into(),
+            secret: LOCAL_SECRET.into(),
+            idle_url: None,
+        })
+        .await
+        .unwrap();
+    t.label(issue, "high priority").await;
+    t.hub.set_hook_active(recorder, false).await.unwrap();
+    t.hub.set_hook_active(&hook, true).await.unwrap();
+    let labeled = t
+        .hub
+        .deliveries()
+        .await
+        .unwrap()
+        .into_iter()
+        .rev()
+        .find(|d| d.action.as_deref() == Some("labeled"))
+        .unwrap();
+    let payload = serde_json::to_vec(&t.hub.delivery_payload(labeled.id).await.unwrap()).unwrap();
+    t.hub.clear_requests().await.unwrap();
+
+    let client = reqwest::Client::new();
+    let sends = (0..20).map(|_| {
+        client
+            .post(&hook)
+            .header("x-github-event", "issues")
+            .header("x-github-delivery", &labeled.guid)
+            .header("x-hub-signature-256", sign(&payload))
+            .header("content-type", "application/json")
+            .body(payload.clone())
+            .send()
+    });
+    for answer in futures_util::future::join_all(sends).await {
+        assert_eq!(answer.unwrap().status(), 202);
+    }
+    t.hub.settle().await.unwrap();
+    let item = t.item(issue).await;
+    assert_eq!(labels(&item), ["high priority", "triage review"]);
+    let path = format!("/repos/{REPO}/issues/{issue}");
+    assert_eq!(count(&t, "POST", &format!("{path}/labels")).await, 1);
+    assert_eq!(count(&t, "PATCH", &path).await, 1);
+}
+
+#[tokio::test]
+async fn a_secondary_limit_answer_is_waited_out_not_dropped() {
+    let t = Tester::with_rules(RULES).await;
+    let issue = t.open_issue("reporter", "x", &[]).await;
+    t.hub
+        .fault(Fault {
+            method: Some("POST".into()),
+            path: format!("/repos/{REPO}/issues/*/labels"),
+            status: Some(403),
+            retry_after: Some(1),
+            message: Some("You have exceeded a secondary rate limit.".into()),
+            ..Fault::default()
+        })
+        .await
+        .unwrap();
+    t.label(issue, "high priority").await;
+    assert_eq!(
+        labels(&t.item(issue).await),
+        ["high priority", "triage review"]
+    );
+}
+
+#[tokio::test]
+async fn errors_past_the_clients_retries_are_tried_again_until_github_recovers() {
+    let t = Tester::with_rules(RULES).await;
+    let issue = t.open_issue("reporter", "x", &[]).await;
+    // More 503s than the client's own attempts (4), fewer than the worker's.
+    t.hub
+        .fault(Fault {
+            method: Some("POST".into()),
+            path: format!("/repos/{REPO}/issues/*/labels"),
+            times: 5,
+            status: Some(503),
+            ..Fault::default()
+        })
+        .await
+        .unwrap();
+    t.label(issue, "high priority").await;
+    assert_eq!(
+        labels(&t.item(issue).await),
+        ["high priority", "triage review"]
+    );
+}
+
+#[tokio::test]
+async fn a_full_queue_answers_503_with_retry_after() {
+    let t = Tester::start_handling(
+        seed(Some(RULES)),
+        Handling::Queued {
+            capacity: 1,
+            workers: 1,
+        },
+    )
+    .await;
+    let issues = [
+        t.open_issue("reporter", "a", &[]).await,
+        t.open_issue("reporter", "b", &[]).await,
+        t.open_issue("reporter", "c", &[]).await,
+    ];
+    // Slow GitHub keeps the one worker busy while the burst arrives.
+    t.hub.set_latency(Latency::Fixed { ms: 200 }).await.unwrap();
+    let bursts = issues.map(|issue| t.hub.label(REPO, issue, "maintainer", &["high priority"]));
+    for done in futures_util::future::join_all(bursts).await {
+        done.unwrap();
+    }
+    let deliveries = t.hub.deliveries().await.unwrap();
+    let answers: Vec<u16> = deliveries
+        .iter()
+        .filter(|d| {
+            d.sender.as_deref() == Some("maintainer") && d.action.as_deref() == Some("labeled")
+        })
+        .map(|d| d.status_code)
+        .collect();
+    assert_eq!(answers.len(), 3);
+    assert!(answers.contains(&503), "{answers:?}");
+    assert!(answers.contains(&202), "{answers:?}");
+    // What was refused shows as failed, for `probot redeliver`.
+    t.hub.set_latency(Latency::None).await.unwrap();
+    for refused in deliveries.iter().filter(|d| d.status_code == 503) {
+        t.hub.redeliver(refused.id).await.unwrap();
+    }
+    for issue in issues {
+        assert_eq!(
+            labels(&t.item(issue).await),
+            ["high priority", "triage review"]
+        );
+    }
+}
