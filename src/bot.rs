@@ -97,19 +97,38 @@ impl Bot {
         deadline: Instant,
     ) -> Result<Outcome, HandleError> {
         let api = self.github.api(item.installation, deadline)?;
-        let rules = self.caches.rules(&api, &item.repo).await?;
-        let (ruleset, has_rules) = match &rules {
-            LoadedRules::Loaded(ruleset) => (Arc::clone(ruleset), true),
+        // Every read at once: the rules are revalidated while the facts are
+        // read as the rules last known ask, and the item is read fresh when
+        // a plan on what is known would need it. Only when the rules
+        // changed are the facts read again.
+        let known = self.caches.known_rules(&item.repo);
+        let fresh_likely = known
+            .as_deref()
+            .is_some_and(|ruleset| self.would_need_fresh(item, ruleset));
+        let (rules, known_facts, speculative_fresh) = tokio::join!(
+            self.caches.rules(&api, &item.repo),
+            async {
+                match &known {
+                    Some(ruleset) => Some(self.gather(&api, item, ruleset).await),
+                    None => None,
+                }
+            },
+            async {
+                match fresh_likely {
+                    true => Some(api.item(&item.repo, item.number, None).await),
+                    false => None,
+                }
+            },
+        );
+        let (ruleset, has_rules) = match rules? {
+            LoadedRules::Loaded(ruleset) => (ruleset, true),
             LoadedRules::Missing | LoadedRules::Invalid => (Arc::clone(&self.no_rules), false),
         };
-        let mut facts = Facts::default();
-        for _ in 0..MAX_READ_ROUNDS {
-            let needs = plan::needs(item, &ruleset, &facts, &self.login);
-            if needs.is_empty() {
-                break;
-            }
-            read_facts(&api, &self.caches, item, needs, &mut facts).await?;
-        }
+        let unchanged = known.as_ref().is_some_and(|k| Arc::ptr_eq(k, &ruleset));
+        let facts = match (unchanged, known_facts) {
+            (true, Some(facts)) => facts?,
+            _ => self.gather(&api, item, &ruleset).await?,
+        };
         let mut actions = plan::plan(item, &ruleset, &facts, &self.login);
         if actions.is_empty() {
             return Ok(match has_rules {
@@ -122,7 +141,10 @@ impl Bot {
         // since): plan again on the item as it is now.
         let fresh = match actions.iter().any(Action::needs_fresh_item) {
             false => None,
-            true => match api.item(&item.repo, item.number, None).await? {
+            true => match match speculative_fresh {
+                Some(read) => read?,
+                None => api.item(&item.repo, item.number, None).await?,
+            } {
                 Fetched::Found { value, .. } => {
                     let now = item.as_now(&value.labels, &value.body);
                     actions = plan::plan(&now, &ruleset, &facts, &self.login);
@@ -135,6 +157,40 @@ impl Bot {
         };
         let writes = apply::apply(&api, item, &actions, fresh.as_ref()).await?;
         Ok(Outcome::Done(writes))
+    }
+
+    /// Reads what `plan::needs` asks, round by round.
+    async fn gather(
+        &self,
+        api: &Session,
+        item: &ItemEvent,
+        ruleset: &Ruleset,
+    ) -> Result<Facts, HandleError> {
+        let mut facts = Facts::default();
+        for _ in 0..MAX_READ_ROUNDS {
+            let needs = plan::needs(item, ruleset, &facts, &self.login);
+            if needs.is_empty() {
+                break;
+            }
+            read_facts(api, &self.caches, item, needs, &mut facts).await?;
+        }
+        Ok(facts)
+    }
+
+    /// Whether a plan on what the bot already knows (the payload, the
+    /// subscriptions as last read) would read the item fresh: then it is
+    /// read at once with everything else, not after.
+    fn would_need_fresh(&self, item: &ItemEvent, ruleset: &Ruleset) -> bool {
+        let needs = plan::needs(item, ruleset, &Facts::default(), &self.login);
+        let facts = Facts {
+            subscriptions: needs
+                .tracking_issue
+                .and_then(|issue| self.caches.known_subscriptions(&issue.repo, issue.number)),
+            ..Facts::default()
+        };
+        plan::plan(item, ruleset, &facts, &self.login)
+            .iter()
+            .any(Action::needs_fresh_item)
     }
 }
 

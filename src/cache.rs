@@ -145,6 +145,22 @@ impl Caches {
         }
     }
 
+    /// The rules as last read, without asking GitHub: what the bot plans
+    /// its reads with while it revalidates them.
+    pub fn known_rules(&self, repo: &RepoName) -> Option<Arc<Ruleset>> {
+        match lock(&self.rules).get(repo).map(|entry| &entry.value) {
+            Some(LoadedRules::Loaded(ruleset)) => Some(Arc::clone(ruleset)),
+            _ => None,
+        }
+    }
+
+    /// A tracking issue's subscriptions as last read, without asking GitHub.
+    pub fn known_subscriptions(&self, repo: &RepoName, number: u64) -> Option<Arc<Subscriptions>> {
+        lock(&self.tracking)
+            .get(&(repo.clone(), number))
+            .map(|entry| Arc::clone(&entry.value))
+    }
+
     /// Forgets a repository's rules, after a push that changed them.
     pub fn drop_rules(&self, repo: &RepoName) {
         lock(&self.rules).remove(repo);

@@ -22,10 +22,16 @@ impl RepoName {
         }
     }
 
-    /// Parses `owner/name`.
+    /// Parses `owner/name`, in the characters GitHub allows in them (so
+    /// that no name can carry a newline into a log line, say).
     pub fn parse(full_name: &str) -> Option<Self> {
         let (owner, name) = full_name.split_once('/')?;
-        let valid = |s: &str| !s.is_empty() && !s.contains('/');
+        let valid = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 100
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        };
         (valid(owner) && valid(name)).then(|| RepoName::new(owner, name))
     }
 }

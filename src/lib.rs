@@ -16,6 +16,7 @@ pub mod config;
 pub mod event;
 pub mod github;
 pub mod limits;
+pub mod listener;
 #[cfg(feature = "demo")]
 pub mod local;
 pub(crate) mod metrics;

@@ -43,3 +43,27 @@ pub const MAX_SUBSCRIBERS_PER_LABEL: usize = 500;
 /// Characters in an issue or pull request body, as GitHub caps it: a cc
 /// line that would pass it names as many subscribers as fit.
 pub const MAX_BODY_CHARS: usize = 65_536;
+
+/// Connections open at once; more are closed as they arrive. GitHub's
+/// deliveries need a handful.
+pub const MAX_CONNECTIONS: usize = 512;
+
+/// Time a client has to send its request headers, and the longest a
+/// keep-alive connection stays idle.
+pub const REQUEST_HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Time a client has to send its body once its headers are in. GitHub
+/// sends a payload of at most 25 MB from a data centre in far less.
+pub const REQUEST_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A webhook body, as GitHub caps payloads.
+pub const MAX_PAYLOAD_BYTES: usize = 25 * 1024 * 1024;
+
+/// Bodies buffered at once, across requests, before their signature can be
+/// checked: a few of GitHub's largest payloads, or thousands of usual ones.
+/// A body that does not fit now is answered 503 with `Retry-After`.
+pub const MAX_BUFFERED_BYTES: usize = 64 * 1024 * 1024;
+
+/// Deliveries handled at once when handling inline (Lambda runs one per
+/// invocation); more are answered 503 with `Retry-After`.
+pub const MAX_INLINE_DELIVERIES: usize = 64;

@@ -77,6 +77,16 @@ pub fn paced(wait: std::time::Duration) {
     metrics::histogram!("probot_paced_wait_seconds").record(wait.as_secs_f64());
 }
 
+/// A connection closed on arrival: too many open already.
+pub fn connection_refused() {
+    metrics::counter!("probot_connections_refused_total").increment(1);
+}
+
+/// A request refused before its body was read: too much buffered already.
+pub fn body_refused() {
+    metrics::counter!("probot_bodies_refused_total").increment(1);
+}
+
 /// A delivery answered 503 because the queue was full.
 pub fn refused_full() {
     metrics::counter!("probot_queue_full_total").increment(1);

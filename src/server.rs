@@ -14,23 +14,24 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::bot::{Bot, HandleError, Outcome};
 use crate::event::{self, Event, ItemEvent, ItemKind};
+use crate::limits::{
+    MAX_BUFFERED_BYTES, MAX_INLINE_DELIVERIES, MAX_PAYLOAD_BYTES, REQUEST_BODY_TIMEOUT,
+};
 use crate::queue::{Full, Pending, WorkQueue};
-
-/// GitHub caps payloads at 25 MB.
-const MAX_PAYLOAD: usize = 25 * 1024 * 1024;
 
 /// Time to handle a delivery inline: under GitHub's 10 s, with room to
 /// answer.
@@ -92,6 +93,10 @@ struct AppState {
     intake: Intake,
     /// `None` when deliveries are handled inline.
     queue: Option<Arc<WorkQueue>>,
+    /// KiB of bodies buffered before their signature is checked.
+    buffered: Semaphore,
+    /// Deliveries handled inline at once.
+    inline: Semaphore,
 }
 
 /// The bot's HTTP service: its routes, and its queue when it has one.
@@ -122,13 +127,15 @@ pub fn service(bot: Bot, intake: Intake, handling: Handling) -> Service {
         bot,
         intake,
         queue: queue.clone(),
+        buffered: Semaphore::new(MAX_BUFFERED_BYTES / 1024),
+        inline: Semaphore::new(MAX_INLINE_DELIVERIES),
     });
     let router = Router::new()
         .route(&path, post(webhook))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
         .route("/idle", get(idle))
-        .layer(DefaultBodyLimit::max(MAX_PAYLOAD))
+        .layer(DefaultBodyLimit::max(MAX_PAYLOAD_BYTES))
         .with_state(state);
     Service { router, queue }
 }
@@ -279,11 +286,11 @@ impl Drop for Running {
 pub async fn spawn(router: Router, addr: SocketAddr) -> std::io::Result<Running> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
-    let task = tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, router).await {
-            tracing::error!(%error, "the bot's server stopped");
-        }
-    });
+    let task = tokio::spawn(crate::listener::serve(
+        listener,
+        router,
+        std::future::pending(),
+    ));
     Ok(Running { addr, task })
 }
 
@@ -337,13 +344,56 @@ fn payload(headers: &HeaderMap, body: &Bytes) -> Result<Vec<u8>, &'static str> {
         .ok_or("the form body has no `payload` field")
 }
 
-async fn webhook(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+/// The body, read within the limits: a declared length within GitHub's
+/// cap, room for it in the budget of bytes buffered across requests whose
+/// signature is not checked yet, and no more than the body timeout. The
+/// permit holds its room until the caller drops it.
+async fn read_body<'b>(
+    budget: &'b Semaphore,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(Bytes, SemaphorePermit<'b>), Response> {
+    let declared = header_str(headers, header::CONTENT_LENGTH.as_str())
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    if declared.is_some_and(|length| length > MAX_PAYLOAD_BYTES) {
+        return Err((
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the body is larger than GitHub sends",
+        )
+            .into_response());
+    }
+    // Without a length (chunked), room for the largest body.
+    let reserve = declared.unwrap_or(MAX_PAYLOAD_BYTES).div_ceil(1024).max(1);
+    let Ok(permit) = budget.try_acquire_many(reserve as u32) else {
+        crate::metrics::body_refused();
+        return Err((
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "10")],
+            "busy reading other requests; try again",
+        )
+            .into_response());
+    };
+    let limit = declared.unwrap_or(MAX_PAYLOAD_BYTES);
+    match tokio::time::timeout(REQUEST_BODY_TIMEOUT, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => Ok((bytes, permit)),
+        Ok(Err(_)) => Err((StatusCode::BAD_REQUEST, "the body could not be read").into_response()),
+        Err(_) => Err((StatusCode::REQUEST_TIMEOUT, "the body came too slowly").into_response()),
+    }
+}
+
+async fn webhook(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let received = Instant::now();
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
     let delivery = header_str(&headers, "x-github-delivery")
         .unwrap_or("-")
         .to_owned();
     let Some(event_name) = header_str(&headers, "x-github-event").map(str::to_owned) else {
         return (StatusCode::BAD_REQUEST, "missing X-GitHub-Event header").into_response();
+    };
+    let (body, buffered) = match read_body(&state.buffered, &headers, body).await {
+        Ok(read) => read,
+        Err(refusal) => return refusal,
     };
     if !state.intake.insecure_skip_signature
         && !signature_valid(&state.intake.secrets, &headers, &body)
@@ -360,12 +410,22 @@ async fn webhook(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
             return (StatusCode::BAD_REQUEST, reason).into_response();
         }
     };
+    drop((body, buffered));
     let (action, repo) = describe(&event);
     let span = tracing::info_span!("delivery", id = %delivery, event = %event_name, action = %action, repo = %repo);
     async move {
         if let (Some(queue), Event::Item(item)) = (&state.queue, &event) {
             return enqueue(queue, item, &delivery, &state.bot);
         }
+        let Ok(_handling) = state.inline.try_acquire() else {
+            tracing::warn!(outcome = "refused", "too many deliveries in flight");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, "10")],
+                "too many deliveries in flight; try again",
+            )
+                .into_response();
+        };
         let outcome = state.bot.handle(&event, received + HANDLING_BUDGET).await;
         let elapsed_ms = received.elapsed().as_millis() as u64;
         crate::metrics::delivery(

@@ -95,7 +95,13 @@ impl GitHubArgs {
                 };
                 Ok(Auth::App { id, private_key })
             }
-            (None, Some(token)) => Ok(Auth::Token(token.clone())),
+            (None, Some(token)) => {
+                // A header can't carry one; say so rather than fail later.
+                if token.is_empty() || token.chars().any(|c| c.is_control() || c == ' ') {
+                    bail!("the token is empty or contains a space, a newline or another control character");
+                }
+                Ok(Auth::Token(token.clone()))
+            }
             (None, None) => {
                 bail!("give an App (--app-id and --private-key-file) or a token (--token)")
             }
@@ -173,7 +179,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("can't listen on {}", args.bind))?;
     tracing::info!(bind = %args.bind, path = %args.webhook_path, bot = %login, api = %args.github.github_api_url, "probot is serving");
     let stopping = std::sync::Arc::new(tokio::sync::Notify::new());
-    let server = axum::serve(listener, router).with_graceful_shutdown({
+    let server = probot::listener::serve(listener, router, {
         let stopping = std::sync::Arc::clone(&stopping);
         async move {
             shutdown().await;
@@ -186,7 +192,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         tokio::time::sleep(SHUTDOWN_GRACE).await;
     };
     tokio::select! {
-        served = server => served.context("the server failed")?,
+        () = server => {}
         () = deadline => tracing::warn!("requests still in flight after {SHUTDOWN_GRACE:?}; stopping anyway"),
     }
     // The queue drains within the same bound; what is left is logged, for

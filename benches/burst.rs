@@ -1,0 +1,179 @@
+//! A maintainer labels a hundred issues in one click: GitHub sends a
+//! hundred `labeled` webhooks at once. This plays that against fakehub with
+//! GitHub's latency on every request and its secondary limits enforced, for
+//! the bot as it runs (answer at once, work from a queue) and for the
+//! Node-style bot (handle, then answer), and prints what GitHub would see.
+//!
+//! `cargo bench --bench burst` (release build; a few minutes: the writes
+//! that must happen take two minutes at GitHub's 80 a minute). Settings:
+//! `BURST_ITEMS` (100), `BURST_LATENCY_MS` (100), `BURST_DESIGNS`
+//! (`queued,inline`).
+
+use std::time::{Duration, Instant};
+
+use fakehub::{Latency, Options, Seed};
+use probot::local::Local;
+use probot::server::Handling;
+
+const RULES: &str = r#"
+[cc]
+tracking_issue = 1
+
+[[labels.implies]]
+when = ["high priority"]
+add = ["triage review"]
+"#;
+
+/// GitHub's content-creating limit: 80 a minute.
+const GITHUB_WRITES_PER_MINUTE: usize = 80;
+
+fn seed(items: usize) -> Seed {
+    let mut toml = format!(
+        r#"
+[app]
+id = 77
+slug = "probot"
+installations = [{{ id = 5, account = "acme", repos = ["acme/widgets"] }}]
+
+[[repos]]
+name = "acme/widgets"
+collaborators = {{ maintainer = "admin" }}
+files = {{ ".github/probot.toml" = '''{RULES}''' }}
+
+[[repos.issues]]
+title = "Label subscriptions"
+author = "maintainer"
+body = "* high priority @ezyang @gchanan\n* triage review @alice\n"
+"#
+    );
+    for i in 0..items {
+        toml.push_str(&format!(
+            "\n[[repos.issues]]\ntitle = \"Issue {i}\"\nauthor = \"reporter\"\nbody = \"It broke.\"\n"
+        ));
+    }
+    Seed::from_toml(&toml, None).expect("the burst seed")
+}
+
+struct Figures {
+    design: &'static str,
+    answered_under_1s: usize,
+    answered_5xx: usize,
+    slowest_answer: Duration,
+    correct: usize,
+    writes: usize,
+    secondary_limit_hits: usize,
+    done_after: Duration,
+    floor: Duration,
+}
+
+async fn burst(design: &'static str, handling: Handling, items: usize, latency_ms: u64) -> Figures {
+    let options = Options {
+        enforce_rate_limits: true,
+        latency: Latency::Fixed { ms: latency_ms },
+        ..Options::default()
+    };
+    let local = Local::start_handling(seed(items), options, handling)
+        .await
+        .expect("fakehub and the bot start");
+    let hub = local.control();
+    let numbers: Vec<u64> = (2..2 + items as u64).collect();
+    hub.clear_requests().await.expect("clear");
+
+    let started = Instant::now();
+    let labels = numbers
+        .iter()
+        .map(|n| hub.label("acme/widgets", *n, "maintainer", &["high priority"]));
+    for done in futures_util::future::join_all(labels).await {
+        done.expect("label");
+    }
+    // Settled: every webhook answered, and the bot idle.
+    let done_after = started.elapsed();
+
+    let deliveries = hub.deliveries().await.expect("deliveries");
+    let answers: Vec<_> = deliveries
+        .iter()
+        .filter(|d| d.sender.as_deref() == Some("maintainer"))
+        .collect();
+    let mut correct = 0;
+    for n in &numbers {
+        let item = hub.issue("acme/widgets", *n).await.expect("item");
+        let labelled = item.labels.iter().any(|l| l == "triage review");
+        if labelled && item.body.ends_with("cc @ezyang @gchanan @alice") {
+            correct += 1;
+        }
+    }
+    let requests = hub.requests().await.expect("requests");
+    let bot = |r: &&fakehub::LoggedRequest| r.token.starts_with("installation:");
+    let writes = requests
+        .iter()
+        .filter(bot)
+        .filter(|r| r.method != "GET" && r.status < 400)
+        .count();
+    let secondary_limit_hits = requests
+        .iter()
+        .filter(bot)
+        .filter(|r| r.status == 403 || r.status == 429)
+        .count();
+    // The writes that must happen, at GitHub's pace: the last one can go
+    // no sooner than this.
+    let must = 2 * items;
+    let floor = Duration::from_secs(60 * ((must.max(1) - 1) / GITHUB_WRITES_PER_MINUTE) as u64)
+        + Duration::from_millis(latency_ms * 3);
+    Figures {
+        design,
+        answered_under_1s: answers.iter().filter(|d| d.duration_ms < 1_000).count(),
+        answered_5xx: answers.iter().filter(|d| d.status_code >= 500).count(),
+        slowest_answer: Duration::from_millis(
+            answers.iter().map(|d| d.duration_ms).max().unwrap_or(0),
+        ),
+        correct,
+        writes,
+        secondary_limit_hits,
+        done_after,
+        floor,
+    }
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    // `cargo bench` passes `--bench`; nothing else to parse.
+    let env = |name: &str, default: u64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let items = env("BURST_ITEMS", 100) as usize;
+    let latency_ms = env("BURST_LATENCY_MS", 100);
+    let designs = std::env::var("BURST_DESIGNS").unwrap_or_else(|_| "queued,inline".into());
+    println!("{items} issues labeled at once; GitHub at {latency_ms} ms a request, secondary limits enforced\n");
+    println!(
+        "| design | answered < 1 s | answered 5xx | slowest answer | items correct | writes | secondary-limit hits | last item done | floor | ratio |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for design in designs.split(',') {
+        let handling = match design.trim() {
+            "queued" => Handling::SERVER,
+            "inline" => Handling::Inline,
+            other => panic!("unknown design {other:?}: queued or inline"),
+        };
+        let name = match handling {
+            Handling::Inline => "handle, then answer (Node-style)",
+            Handling::Queued { .. } => "answer, then work from a queue",
+        };
+        let f = burst(name, handling, items, latency_ms).await;
+        println!(
+            "| {} | {}/{items} | {} | {:.2} s | {}/{items} | {} | {} | {:.1} s | {:.1} s | {:.2}x |",
+            f.design,
+            f.answered_under_1s,
+            f.answered_5xx,
+            f.slowest_answer.as_secs_f64(),
+            f.correct,
+            f.writes,
+            f.secondary_limit_hits,
+            f.done_after.as_secs_f64(),
+            f.floor.as_secs_f64(),
+            f.done_after.as_secs_f64() / f.floor.as_secs_f64(),
+        );
+    }
+}
