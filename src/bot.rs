@@ -129,7 +129,27 @@ impl Bot {
             (true, Some(facts)) => facts?,
             _ => self.gather(&api, item, &ruleset).await?,
         };
-        let mut actions = plan::plan(item, &ruleset, &facts, &self.login);
+        // Checking a pull request's rules file is CPU work on input anyone
+        // can write: off the async workers, so it holds up no other item.
+        let mut actions = match facts.rules_at_head.is_some() {
+            false => plan::plan(item, &ruleset, &facts, &self.login),
+            true => {
+                let (item, ruleset, facts, login) = (
+                    item.clone(),
+                    Arc::clone(&ruleset),
+                    facts.clone(),
+                    self.login.clone(),
+                );
+                let planned = tokio::task::spawn_blocking(move || {
+                    plan::plan(&item, &ruleset, &facts, &login)
+                })
+                .await;
+                match planned {
+                    Ok(actions) => actions,
+                    Err(_) => return Ok(Outcome::Ignored("the rules check stopped unexpectedly")),
+                }
+            }
+        };
         if actions.is_empty() {
             return Ok(match has_rules {
                 true => Outcome::Done(Vec::new()),

@@ -15,6 +15,11 @@ pub const MAX_RULES_PER_LIST: usize = 1_000;
 /// `add`).
 pub const MAX_PATTERNS_PER_RULE: usize = 200;
 
+/// Label names and globs in the whole file: the cycle check matches each
+/// label a rule adds against every rule, so this times `MAX_RULES_PER_LIST`
+/// bounds its work.
+pub const MAX_PATTERNS_TOTAL: usize = 5_000;
+
 /// Characters in one pattern or label name (GitHub's label names are at
 /// most 50; paths in a glob a few hundred).
 pub const MAX_PATTERN_CHARS: usize = 1_024;

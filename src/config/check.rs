@@ -14,7 +14,8 @@ use super::schema_check::schema_problems;
 use super::spans::{Part, SpannedDocument};
 use super::Rules;
 use crate::limits::{
-    MAX_PATTERNS_PER_RULE, MAX_PATTERN_CHARS, MAX_PROBLEMS, MAX_RULES_BYTES, MAX_RULES_PER_LIST,
+    MAX_PATTERNS_PER_RULE, MAX_PATTERNS_TOTAL, MAX_PATTERN_CHARS, MAX_PROBLEMS, MAX_RULES_BYTES,
+    MAX_RULES_PER_LIST,
 };
 
 /// The outcome of checking a rules file: the compiled rules when they are
@@ -208,7 +209,9 @@ fn oversized(rules: &Rules) -> Vec<Problem> {
         [("files", &rule.files), ("add", &rule.add)]
             .map(|(key, patterns)| (paths.join(i).join(key), patterns))
     });
-    for (at, patterns) in implications.chain(path_rules).take(MAX_RULES_PER_LIST * 10) {
+    let mut total = 0;
+    for (at, patterns) in implications.chain(path_rules) {
+        total += patterns.len();
         if patterns.len() > MAX_PATTERNS_PER_RULE {
             problems.push(Problem::error(
                 at.clone(),
@@ -226,6 +229,14 @@ fn oversized(rules: &Rules) -> Vec<Problem> {
                 ));
             }
         }
+    }
+    if total > MAX_PATTERNS_TOTAL {
+        problems.push(Problem::error(
+            root.join("labels"),
+            format!(
+                "{total} label names and globs in all; probot takes at most {MAX_PATTERNS_TOTAL}"
+            ),
+        ));
     }
     problems
 }

@@ -1,0 +1,309 @@
+//! Inputs written by an attacker, against the real server and fakehub: one
+//! story per class of attack, each asserting the bot survives, stays within
+//! its limits, and answers as documented (README, "Security").
+
+mod support;
+
+use std::io::Read;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use probot::limits::{MAX_CHECK_SUMMARY_CHARS, MAX_CONNECTIONS, MAX_RULES_BYTES};
+use probot::local::LOCAL_SECRET;
+use probot::server::Handling;
+use support::{seed, Tester, REPO};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const RULES: &str = "[cc]\ntracking_issue = 1\n";
+
+fn sign(body: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(LOCAL_SECRET.as_bytes()).unwrap();
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// The test process's resident memory, where the bot runs too.
+fn resident_bytes() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+async fn healthy(t: &Tester) {
+    let url = format!("{}/healthz", t.local.bots[0].url());
+    let answer = reqwest::get(&url).await.expect("the bot still answers");
+    assert_eq!(answer.status(), 200);
+}
+
+/// A chain of implication rules, the shape that overflowed the stack.
+fn chain(rules: usize) -> String {
+    (0..rules)
+        .map(|i| {
+            format!(
+                "[[labels.implies]]\nwhen = [\"l{i}\"]\nadd = [\"l{}\"]\n",
+                i + 1
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_fork_pushing_huge_or_endless_rules_gets_a_failing_check_run() {
+    let t = Tester::with_rules(RULES).await;
+    let pr = t.open_pull_from("contributor", true, &[]).await;
+    // Over the size limit: refused unread.
+    let huge = format!("# {}\n", "x".repeat(MAX_RULES_BYTES + 1));
+    // Within the size limit, over the rule count: refused uncompiled. (Tens
+    // of thousands, the chain that overflowed the stack, pass the size
+    // limit first.)
+    let long = chain(3_000);
+    assert!(long.len() < MAX_RULES_BYTES);
+    for (file, says) in [
+        (huge.as_str(), "at most 256 KiB"),
+        (long.as_str(), "at most 1000"),
+    ] {
+        let started = Instant::now();
+        t.hub
+            .push_contents(REPO, pr, "contributor", &[(".github/probot.toml", file)])
+            .await
+            .unwrap();
+        let taken = started.elapsed();
+        let runs = t.hub.check_runs(REPO).await.unwrap();
+        let run = runs.last().expect("a check run");
+        assert_eq!(run.conclusion.as_deref(), Some("failure"));
+        let summary = run.output["summary"].as_str().unwrap_or_default();
+        assert!(summary.contains(says), "{summary}");
+        assert!(taken < Duration::from_secs(10), "handled in {taken:?}");
+        healthy(&t).await;
+    }
+}
+
+#[tokio::test]
+async fn the_largest_rules_file_allowed_is_checked_in_bounded_time() {
+    // At every limit at once: 1,000 rules, 5,000 patterns, each rule's
+    // labels matching every rule (the cycle check's worst case).
+    let mut text = String::new();
+    for i in 0..1_000 {
+        text.push_str(&format!(
+            "[[labels.implies]]\nwhen = [\"l*\", \"m{i}\"]\nadd = [\"l{i}\", \"m{i}x\", \"n{i}\"]\n"
+        ));
+    }
+    assert!(text.len() <= MAX_RULES_BYTES);
+    let started = Instant::now();
+    let checked = probot::config::check(&text);
+    let taken = started.elapsed();
+    eprintln!("the largest rules file allowed checked in {taken:?}");
+    assert!(!checked.problems.is_empty(), "a cycle at least");
+    assert!(taken < Duration::from_secs(30), "{taken:?}");
+}
+
+#[tokio::test]
+async fn a_thousand_problems_make_a_check_run_github_accepts() {
+    let t = Tester::with_rules(RULES).await;
+    let pr = t.open_pull_from("contributor", true, &[]).await;
+    let bad = "\"\\q\", ".repeat(2_000);
+    let file = format!("[[labels.implies]]\nwhen = [{bad}]\nadd = [\"x\"]\n");
+    t.hub
+        .push_contents(REPO, pr, "contributor", &[(".github/probot.toml", &file)])
+        .await
+        .unwrap();
+    let runs = t.hub.check_runs(REPO).await.unwrap();
+    let run = runs.last().expect("a check run, not a 502");
+    let summary = run.output["summary"].as_str().unwrap_or_default();
+    assert!(summary.chars().count() <= MAX_CHECK_SUMMARY_CHARS);
+    assert!(run.output["annotations"].as_array().unwrap().len() <= 50);
+    assert!(summary.contains("more problems not shown"), "{summary}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsigned_bodies_are_refused_and_never_buffered_past_the_budget() {
+    let t = Tester::with_rules(RULES).await;
+    let addr = t.local.bots[0].addr;
+    let before = resident_bytes();
+    // Sixteen clients declare GitHub's largest body and send 1 MB of it,
+    // then stall.
+    let mut stalled = Vec::new();
+    let mut refused_at_once = 0;
+    for _ in 0..16 {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let head = format!(
+            "POST /webhook HTTP/1.1\r\nhost: bot\r\nx-github-event: issues\r\nx-hub-signature-256: sha256=00\r\ncontent-length: {}\r\n\r\n",
+            25 * 1024 * 1024
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        // Refused ones hear 503 before the body is read at all.
+        let _ = tokio::time::timeout(
+            Duration::from_millis(200),
+            stream.write_all(&vec![b'{'; 1024 * 1024]),
+        )
+        .await;
+        let mut answer = [0u8; 64];
+        match tokio::time::timeout(Duration::from_millis(200), stream.read(&mut answer)).await {
+            Ok(Ok(n)) if String::from_utf8_lossy(&answer[..n]).contains(" 503 ") => {
+                refused_at_once += 1
+            }
+            _ => stalled.push(stream),
+        }
+    }
+    assert!(
+        refused_at_once >= 13,
+        "only {refused_at_once} refused before reading"
+    );
+    let grown = resident_bytes().saturating_sub(before);
+    assert!(grown < 200 * 1024 * 1024, "memory grew by {grown} bytes");
+    // The stalled ones are cut off after the body timeout.
+    let started = Instant::now();
+    for mut stream in stalled {
+        let mut answer = Vec::new();
+        let read =
+            tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut answer)).await;
+        assert!(read.is_ok(), "a stalled upload was never cut off");
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.is_empty() || answer.contains(" 408 "), "{answer}");
+    }
+    assert!(started.elapsed() < Duration::from_secs(25));
+    healthy(&t).await;
+    // A real delivery still goes through.
+    let issue = t.open_issue("reporter", "x", &[]).await;
+    t.label(issue, "bug").await;
+    assert!(t
+        .hub
+        .deliveries()
+        .await
+        .unwrap()
+        .iter()
+        .any(|d| d.status_code == 202));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_past_the_cap_are_closed_at_once_and_the_bot_still_answers() {
+    let t = Tester::with_rules(RULES).await;
+    let addr = t.local.bots[0].addr;
+    let mut held = Vec::new();
+    for _ in 0..MAX_CONNECTIONS + 50 {
+        if let Ok(stream) = tokio::net::TcpStream::connect(addr).await {
+            held.push(stream);
+        }
+    }
+    // The ones past the cap were closed by the bot: reading gives end of file.
+    let mut closed = 0;
+    for stream in held.iter_mut().rev().take(50) {
+        let mut byte = [0u8; 1];
+        let read = tokio::time::timeout(Duration::from_millis(500), stream.read(&mut byte)).await;
+        if matches!(read, Ok(Ok(0)) | Ok(Err(_))) {
+            closed += 1;
+        }
+    }
+    assert!(closed >= 40, "only {closed} of the last 50 were closed");
+    // The ones within the cap are closed once idle past the header timeout.
+    let first = &mut held[0];
+    let mut byte = [0u8; 1];
+    let read = tokio::time::timeout(Duration::from_secs(15), first.read(&mut byte)).await;
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        "an idle connection stayed open"
+    );
+    drop(held);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    healthy(&t).await;
+}
+
+#[tokio::test]
+async fn a_repository_name_with_a_newline_is_refused() {
+    let t = Tester::with_rules(RULES).await;
+    let body = serde_json::to_vec(&serde_json::json!({
+        "action": "labeled",
+        "issue": {"number": 2, "user": {"login": "x"}, "labels": [], "state": "open"},
+        "label": {"name": "bug"},
+        "repository": {"full_name": "acme/widgets\nERROR forged log line"},
+        "sender": {"login": "x"},
+        "installation": {"id": 5}
+    }))
+    .unwrap();
+    let answer = reqwest::Client::new()
+        .post(format!("{}/webhook", t.local.bots[0].url()))
+        .header("x-github-event", "issues")
+        .header("x-hub-signature-256", sign(&body))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+}
+
+#[tokio::test]
+async fn a_delivery_without_an_installation_is_not_worth_redelivering() {
+    let t = Tester::start_handling(seed(Some(RULES)), Handling::Inline).await;
+    let body = serde_json::to_vec(&serde_json::json!({
+        "action": "labeled",
+        "issue": {"number": 2, "user": {"login": "x"}, "labels": [{"name": "bug"}], "state": "open"},
+        "label": {"name": "bug"},
+        "repository": {"full_name": REPO},
+        "sender": {"login": "maintainer"}
+    }))
+    .unwrap();
+    let answer = reqwest::Client::new()
+        .post(format!("{}/webhook", t.local.bots[0].url()))
+        .header("x-github-event", "issues")
+        .header("x-hub-signature-256", sign(&body))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer.status(),
+        200,
+        "not a 5xx that redeliver would send again"
+    );
+    assert!(answer
+        .text()
+        .await
+        .unwrap()
+        .contains("not worth redelivering"));
+}
+
+#[test]
+fn a_token_with_a_newline_is_an_error_not_a_panic() {
+    let out = Command::new(env!("CARGO_BIN_EXE_probot"))
+        .args(["serve", "--webhook-secret", "s", "--bot-login", "b"])
+        .env("PROBOT_TOKEN", "ghp_abc\nINJECTED")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("control character"), "{stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("INJECTED"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn text_logs_carry_no_colour_codes_into_a_file() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_probot"))
+        .args([
+            "serve",
+            "--webhook-secret",
+            "s",
+            "--bot-login",
+            "b",
+            "--token",
+            "t",
+        ])
+        .args(["--bind", "127.0.0.1:0"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let mut first = [0u8; 200];
+    let n = stderr.read(&mut first).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = String::from_utf8_lossy(&first[..n]);
+    assert!(text.contains("probot is serving"), "{text}");
+    assert!(!text.contains('\x1b'), "{text:?}");
+}
