@@ -11,7 +11,7 @@
 pub(crate) mod apply;
 pub mod bot;
 pub(crate) mod cache;
-pub(crate) mod cc_line;
+pub mod cc_line;
 pub mod config;
 pub mod event;
 pub mod github;
