@@ -81,6 +81,7 @@ fn labeled_event() -> ItemEvent {
             login: "maintainer".into(),
         },
         pull: None,
+        replay_of: None,
     }
 }
 

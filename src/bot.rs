@@ -255,8 +255,20 @@ pub(crate) async fn read_facts(
         }
         Ok::<_, GitHubError>(access)
     };
-    let (subscriptions, files, rules_at_head, access) =
-        tokio::join!(subscriptions, files, rules_at_head, access);
+    let removed = async {
+        match &needs.label_removals_since {
+            None => Ok(None),
+            Some(since) => api
+                .label_removals(&item.repo, item.number, since)
+                .await
+                .map(Some),
+        }
+    };
+    let (subscriptions, files, rules_at_head, access, removed) =
+        tokio::join!(subscriptions, files, rules_at_head, access, removed);
+    if let Some(removed) = removed? {
+        facts.labels_removed = Some(removed);
+    }
     if let Some(subscriptions) = subscriptions? {
         facts.subscriptions = Some(subscriptions);
     }

@@ -146,6 +146,9 @@ pub struct ItemEvent {
     pub sender: Actor,
     /// Set for pull requests.
     pub pull: Option<PullRequestInfo>,
+    /// Set when the event is replayed after a crash: when GitHub first
+    /// delivered it (RFC 3339). A person may have changed the item since.
+    pub replay_of: Option<String>,
 }
 
 impl ItemEvent {
@@ -329,6 +332,7 @@ fn item_event(
         open: item.state == "open",
         sender: actor(&wire.sender),
         pull,
+        replay_of: None,
     }))
 }
 

@@ -87,6 +87,11 @@ pub fn body_refused() {
     metrics::counter!("probot_bodies_refused_total").increment(1);
 }
 
+/// A delivery replayed after a restart.
+pub fn replayed() {
+    metrics::counter!("probot_replayed_deliveries_total").increment(1);
+}
+
 /// A delivery answered 503 because the queue was full.
 pub fn refused_full() {
     metrics::counter!("probot_queue_full_total").increment(1);

@@ -271,6 +271,7 @@ mod tests {
             open: true,
             sender: Actor { login: by.into() },
             pull: None,
+            replay_of: None,
         }
     }
 

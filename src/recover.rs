@@ -64,6 +64,39 @@ pub async fn redeliver(
     Ok(Redelivered { chosen, failed })
 }
 
+/// The issue and pull request deliveries since `since` (RFC 3339, UTC)
+/// that a bot answered 202 (queued) and so may not have finished, each
+/// once, oldest first, as events to handle again: what a bot restarted
+/// after a crash replays. Each event is marked with when it was first
+/// delivered, so its plan undoes no change a person made since.
+pub async fn replayable(
+    client: &GitHub,
+    since: &str,
+) -> Result<Vec<(String, ItemEvent)>, GitHubError> {
+    let api = client.app_api(Instant::now() + Duration::from_secs(300))?;
+    let deliveries = api.hook_deliveries(since, 10_000).await?;
+    let mut seen = std::collections::HashSet::new();
+    let mut chosen: Vec<&HookDelivery> = deliveries
+        .iter()
+        .filter(|d| d.status_code == 202 && matches!(d.event.as_str(), "issues" | "pull_request"))
+        .filter(|d| seen.insert(d.guid.clone()))
+        .collect();
+    chosen.sort_by_key(|d| d.id);
+    let mut events = Vec::new();
+    for delivery in chosen {
+        let payload = api.hook_delivery_payload(delivery.id).await?;
+        let bytes = serde_json::to_vec(&payload).unwrap_or_default();
+        // A payload that no longer parses is skipped; the rest still count.
+        if let Ok(crate::event::Event::Item(mut item)) =
+            crate::event::parse(&delivery.event, &bytes)
+        {
+            item.replay_of = Some(delivery.delivered_at.clone());
+            events.push((delivery.guid.clone(), item));
+        }
+    }
+    Ok(events)
+}
+
 /// What reconcile did (or, dry, would do) to one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reconciled {
@@ -158,6 +191,7 @@ impl Item<'_> {
                 login: self.bot.to_owned(),
             },
             pull,
+            replay_of: None,
         };
         // The tracking issue is read once for every item.
         let mut facts = Facts {

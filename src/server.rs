@@ -140,6 +140,19 @@ pub fn service(bot: Bot, intake: Intake, handling: Handling) -> Service {
     Service { router, queue }
 }
 
+/// Queues events to handle again (a replay after a crash); returns how
+/// many were queued (not those past the queue's capacity).
+pub fn replay(queue: &WorkQueue, events: Vec<(String, ItemEvent)>) -> usize {
+    let mut queued = 0;
+    for (delivery, event) in events {
+        if queue.push(event, delivery).is_ok() {
+            queued += 1;
+            crate::metrics::replayed();
+        }
+    }
+    queued
+}
+
 /// The routes alone, for handling inline (Lambda).
 pub fn router(bot: Bot, intake: Intake) -> Router {
     service(bot, intake, Handling::Inline).router

@@ -182,3 +182,130 @@ async fn reconcile_goes_on_past_an_item_it_cannot_fix_and_says_so() {
     }
     assert!(!t.item(second).await.body.contains("cc @"));
 }
+
+/// `probot serve` as a child process, with the App's credentials.
+fn serve(t: &Tester, port: u16, extra: &[&str]) -> tokio::process::Child {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_probot"))
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .args(["--app-id", "77", "--private-key-file", KEY])
+        .args(["--github-api-url", t.local.hub.url()])
+        .args(["--webhook-secret", probot::local::LOCAL_SECRET])
+        .args(extra)
+        .kill_on_drop(true)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("probot serve starts")
+}
+
+async fn wait_until(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    for _ in 0..600 {
+        if done().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{what} did not happen within 30 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bot_killed_mid_burst_replays_what_it_had_not_finished_and_undoes_no_later_change() {
+    let t = tester().await;
+    // The in-process bot is not the one under test.
+    t.hub
+        .set_hook_active(&support::Tester::hook_of(&t), false)
+        .await
+        .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let healthy = || async {
+        reqwest::get(format!("{base}/healthz"))
+            .await
+            .is_ok_and(|r| r.status() == 200)
+    };
+    let mut bot = serve(&t, port, &[]);
+    wait_until("the bot coming up", healthy).await;
+    t.hub
+        .add_hook(&fakehub::Hook {
+            url: format!("{base}/webhook"),
+            secret: probot::local::LOCAL_SECRET.into(),
+            idle_url: Some(format!("{base}/idle")),
+        })
+        .await
+        .unwrap();
+
+    // Done before the crash.
+    let done = t.open_issue("reporter", "Done.", &[]).await;
+    t.label(done, "high priority").await;
+    assert_eq!(
+        labels(&t.item(done).await),
+        ["high priority", "triage review"]
+    );
+    // Answered, but not done, when the bot is killed: GitHub is slow.
+    let pending = [
+        t.open_issue("reporter", "One.", &[]).await,
+        t.open_issue("reporter", "Two.", &[]).await,
+    ];
+    t.hub
+        .set_latency(fakehub::Latency::Fixed { ms: 2_000 })
+        .await
+        .unwrap();
+    let labelling: Vec<_> = pending
+        .iter()
+        .map(|&number| {
+            let hub = t.hub.clone();
+            tokio::spawn(async move {
+                hub.label(REPO, number, "maintainer", &["high priority"])
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    // (fakehub's own reads wait for the bot to be idle: ask the bot.)
+    let busy = || async {
+        reqwest::get(format!("{base}/idle"))
+            .await
+            .is_ok_and(|r| r.status() == 503)
+    };
+    wait_until("the bot taking the work", busy).await;
+    // Both webhooks went out together and are answered in milliseconds;
+    // the work takes seconds at 2 s a request.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    bot.start_kill().unwrap(); // SIGKILL: no draining, no goodbye
+    let _ = bot.wait().await;
+    for call in labelling {
+        call.await.unwrap();
+    }
+    t.hub.set_latency(fakehub::Latency::None).await.unwrap();
+    for number in pending {
+        assert_eq!(
+            labels(&t.item(number).await),
+            ["high priority"],
+            "#{number} was not done"
+        );
+    }
+    // After the crash, a maintainer removes the implied label on purpose.
+    t.unlabel(done, "triage review").await;
+
+    let _bot = serve(&t, port, &["--replay-since", "1h"]);
+    wait_until("the bot coming back", healthy).await;
+    let finished = || async {
+        let mut all = true;
+        for number in pending {
+            let item = t.item(number).await;
+            all &= labels(&item) == ["high priority", "triage review"]
+                && item.body.ends_with("cc @ezyang @gchanan @alice");
+        }
+        all
+    };
+    wait_until("the replay finishing the work", finished).await;
+    t.hub.settle().await.unwrap();
+    assert_eq!(
+        labels(&t.item(done).await),
+        ["high priority"],
+        "the replay must not undo the maintainer's removal"
+    );
+}

@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::state::{CheckRun, Comment, Issue, Label, Repo, World};
+use crate::state::{CheckRun, Comment, Issue, Label, LabelEvent, Repo, World};
 
 pub use crate::state::timestamp;
 
@@ -549,4 +549,24 @@ pub fn encode(segment: &str) -> String {
         }
     }
     out
+}
+
+/// One of an issue's events: a label added or removed.
+pub fn label_event(world: &World, repo: &Repo, event: &LabelEvent) -> Value {
+    let label = repo.labels.get(&event.label).map_or_else(
+        || json!({"name": event.label}),
+        |l| json!({"name": l.name, "color": l.color}),
+    );
+    json!({
+        "id": event.id,
+        "node_id": format!("LE_fake{}", event.id),
+        "url": format!("{}/repos/{}/issues/events/{}", world.base_url, repo.full_name(), event.id),
+        "actor": user(world, &event.actor),
+        "event": event.event,
+        "commit_id": null,
+        "commit_url": null,
+        "created_at": timestamp(event.created_at),
+        "label": label,
+        "performed_via_github_app": null,
+    })
 }

@@ -8,6 +8,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 use probot::bot::Bot;
 use probot::github::{Auth, GitHub, Policy};
+use probot::recover;
 use probot::server::{self, Handling, Intake, Service};
 
 #[derive(Args)]
@@ -45,6 +46,11 @@ pub struct ServeArgs {
     /// Items handled at once.
     #[arg(long, env = "PROBOT_WORKERS", default_value_t = 8)]
     workers: usize,
+    /// At start, handle again the deliveries of the last DURATION (`15m`,
+    /// `2h`) that were answered 202 and may not have been finished: after
+    /// a crash. Needs an App (it reads the App's deliveries).
+    #[arg(long, env = "PROBOT_REPLAY_SINCE", value_parser = super::recover::parse_age)]
+    replay_since: Option<chrono::Duration>,
 }
 
 /// How to reach and authenticate to GitHub; shared by the commands that do.
@@ -174,6 +180,30 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         workers: args.workers,
     };
     let (Service { router, queue }, login) = service(&args, handling).await?;
+    if let (Some(age), Some(queue)) = (args.replay_since, &queue) {
+        let since = (chrono::Utc::now() - age)
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        let client = args.github.client()?;
+        let queue = std::sync::Arc::clone(queue);
+        tokio::spawn(async move {
+            match recover::replayable(&client, &since).await {
+                Ok(events) => {
+                    let found = events.len();
+                    let queued = server::replay(&queue, events);
+                    tracing::info!(
+                        since,
+                        found,
+                        queued,
+                        "replaying deliveries that may not have been finished"
+                    );
+                }
+                Err(error) => {
+                    tracing::error!(%error, since, "could not list the deliveries to replay")
+                }
+            }
+        });
+    }
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("can't listen on {}", args.bind))?;

@@ -78,6 +78,25 @@ impl Session {
             .collect())
     }
 
+    /// Labels a person removed from an item at or after `since` (RFC 3339
+    /// UTC), from the item's events.
+    pub async fn label_removals(
+        &self,
+        repo: &RepoName,
+        number: u64,
+        since: &str,
+    ) -> Result<Vec<String>> {
+        let events = self
+            .all_pages(&format!("{}/issues/{number}/events", repo_path(repo)), 10)
+            .await?;
+        Ok(events
+            .iter()
+            .filter(|e| e["event"] == "unlabeled")
+            .filter(|e| e["created_at"].as_str().is_some_and(|at| at >= since))
+            .filter_map(|e| e["label"]["name"].as_str().map(str::to_owned))
+            .collect())
+    }
+
     /// Adds labels in one request.
     pub async fn add_labels(&self, repo: &RepoName, number: u64, labels: &[String]) -> Result<()> {
         let url = format!("{}/issues/{number}/labels", repo_path(repo));
@@ -226,6 +245,12 @@ impl Session {
         }
         deliveries.truncate(max);
         Ok(deliveries)
+    }
+
+    /// The payload a delivery carried.
+    pub async fn hook_delivery_payload(&self, id: u64) -> Result<Value> {
+        let delivery = self.get_json(&format!("/app/hook/deliveries/{id}")).await?;
+        Ok(delivery["request"]["payload"].clone())
     }
 
     /// Asks GitHub to deliver a webhook again (same delivery GUID).

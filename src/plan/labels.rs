@@ -16,20 +16,36 @@ use crate::event::{ItemAction, ItemEvent};
 
 pub(super) const CAPABILITY: Capability = Capability { needs, plan };
 
+/// The changed files for path rules; and for a replayed event that would
+/// add labels, which labels a person removed since it was first delivered:
+/// a replay must not undo them.
 fn needs(situation: &Situation<'_>) -> Needs {
+    let (item, facts) = (situation.item, situation.facts);
+    let history = match &item.replay_of {
+        Some(since) if !planned(situation).is_empty() => Some(since.clone()),
+        _ => None,
+    };
     Needs {
-        changed_files: wants_changed_files(situation.item, situation.rules),
+        changed_files: wants_changed_files(item, situation.rules) && facts.changed_files.is_none(),
+        label_removals_since: history,
         ..Needs::default()
     }
 }
 
 fn plan(situation: &Situation<'_>) -> Vec<Action> {
-    let files = situation.facts.changed_files.as_deref().unwrap_or_default();
-    let labels = to_add(situation.item, situation.rules, files);
+    let mut labels = planned(situation);
+    if let Some(removed) = &situation.facts.labels_removed {
+        labels.retain(|label| !removed.contains(label));
+    }
     match labels.is_empty() {
         true => Vec::new(),
         false => vec![Action::AddLabels { labels }],
     }
+}
+
+fn planned(situation: &Situation<'_>) -> Vec<String> {
+    let files = situation.facts.changed_files.as_deref().unwrap_or_default();
+    to_add(situation.item, situation.rules, files)
 }
 
 /// Whether path rules apply to this event, so the pull request's files

@@ -163,6 +163,9 @@ pub struct Needs {
     pub rules_at: Option<String>,
     /// Whether these people (logins) have write access.
     pub write_access: BTreeSet<String>,
+    /// The labels a person removed from the item since this time (RFC
+    /// 3339): asked for a replayed event only, from the item's events.
+    pub label_removals_since: Option<String>,
 }
 
 impl Needs {
@@ -175,6 +178,7 @@ impl Needs {
         self.changed_files |= other.changed_files;
         self.rules_at = self.rules_at.or(other.rules_at);
         self.write_access.extend(other.write_access);
+        self.label_removals_since = self.label_removals_since.or(other.label_removals_since);
         self
     }
 
@@ -191,6 +195,9 @@ impl Needs {
         }
         self.write_access
             .retain(|login| !facts.write_access.contains_key(&login.to_lowercase()));
+        if facts.labels_removed.is_some() {
+            self.label_removals_since = None;
+        }
         self
     }
 }
@@ -207,6 +214,9 @@ pub struct Facts {
     pub rules_at_head: Option<Option<String>>,
     /// Write access by login, lowercased (GitHub logins ignore case).
     pub write_access: BTreeMap<String, bool>,
+    /// Labels removed from the item since a replayed event was first
+    /// delivered.
+    pub labels_removed: Option<Vec<String>>,
 }
 
 impl Facts {

@@ -32,6 +32,7 @@ fn issue(action: ItemAction, labels: &[&str]) -> ItemEvent {
             login: "maintainer".into(),
         },
         pull: None,
+        replay_of: None,
     }
 }
 
@@ -723,4 +724,35 @@ fn a_cc_line_never_pushes_the_body_past_githubs_limit() {
     let merged = crate::cc_line::merge(&item.body, users).unwrap();
     assert!(merged.chars().count() <= crate::limits::MAX_BODY_CHARS);
     assert!(!users.is_empty() && users.len() < 400);
+}
+
+#[test]
+fn a_replay_reads_the_label_history_only_when_it_would_add_and_spares_what_a_person_removed() {
+    let rules = rules(IMPLIES);
+    let mut replayed = labeled("high priority", &[]);
+    replayed.replay_of = Some("2026-11-30T10:00:00Z".into());
+    let none = Facts::default();
+    assert_eq!(
+        needs(&replayed, &rules, &none, BOT)
+            .label_removals_since
+            .as_deref(),
+        Some("2026-11-30T10:00:00Z")
+    );
+    // Nothing to add: no history read.
+    let mut nothing = labeled("bug", &[]);
+    nothing.replay_of = Some("2026-11-30T10:00:00Z".into());
+    assert_eq!(
+        needs(&nothing, &rules, &none, BOT).label_removals_since,
+        None
+    );
+    // A person removed `triage review` since: it is not added back; what
+    // it implies still is, as it would have been without the crash.
+    let facts = Facts {
+        labels_removed: Some(vec!["triage review".into()]),
+        ..Facts::default()
+    };
+    assert_eq!(
+        plan(&replayed, &rules, &facts, BOT),
+        vec![add(&["needs meeting"])]
+    );
 }

@@ -166,6 +166,30 @@ pub(super) async fn list_comments(
     ))
 }
 
+/// The item's events; fakehub keeps its labels added and removed.
+pub(super) async fn list_issue_events(
+    State(hub): Shared,
+    Extension(who): Who,
+    Path((owner, repo, number)): Path<(String, String, u64)>,
+    Query(page): Query<Page>,
+    axum::extract::OriginalUri(request_uri): axum::extract::OriginalUri,
+) -> ApiResult {
+    let world = hub.world();
+    let full = visible(&world, &who, &owner, &repo)?;
+    let repo = world.repo(&full)?;
+    let issue = repo.issues.get(&number).ok_or_else(ApiError::not_found)?;
+    let items = issue
+        .label_events
+        .iter()
+        .map(|e| shapes::label_event(&world, repo, e))
+        .collect();
+    Ok(paginate(
+        items,
+        &page,
+        &format!("{}{}", world.base_url, request_uri.path()),
+    ))
+}
+
 #[derive(Deserialize)]
 pub(super) struct BodyOnly {
     body: String,

@@ -103,6 +103,7 @@ pub(crate) fn router(hub: Arc<Hub>) -> Router {
         .route("/contents/{*path}", get(get_content))
         .route("/issues", get(list_issues))
         .route("/issues/{number}", get(get_issue).patch(patch_issue))
+        .route("/issues/{number}/events", get(list_issue_events))
         .route(
             "/issues/{number}/comments",
             get(list_comments).post(create_comment),

@@ -266,6 +266,7 @@ impl World {
                 updated_at: t,
                 closed_at: (!open).then_some(t),
                 pull,
+                label_events: Vec::new(),
             },
         );
         Ok(number)
@@ -325,6 +326,7 @@ impl World {
             }
             issue.labels.push(label.clone());
             issue.updated_at = now();
+            self.record_label_event(full, number, "labeled", label, actor)?;
             events.push(self.label_event(full, number, "labeled", label, actor)?);
         }
         Ok(events)
@@ -368,6 +370,7 @@ impl World {
         };
         let removed = issue.labels.remove(position);
         issue.updated_at = now();
+        self.record_label_event(full, number, "unlabeled", &removed, actor)?;
         Ok(vec![self.label_event(
             full,
             number,
@@ -375,6 +378,25 @@ impl World {
             &removed,
             actor,
         )?])
+    }
+
+    fn record_label_event(
+        &mut self,
+        full: &str,
+        number: u64,
+        event: &'static str,
+        label: &str,
+        actor: &str,
+    ) -> Outcome<()> {
+        let id = self.id();
+        self.issue_mut(full, number)?.label_events.push(LabelEvent {
+            id,
+            event,
+            label: label.to_owned(),
+            actor: actor.to_owned(),
+            created_at: now(),
+        });
+        Ok(())
     }
 
     pub fn issue_mut(&mut self, full: &str, number: u64) -> Outcome<&mut Issue> {

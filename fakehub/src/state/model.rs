@@ -44,6 +44,19 @@ pub struct Issue {
     pub updated_at: u64,
     pub closed_at: Option<u64>,
     pub pull: Option<PullRequest>,
+    /// Labels added and removed, oldest first: the issue's events.
+    pub label_events: Vec<LabelEvent>,
+}
+
+/// A label added to or removed from an item, as its events list it.
+#[derive(Debug, Clone)]
+pub struct LabelEvent {
+    pub id: u64,
+    /// `labeled` or `unlabeled`.
+    pub event: &'static str,
+    pub label: String,
+    pub actor: Login,
+    pub created_at: u64,
 }
 
 #[derive(Debug, Clone)]
