@@ -3,13 +3,9 @@
 use super::*;
 use crate::state::CheckRunFields;
 
-pub(super) async fn list_workflows(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path((owner, repo)): Path<(String, String)>,
-) -> ApiResult {
-    let world = hub.world();
-    let full = visible(&world, &who, &owner, &repo)?;
+pub(super) async fn list_workflows(scope: Scope) -> ApiResult {
+    let world = scope.hub.world();
+    let full = scope.full.clone();
     let repo = world.repo(&full)?;
     let workflows: Vec<Value> = repo
         .workflows
@@ -32,13 +28,12 @@ pub(super) struct WorkflowDispatch {
 }
 
 pub(super) async fn dispatch_workflow(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path((owner, repo, workflow)): Path<(String, String, String)>,
+    scope: Scope,
+    Path((_, _, workflow)): Path<(String, String, String)>,
     Json(input): Json<WorkflowDispatch>,
 ) -> ApiResult {
-    let mut world = hub.world();
-    let (full, actor) = writer(&world, &who, &owner, &repo)?;
+    let mut world = scope.hub.world();
+    let (full, actor) = scope.writer(&world)?;
     world.dispatch_workflow(&full, &workflow, &input.git_ref, input.inputs, &actor)?;
     no_content()
 }
@@ -51,13 +46,11 @@ pub(super) struct RepositoryDispatch {
 }
 
 pub(super) async fn repository_dispatch(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path((owner, repo)): Path<(String, String)>,
+    scope: Scope,
     Json(input): Json<RepositoryDispatch>,
 ) -> ApiResult {
-    let mut world = hub.world();
-    let (full, actor) = writer(&world, &who, &owner, &repo)?;
+    let mut world = scope.hub.world();
+    let (full, actor) = scope.writer(&world)?;
     world.repository_dispatch(&full, &input.event_type, input.client_payload, &actor)?;
     no_content()
 }
@@ -69,14 +62,9 @@ pub(super) struct RunsQuery {
 }
 
 /// Workflow runs: one per accepted dispatch.
-pub(super) async fn list_runs(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path((owner, repo)): Path<(String, String)>,
-    Query(query): Query<RunsQuery>,
-) -> ApiResult {
-    let world = hub.world();
-    let full = visible(&world, &who, &owner, &repo)?;
+pub(super) async fn list_runs(scope: Scope, Query(query): Query<RunsQuery>) -> ApiResult {
+    let world = scope.hub.world();
+    let full = scope.full.clone();
     let repo = world.repo(&full)?;
     let runs: Vec<Value> = repo
         .dispatches
@@ -110,15 +98,10 @@ impl From<CheckRunInput> for CheckRunFields {
     }
 }
 
-pub(super) async fn create_check_run(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path((owner, repo)): Path<(String, String)>,
-    Json(input): Json<CheckRunInput>,
-) -> ApiResult {
-    let mut world = hub.world();
-    let (full, _) = writer(&world, &who, &owner, &repo)?;
-    if !matches!(who, Identity::Installation(_)) {
+pub(super) async fn create_check_run(scope: Scope, Json(input): Json<CheckRunInput>) -> ApiResult {
+    let mut world = scope.hub.world();
+    let (full, _) = scope.writer(&world)?;
+    if !matches!(scope.who, Identity::Installation(_)) {
         return Err(ApiError::new(
             403,
             "You must authenticate via a GitHub App.",
@@ -130,25 +113,23 @@ pub(super) async fn create_check_run(
 }
 
 pub(super) async fn update_check_run(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path((owner, repo, id)): Path<(String, String, u64)>,
+    scope: Scope,
+    Path((_, _, id)): Path<(String, String, u64)>,
     Json(input): Json<CheckRunInput>,
 ) -> ApiResult {
-    let mut world = hub.world();
-    let (full, _) = writer(&world, &who, &owner, &repo)?;
+    let mut world = scope.hub.world();
+    let (full, _) = scope.writer(&world)?;
     let run = world.update_check_run(&full, id, input.into())?;
     let repo = world.repo(&full)?;
     ok(shapes::check_run(&world, repo, &run))
 }
 
 pub(super) async fn list_check_runs(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path((owner, repo, sha)): Path<(String, String, String)>,
+    scope: Scope,
+    Path((_, _, sha)): Path<(String, String, String)>,
 ) -> ApiResult {
-    let world = hub.world();
-    let full = visible(&world, &who, &owner, &repo)?;
+    let world = scope.hub.world();
+    let full = scope.full.clone();
     let repo = world.repo(&full)?;
     let runs: Vec<Value> = repo
         .check_runs

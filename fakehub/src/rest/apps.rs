@@ -3,12 +3,11 @@
 use super::*;
 
 pub(super) async fn permission(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path((owner, repo, user)): Path<(String, String, String)>,
+    scope: Scope,
+    Path((_, _, user)): Path<(String, String, String)>,
 ) -> ApiResult {
-    let world = hub.world();
-    let full = visible(&world, &who, &owner, &repo)?;
+    let world = scope.hub.world();
+    let full = scope.full.clone();
     let repo = world.repo(&full)?;
     let role = if user == repo.owner {
         "admin".to_owned()
@@ -57,6 +56,7 @@ pub(super) async fn list_installations(State(hub): Shared, Extension(who): Who) 
     ))
 }
 
+/// The App's own view (its JWT), not a token's: no `Scope`.
 pub(super) async fn repo_installation(
     State(hub): Shared,
     Extension(who): Who,

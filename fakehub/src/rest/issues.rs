@@ -3,12 +3,11 @@
 use super::*;
 
 pub(super) async fn get_issue(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path((owner, repo, number)): Path<(String, String, u64)>,
+    scope: Scope,
+    Path((_, _, number)): Path<(String, String, u64)>,
 ) -> ApiResult {
-    let world = hub.world();
-    let full = visible(&world, &who, &owner, &repo)?;
+    let world = scope.hub.world();
+    let full = scope.full.clone();
     let repo = world.repo(&full)?;
     let issue = repo.issues.get(&number).ok_or_else(ApiError::not_found)?;
     ok(shapes::issue(&world, repo, issue))
@@ -25,14 +24,12 @@ pub(super) struct IssueQuery {
 
 /// Issues and pull requests, open ones by default, as GitHub lists them.
 pub(super) async fn list_issues(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path((owner, repo)): Path<(String, String)>,
+    scope: Scope,
     Query(query): Query<IssueQuery>,
     axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
 ) -> ApiResult {
-    let world = hub.world();
-    let full = visible(&world, &who, &owner, &repo)?;
+    let world = scope.hub.world();
+    let full = scope.full.clone();
     let repo = world.repo(&full)?;
     let wanted = |open: bool| match query.state.as_deref() {
         Some("all") => true,
@@ -58,12 +55,11 @@ pub(super) async fn list_issues(
 }
 
 pub(super) async fn get_pull(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path((owner, repo, number)): Path<(String, String, u64)>,
+    scope: Scope,
+    Path((_, _, number)): Path<(String, String, u64)>,
 ) -> ApiResult {
-    let world = hub.world();
-    let full = visible(&world, &who, &owner, &repo)?;
+    let world = scope.hub.world();
+    let full = scope.full.clone();
     let repo = world.repo(&full)?;
     let issue = repo
         .issues
@@ -82,35 +78,27 @@ pub(super) struct IssuePatch {
 }
 
 pub(super) async fn patch_issue(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path((owner, repo, number)): Path<(String, String, u64)>,
+    scope: Scope,
+    Path((_, _, number)): Path<(String, String, u64)>,
     Json(edit): Json<IssuePatch>,
 ) -> ApiResult {
-    edit_item(&hub, &who, (owner, repo, number), edit, false)
+    edit_item(&scope, number, edit, false)
 }
 
 pub(super) async fn patch_pull(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path((owner, repo, number)): Path<(String, String, u64)>,
+    scope: Scope,
+    Path((_, _, number)): Path<(String, String, u64)>,
     Json(edit): Json<IssuePatch>,
 ) -> ApiResult {
-    edit_item(&hub, &who, (owner, repo, number), edit, true)
+    edit_item(&scope, number, edit, true)
 }
 
 /// `PATCH /issues/{n}` and `PATCH /pulls/{n}`: the same edit, answered in
 /// the shape of the path.
-pub(super) fn edit_item(
-    hub: &Arc<Hub>,
-    who: &Identity,
-    (owner, repo, number): (String, String, u64),
-    edit: IssuePatch,
-    is_pulls: bool,
-) -> ApiResult {
+pub(super) fn edit_item(scope: &Scope, number: u64, edit: IssuePatch, is_pulls: bool) -> ApiResult {
     let (events, value) = {
-        let mut world = hub.world();
-        let (full, actor) = writer(&world, who, &owner, &repo)?;
+        let mut world = scope.hub.world();
+        let (full, actor) = scope.writer(&world)?;
         if is_pulls && world.issue(&full, number)?.pull.is_none() {
             return Err(ApiError::not_found());
         }
@@ -138,19 +126,18 @@ pub(super) fn edit_item(
         };
         (events, value)
     };
-    hub.emit(events);
+    scope.hub.emit(events);
     ok(value)
 }
 
 pub(super) async fn list_comments(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path((owner, repo, number)): Path<(String, String, u64)>,
+    scope: Scope,
+    Path((_, _, number)): Path<(String, String, u64)>,
     Query(page): Query<Page>,
     axum::extract::OriginalUri(request_uri): axum::extract::OriginalUri,
 ) -> ApiResult {
-    let world = hub.world();
-    let full = visible(&world, &who, &owner, &repo)?;
+    let world = scope.hub.world();
+    let full = scope.full.clone();
     let repo = world.repo(&full)?;
     repo.issues.get(&number).ok_or_else(ApiError::not_found)?;
     let items = repo
@@ -168,14 +155,13 @@ pub(super) async fn list_comments(
 
 /// The item's events; fakehub keeps its labels added and removed.
 pub(super) async fn list_issue_events(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path((owner, repo, number)): Path<(String, String, u64)>,
+    scope: Scope,
+    Path((_, _, number)): Path<(String, String, u64)>,
     Query(page): Query<Page>,
     axum::extract::OriginalUri(request_uri): axum::extract::OriginalUri,
 ) -> ApiResult {
-    let world = hub.world();
-    let full = visible(&world, &who, &owner, &repo)?;
+    let world = scope.hub.world();
+    let full = scope.full.clone();
     let repo = world.repo(&full)?;
     let issue = repo.issues.get(&number).ok_or_else(ApiError::not_found)?;
     let items = issue
@@ -196,14 +182,13 @@ pub(super) struct BodyOnly {
 }
 
 pub(super) async fn create_comment(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path((owner, repo, number)): Path<(String, String, u64)>,
+    scope: Scope,
+    Path((_, _, number)): Path<(String, String, u64)>,
     Json(input): Json<BodyOnly>,
 ) -> ApiResult {
     let (events, value) = {
-        let mut world = hub.world();
-        let (full, actor) = writer(&world, &who, &owner, &repo)?;
+        let mut world = scope.hub.world();
+        let (full, actor) = scope.writer(&world)?;
         let (id, events) = world.add_comment(&full, number, &input.body, &actor)?;
         let events = crate::events::render(&world, events);
         let repo = world.repo(&full)?;
@@ -214,19 +199,18 @@ pub(super) async fn create_comment(
             .ok_or_else(ApiError::not_found)?;
         (events, shapes::comment(&world, repo, comment))
     };
-    hub.emit(events);
+    scope.hub.emit(events);
     created(value)
 }
 
 pub(super) async fn edit_comment(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path((owner, repo, id)): Path<(String, String, u64)>,
+    scope: Scope,
+    Path((_, _, id)): Path<(String, String, u64)>,
     Json(input): Json<BodyOnly>,
 ) -> ApiResult {
     let (events, value) = {
-        let mut world = hub.world();
-        let (full, actor) = writer(&world, &who, &owner, &repo)?;
+        let mut world = scope.hub.world();
+        let (full, actor) = scope.writer(&world)?;
         let events = world.edit_comment(&full, id, &input.body, &actor)?;
         let events = crate::events::render(&world, events);
         let repo = world.repo(&full)?;
@@ -237,6 +221,6 @@ pub(super) async fn edit_comment(
             .ok_or_else(ApiError::not_found)?;
         (events, shapes::comment(&world, repo, comment))
     };
-    hub.emit(events);
+    scope.hub.emit(events);
     ok(value)
 }

@@ -41,31 +41,28 @@ pub(super) fn item_labels(world: &World, full: &str, number: u64) -> Result<Valu
 }
 
 pub(super) async fn list_item_labels(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path((owner, repo, number)): Path<(String, String, u64)>,
+    scope: Scope,
+    Path((_, _, number)): Path<(String, String, u64)>,
 ) -> ApiResult {
-    let world = hub.world();
-    let full = visible(&world, &who, &owner, &repo)?;
+    let world = scope.hub.world();
+    let full = scope.full.clone();
     ok(item_labels(&world, &full, number)?)
 }
 
 pub(super) async fn add_labels(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path(item): Path<(String, String, u64)>,
+    scope: Scope,
+    Path((_, _, number)): Path<(String, String, u64)>,
     Json(body): Json<Value>,
 ) -> ApiResult {
-    change_labels(&hub, &who, item, &body, World::add_labels)
+    change_labels(&scope, number, &body, World::add_labels)
 }
 
 pub(super) async fn set_labels(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path(item): Path<(String, String, u64)>,
+    scope: Scope,
+    Path((_, _, number)): Path<(String, String, u64)>,
     Json(body): Json<Value>,
 ) -> ApiResult {
-    change_labels(&hub, &who, item, &body, World::set_labels)
+    change_labels(&scope, number, &body, World::set_labels)
 }
 
 type LabelChange =
@@ -73,64 +70,59 @@ type LabelChange =
 
 /// Adds or replaces labels, answering the item's labels as GitHub does.
 pub(super) fn change_labels(
-    hub: &Arc<Hub>,
-    who: &Identity,
-    (owner, repo, number): (String, String, u64),
+    scope: &Scope,
+    number: u64,
     body: &Value,
     change: LabelChange,
 ) -> ApiResult {
     let names = labels_body(body)?;
     let (events, value) = {
-        let mut world = hub.world();
-        let (full, actor) = writer(&world, who, &owner, &repo)?;
+        let mut world = scope.hub.world();
+        let (full, actor) = scope.writer(&world)?;
         let events = change(&mut world, &full, number, &names, &actor)?;
         let events = crate::events::render(&world, events);
         (events, item_labels(&world, &full, number)?)
     };
-    hub.emit(events);
+    scope.hub.emit(events);
     ok(value)
 }
 
 pub(super) async fn clear_labels(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path((owner, repo, number)): Path<(String, String, u64)>,
+    scope: Scope,
+    Path((_, _, number)): Path<(String, String, u64)>,
 ) -> ApiResult {
     let events = {
-        let mut world = hub.world();
-        let (full, actor) = writer(&world, &who, &owner, &repo)?;
+        let mut world = scope.hub.world();
+        let (full, actor) = scope.writer(&world)?;
         let changes = world.set_labels(&full, number, &[], &actor)?;
         crate::events::render(&world, changes)
     };
-    hub.emit(events);
+    scope.hub.emit(events);
     no_content()
 }
 
 pub(super) async fn remove_label(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path((owner, repo, number, name)): Path<(String, String, u64, String)>,
+    scope: Scope,
+    Path((_, _, number, name)): Path<(String, String, u64, String)>,
 ) -> ApiResult {
     let (events, value) = {
-        let mut world = hub.world();
-        let (full, actor) = writer(&world, &who, &owner, &repo)?;
+        let mut world = scope.hub.world();
+        let (full, actor) = scope.writer(&world)?;
         let events = world.remove_label(&full, number, &name, &actor)?;
         let events = crate::events::render(&world, events);
         (events, item_labels(&world, &full, number)?)
     };
-    hub.emit(events);
+    scope.hub.emit(events);
     ok(value)
 }
 
 pub(super) async fn list_repo_labels(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path((owner, repo)): Path<(String, String)>,
+    scope: Scope,
     Query(page): Query<Page>,
     axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
 ) -> ApiResult {
-    let world = hub.world();
-    let full = visible(&world, &who, &owner, &repo)?;
+    let world = scope.hub.world();
+    let full = scope.full.clone();
     let repo = world.repo(&full)?;
     let items = repo
         .labels
@@ -151,28 +143,22 @@ pub(super) struct NewLabel {
     description: Option<String>,
 }
 
-pub(super) async fn create_repo_label(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path((owner, repo)): Path<(String, String)>,
-    Json(input): Json<NewLabel>,
-) -> ApiResult {
-    let mut world = hub.world();
-    let (full, _) = writer(&world, &who, &owner, &repo)?;
+pub(super) async fn create_repo_label(scope: Scope, Json(input): Json<NewLabel>) -> ApiResult {
+    let mut world = scope.hub.world();
+    let (full, _) = scope.writer(&world)?;
     let label = world.create_label(&full, &input.name, input.color, input.description)?;
     let repo = world.repo(&full)?;
     created(shapes::label(&world, repo, &label))
 }
 
 pub(super) async fn list_pull_files(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path((owner, repo, number)): Path<(String, String, u64)>,
+    scope: Scope,
+    Path((_, _, number)): Path<(String, String, u64)>,
     Query(page): Query<Page>,
     axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
 ) -> ApiResult {
-    let world = hub.world();
-    let full = visible(&world, &who, &owner, &repo)?;
+    let world = scope.hub.world();
+    let full = scope.full.clone();
     let issue = world.issue(&full, number)?;
     let pr = issue.pull.as_ref().ok_or_else(ApiError::not_found)?;
     let items = pr

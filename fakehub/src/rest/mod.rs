@@ -168,18 +168,57 @@ fn visible(world: &World, who: &Identity, owner: &str, repo: &str) -> Result<Str
     Ok(full)
 }
 
+/// The opening every repository handler shares: the hub, who asks, and
+/// the repository the path names, when they may see it (404 otherwise, as
+/// GitHub hides what a token can't see).
+pub(super) struct Scope {
+    hub: Arc<Hub>,
+    who: Identity,
+    full: String,
+}
+
+impl Scope {
+    /// The repository and who writes to it: a user, or an installation of
+    /// the repository (the App itself can't).
+    fn writer(&self, world: &World) -> Result<(String, String), ApiError> {
+        writer(world, &self.who, &self.full)
+    }
+}
+
+impl axum::extract::FromRequestParts<Arc<Hub>> for Scope {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        hub: &Arc<Hub>,
+    ) -> Result<Self, ApiError> {
+        let Path(params) =
+            Path::<std::collections::HashMap<String, String>>::from_request_parts(parts, hub)
+                .await
+                .map_err(|_| ApiError::not_found())?;
+        let who = parts
+            .extensions
+            .get::<Identity>()
+            .cloned()
+            .ok_or_else(|| ApiError::new(401, "Requires authentication"))?;
+        let (Some(owner), Some(repo)) = (params.get("owner"), params.get("repo")) else {
+            return Err(ApiError::not_found());
+        };
+        let full = visible(&hub.world(), &who, owner, repo)?;
+        Ok(Scope {
+            hub: Arc::clone(hub),
+            who,
+            full,
+        })
+    }
+}
+
 /// Writes need a user, or an installation of the repository.
-fn writer(
-    world: &World,
-    who: &Identity,
-    owner: &str,
-    repo: &str,
-) -> Result<(String, String), ApiError> {
-    let full = visible(world, who, owner, repo)?;
+fn writer(world: &World, who: &Identity, full: &str) -> Result<(String, String), ApiError> {
     if *who == Identity::App {
         return Err(ApiError::new(403, "Resource not accessible by integration"));
     }
-    Ok((full, world.actor(who)))
+    Ok((full.to_owned(), world.actor(who)))
 }
 
 #[derive(Deserialize, Default)]

@@ -7,12 +7,11 @@ pub(super) fn full_ref(git_ref: &str) -> String {
 }
 
 pub(super) async fn get_ref(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path((owner, repo, git_ref)): Path<(String, String, String)>,
+    scope: Scope,
+    Path((_, _, git_ref)): Path<(String, String, String)>,
 ) -> ApiResult {
-    let world = hub.world();
-    let full = visible(&world, &who, &owner, &repo)?;
+    let world = scope.hub.world();
+    let full = scope.full.clone();
     let repo = world.repo(&full)?;
     let name = full_ref(&git_ref);
     let sha = repo.refs.get(&name).ok_or_else(ApiError::not_found)?;
@@ -21,12 +20,11 @@ pub(super) async fn get_ref(
 
 /// Prefix match, as GitHub's: `tags/ciflow/trunk/12` also returns `…/123`.
 pub(super) async fn matching_refs(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path((owner, repo, git_ref)): Path<(String, String, String)>,
+    scope: Scope,
+    Path((_, _, git_ref)): Path<(String, String, String)>,
 ) -> ApiResult {
-    let world = hub.world();
-    let full = visible(&world, &who, &owner, &repo)?;
+    let world = scope.hub.world();
+    let full = scope.full.clone();
     let repo = world.repo(&full)?;
     let prefix = full_ref(&git_ref);
     let items = repo
@@ -45,15 +43,10 @@ pub(super) struct NewRef {
     sha: String,
 }
 
-pub(super) async fn create_ref(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path((owner, repo)): Path<(String, String)>,
-    Json(input): Json<NewRef>,
-) -> ApiResult {
+pub(super) async fn create_ref(scope: Scope, Json(input): Json<NewRef>) -> ApiResult {
     let (events, value) = {
-        let mut world = hub.world();
-        let (full, actor) = writer(&world, &who, &owner, &repo)?;
+        let mut world = scope.hub.world();
+        let (full, actor) = scope.writer(&world)?;
         let events = world.create_ref(&full, &input.git_ref, &input.sha, &actor)?;
         let events = crate::events::render(&world, events);
         let repo = world.repo(&full)?;
@@ -62,7 +55,7 @@ pub(super) async fn create_ref(
             shapes::git_ref(&world, repo, &input.git_ref, &input.sha),
         )
     };
-    hub.emit(events);
+    scope.hub.emit(events);
     created(value)
 }
 
@@ -75,35 +68,33 @@ pub(super) struct RefUpdate {
 }
 
 pub(super) async fn update_ref(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path((owner, repo, git_ref)): Path<(String, String, String)>,
+    scope: Scope,
+    Path((_, _, git_ref)): Path<(String, String, String)>,
     Json(input): Json<RefUpdate>,
 ) -> ApiResult {
     let name = full_ref(&git_ref);
     let (events, value) = {
-        let mut world = hub.world();
-        let (full, actor) = writer(&world, &who, &owner, &repo)?;
+        let mut world = scope.hub.world();
+        let (full, actor) = scope.writer(&world)?;
         let events = world.update_ref(&full, &name, &input.sha, &actor)?;
         let events = crate::events::render(&world, events);
         let repo = world.repo(&full)?;
         (events, shapes::git_ref(&world, repo, &name, &input.sha))
     };
-    hub.emit(events);
+    scope.hub.emit(events);
     ok(value)
 }
 
 pub(super) async fn delete_ref(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path((owner, repo, git_ref)): Path<(String, String, String)>,
+    scope: Scope,
+    Path((_, _, git_ref)): Path<(String, String, String)>,
 ) -> ApiResult {
     let events = {
-        let mut world = hub.world();
-        let (full, actor) = writer(&world, &who, &owner, &repo)?;
+        let mut world = scope.hub.world();
+        let (full, actor) = scope.writer(&world)?;
         let changes = world.delete_ref(&full, &full_ref(&git_ref), &actor)?;
         crate::events::render(&world, changes)
     };
-    hub.emit(events);
+    scope.hub.emit(events);
     no_content()
 }

@@ -2,13 +2,9 @@
 
 use super::*;
 
-pub(super) async fn get_repo(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path((owner, repo)): Path<(String, String)>,
-) -> ApiResult {
-    let world = hub.world();
-    let full = visible(&world, &who, &owner, &repo)?;
+pub(super) async fn get_repo(scope: Scope) -> ApiResult {
+    let world = scope.hub.world();
+    let full = scope.full.clone();
     ok(shapes::repo(&world, world.repo(&full)?))
 }
 
@@ -19,13 +15,12 @@ pub(super) struct RefQuery {
 }
 
 pub(super) async fn get_content(
-    State(hub): Shared,
-    Extension(who): Who,
-    Path((owner, repo, path)): Path<(String, String, String)>,
+    scope: Scope,
+    Path((_, _, path)): Path<(String, String, String)>,
     Query(query): Query<RefQuery>,
 ) -> ApiResult {
-    let world = hub.world();
-    let full = visible(&world, &who, &owner, &repo)?;
+    let world = scope.hub.world();
+    let full = scope.full.clone();
     let repo = world.repo(&full)?;
     let wanted = query.git_ref.unwrap_or_else(|| repo.default_branch.clone());
     let wanted = wanted
