@@ -296,15 +296,11 @@ impl World {
         label: &str,
         actor: &str,
     ) -> Outcome<Change> {
-        self.issue(full, number)?;
-        Ok(Change::Item {
-            repo: full.to_owned(),
-            number,
-            action: action.to_owned(),
-            actor: actor.to_owned(),
-            label: Some(label.to_owned()),
-            extra: json!({}),
-        })
+        let mut change = self.item_event(full, number, action, actor, json!({}))?;
+        if let Change::Item { label: named, .. } = &mut change {
+            *named = Some(label.to_owned());
+        }
+        Ok(change)
     }
 
     /// Adds labels not yet present; returns one `labeled` event per label
