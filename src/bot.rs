@@ -44,6 +44,11 @@ pub enum HandleError {
 /// changed files include them), and no capability needs more than two.
 const MAX_READ_ROUNDS: usize = 4;
 
+/// Time to check a pull request's rules file (the limits keep the largest
+/// allowed under 2 s in a debug build); past it, a failing check run says
+/// it could not be checked.
+const CHECK_BUDGET: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub struct Bot {
     github: GitHub,
     login: String,
@@ -134,19 +139,23 @@ impl Bot {
         let mut actions = match facts.rules_at_head.is_some() {
             false => plan::plan(item, &ruleset, &facts, &self.login),
             true => {
-                let (item, ruleset, facts, login) = (
+                let (event, rules, known, login) = (
                     item.clone(),
                     Arc::clone(&ruleset),
                     facts.clone(),
                     self.login.clone(),
                 );
-                let planned = tokio::task::spawn_blocking(move || {
-                    plan::plan(&item, &ruleset, &facts, &login)
-                })
-                .await;
-                match planned {
-                    Ok(actions) => actions,
-                    Err(_) => return Ok(Outcome::Ignored("the rules check stopped unexpectedly")),
+                let checking =
+                    tokio::task::spawn_blocking(move || plan::plan(&event, &rules, &known, &login));
+                match tokio::time::timeout(CHECK_BUDGET, checking).await {
+                    Ok(Ok(actions)) => actions,
+                    Ok(Err(_)) => {
+                        return Ok(Outcome::Ignored("the rules check stopped unexpectedly"))
+                    }
+                    // The limits make this rare; the thread finishes on its own.
+                    Err(_) => plan::too_slow_to_check(item, CHECK_BUDGET)
+                        .into_iter()
+                        .collect(),
                 }
             }
         };

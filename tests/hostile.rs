@@ -307,3 +307,29 @@ fn text_logs_carry_no_colour_codes_into_a_file() {
     assert!(text.contains("probot is serving"), "{text}");
     assert!(!text.contains('\x1b'), "{text:?}");
 }
+
+#[tokio::test]
+async fn a_tracking_issue_at_githubs_size_cap_costs_milliseconds_not_seconds() {
+    let t = Tester::with_rules(RULES).await;
+    // 8,000 subscribers to one label: a body at GitHub's 65,536 characters.
+    let users: Vec<String> = (0..8_000).map(|i| format!("@u{i}")).collect();
+    let body: String = users
+        .chunks(40)
+        .map(|chunk| format!("* bug {}\n", chunk.join(" ")))
+        .collect();
+    t.hub.edit_body(REPO, 1, "maintainer", &body).await.unwrap();
+    let issue = t.open_issue("reporter", "x", &[]).await;
+    let started = Instant::now();
+    t.label(issue, "bug").await;
+    let taken = started.elapsed();
+    let item = t.item(issue).await;
+    let line = item.body.lines().last().unwrap_or_default();
+    let named = line.matches('@').count();
+    assert_eq!(
+        named,
+        probot::limits::MAX_SUBSCRIBERS_PER_LABEL,
+        "{line:.80}"
+    );
+    assert!(item.body.chars().count() <= probot::limits::MAX_BODY_CHARS);
+    assert!(taken < Duration::from_secs(5), "took {taken:?}");
+}

@@ -29,7 +29,7 @@ use crate::event::{ItemAction, ItemEvent, ItemKind, RepoName};
 use crate::subscriptions::Subscriptions;
 
 pub use ci::{Dispatch, DispatchKind, LABELS_COMMENT_MARKER, WAITING_COMMENT_MARKER};
-pub use rules_check::{Annotation, CheckRun, CHECK_NAME};
+pub use rules_check::{too_slow_to_check, Annotation, CheckRun, CHECK_NAME};
 
 /// One capability's contract with the planner.
 pub(crate) struct Capability {

@@ -95,6 +95,24 @@ fn changes_rules(item: &ItemEvent, changed_files: &[String]) -> bool {
     is_new_code(item) && changed_files.iter().any(|f| f == RULES_PATH)
 }
 
+/// The check run for a rules file that could not be checked within
+/// `budget`: a failure that says so, rather than no answer.
+pub fn too_slow_to_check(item: &ItemEvent, budget: std::time::Duration) -> Option<Action> {
+    let head_sha = item.pull.as_ref()?.head_sha.clone();
+    Some(Action::CheckRun(CheckRun {
+        name: CHECK_NAME.to_owned(),
+        head_sha,
+        conclusion: "failure".to_owned(),
+        title: "The rules could not be checked".to_owned(),
+        summary: format!(
+            "`{RULES_PATH}` could not be checked within {} s; make it smaller or simpler \
+             (`probot check` locally says more).",
+            budget.as_secs()
+        ),
+        annotations: Vec::new(),
+    }))
+}
+
 /// The check run for the rules file at the pull request's head.
 fn report(item: &ItemEvent, head_rules: &str) -> Option<Action> {
     let head_sha = item.pull.as_ref()?.head_sha.clone();

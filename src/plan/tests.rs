@@ -756,3 +756,21 @@ fn a_replay_reads_the_label_history_only_when_it_would_add_and_spares_what_a_per
         vec![add(&["needs meeting"])]
     );
 }
+
+#[test]
+fn a_rules_file_too_slow_to_check_gets_a_failing_check_run_saying_so() {
+    let item = pull_request(ItemAction::Synchronize, &[]);
+    let Some(Action::CheckRun(run)) = too_slow_to_check(&item, std::time::Duration::from_secs(5))
+    else {
+        panic!("expected a check run")
+    };
+    assert_eq!(
+        (run.conclusion.as_str(), run.head_sha.as_str()),
+        ("failure", "abc")
+    );
+    assert!(run.summary.contains("within 5 s"), "{}", run.summary);
+    assert_eq!(
+        too_slow_to_check(&issue(ItemAction::Opened, &[]), std::time::Duration::ZERO),
+        None
+    );
+}
