@@ -27,6 +27,14 @@ fn sign(body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
+/// The bot and fakehub as these stories want them: GitHub's rate limits
+/// enforced, primary and secondary.
+async fn tester() -> Tester {
+    let t = Tester::with_rules(RULES).await;
+    t.hub.enforce_rate_limits(true).await.unwrap();
+    t
+}
+
 /// How many requests the bot made that match `method` and `path`.
 async fn count(t: &Tester, method: &str, path: &str) -> usize {
     t.bot_requests()
@@ -38,7 +46,7 @@ async fn count(t: &Tester, method: &str, path: &str) -> usize {
 
 #[tokio::test]
 async fn deliveries_are_answered_at_once_while_github_is_slow() {
-    let t = Tester::with_rules(RULES).await;
+    let t = tester().await;
     let issue = t.open_issue("reporter", "x", &[]).await;
     t.hub.set_latency(Latency::Fixed { ms: 300 }).await.unwrap();
     t.label(issue, "high priority").await;
@@ -66,7 +74,7 @@ async fn deliveries_are_answered_at_once_while_github_is_slow() {
 
 #[tokio::test]
 async fn ten_labels_at_once_cost_one_fresh_read_and_one_write_of_each_kind() {
-    let t = Tester::with_rules(RULES).await;
+    let t = tester().await;
     let issue = t.open_issue("reporter", "x", &[]).await;
     t.hub.clear_requests().await.unwrap();
     let areas: Vec<String> = (0..10).map(|i| format!("area: {i}")).collect();
@@ -91,7 +99,7 @@ async fn ten_labels_at_once_cost_one_fresh_read_and_one_write_of_each_kind() {
 
 #[tokio::test]
 async fn twenty_copies_of_one_delivery_at_the_same_moment_write_once() {
-    let t = Tester::with_rules(RULES).await;
+    let t = tester().await;
     let issue = t.open_issue("reporter", "x", &[]).await;
     // The bot misses the delivery; a hook that answers nothing records it.
     let hook = t.hook_of();
@@ -144,7 +152,7 @@ async fn twenty_copies_of_one_delivery_at_the_same_moment_write_once() {
 
 #[tokio::test]
 async fn a_secondary_limit_answer_is_waited_out_not_dropped() {
-    let t = Tester::with_rules(RULES).await;
+    let t = tester().await;
     let issue = t.open_issue("reporter", "x", &[]).await;
     t.hub
         .fault(Fault {
@@ -166,7 +174,7 @@ async fn a_secondary_limit_answer_is_waited_out_not_dropped() {
 
 #[tokio::test]
 async fn errors_past_the_clients_retries_are_tried_again_until_github_recovers() {
-    let t = Tester::with_rules(RULES).await;
+    let t = tester().await;
     let issue = t.open_issue("reporter", "x", &[]).await;
     // More 503s than the client's own attempts (4), fewer than the worker's.
     t.hub
@@ -196,6 +204,7 @@ async fn a_full_queue_answers_503_with_retry_after() {
         },
     )
     .await;
+    t.hub.enforce_rate_limits(true).await.unwrap();
     let issues = [
         t.open_issue("reporter", "a", &[]).await,
         t.open_issue("reporter", "b", &[]).await,

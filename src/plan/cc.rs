@@ -45,10 +45,13 @@ fn wanted(situation: &Situation<'_>) -> bool {
     };
     // A push can add path labels, and their subscribers must hear of it
     // now: the bot ignores the `labeled` events of its own writes.
-    let labels_may_change = is_arrival(item)
-        || matches!(item.action, ItemAction::Labeled(_))
-        || super::labels::wants_changed_files(item, rules);
-    kind_enabled && labels_may_change
+    let path_labels = super::labels::wants_changed_files(item, rules);
+    let labels_may_change =
+        is_arrival(item) || matches!(item.action, ItemAction::Labeled(_)) || path_labels;
+    // An item that has no label and can get none (implications need a
+    // label to start from) has no subscribers to read.
+    let may_have_labels = !item.labels.is_empty() || path_labels;
+    kind_enabled && labels_may_change && may_have_labels
 }
 
 /// Subscribers the cc line lacks, in label order then tracking-issue

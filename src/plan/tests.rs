@@ -774,3 +774,27 @@ fn a_rules_file_too_slow_to_check_gets_a_failing_check_run_saying_so() {
         None
     );
 }
+
+#[test]
+fn an_item_with_no_label_and_none_to_come_reads_no_subscriptions() {
+    let rules = rules(IMPLIES_WITH_CC);
+    let none = Facts::default();
+    assert_eq!(
+        needs(&issue(ItemAction::Opened, &[]), &rules, &none, BOT),
+        Needs::default()
+    );
+    assert!(
+        needs(&issue(ItemAction::Opened, &["bug"]), &rules, &none, BOT)
+            .tracking_issue
+            .is_some()
+    );
+}
+
+const IMPLIES_WITH_CC: &str = r#"
+[cc]
+tracking_issue = 1
+
+[[labels.implies]]
+when = ["bug"]
+add = ["triage review"]
+"#;
