@@ -4,10 +4,13 @@
 //! the bot as it runs (answer at once, work from a queue) and for the
 //! Node-style bot (handle, then answer), and prints what GitHub would see.
 //!
-//! `cargo bench --bench burst` (release build; a few minutes: the writes
-//! that must happen take two minutes at GitHub's 80 a minute). Settings:
-//! `BURST_ITEMS` (100), `BURST_LATENCY_MS` (100), `BURST_DESIGNS`
-//! (`queued,inline`).
+//! Then the same burst with the bot killed halfway and restarted with
+//! `--replay-since`.
+//!
+//! `cargo bench --bench burst` (release build; about eight minutes: the
+//! writes that must happen take two minutes at GitHub's 80 a minute).
+//! Settings: `BURST_ITEMS` (100), `BURST_LATENCY_MS` (100), `BURST_DESIGNS`
+//! (`queued,inline`), `BURST_CRASH` (`0` to skip the crash).
 
 use std::time::{Duration, Instant};
 
@@ -134,6 +137,130 @@ async fn burst(design: &'static str, handling: Handling, items: usize, latency_m
     }
 }
 
+/// The same burst, with the bot (the release binary, as it runs) killed
+/// with SIGKILL halfway, a maintainer removing an implied label from an
+/// item done before the crash, and the bot restarted with
+/// `--replay-since`: are all items done, and the removal left alone?
+async fn crash_and_replay(items: usize, latency_ms: u64) {
+    let mut seed = seed(items);
+    if let Some(app) = seed.app.as_mut() {
+        app.public_key = Some(probot::local::TEST_APP_PUBLIC_KEY.to_owned());
+    }
+    let options = Options {
+        enforce_rate_limits: true,
+        latency: Latency::Fixed { ms: latency_ms },
+        ..Options::default()
+    };
+    let hub = fakehub::FakeHub::start(seed, options).await.expect("fakehub starts");
+    let control = hub.control();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let key = concat!(env!("CARGO_MANIFEST_DIR"), "/fakehub/testdata/app-private-key.pem");
+    let serve = |extra: &[&str]| {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_probot"))
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .args(["--app-id", "77", "--private-key-file", key])
+            .args(["--github-api-url", hub.url()])
+            .args(["--webhook-secret", probot::local::LOCAL_SECRET])
+            .args(extra)
+            .kill_on_drop(true)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("probot serve starts")
+    };
+    let up = || async {
+        for _ in 0..400 {
+            if reqwest::get(format!("{base}/healthz")).await.is_ok_and(|r| r.status() == 200) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the bot did not come up");
+    };
+    let done_items = || async {
+        let mut done = Vec::new();
+        for n in 2..2 + items as u64 {
+            let item = control.issue("acme/widgets", n).await.expect("item");
+            if item.labels.iter().any(|l| l == "triage review")
+                && item.body.ends_with("cc @ezyang @gchanan @alice")
+            {
+                done.push(n);
+            }
+        }
+        done
+    };
+
+    let mut bot = serve(&[]);
+    up().await;
+    hub.add_hook(fakehub::Hook {
+        url: format!("{base}/webhook"),
+        secret: probot::local::LOCAL_SECRET.into(),
+        idle_url: Some(format!("{base}/idle")),
+    });
+    let started = Instant::now();
+    let labelling = tokio::spawn({
+        let control = control.clone();
+        async move {
+            let labels = (2..2 + items as u64)
+                .map(|n| control.label("acme/widgets", n, "maintainer", &["high priority"]));
+            futures_util::future::join_all(labels).await
+        }
+    });
+    let before_crash = loop {
+        let done = done_items().await;
+        if done.len() >= items / 2 {
+            break done;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    };
+    let _ = bot.start_kill();
+    let _ = bot.wait().await;
+    let crashed_at = started.elapsed();
+    let _ = labelling.await;
+    let done_at_crash = done_items().await.len();
+    // After the crash, a maintainer removes the implied label on purpose.
+    let touched = before_crash[0];
+    control
+        .unlabel("acme/widgets", touched, "maintainer", "triage review")
+        .await
+        .expect("unlabel");
+
+    let restarted = Instant::now();
+    let _bot = serve(&["--replay-since", "1h"]);
+    up().await;
+    let mut all_done = false;
+    for _ in 0..600 {
+        let done = done_items().await;
+        // Every item but the one whose label a person removed.
+        if done.len() == items - 1 && !done.contains(&touched) {
+            all_done = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let recovered_after = restarted.elapsed();
+    control.settle().await.expect("settle");
+    let kept = control.issue("acme/widgets", touched).await.expect("item");
+    let removal_kept = !kept.labels.iter().any(|l| l == "triage review");
+    let requests = control.requests().await.expect("requests");
+    let hits = requests
+        .iter()
+        .filter(|r| r.token.starts_with("installation:") && (r.status == 403 || r.status == 429))
+        .count();
+    println!(
+        "kill -9 at {:.0} s with {done_at_crash}/{items} done; restarted with --replay-since: \
+         {} after {:.0} s; the maintainer's removal {}; {hits} secondary-limit answers waited out \
+         (the new process's pacer starts empty while GitHub's minute still counts the old one's writes)\n",
+        crashed_at.as_secs_f64(),
+        if all_done { format!("all {items} correct") } else { "NOT all correct".to_owned() },
+        recovered_after.as_secs_f64(),
+        if removal_kept { "left alone" } else { "UNDONE" },
+    );
+}
+
 /// One labeled event, with the rules and tracking issue seen before: how
 /// soon it is answered, and how many round trips of GitHub's latency its
 /// handling takes (the time past the coalescing window, over the latency).
@@ -189,7 +316,10 @@ async fn main() {
         "| design | answered < 1 s | answered 5xx | slowest answer | items correct | writes | secondary-limit hits | last item done | floor | ratio |"
     );
     println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-    for design in designs.split(',') {
+    if std::env::var("BURST_CRASH").map_or(true, |v| v != "0") {
+        crash_and_replay(items, latency_ms).await;
+    }
+    for design in designs.split(',').filter(|d| !d.trim().is_empty()) {
         let handling = match design.trim() {
             "queued" => Handling::SERVER,
             "inline" => Handling::Inline,
