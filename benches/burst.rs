@@ -151,14 +151,19 @@ async fn crash_and_replay(items: usize, latency_ms: u64) {
         latency: Latency::Fixed { ms: latency_ms },
         ..Options::default()
     };
-    let hub = fakehub::FakeHub::start(seed, options).await.expect("fakehub starts");
+    let hub = fakehub::FakeHub::start(seed, options)
+        .await
+        .expect("fakehub starts");
     let control = hub.control();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
     let base = format!("http://127.0.0.1:{port}");
-    let key = concat!(env!("CARGO_MANIFEST_DIR"), "/fakehub/testdata/app-private-key.pem");
+    let key = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fakehub/testdata/app-private-key.pem"
+    );
     let serve = |extra: &[&str]| {
         tokio::process::Command::new(env!("CARGO_BIN_EXE_probot"))
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
@@ -173,7 +178,10 @@ async fn crash_and_replay(items: usize, latency_ms: u64) {
     };
     let up = || async {
         for _ in 0..400 {
-            if reqwest::get(format!("{base}/healthz")).await.is_ok_and(|r| r.status() == 200) {
+            if reqwest::get(format!("{base}/healthz"))
+                .await
+                .is_ok_and(|r| r.status() == 200)
+            {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
