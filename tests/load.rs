@@ -205,14 +205,17 @@ async fn a_full_queue_answers_503_with_retry_after() {
     )
     .await;
     t.hub.enforce_rate_limits(true).await.unwrap();
-    let issues = [
-        t.open_issue("reporter", "a", &[]).await,
-        t.open_issue("reporter", "b", &[]).await,
-        t.open_issue("reporter", "c", &[]).await,
-    ];
+    // One worker, one place: while the worker is busy with the first item
+    // (three requests at 200 ms) and a second waits, the rest are refused.
+    let mut issues = Vec::new();
+    for body in ["a", "b", "c", "d", "e"] {
+        issues.push(t.open_issue("reporter", body, &[]).await);
+    }
     // Slow GitHub keeps the one worker busy while the burst arrives.
     t.hub.set_latency(Latency::Fixed { ms: 200 }).await.unwrap();
-    let bursts = issues.map(|issue| t.hub.label(REPO, issue, "maintainer", &["high priority"]));
+    let bursts = issues
+        .iter()
+        .map(|issue| t.hub.label(REPO, *issue, "maintainer", &["high priority"]));
     for done in futures_util::future::join_all(bursts).await {
         done.unwrap();
     }
@@ -224,7 +227,7 @@ async fn a_full_queue_answers_503_with_retry_after() {
         })
         .map(|d| d.status_code)
         .collect();
-    assert_eq!(answers.len(), 3);
+    assert_eq!(answers.len(), 5);
     assert!(answers.contains(&503), "{answers:?}");
     assert!(answers.contains(&202), "{answers:?}");
     // What was refused shows as failed, for `probot redeliver`.
