@@ -6,7 +6,7 @@ mod support;
 use fakehub::client::NewItem;
 use fakehub::Fault;
 use probot::local::LOCAL_SECRET;
-use support::{labels, seed, Tester, REPO, TRACKING};
+use support::{labels, seed, sign, sign_with, Tester, REPO, TRACKING};
 
 const RULES: &str = r#"
 [cc]
@@ -282,17 +282,6 @@ async fn malformed_pings_and_unknown_events_get_their_own_answers() {
         .await
         .unwrap();
     assert_eq!(healthz.status(), 200);
-}
-
-fn sign(body: &[u8]) -> String {
-    sign_with(LOCAL_SECRET, body)
-}
-
-fn sign_with(secret: &str, body: &[u8]) -> String {
-    use hmac::{Hmac, Mac};
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
 #[tokio::test]

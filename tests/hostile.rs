@@ -9,19 +9,11 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use probot::limits::{MAX_CHECK_SUMMARY_CHARS, MAX_CONNECTIONS, MAX_RULES_BYTES};
-use probot::local::LOCAL_SECRET;
 use probot::server::Handling;
 use support::{seed, Tester, REPO};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const RULES: &str = "[cc]\ntracking_issue = 1\n";
-
-fn sign(body: &[u8]) -> String {
-    use hmac::{Hmac, Mac};
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(LOCAL_SECRET.as_bytes()).unwrap();
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
-}
 
 /// The test process's resident memory, where the bot runs too.
 fn resident_bytes() -> usize {
@@ -215,45 +207,29 @@ async fn connections_past_the_cap_are_closed_at_once_and_the_bot_still_answers()
 #[tokio::test]
 async fn a_repository_name_with_a_newline_is_refused() {
     let t = Tester::with_rules(RULES).await;
-    let body = serde_json::to_vec(&serde_json::json!({
+    let payload = serde_json::json!({
         "action": "labeled",
         "issue": {"number": 2, "user": {"login": "x"}, "labels": [], "state": "open"},
         "label": {"name": "bug"},
         "repository": {"full_name": "acme/widgets\nERROR forged log line"},
         "sender": {"login": "x"},
         "installation": {"id": 5}
-    }))
-    .unwrap();
-    let answer = reqwest::Client::new()
-        .post(format!("{}/webhook", t.local.bots[0].url()))
-        .header("x-github-event", "issues")
-        .header("x-hub-signature-256", sign(&body))
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    });
+    let answer = t.post_signed("issues", &payload).await;
     assert_eq!(answer.status(), 400);
 }
 
 #[tokio::test]
 async fn a_delivery_without_an_installation_is_not_worth_redelivering() {
     let t = Tester::start_handling(seed(Some(RULES)), Handling::Inline).await;
-    let body = serde_json::to_vec(&serde_json::json!({
+    let payload = serde_json::json!({
         "action": "labeled",
         "issue": {"number": 2, "user": {"login": "x"}, "labels": [{"name": "bug"}], "state": "open"},
         "label": {"name": "bug"},
         "repository": {"full_name": REPO},
         "sender": {"login": "maintainer"}
-    }))
-    .unwrap();
-    let answer = reqwest::Client::new()
-        .post(format!("{}/webhook", t.local.bots[0].url()))
-        .header("x-github-event", "issues")
-        .header("x-hub-signature-256", sign(&body))
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    });
+    let answer = t.post_signed("issues", &payload).await;
     assert_eq!(
         answer.status(),
         200,

@@ -9,7 +9,7 @@ mod support;
 use fakehub::{Fault, Latency};
 use probot::local::LOCAL_SECRET;
 use probot::server::Handling;
-use support::{labels, seed, Tester, REPO};
+use support::{labels, seed, sign, Tester, REPO};
 
 const RULES: &str = r#"
 [cc]
@@ -19,13 +19,6 @@ tracking_issue = 1
 when = ["high priority", "area: *"]
 add = ["triage review"]
 "#;
-
-fn sign(body: &[u8]) -> String {
-    use hmac::{Hmac, Mac};
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(LOCAL_SECRET.as_bytes()).unwrap();
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
-}
 
 /// The bot and fakehub as these stories want them: GitHub's rate limits
 /// enforced, primary and secondary.

@@ -20,13 +20,13 @@ pub(super) const CAPABILITY: Capability = Capability { needs, plan };
 /// add labels, which labels a person removed since it was first delivered:
 /// a replay must not undo them.
 fn needs(situation: &Situation<'_>) -> Needs {
-    let (item, facts) = (situation.item, situation.facts);
+    let item = situation.item;
     let history = match &item.replay_of {
         Some(since) if !planned(situation).is_empty() => Some(since.clone()),
         _ => None,
     };
     Needs {
-        changed_files: wants_changed_files(item, situation.rules) && facts.changed_files.is_none(),
+        changed_files: wants_changed_files(item, situation.rules),
         label_removals_since: history,
         ..Needs::default()
     }

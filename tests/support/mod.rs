@@ -9,6 +9,19 @@ use probot::local::Local;
 
 pub const REPO: &str = "acme/widgets";
 
+/// `sha256=<hex>` of `body` under `secret`, as GitHub signs a delivery.
+pub fn sign_with(secret: &str, body: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// The same, under the secret the local bots use.
+pub fn sign(body: &[u8]) -> String {
+    sign_with(probot::local::LOCAL_SECRET, body)
+}
+
 pub const TRACKING: &str = "Subscribe below.\n\n* high priority @ezyang @gchanan\n* triage review @alice\n* module: docs @svekars\n";
 
 /// A seed with `acme/widgets`, its tracking issue (#1), the App, and `rules`
@@ -165,6 +178,19 @@ impl Tester {
         refs.into_iter()
             .filter_map(|(name, sha)| Some((name.strip_prefix("refs/tags/")?.to_owned(), sha)))
             .collect()
+    }
+
+    /// Posts `payload` to the first bot as a signed `event` delivery.
+    pub async fn post_signed(&self, event: &str, payload: &serde_json::Value) -> reqwest::Response {
+        let body = serde_json::to_vec(payload).expect("a JSON payload");
+        reqwest::Client::new()
+            .post(self.hook_of())
+            .header("x-github-event", event)
+            .header("x-hub-signature-256", sign(&body))
+            .body(body)
+            .send()
+            .await
+            .expect("the bot answers")
     }
 
     /// The first bot's webhook URL.

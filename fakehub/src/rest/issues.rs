@@ -191,16 +191,21 @@ pub(super) async fn create_comment(
         let (full, actor) = scope.writer(&world)?;
         let (id, events) = world.add_comment(&full, number, &input.body, &actor)?;
         let events = crate::events::render(&world, events);
-        let repo = world.repo(&full)?;
-        let comment = repo
-            .comments
-            .iter()
-            .find(|c| c.id == id)
-            .ok_or_else(ApiError::not_found)?;
-        (events, shapes::comment(&world, repo, comment))
+        (events, comment_shape(&world, &full, id)?)
     };
     scope.hub.emit(events);
     created(value)
+}
+
+/// A comment as GitHub answers for it.
+fn comment_shape(world: &World, full: &str, id: u64) -> Result<Value, ApiError> {
+    let repo = world.repo(full)?;
+    let comment = repo
+        .comments
+        .iter()
+        .find(|c| c.id == id)
+        .ok_or_else(ApiError::not_found)?;
+    Ok(shapes::comment(world, repo, comment))
 }
 
 pub(super) async fn edit_comment(
@@ -213,13 +218,7 @@ pub(super) async fn edit_comment(
         let (full, actor) = scope.writer(&world)?;
         let events = world.edit_comment(&full, id, &input.body, &actor)?;
         let events = crate::events::render(&world, events);
-        let repo = world.repo(&full)?;
-        let comment = repo
-            .comments
-            .iter()
-            .find(|c| c.id == id)
-            .ok_or_else(ApiError::not_found)?;
-        (events, shapes::comment(&world, repo, comment))
+        (events, comment_shape(&world, &full, id)?)
     };
     scope.hub.emit(events);
     ok(value)
