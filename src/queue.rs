@@ -54,8 +54,6 @@ struct State {
     running: HashSet<ItemKey>,
     /// Entries waiting, across items.
     entries: usize,
-    /// Events folded into an earlier one, since the start.
-    coalesced: u64,
 }
 
 pub struct WorkQueue {
@@ -94,7 +92,6 @@ impl WorkQueue {
             if let Some(merged) = coalesce(&last.event, &event) {
                 last.event = merged;
                 last.deliveries.push(delivery);
-                state.coalesced += 1;
                 crate::metrics::coalesced();
                 return Ok(());
             }
