@@ -45,6 +45,21 @@ pub const MAX_TRACKING_ISSUE_BYTES: usize = 4 * 65_536;
 /// and GitHub notifies at most 50 mentions of one comment or body).
 pub const MAX_SUBSCRIBERS_PER_LABEL: usize = 500;
 
+/// Path lines read from a tracking issue: all their globs compile into
+/// one set, matched once per changed file.
+pub const MAX_PATH_LINES: usize = 500;
+
+/// Commands read from one comment; the rest are ignored and the reply
+/// says so.
+pub const MAX_COMMANDS_PER_COMMENT: usize = 10;
+
+/// Labels one command names.
+pub const MAX_LABELS_PER_COMMAND: usize = 20;
+
+/// The part of a comment read for commands: GitHub caps a comment at
+/// 65,536 characters.
+pub const MAX_COMMENT_BYTES: usize = 4 * 65_536;
+
 /// Characters in an issue or pull request body, as GitHub caps it: a cc
 /// line that would pass it names as many subscribers as fit.
 pub const MAX_BODY_CHARS: usize = 65_536;

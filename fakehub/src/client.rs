@@ -39,6 +39,24 @@ pub struct CommentState {
     pub id: u64,
     pub author: String,
     pub body: String,
+    #[serde(default)]
+    pub reactions: Vec<ReactionState>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct ReactionState {
+    pub content: String,
+    pub user: String,
+}
+
+/// A notification GitHub would have sent.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct NotificationState {
+    pub user: String,
+    /// `mention` or `team_mention`.
+    pub reason: String,
+    pub repo: String,
+    pub number: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -286,6 +304,17 @@ impl Control {
         self.send(
             self.http
                 .post(self.url(&format!("/deliveries/{id}/redeliver"))),
+        )
+        .await
+    }
+
+    /// Every notification sent to `user` so far, oldest first (after
+    /// waiting for pending deliveries).
+    pub async fn notifications(&self, user: &str) -> Result<Vec<NotificationState>> {
+        self.send(
+            self.http
+                .get(self.url("/notifications"))
+                .query(&[("user", user)]),
         )
         .await
     }

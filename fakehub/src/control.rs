@@ -52,6 +52,7 @@ pub(crate) fn router(hub: Arc<Hub>) -> Router {
         .route("/_fakehub/latency", post(set_latency))
         .route("/_fakehub/settle", post(settle))
         .route("/_fakehub/reset", post(reset))
+        .route("/_fakehub/notifications", get(read_notifications))
         .with_state(hub)
 }
 
@@ -243,7 +244,14 @@ async fn read_item(
         .comments
         .iter()
         .filter(|c| c.issue == number)
-        .map(|c| json!({"id": c.id, "author": c.author, "body": c.body}))
+        .map(|c| {
+            let reactions: Vec<Value> = c
+                .reactions
+                .iter()
+                .map(|r| json!({"content": r.content, "user": r.user}))
+                .collect();
+            json!({"id": c.id, "author": c.author, "body": c.body, "reactions": reactions})
+        })
         .collect();
     let pull = issue.pull.as_ref().map(|p| {
         json!({"head_sha": p.head_sha, "head_ref": p.head_ref, "base_ref": p.base_ref, "fork": p.fork,
@@ -448,4 +456,31 @@ async fn reset(State(hub): Shared) -> Result {
     *hub.world() = fresh;
     hub.faults.lock().unwrap_or_else(|p| p.into_inner()).clear();
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+struct ForUser {
+    user: Option<String>,
+}
+
+/// Every notification sent (to `user`, when given), oldest first: what a
+/// test counts, where `GET /notifications` shows threads.
+async fn read_notifications(
+    State(hub): Shared,
+    axum::extract::Query(query): axum::extract::Query<ForUser>,
+) -> Result {
+    hub.settle().await;
+    let world = hub.world();
+    let sent: Vec<Value> = world
+        .notifications
+        .iter()
+        .filter(|n| {
+            query
+                .user
+                .as_deref()
+                .is_none_or(|u| n.user.eq_ignore_ascii_case(u))
+        })
+        .map(|n| json!({"user": n.user, "reason": n.reason, "repo": n.repo, "number": n.number}))
+        .collect();
+    Ok(Json(json!(sent)).into_response())
 }

@@ -12,6 +12,10 @@
 //! login = "alice"
 //! token = "ghp_alice"                        # a personal access token
 //!
+//! [[teams]]
+//! name = "acme/oncall"                       # mentioned as @acme/oncall
+//! members = ["alice", "bob"]
+//!
 //! [[repos]]
 //! name = "acme/widgets"
 //! default_branch = "main"
@@ -48,6 +52,8 @@ pub struct Seed {
     pub app: Option<SeedApp>,
     #[serde(default)]
     pub users: Vec<SeedUser>,
+    #[serde(default)]
+    pub teams: Vec<SeedTeam>,
     #[serde(default)]
     pub repos: Vec<SeedRepo>,
     /// Where relative paths in the seed point from.
@@ -87,6 +93,16 @@ pub struct SeedUser {
     pub login: String,
     #[serde(default)]
     pub token: Option<String>,
+}
+
+/// A team, `org/slug`, and its members: a mention of the team notifies
+/// them with reason `team_mention`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedTeam {
+    pub name: String,
+    #[serde(default)]
+    pub members: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -225,6 +241,14 @@ impl Seed {
                     },
                 );
             }
+        }
+        for team in &self.teams {
+            for member in &team.members {
+                world.remember_user(member);
+            }
+            world
+                .teams
+                .insert(team.name.to_ascii_lowercase(), team.members.clone());
         }
         for seed in &self.repos {
             let repo = self.build_repo(&mut world, seed)?;

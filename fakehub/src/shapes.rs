@@ -570,3 +570,39 @@ pub fn label_event(world: &World, repo: &Repo, event: &LabelEvent) -> Value {
         "performed_via_github_app": null,
     })
 }
+
+pub fn reaction(world: &World, reaction: &crate::state::Reaction) -> Value {
+    json!({
+        "id": reaction.id,
+        "node_id": format!("MDg6UmVhY3Rpb24{}", reaction.id),
+        "user": user(world, &reaction.user),
+        "content": reaction.content,
+        "created_at": timestamp(reaction.created_at),
+    })
+}
+
+/// A notification thread, as `GET /notifications` lists it.
+pub fn notification(world: &World, n: &crate::state::Notification) -> Value {
+    let base = &world.base_url;
+    let (kind, path) = match n.is_pull {
+        true => ("PullRequest", "pulls"),
+        false => ("Issue", "issues"),
+    };
+    let repo = world.repos.get(&n.repo);
+    json!({
+        "id": n.id.to_string(),
+        "unread": true,
+        "reason": n.reason,
+        "updated_at": timestamp(n.at),
+        "last_read_at": null,
+        "subject": {
+            "title": n.title,
+            "url": format!("{base}/repos/{}/{path}/{}", n.repo, n.number),
+            "latest_comment_url": format!("{base}/repos/{}/issues/{}", n.repo, n.number),
+            "type": kind,
+        },
+        "repository": repo.map(|r| self::repo(world, r)),
+        "url": format!("{base}/notifications/threads/{}", n.id),
+        "subscription_url": format!("{base}/notifications/threads/{}/subscription", n.id),
+    })
+}

@@ -100,6 +100,11 @@ impl PathMatcher {
     pub fn matches(&self, path: &str) -> bool {
         self.globs.is_match(path)
     }
+
+    /// The indexes of the patterns that match `path`.
+    pub fn matching(&self, path: &str) -> Vec<usize> {
+        self.globs.matches(path)
+    }
 }
 
 fn glob_error(pattern: &str, error: &globset::Error) -> String {

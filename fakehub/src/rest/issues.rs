@@ -223,3 +223,58 @@ pub(super) async fn edit_comment(
     scope.hub.emit(events);
     ok(value)
 }
+
+#[derive(Deserialize)]
+pub(super) struct NewReaction {
+    content: String,
+}
+
+/// Reacts to a comment: 201 for a new reaction, 200 when this user had
+/// reacted so already, as GitHub answers.
+pub(super) async fn react_to_comment(
+    scope: Scope,
+    Path((_, _, id)): Path<(String, String, u64)>,
+    Json(input): Json<NewReaction>,
+) -> ApiResult {
+    let mut world = scope.hub.world();
+    let (full, actor) = scope.writer(&world)?;
+    let added = world.react(&full, id, &input.content, &actor)?;
+    let value = reaction_shapes(&world, &full, id)?
+        .into_iter()
+        .rev()
+        .find(|r| r["content"] == input.content.as_str() && r["user"]["login"] == actor.as_str())
+        .unwrap_or_default();
+    match added {
+        true => created(value),
+        false => ok(value),
+    }
+}
+
+pub(super) async fn list_comment_reactions(
+    scope: Scope,
+    Path((_, _, id)): Path<(String, String, u64)>,
+    Query(page): Query<Page>,
+    axum::extract::OriginalUri(request_uri): axum::extract::OriginalUri,
+) -> ApiResult {
+    let world = scope.hub.world();
+    let items = reaction_shapes(&world, &scope.full, id)?;
+    Ok(paginate(
+        items,
+        &page,
+        &format!("{}{}", world.base_url, request_uri.path()),
+    ))
+}
+
+fn reaction_shapes(world: &World, full: &str, id: u64) -> Result<Vec<Value>, ApiError> {
+    let repo = world.repo(full)?;
+    let comment = repo
+        .comments
+        .iter()
+        .find(|c| c.id == id)
+        .ok_or_else(ApiError::not_found)?;
+    Ok(comment
+        .reactions
+        .iter()
+        .map(|r| shapes::reaction(world, r))
+        .collect())
+}

@@ -172,3 +172,14 @@ pub(super) async fn list_pull_files(
         &format!("{}{}", world.base_url, uri.path()),
     ))
 }
+
+/// One label of the repository: the usual "does it exist" check.
+pub(super) async fn get_repo_label(
+    scope: Scope,
+    Path((_, _, name)): Path<(String, String, String)>,
+) -> ApiResult {
+    let world = scope.hub.world();
+    let repo = world.repo(&scope.full)?;
+    let label = repo.labels.get(&name).ok_or_else(ApiError::not_found)?;
+    ok(shapes::label(&world, repo, label))
+}

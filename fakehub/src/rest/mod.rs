@@ -10,6 +10,7 @@ mod apps;
 mod gate;
 mod issues;
 mod labels;
+mod notifications;
 mod refs;
 mod repos;
 
@@ -28,7 +29,9 @@ use serde_json::{json, Value};
 use crate::state::{now, sha_of, Identity, LoggedRequest, Refusal, Token, World};
 use crate::{shapes, Hub};
 
-use self::{actions::*, apps::*, gate::*, issues::*, labels::*, refs::*, repos::*};
+use self::{
+    actions::*, apps::*, gate::*, issues::*, labels::*, notifications::*, refs::*, repos::*,
+};
 
 const PRIMARY_LIMIT: u64 = 5_000;
 /// GitHub's secondary limits, as its documentation gives them: content-
@@ -114,6 +117,10 @@ pub(crate) fn router(hub: Arc<Hub>) -> Router {
             patch(edit_comment).post(edit_comment),
         )
         .route(
+            "/issues/comments/{id}/reactions",
+            get(list_comment_reactions).post(react_to_comment),
+        )
+        .route(
             "/issues/{number}/labels",
             get(list_item_labels)
                 .post(add_labels)
@@ -125,6 +132,7 @@ pub(crate) fn router(hub: Arc<Hub>) -> Router {
             axum::routing::delete(remove_label),
         )
         .route("/labels", get(list_repo_labels).post(create_repo_label))
+        .route("/labels/{name}", get(get_repo_label))
         .route("/pulls/{number}", get(get_pull).patch(patch_pull))
         .route("/pulls/{number}/files", get(list_pull_files))
         .route("/git/ref/{*git_ref}", get(get_ref))
@@ -154,6 +162,7 @@ pub(crate) fn router(hub: Arc<Hub>) -> Router {
         .route("/app/hook/deliveries/{id}/attempts", post(redeliver))
         .route("/rate_limit", get(rate_limit))
         .route("/user", get(authenticated_user))
+        .route("/notifications", get(list_notifications))
         .fallback(|| async { ApiError::not_found() })
         .layer(middleware::from_fn_with_state(Arc::clone(&hub), gate))
         .with_state(hub)

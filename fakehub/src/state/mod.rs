@@ -11,9 +11,11 @@ use serde_json::{json, Value};
 
 mod git;
 mod model;
+mod notify;
 mod writes;
 
 pub use model::*;
+pub use notify::{mentions, REACTIONS};
 pub use writes::CheckRunFields;
 
 #[derive(Debug, Default)]
@@ -25,6 +27,10 @@ pub struct World {
     pub installations: Vec<Installation>,
     pub tokens: HashMap<String, Token>,
     pub users: BTreeMap<Login, u64>,
+    /// `org/team` (lowercase) -> its members.
+    pub teams: BTreeMap<String, Vec<Login>>,
+    /// Every notification sent, oldest first.
+    pub notifications: Vec<Notification>,
     pub deliveries: Vec<Delivery>,
     pub requests: Vec<LoggedRequest>,
     /// token description -> requests counted against the primary limit.
@@ -279,7 +285,9 @@ impl World {
         actor: &str,
     ) -> Outcome<(u64, Vec<Change>)> {
         let labels = spec.labels.clone();
+        let body = spec.body.clone();
         let number = self.insert_item(full, spec, None, true)?;
+        self.notify_mentions(full, number, "", &body, actor);
         // GitHub sends `opened` with the labels, then one `labeled` per label.
         let mut events = vec![self.item_event(full, number, "opened", actor, json!({}))?];
         for label in &labels {
@@ -414,8 +422,10 @@ impl World {
         let t = now();
         let issue = self.issue_mut(full, number)?;
         let mut changes = serde_json::Map::new();
+        let mut new_body = None;
         if let Some(body) = edit.body {
             if body != issue.body {
+                new_body = Some(body.clone());
                 changes.insert(
                     "body".into(),
                     json!({"from": std::mem::replace(&mut issue.body, body)}),
@@ -446,6 +456,13 @@ impl World {
         }
         if !changes.is_empty() || state_change.is_some() {
             issue.updated_at = t;
+        }
+        if let (Some(new), Some(old)) = (
+            &new_body,
+            changes.get("body").and_then(|b| b["from"].as_str()),
+        ) {
+            let old = old.to_owned();
+            self.notify_mentions(full, number, &old, new, actor);
         }
         let mut events = Vec::new();
         if !changes.is_empty() {
@@ -482,7 +499,9 @@ impl World {
             author: actor.to_owned(),
             created_at: t,
             updated_at: t,
+            reactions: Vec::new(),
         });
+        self.notify_mentions(full, number, "", body, actor);
         let event = self.comment_event(full, id, "created", actor, json!({}))?;
         Ok((id, vec![event]))
     }
@@ -502,6 +521,8 @@ impl World {
             .ok_or_else(Refusal::not_found)?;
         let from = std::mem::replace(&mut comment.body, body.to_owned());
         comment.updated_at = now();
+        let number = comment.issue;
+        self.notify_mentions(full, number, &from, body, actor);
         Ok(vec![self.comment_event(
             full,
             id,

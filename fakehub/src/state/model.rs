@@ -67,6 +67,30 @@ pub struct Comment {
     pub author: Login,
     pub created_at: u64,
     pub updated_at: u64,
+    pub reactions: Vec<Reaction>,
+}
+
+/// A person's reaction to a comment: `+1`, `confused`, ...
+#[derive(Debug, Clone)]
+pub struct Reaction {
+    pub id: u64,
+    pub content: String,
+    pub user: Login,
+    pub created_at: u64,
+}
+
+/// One notification GitHub sent a user about an item.
+#[derive(Debug, Clone)]
+pub struct Notification {
+    pub id: u64,
+    pub user: Login,
+    /// `mention` or `team_mention`.
+    pub reason: &'static str,
+    pub repo: String,
+    pub number: u64,
+    pub title: String,
+    pub is_pull: bool,
+    pub at: u64,
 }
 
 #[derive(Debug, Clone)]

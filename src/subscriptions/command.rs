@@ -1,0 +1,328 @@
+//! Commands in comments on the tracking issue:
+//!
+//! ```text
+//! @probot subscribe module: cuda, oncall: jit
+//! @probot unsubscribe module: cuda
+//! @probot subscribe module: docs for @alice @acme/docs-team
+//! ```
+//!
+//! A command is a line of its own that starts with the bot's mention
+//! (`@<app slug>` or `@<app slug>[bot]`, any case, after at most three
+//! spaces), then `subscribe` or `unsubscribe`, then labels separated by
+//! commas, then optionally `for` and mentions. A label may be wrapped in
+//! backticks or double quotes (a label with a comma in its name can't be
+//! named here). Never a command: a line in a fenced code
+//! block or an HTML comment, an indented code line (four spaces or a tab),
+//! a quoted line (`> @probot …`), or a mention in the middle of a line,
+//! so quoting someone's command or showing it in code does nothing.
+//!
+//! Lines that mention the bot with another first word are left alone (they
+//! may be meant for a person reading); a `subscribe` line that can't be
+//! read is an error the bot answers.
+
+use crate::limits::{MAX_COMMANDS_PER_COMMENT, MAX_COMMENT_BYTES, MAX_LABELS_PER_COMMAND};
+
+use super::mentions;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Subscribe,
+    Unsubscribe,
+}
+
+/// One command, read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    pub verb: Verb,
+    pub labels: Vec<String>,
+    /// Logins and `org/team`s, without `@`; empty for the commenter.
+    pub for_whom: Vec<String>,
+}
+
+/// A command line that could not be read: what to tell its author.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    #[error("`{0}` names no label")]
+    NoLabel(String),
+    #[error("`{0}`: after `for`, only mentions (`@login`, `@org/team`)")]
+    BadTarget(String),
+    #[error("`{0}` names more than {MAX_LABELS_PER_COMMAND} labels")]
+    TooManyLabels(String),
+    #[error(
+        "more than {MAX_COMMANDS_PER_COMMENT} commands in one comment; the rest were not read"
+    )]
+    TooManyCommands,
+}
+
+/// The commands in a comment to the bot `bot` (its login, `slug[bot]`),
+/// in order. Linear in the comment; at most `MAX_COMMENT_BYTES` are read.
+pub fn parse_commands(comment: &str, bot: &str) -> Vec<Result<Command, CommandError>> {
+    let slug = bot.strip_suffix("[bot]").unwrap_or(bot);
+    let mut end = comment.len().min(MAX_COMMENT_BYTES);
+    while !comment.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut commands = Vec::new();
+    let mut fence: Option<&str> = None;
+    let mut in_html_comment = false;
+    for line in comment[..end].split(['\n', '\r']) {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let text = line.trim_start_matches(' ');
+        if let Some(marker) = fence {
+            if indent < 4 && text.starts_with(marker) {
+                fence = None;
+            }
+            continue;
+        }
+        if indent < 4 {
+            if let Some(marker) = ["```", "~~~"].into_iter().find(|m| text.starts_with(m)) {
+                fence = Some(marker);
+                continue;
+            }
+        }
+        if in_html_comment || text.starts_with("<!--") {
+            in_html_comment = !line.contains("-->");
+            continue;
+        }
+        if indent >= 4 || line.starts_with('\t') {
+            continue;
+        }
+        let Some(rest) = strip_mention(text, slug) else {
+            continue;
+        };
+        let Some((verb, args)) = verb(rest) else {
+            continue;
+        };
+        if commands.len() == MAX_COMMANDS_PER_COMMENT {
+            commands.push(Err(CommandError::TooManyCommands));
+            break;
+        }
+        commands.push(command(verb, args, text.trim()));
+    }
+    commands
+}
+
+/// The text after `@slug` or `@slug[bot]` and a blank, when the line
+/// starts with it.
+fn strip_mention<'a>(text: &'a str, slug: &str) -> Option<&'a str> {
+    let rest = text.strip_prefix('@')?;
+    let name = rest.get(..slug.len())?;
+    if !name.eq_ignore_ascii_case(slug) {
+        return None;
+    }
+    let rest = &rest[slug.len()..];
+    let rest = rest.strip_prefix("[bot]").unwrap_or(rest);
+    rest.starts_with([' ', '\t']).then_some(rest)
+}
+
+fn verb(rest: &str) -> Option<(Verb, &str)> {
+    let rest = rest.trim_start();
+    let word_end = rest.find([' ', '\t']).unwrap_or(rest.len());
+    let verb = match rest[..word_end].to_ascii_lowercase().as_str() {
+        "subscribe" => Verb::Subscribe,
+        "unsubscribe" => Verb::Unsubscribe,
+        _ => return None,
+    };
+    Some((verb, &rest[word_end..]))
+}
+
+fn command(verb: Verb, args: &str, line: &str) -> Result<Command, CommandError> {
+    let found = mentions(args);
+    let (label_part, for_whom) = match found.first() {
+        None => (args, Vec::new()),
+        Some(first) => {
+            let head = args[..first.start].trim_end();
+            let Some(labels) = strip_word_suffix(head, "for") else {
+                return Err(CommandError::BadTarget(line.to_owned()));
+            };
+            // Between and after the mentions: only blanks and commas.
+            let mut at = first.start;
+            for mention in &found {
+                if !args[at..mention.start]
+                    .chars()
+                    .all(|c| c == ',' || c.is_whitespace())
+                {
+                    return Err(CommandError::BadTarget(line.to_owned()));
+                }
+                at = mention.end;
+            }
+            if !args[at..].chars().all(|c| c == ',' || c.is_whitespace()) {
+                return Err(CommandError::BadTarget(line.to_owned()));
+            }
+            let whom = found
+                .iter()
+                .map(|m| args[m.start + 1..m.end].to_owned())
+                .collect();
+            (labels, whom)
+        }
+    };
+    let labels: Vec<String> = label_part
+        .split(',')
+        .map(unquote)
+        .filter(|label| !label.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if labels.is_empty() {
+        return Err(CommandError::NoLabel(line.to_owned()));
+    }
+    if labels.len() > MAX_LABELS_PER_COMMAND {
+        return Err(CommandError::TooManyLabels(line.to_owned()));
+    }
+    Ok(Command {
+        verb,
+        labels,
+        for_whom,
+    })
+}
+
+/// `text` without a last word `word` (any case), when it ends with it.
+fn strip_word_suffix<'a>(text: &'a str, word: &str) -> Option<&'a str> {
+    let start = text.len().checked_sub(word.len())?;
+    let tail = text.get(start..)?;
+    let before = &text[..start];
+    (tail.eq_ignore_ascii_case(word) && (before.is_empty() || before.ends_with([' ', '\t'])))
+        .then_some(before)
+}
+
+fn unquote(label: &str) -> &str {
+    let label = label.trim();
+    for quote in ['`', '"'] {
+        if let Some(inner) = label
+            .strip_prefix(quote)
+            .and_then(|l| l.strip_suffix(quote))
+        {
+            return inner.trim();
+        }
+    }
+    label
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BOT: &str = "probot[bot]";
+
+    fn ok(comment: &str) -> Vec<Command> {
+        parse_commands(comment, BOT)
+            .into_iter()
+            .map(|c| c.unwrap())
+            .collect()
+    }
+
+    fn cmd(verb: Verb, labels: &[&str], whom: &[&str]) -> Command {
+        Command {
+            verb,
+            labels: labels.iter().map(|s| s.to_string()).collect(),
+            for_whom: whom.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn subscribe_and_unsubscribe_with_labels_separated_by_commas() {
+        assert_eq!(
+            ok("@probot subscribe module: cuda, oncall: jit\n@ProBot UNSUBSCRIBE `module: nn`"),
+            [
+                cmd(Verb::Subscribe, &["module: cuda", "oncall: jit"], &[]),
+                cmd(Verb::Unsubscribe, &["module: nn"], &[]),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_bot_may_be_named_with_its_bot_suffix_and_a_little_indent() {
+        assert_eq!(
+            ok("  @probot[bot] subscribe bug"),
+            [cmd(Verb::Subscribe, &["bug"], &[])]
+        );
+    }
+
+    #[test]
+    fn subscribing_others_and_teams_with_for() {
+        assert_eq!(
+            ok("@probot subscribe module: docs, \"oncall: jit\" for @alice, @acme/docs-team"),
+            [cmd(
+                Verb::Subscribe,
+                &["module: docs", "oncall: jit"],
+                &["alice", "acme/docs-team"]
+            )]
+        );
+        assert_eq!(
+            ok("@probot subscribe bug FOR @bob"),
+            [cmd(Verb::Subscribe, &["bug"], &["bob"])]
+        );
+    }
+
+    #[test]
+    fn quoted_fenced_indented_and_inline_commands_do_nothing() {
+        let comment = "\
+> @probot subscribe quoted
+```
+@probot subscribe fenced
+```
+~~~md
+@probot subscribe tilde-fenced
+~~~
+    @probot subscribe indented
+\t@probot subscribe tabbed
+<!--
+@probot subscribe hidden
+-->
+Please run `@probot subscribe inline` yourself.
+I asked @probot subscribe mid-line.
+";
+        assert!(parse_commands(comment, BOT).is_empty());
+    }
+
+    #[test]
+    fn other_words_to_the_bot_and_other_bots_are_not_commands() {
+        assert!(parse_commands(
+            "@probot thanks!\n@probot-two subscribe x\n@probotx subscribe y",
+            BOT
+        )
+        .is_empty());
+        assert!(parse_commands("@probot\n@probot subscribes x", BOT).is_empty());
+    }
+
+    #[test]
+    fn look_alikes_and_email_addresses_are_not_the_bot() {
+        // Cyrillic `о` in the bot's name; an address ending in the slug.
+        assert!(parse_commands("@pr\u{43e}bot subscribe bug", BOT).is_empty());
+        assert!(parse_commands("me@probot subscribe bug", BOT).is_empty());
+    }
+
+    #[test]
+    fn unreadable_commands_are_errors_to_answer() {
+        let errors: Vec<CommandError> = parse_commands(
+            "@probot subscribe\n@probot subscribe bug @alice\n@probot subscribe bug for @alice and @bob",
+            BOT,
+        )
+        .into_iter()
+        .map(|c| c.unwrap_err())
+        .collect();
+        assert!(matches!(errors[0], CommandError::NoLabel(_)));
+        assert!(matches!(errors[1], CommandError::BadTarget(_)));
+        assert!(matches!(errors[2], CommandError::BadTarget(_)));
+    }
+
+    #[test]
+    fn the_number_of_commands_and_labels_is_bounded() {
+        let many = "@probot subscribe a\n".repeat(50);
+        let parsed = parse_commands(&many, BOT);
+        assert_eq!(parsed.len(), MAX_COMMANDS_PER_COMMENT + 1);
+        assert_eq!(parsed.last(), Some(&Err(CommandError::TooManyCommands)));
+        let labels = vec!["x"; MAX_LABELS_PER_COMMAND + 1].join(", ");
+        assert!(matches!(
+            parse_commands(&format!("@probot subscribe {labels}"), BOT)[0],
+            Err(CommandError::TooManyLabels(_))
+        ));
+    }
+
+    #[test]
+    fn a_huge_comment_costs_linear_time() {
+        let comment = "@probot subscribe a, b for @c\n".repeat(100_000);
+        let started = std::time::Instant::now();
+        parse_commands(&comment, BOT);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
+}
