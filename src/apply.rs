@@ -10,7 +10,7 @@
 use crate::cc_line;
 use crate::event::{ItemEvent, RepoName};
 use crate::github::{GitHubError, ItemSnapshot, Session};
-use crate::plan::{Action, Dispatch, DispatchKind};
+use crate::plan::{cc_comment, Action, CcEntry, Dispatch, DispatchKind, CC_COMMENT_MARKER};
 
 /// One write made, described for logs and the demo transcript.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +37,11 @@ pub async fn apply(
                 };
                 if let Some(body) = cc_line::merge(&fresh.body, users) {
                     api.set_body(&item.repo, item.number, &body).await?;
+                    writes.push(Write(action.to_string()));
+                }
+            }
+            Action::CcComment { users, reasons } => {
+                if keep_cc_comment(api, item, users, *reasons).await? {
                     writes.push(Write(action.to_string()));
                 }
             }
@@ -154,4 +159,25 @@ async fn keep_comment(
             .await
             .map(|()| true),
     }
+}
+
+/// Adds to the bot's cc comment the people it lacks, creating it once.
+async fn keep_cc_comment(
+    api: &Session,
+    item: &ItemEvent,
+    users: &[CcEntry],
+    reasons: bool,
+) -> Result<bool, GitHubError> {
+    let comments = api.comments(&item.repo, item.number).await?;
+    let existing = comments
+        .iter()
+        .find(|(_, text)| text.starts_with(CC_COMMENT_MARKER));
+    let Some(body) = cc_comment(existing.map(|(_, text)| text.as_str()), users, reasons) else {
+        return Ok(false);
+    };
+    match existing {
+        Some((id, _)) => api.update_comment(&item.repo, *id, &body).await?,
+        None => api.create_comment(&item.repo, item.number, &body).await?,
+    }
+    Ok(true)
 }

@@ -109,6 +109,7 @@ pub fn check(source: &str) -> Checked {
         rules,
         implies: compiled.implies,
         paths: compiled.paths,
+        cc_paths: compiled.cc_paths,
     });
     finish(ruleset, problems)
 }

@@ -8,6 +8,7 @@ use super::ruleset::{
     CompiledImplication, CompiledPathRule, LabelMatcher, PathMatcher, PatternError,
 };
 use super::{CiTarget, Rules, Via};
+use crate::subscriptions::PathSubscriptions;
 
 /// GitHub's limit on a `repository_dispatch` event type.
 const MAX_EVENT_TYPE_LEN: usize = 100;
@@ -19,6 +20,7 @@ const MAX_EVENT_TYPE_LEN: usize = 100;
 pub(super) struct Compiled {
     pub implies: Vec<CompiledImplication>,
     pub paths: Vec<CompiledPathRule>,
+    pub cc_paths: PathSubscriptions,
 }
 
 /// What the schema cannot say, found while compiling the rules: globs that
@@ -85,8 +87,52 @@ pub(super) fn compile(rules: &Rules) -> (Compiled, Vec<Problem>) {
         });
     }
 
+    let cc_paths = compile_cc_paths(rules, &mut problems);
     check_ci(rules, &mut problems);
-    (Compiled { implies, paths }, problems)
+    (
+        Compiled {
+            implies,
+            paths,
+            cc_paths,
+        },
+        problems,
+    )
+}
+
+/// `cc.paths`: globs that compile, and users that are logins or teams.
+fn compile_cc_paths(rules: &Rules, problems: &mut Vec<Problem>) -> PathSubscriptions {
+    let Some(cc) = &rules.cc else {
+        return PathSubscriptions::default();
+    };
+    let at = KeyPath::root().join("cc").join("paths");
+    let mut lines = Vec::new();
+    for (i, rule) in cc.paths.iter().enumerate() {
+        let before = problems.len();
+        report(
+            PathMatcher::compile(&rule.files),
+            &at.join(i).join("files"),
+            problems,
+        );
+        let mut users = Vec::new();
+        for (j, user) in rule.users.iter().enumerate() {
+            let login = user.strip_prefix('@').unwrap_or(user);
+            let mention = format!("@{login}");
+            match crate::subscriptions::mentions(&mention).as_slice() {
+                [only] if only.end == mention.len() => users.push(login.to_owned()),
+                _ => problems.push(
+                    Problem::error(
+                        at.join(i).join("users").join(j),
+                        format!("`{user}` is not a login or `org/team`"),
+                    )
+                    .with_help("write `alice` or `@alice`, or `@org/team`"),
+                ),
+            }
+        }
+        if problems.len() == before {
+            lines.push((rule.files.clone(), users));
+        }
+    }
+    PathSubscriptions::new(lines)
 }
 
 /// The matcher, or a matcher of nothing with the list's problems reported.

@@ -67,6 +67,47 @@ pub struct CcRules {
     /// CC subscribers on pull requests.
     #[serde(default = "yes")]
     pub pull_requests: bool,
+
+    /// Where the cc goes: `body` keeps a `cc @alice @bob` line at the end
+    /// of the item's body (as PyTorch's bot does); `comment` keeps one
+    /// comment of the bot's own, edited as subscribers are added, so the
+    /// bot never edits text a person wrote.
+    #[serde(default)]
+    pub mode: CcMode,
+
+    /// In `comment` mode, say why each person is CC'd:
+    /// `cc @alice (module: cuda)`.
+    #[serde(default)]
+    pub reasons: bool,
+
+    /// People CC'd on every pull request that changes files matching
+    /// these globs, whatever the tracking issue says.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<CcPathRule>,
+}
+
+/// Where the cc goes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CcMode {
+    /// A `cc @alice @bob` line at the end of the item's body.
+    #[default]
+    Body,
+    /// One comment of the bot's own, found by a hidden marker.
+    Comment,
+}
+
+/// CC `users` on pull requests that change a file matching `files`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CcPathRule {
+    /// Globs over paths from the repository root, as in `labels.paths`.
+    #[schemars(length(min = 1))]
+    pub files: Vec<String>,
+
+    /// Logins or `org/team`s, with or without `@`.
+    #[schemars(length(min = 1))]
+    pub users: Vec<String>,
 }
 
 fn yes() -> bool {

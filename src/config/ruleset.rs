@@ -133,6 +133,8 @@ pub struct Ruleset {
     pub rules: Rules,
     pub(crate) implies: Vec<CompiledImplication>,
     pub(crate) paths: Vec<CompiledPathRule>,
+    /// `cc.paths`, compiled.
+    pub(crate) cc_paths: crate::subscriptions::PathSubscriptions,
 }
 
 #[cfg(test)]

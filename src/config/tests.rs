@@ -86,7 +86,7 @@ fn unknown_keys_point_at_the_key_and_list_the_known_ones() {
     assert_error(source, 3, 1, "unknown key `repo` in `cc`");
     let help = check(source).problems[0].help.clone().unwrap_or_default();
     assert!(
-        help.contains("expected one of: issues, pull_requests, repository"),
+        help.contains("expected one of: issues, mode, paths, pull_requests, reasons, repository"),
         "{help}"
     );
     let typo = "[cc]\ntracking_issue = 5\npull_request = false\n";

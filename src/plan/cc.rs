@@ -1,18 +1,39 @@
 //! Whom to CC: the subscribers of every label the item carries once the
-//! producers' labels are added. Level-based: it plans only the names the
-//! item's cc line lacks, so repeating it is harmless, and it is planned on
-//! every arrival and every label.
+//! producers' labels are added, and on pull requests the subscribers of
+//! the paths they change (from the tracking issue and `cc.paths`).
+//! Level-based: it plans the people who should be on the cc, and the cc
+//! only ever gains names, so repeating it is harmless; it is planned on
+//! every arrival, every label and every push.
+//!
+//! In `body` mode it plans only the names the body's cc line lacks (the
+//! body is read fresh first); in `comment` mode it plans everyone, and the
+//! doing step adds to the bot's own comment the names it lacks.
 
-use super::{is_arrival, is_pull_request, Action, Capability, IssueRef, Needs, Situation};
-use std::collections::HashSet;
+use super::{
+    is_arrival, is_new_code, is_pull_request, Action, Capability, IssueRef, Needs, Situation,
+};
+use std::collections::HashMap;
 
 use crate::cc_line;
+use crate::config::CcMode;
 use crate::event::{ItemAction, RepoName};
 use crate::limits::MAX_BODY_CHARS;
 
 pub(super) const CAPABILITY: Capability = Capability { needs, plan };
 
-/// The tracking issue, when CC applies to this event at all.
+/// Marks the bot's cc comment in `comment` mode.
+pub const CC_COMMENT_MARKER: &str = "<!-- probot:cc -->";
+
+/// One person to CC, and what they subscribed to that brought them here:
+/// labels, and globs in backticks.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CcEntry {
+    pub login: String,
+    pub because: Vec<String>,
+}
+
+/// The tracking issue, when CC applies to this event at all, and the
+/// changed files once someone subscribes to paths.
 fn needs(situation: &Situation<'_>) -> Needs {
     let Some(cc) = &situation.rules.rules.cc else {
         return Needs::default();
@@ -30,8 +51,18 @@ fn needs(situation: &Situation<'_>) -> Needs {
             repo,
             number: cc.tracking_issue,
         }),
+        changed_files: is_new_code(situation.item) && has_path_subscribers(situation),
         ..Needs::default()
     }
+}
+
+fn has_path_subscribers(situation: &Situation<'_>) -> bool {
+    !situation.rules.cc_paths.is_empty()
+        || situation
+            .facts
+            .subscriptions
+            .as_ref()
+            .is_some_and(|s| !s.paths().is_empty())
 }
 
 fn wanted(situation: &Situation<'_>) -> bool {
@@ -49,46 +80,137 @@ fn wanted(situation: &Situation<'_>) -> bool {
     let labels_may_change =
         is_arrival(item) || matches!(item.action, ItemAction::Labeled(_)) || path_labels;
     // An item that has no label and can get none (implications need a
-    // label to start from) has no subscribers to read.
+    // label to start from) has no label subscribers to read.
     let may_have_labels = !item.labels.is_empty() || path_labels;
-    kind_enabled && labels_may_change && may_have_labels
+    // New code may touch paths someone subscribes to, in the tracking
+    // issue or in the rules.
+    kind_enabled && ((labels_may_change && may_have_labels) || is_new_code(item))
 }
 
-/// Subscribers the cc line lacks, in label order then tracking-issue
-/// order, each once, never the author or the bot.
-fn plan(situation: &Situation<'_>) -> Vec<Action> {
+/// Everyone subscribed to the item's labels and changed paths, in label
+/// order then path order, each once with every reason, never the author
+/// or the bot.
+fn subscribed(situation: &Situation<'_>) -> Vec<CcEntry> {
     let Some(subscriptions) = &situation.facts.subscriptions else {
+        return Vec::new();
+    };
+    let item = situation.item;
+    let mut entries: Vec<CcEntry> = Vec::new();
+    // Lowercased login -> its entry; the author and the bot are never CC'd.
+    let mut index: HashMap<String, Option<usize>> = [&item.author, &situation.bot.to_owned()]
+        .into_iter()
+        .map(|login| (login.to_ascii_lowercase(), None))
+        .collect();
+    let mut add = |login: &str, because: String| match index.get(&login.to_ascii_lowercase()) {
+        Some(None) => {}
+        Some(Some(i)) => {
+            if !entries[*i].because.contains(&because) {
+                entries[*i].because.push(because);
+            }
+        }
+        None => {
+            index.insert(login.to_ascii_lowercase(), Some(entries.len()));
+            entries.push(CcEntry {
+                login: login.to_owned(),
+                because: vec![because],
+            });
+        }
+    };
+    for label in item.labels.iter().chain(situation.added) {
+        for user in subscriptions.subscribers(label) {
+            add(user, label.clone());
+        }
+    }
+    if let (true, Some(files)) = (is_pull_request(item), &situation.facts.changed_files) {
+        let from_rules = situation.rules.cc_paths.subscribers(files);
+        let from_issue = subscriptions.paths().subscribers(files);
+        for (user, glob) in from_rules.into_iter().chain(from_issue) {
+            add(user, format!("`{glob}`"));
+        }
+    }
+    entries
+}
+
+fn plan(situation: &Situation<'_>) -> Vec<Action> {
+    let Some(cc) = &situation.rules.rules.cc else {
         return Vec::new();
     };
     if !wanted(situation) {
         return Vec::new();
     }
+    let entries = subscribed(situation);
+    if entries.is_empty() {
+        return Vec::new();
+    }
+    match cc.mode {
+        CcMode::Comment => vec![Action::CcComment {
+            users: entries,
+            reasons: cc.reasons,
+        }],
+        CcMode::Body => plan_body(situation, entries),
+    }
+}
+
+/// The names the body's cc line lacks, as many as fit GitHub's limit.
+fn plan_body(situation: &Situation<'_>, entries: Vec<CcEntry>) -> Vec<Action> {
     let item = situation.item;
-    // Lowercased, as GitHub logins ignore case: the author, the bot and
-    // whoever is on the line already are never planned.
-    let mut known: HashSet<String> = cc_line::parse(&item.body)
+    let on_line: Vec<String> = cc_line::parse(&item.body)
         .unwrap_or_default()
         .into_iter()
-        .chain([item.author.clone(), situation.bot.to_owned()])
         .map(|login| login.to_ascii_lowercase())
         .collect();
     // The body must stay within GitHub's limit: `\n\ncc` and ` @login` each.
     let mut room = MAX_BODY_CHARS.saturating_sub(item.body.chars().count() + 4);
     let mut users: Vec<String> = Vec::new();
-    for label in item.labels.iter().chain(situation.added) {
-        for user in subscriptions.subscribers(label) {
-            let cost = user.chars().count() + 2;
-            if cost > room {
-                break;
-            }
-            if known.insert(user.to_ascii_lowercase()) {
-                room -= cost;
-                users.push(user.clone());
-            }
+    for entry in entries {
+        if on_line.contains(&entry.login.to_ascii_lowercase()) {
+            continue;
         }
+        let cost = entry.login.chars().count() + 2;
+        if cost > room {
+            break;
+        }
+        room -= cost;
+        users.push(entry.login);
     }
     match users.is_empty() {
         true => Vec::new(),
         false => vec![Action::Cc { users }],
     }
+}
+
+impl CcEntry {
+    /// `@alice`, or `@alice (module: cuda, `docs/**`)` with reasons.
+    pub fn render(&self, reasons: bool) -> String {
+        match reasons && !self.because.is_empty() {
+            true => format!("@{} ({})", self.login, self.because.join(", ")),
+            false => format!("@{}", self.login),
+        }
+    }
+}
+
+/// The bot's cc comment with `users` it lacks added; `None` when it names
+/// them all. `existing` is the comment's body, when there is one.
+pub fn cc_comment(existing: Option<&str>, users: &[CcEntry], reasons: bool) -> Option<String> {
+    let named: Vec<String> = existing
+        .map(|body| {
+            crate::subscriptions::mentions(body)
+                .into_iter()
+                .map(|m| body[m.start + 1..m.end].to_ascii_lowercase())
+                .collect()
+        })
+        .unwrap_or_default();
+    let missing: Vec<String> = users
+        .iter()
+        .filter(|u| !named.contains(&u.login.to_ascii_lowercase()))
+        .map(|u| u.render(reasons))
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let start = match existing {
+        Some(body) => body.trim_end().to_owned(),
+        None => format!("{CC_COMMENT_MARKER}\ncc"),
+    };
+    Some(format!("{start} {}", missing.join(" ")))
 }

@@ -28,6 +28,7 @@ use crate::config::Ruleset;
 use crate::event::{ItemAction, ItemEvent, ItemKind, RepoName};
 use crate::subscriptions::Subscriptions;
 
+pub use cc::{cc_comment, CcEntry, CC_COMMENT_MARKER};
 pub use ci::{Dispatch, DispatchKind, LABELS_COMMENT_MARKER, WAITING_COMMENT_MARKER};
 pub use rules_check::{too_slow_to_check, Annotation, CheckRun, CHECK_NAME};
 
@@ -67,6 +68,9 @@ pub enum Action {
     /// Add these users (logins without `@`, none of them there yet) to the
     /// body's cc line.
     Cc { users: Vec<String> },
+    /// Keep the bot's own cc comment naming these people: those it lacks
+    /// are added (with why, when `reasons`); none is ever removed.
+    CcComment { users: Vec<CcEntry>, reasons: bool },
     /// Report the check of the rules file a pull request changes.
     CheckRun(CheckRun),
     /// Keep the tag `refs/tags/<tag>` at `sha`.
@@ -96,7 +100,10 @@ impl Action {
 
     /// Level-based state that `reconcile` may restore at any time.
     fn is_level_based(&self) -> bool {
-        matches!(self, Action::Cc { .. } | Action::SyncTag { .. })
+        matches!(
+            self,
+            Action::Cc { .. } | Action::CcComment { .. } | Action::SyncTag { .. }
+        )
     }
 }
 
@@ -110,6 +117,10 @@ impl std::fmt::Display for Action {
             Action::Cc { users } => {
                 let mentions: Vec<String> = users.iter().map(|u| format!("@{u}")).collect();
                 write!(f, "cc: {}", mentions.join(" "))
+            }
+            Action::CcComment { users, .. } => {
+                let mentions: Vec<String> = users.iter().map(|u| format!("@{}", u.login)).collect();
+                write!(f, "cc in the bot's comment: {}", mentions.join(" "))
             }
             Action::CheckRun(run) => write!(
                 f,

@@ -798,3 +798,86 @@ tracking_issue = 1
 when = ["bug"]
 add = ["triage review"]
 "#;
+
+const PATH_CC: &str = r#"
+[cc]
+tracking_issue = 1
+
+[[cc.paths]]
+files = ["ci/**"]
+users = ["@ci-owner"]
+"#;
+
+#[test]
+fn a_pull_request_is_ccd_to_the_subscribers_of_the_paths_it_changes() {
+    let rules = rules(PATH_CC);
+    let story = Story::new(&rules)
+        .tracking_issue("* `docs/**` @svekars @reporter\n* `torch/cuda/**` @ngimel\n")
+        .changed(&["docs/index.md", "ci/build.sh"]);
+    // The author (`reporter`) is never CC'd; the rules' paths come first.
+    assert_eq!(
+        story.plan(pull_request(ItemAction::Opened, &[])),
+        [cc(&["ci-owner", "svekars"])]
+    );
+    // A push is planned too: new commits may change more paths.
+    assert_eq!(
+        story.plan(pull_request(ItemAction::Synchronize, &[])),
+        [cc(&["ci-owner", "svekars"])]
+    );
+}
+
+#[test]
+fn an_unlabelled_item_without_path_subscribers_ccs_nobody() {
+    let rules = rules("[cc]\ntracking_issue = 1\n");
+    let story = Story::new(&rules)
+        .tracking_issue("* bug @a\n")
+        .changed(&["src/lib.rs"]);
+    assert!(story.plan(pull_request(ItemAction::Opened, &[])).is_empty());
+    // An issue never reads files, whatever the subscriptions.
+    let mut facts = Facts::default();
+    facts.subscriptions = Some(Arc::new(Subscriptions::parse("* `src/**` @a\n")));
+    assert!(needs(&issue(ItemAction::Opened, &[]), &rules, &facts, BOT).is_empty());
+}
+
+#[test]
+fn comment_mode_plans_everyone_with_the_reasons_that_brought_them() {
+    let rules = rules("[cc]\ntracking_issue = 1\nmode = \"comment\"\nreasons = true\n");
+    let story = Story::new(&rules)
+        .tracking_issue("* bug @alice\n* module: nn @alice @bob\n* `src/**` @carol\n")
+        .changed(&["src/lib.rs"]);
+    let mut item = pull_request(ItemAction::Opened, &["bug", "module: nn"]);
+    item.body = "Fixes it.\n\ncc @bob".into();
+    let actions = story.plan(item);
+    let Action::CcComment { users, reasons } = &actions[0] else {
+        panic!("{actions:?}")
+    };
+    assert!(reasons);
+    let rendered: Vec<String> = users.iter().map(|u| u.render(true)).collect();
+    // The body is not the bot's: `bob` there is no reason to skip him.
+    assert_eq!(
+        rendered,
+        [
+            "@alice (bug, module: nn)",
+            "@bob (module: nn)",
+            "@carol (`src/**`)"
+        ]
+    );
+}
+
+#[test]
+fn the_cc_comment_gains_only_the_names_it_lacks() {
+    let entry = |login: &str| crate::plan::CcEntry {
+        login: login.into(),
+        because: vec!["bug".into()],
+    };
+    let first = crate::plan::cc_comment(None, &[entry("alice")], false).unwrap();
+    assert_eq!(first, "<!-- probot:cc -->\ncc @alice");
+    assert_eq!(
+        crate::plan::cc_comment(Some(&first), &[entry("Alice")], false),
+        None
+    );
+    assert_eq!(
+        crate::plan::cc_comment(Some(&first), &[entry("alice"), entry("bob")], true).unwrap(),
+        "<!-- probot:cc -->\ncc @alice @bob (bug)"
+    );
+}

@@ -212,7 +212,7 @@ fn code_spans(text: &str) -> Option<Vec<String>> {
 }
 
 /// The mentions in `text`, as byte ranges that start at the `@`.
-pub(crate) fn mentions(text: &str) -> Vec<std::ops::Range<usize>> {
+pub fn mentions(text: &str) -> Vec<std::ops::Range<usize>> {
     let bytes = text.as_bytes();
     let mut found = Vec::new();
     let mut i = 0;
