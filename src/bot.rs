@@ -17,9 +17,10 @@ use tokio::time::Instant;
 use crate::apply::{self, Write};
 use crate::cache::{Caches, LoadedRules};
 use crate::config::{Ruleset, RULES_PATH};
-use crate::event::{Event, ItemEvent};
+use crate::event::{CommentEvent, Event, ItemEvent};
 use crate::github::{Fetched, GitHub, GitHubError, Session};
 use crate::plan::{self, Action, Facts, Needs};
+use crate::{subscribe, subscriptions};
 
 /// What became of a delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,6 +94,7 @@ impl Bot {
                 Some(reason) => Ok(Outcome::Ignored(reason)),
                 None => self.handle_item(item, deadline).await,
             },
+            Event::Comment(comment) => self.handle_comment(comment, deadline).await,
         }
     }
 
@@ -186,6 +188,52 @@ impl Bot {
         };
         let writes = apply::apply(&api, item, &actions, fresh.as_ref()).await?;
         Ok(Outcome::Done(writes))
+    }
+
+    /// A comment: commands to the bot on the tracking issue, or nothing.
+    /// Only a comment that holds a command costs an API call.
+    async fn handle_comment(
+        &self,
+        comment: &CommentEvent,
+        deadline: Instant,
+    ) -> Result<Outcome, HandleError> {
+        if comment.sender.login.eq_ignore_ascii_case(&self.login) {
+            return Ok(Outcome::Ignored("the bot's own event"));
+        }
+        if subscriptions::parse_commands(&comment.body, &self.login).is_empty() {
+            return Ok(Outcome::Ignored("a comment with no command"));
+        }
+        let api = self.github.api(comment.installation, deadline)?;
+        let LoadedRules::Loaded(ruleset) = self.caches.rules(&api, &comment.repo).await? else {
+            return Ok(Outcome::NoRules);
+        };
+        let on_tracking_issue = ruleset.rules.cc.as_ref().is_some_and(|cc| {
+            cc.tracking_issue == comment.number
+                && cc
+                    .repository
+                    .as_deref()
+                    .is_none_or(|r| r.eq_ignore_ascii_case(&comment.repo.to_string()))
+        });
+        if !on_tracking_issue {
+            return Ok(Outcome::Ignored("a command off the tracking issue"));
+        }
+        match subscribe::answer(&api, &self.login, comment).await? {
+            None => Ok(Outcome::Ignored("a command answered already")),
+            Some(answered) => {
+                let mut writes = Vec::new();
+                if answered.changed {
+                    writes.push(Write(format!(
+                        "edit the tracking issue ({} rounds)",
+                        answered.rounds
+                    )));
+                }
+                if answered.replied {
+                    writes.push(Write("reply".into()));
+                }
+                writes.push(Write("react".into()));
+                Ok(Outcome::Done(writes))
+            }
+        }
     }
 
     /// Reads what `plan::needs` asks, round by round.

@@ -57,6 +57,8 @@ pub enum Event {
     Item(ItemEvent),
     /// Commits or tags pushed.
     Push(PushEvent),
+    /// A comment created on an issue or pull request.
+    Comment(CommentEvent),
     /// An event or action the bot does not act on.
     Ignored {
         event: String,
@@ -172,6 +174,20 @@ pub struct PullRequestInfo {
     pub merged: bool,
 }
 
+/// An `issue_comment` delivery with action `created`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommentEvent {
+    pub repo: RepoName,
+    pub installation: Option<u64>,
+    /// The issue or pull request commented on.
+    pub number: u64,
+    pub comment_id: u64,
+    pub body: String,
+    /// Who wrote the comment.
+    pub author: String,
+    pub sender: Actor,
+}
+
 /// A `push` delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PushEvent {
@@ -198,6 +214,7 @@ impl Event {
         match self {
             Event::Item(item) => Some(&item.repo),
             Event::Push(push) => Some(&push.repo),
+            Event::Comment(comment) => Some(&comment.repo),
             Event::Ping | Event::Ignored { .. } => None,
         }
     }
@@ -206,6 +223,7 @@ impl Event {
         match self {
             Event::Item(item) => item.installation,
             Event::Push(push) => push.installation,
+            Event::Comment(comment) => comment.installation,
             Event::Ping | Event::Ignored { .. } => None,
         }
     }
@@ -241,6 +259,21 @@ pub fn parse(event: &str, payload: &[u8]) -> Result<Event, EventError> {
             };
             item_event(kind, wire)
                 .map(|item| item.map_or_else(|action| ignored(event, action), Event::Item))
+        }
+        "issue_comment" => {
+            let wire: wire::CommentPayload = serde_json::from_slice(payload).map_err(malformed)?;
+            if wire.action != "created" {
+                return Ok(ignored(event, Some(wire.action)));
+            }
+            Ok(Event::Comment(CommentEvent {
+                repo: repo_name(&wire.repository)?,
+                installation: wire.installation.map(|i| i.id),
+                number: wire.issue.number,
+                comment_id: wire.comment.id,
+                body: wire.comment.body.unwrap_or_default(),
+                author: wire.comment.user.login,
+                sender: actor(&wire.sender),
+            }))
         }
         "push" => {
             let wire: wire::PushPayload = serde_json::from_slice(payload).map_err(malformed)?;
@@ -417,6 +450,28 @@ mod wire {
     #[derive(Deserialize)]
     pub struct Installation {
         pub id: u64,
+    }
+
+    #[derive(Deserialize)]
+    pub struct CommentPayload {
+        pub action: String,
+        pub issue: CommentedItem,
+        pub comment: Comment,
+        pub repository: Repository,
+        pub sender: User,
+        pub installation: Option<Installation>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct CommentedItem {
+        pub number: u64,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Comment {
+        pub id: u64,
+        pub body: Option<String>,
+        pub user: User,
     }
 
     #[derive(Deserialize)]

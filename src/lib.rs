@@ -4,7 +4,8 @@
 //! The shape: `event` turns a webhook into the bot's own types, `plan`
 //! decides (pure), and the shell applies the plan through one GitHub client.
 //! `config` owns the rules file, `subscriptions` the tracking issue, and
-//! `cc_line` the line the bot keeps in bodies. `bot` runs one delivery:
+//! `cc_line` the line the bot keeps in bodies, `subscribe` the commands
+//! people leave on the tracking issue. `bot` runs one delivery:
 //! facts from `cache` and `github`, then `plan`, then `apply`; `server` is
 //! the webhook intake.
 
@@ -24,4 +25,5 @@ pub mod plan;
 pub mod queue;
 pub mod recover;
 pub mod server;
+pub mod subscribe;
 pub mod subscriptions;

@@ -262,6 +262,7 @@ fn event_name(event: &Event) -> &'static str {
             ItemKind::PullRequest => "pull_request",
         },
         Event::Push(_) => "push",
+        Event::Comment(_) => "issue_comment",
         Event::Ping => "ping",
         Event::Ignored { .. } => "other",
     }
@@ -511,6 +512,7 @@ fn enqueue(queue: &WorkQueue, item: &ItemEvent, delivery: &str, bot: &Bot) -> Re
 fn action_name(event: &Event) -> String {
     match event {
         Event::Item(item) => item.action.name().to_owned(),
+        Event::Comment(_) => "created".into(),
         Event::Push(_) | Event::Ping => "-".into(),
         Event::Ignored { action, .. } => action.clone().unwrap_or_else(|| "-".into()),
     }
@@ -520,6 +522,10 @@ fn describe(event: &Event) -> (String, String) {
     match event {
         Event::Item(item) => (item.action.to_string(), item.repo.to_string()),
         Event::Push(push) => (push.git_ref.clone(), push.repo.to_string()),
+        Event::Comment(comment) => (
+            format!("comment on #{}", comment.number),
+            comment.repo.to_string(),
+        ),
         Event::Ping => ("-".into(), "-".into()),
         Event::Ignored { action, .. } => (action.clone().unwrap_or_else(|| "-".into()), "-".into()),
     }

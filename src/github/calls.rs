@@ -194,6 +194,11 @@ impl Access {
     pub fn can_write(self) -> bool {
         matches!(self, Access::Admin | Access::Maintain | Access::Write)
     }
+
+    /// Triage or more: may manage others' subscriptions.
+    pub fn can_triage(self) -> bool {
+        self.can_write() || self == Access::Triage
+    }
 }
 
 /// `refs/tags/a/b` as a URL path, each segment encoded.
@@ -453,5 +458,50 @@ impl Session {
         )
         .await?;
         Ok(())
+    }
+
+    /// Who reacted to a comment, and how: (content, login).
+    pub async fn comment_reactions(
+        &self,
+        repo: &RepoName,
+        id: u64,
+    ) -> Result<Vec<(String, String)>> {
+        let url = format!("{}/issues/comments/{id}/reactions", repo_path(repo));
+        let reactions = self.all_pages(&url, 10).await?;
+        Ok(reactions
+            .iter()
+            .map(|r| {
+                (
+                    r["content"].as_str().unwrap_or_default().to_owned(),
+                    r["user"]["login"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect())
+    }
+
+    /// Reacts to a comment (`+1`, `confused`); reacting twice is harmless.
+    pub async fn react(&self, repo: &RepoName, id: u64, content: &str) -> Result<()> {
+        let url = format!("{}/issues/comments/{id}/reactions", repo_path(repo));
+        self.write(
+            repo,
+            self.send(
+                Method::POST,
+                &url,
+                Some(&json!({ "content": content })),
+                None,
+            ),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Whether the repository has a label of exactly this name.
+    pub async fn label_exists(&self, repo: &RepoName, name: &str) -> Result<bool> {
+        let url = format!("{}/labels/{}", repo_path(repo), encode(name));
+        match self.send(Method::GET, &url, None, None).await {
+            Ok(answer) => Ok(answer.json()?["name"].as_str() == Some(name)),
+            Err(GitHubError::Status { status: 404, .. }) => Ok(false),
+            Err(error) => Err(error),
+        }
     }
 }

@@ -99,6 +99,15 @@ fn cut_around(
     from..to
 }
 
+/// Whether `label` has a line in the body, with subscribers or bare.
+pub fn has_line(body: &str, label: &str) -> bool {
+    lines(body).any(|line| {
+        let text = &body[line];
+        matches!(parse_line(text), Some(Line::Label(name, _)) if name == label)
+            || is_bare_label_line(text, label)
+    })
+}
+
 /// `* label`, nothing else: a line waiting for its first subscriber.
 fn is_bare_label_line(text: &str, label: &str) -> bool {
     text.strip_prefix("* ")

@@ -1,0 +1,354 @@
+//! Self-service subscriptions: `@probot subscribe module: cuda` in a
+//! comment on the tracking issue edits the issue's body for the commenter
+//! (or, for people with triage access, for others and teams), then answers
+//! with a reaction, and a short reply when something was not done.
+//!
+//! The decision is pure ([`requests`], [`apply_all`], [`reply`]); [`answer`]
+//! does the reads and writes. A comment that holds no command costs no API
+//! call: the grammar is checked before anything is read.
+//!
+//! Races it accepts, and how it closes them: GitHub has no conditional
+//! update for an issue body, so two commands handled at once (by two copies
+//! of the bot, or a person editing the issue meanwhile) can overwrite each
+//! other's edit. Every command's wish is level-based ("@alice is on the
+//! `bug` line"), so after writing the bot waits a moment, reads the body
+//! again and re-applies whatever is missing, for a few rounds: a lost
+//! update is repaired by whichever writer reads last. A duplicate delivery
+//! finds the bot's reaction on the comment and does nothing; two copies of
+//! one delivery handled at the same instant may both reply.
+
+use std::time::Duration;
+
+use crate::event::CommentEvent;
+use crate::github::{Fetched, GitHubError, Session};
+use crate::subscriptions::{self, parse_commands, Command, CommandError, Verb};
+
+/// Rounds of write-then-verify before giving up on a body that keeps
+/// changing under the bot.
+const MAX_ROUNDS: usize = 5;
+
+/// How long a writer waits before reading back what it wrote: longer than
+/// another writer's read-then-write takes at GitHub's latency, so that the
+/// read sees any edit that raced it. Jittered, so two writers don't verify
+/// in lockstep.
+const SETTLE: Duration = Duration::from_millis(400);
+
+/// Marks the bot's replies to commands.
+pub const REPLY_MARKER: &str = "<!-- probot:subscribe-reply -->";
+
+/// One wish: `who` subscribed to (or not subscribed to) `label`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub verb: Verb,
+    pub label: String,
+    /// A login or `org/team`, without `@`.
+    pub who: String,
+}
+
+/// What became of one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Done,
+    AlreadySo,
+    UnknownLabel,
+    NotAllowed,
+}
+
+/// The commands' requests, and whether any acts for someone other than
+/// the commenter (which needs triage access).
+pub fn requests(commands: &[Command], commenter: &str) -> (Vec<Request>, bool) {
+    let mut requests = Vec::new();
+    let mut for_others = false;
+    for command in commands {
+        let whom: Vec<&str> = match command.for_whom.is_empty() {
+            true => vec![commenter],
+            false => command.for_whom.iter().map(String::as_str).collect(),
+        };
+        for_others |= whom.iter().any(|w| !w.eq_ignore_ascii_case(commenter));
+        for label in &command.labels {
+            for who in &whom {
+                let request = Request {
+                    verb: command.verb,
+                    label: label.clone(),
+                    who: (*who).to_owned(),
+                };
+                if !requests.contains(&request) {
+                    requests.push(request);
+                }
+            }
+        }
+    }
+    (requests, for_others)
+}
+
+/// The body with every request applied; `None` when all hold already.
+pub fn apply_all(body: &str, requests: &[Request]) -> Option<String> {
+    let mut current: Option<String> = None;
+    for request in requests {
+        let text = current.as_deref().unwrap_or(body);
+        let edited = match request.verb {
+            Verb::Subscribe => subscriptions::subscribe(text, &request.label, &request.who),
+            Verb::Unsubscribe => subscriptions::unsubscribe(text, &request.label, &request.who),
+        };
+        if let Some(edited) = edited {
+            current = Some(edited);
+        }
+    }
+    current
+}
+
+/// The reply to a command's author: what was not done as asked, and why.
+/// `None` when everything was done.
+pub fn reply(
+    commenter: &str,
+    outcomes: &[(Request, Decision)],
+    errors: &[CommandError],
+) -> Option<String> {
+    let mut lines: Vec<String> = errors.iter().map(|e| format!("- {e}")).collect();
+    for (request, outcome) in outcomes {
+        let (label, who) = (&request.label, &request.who);
+        let verb = match request.verb {
+            Verb::Subscribe => "subscribed",
+            Verb::Unsubscribe => "unsubscribed",
+        };
+        let line = match outcome {
+            Decision::Done => continue,
+            Decision::AlreadySo if request.verb == Verb::Subscribe => {
+                format!("- @{who} is already subscribed to `{label}`")
+            }
+            Decision::AlreadySo => format!("- @{who} was not subscribed to `{label}`"),
+            Decision::UnknownLabel => {
+                format!("- `{label}`: no such label in this repository, so @{who} was not {verb}")
+            }
+            Decision::NotAllowed => format!(
+                "- @{who} was not {verb} to `{label}`: only people with triage access can subscribe others and teams"
+            ),
+        };
+        lines.push(line);
+    }
+    if lines.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "{REPLY_MARKER}\n@{commenter}, not everything was done:\n\n{}",
+        lines.join("\n")
+    ))
+}
+
+/// What the command comment came to: for the delivery's log line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answered {
+    pub changed: bool,
+    pub replied: bool,
+    pub rounds: usize,
+}
+
+/// Handles the commands in `comment`, a comment on the tracking issue.
+/// The caller has checked it holds commands and is on the tracking issue.
+pub async fn answer(
+    api: &Session,
+    bot: &str,
+    comment: &CommentEvent,
+) -> Result<Option<Answered>, GitHubError> {
+    let parsed = parse_commands(&comment.body, bot);
+    let (commands, errors): (Vec<Command>, Vec<CommandError>) =
+        parsed
+            .into_iter()
+            .fold((Vec::new(), Vec::new()), |(mut ok, mut bad), c| {
+                match c {
+                    Ok(command) => ok.push(command),
+                    Err(error) => bad.push(error),
+                }
+                (ok, bad)
+            });
+    let repo = &comment.repo;
+    let reactions = api.comment_reactions(repo, comment.comment_id).await?;
+    if reactions
+        .iter()
+        .any(|(_, login)| login.eq_ignore_ascii_case(bot))
+    {
+        return Ok(None);
+    }
+    let (requests, for_others) = requests(&commands, &comment.author);
+    let allowed_for_others = match for_others {
+        false => true,
+        true => api.access(repo, &comment.author).await?.can_triage(),
+    };
+    let Fetched::Found { value: item, .. } = api.item(repo, comment.number, None).await? else {
+        return Ok(None);
+    };
+    let mut body = item.body;
+    // Decide each request on the body as read first.
+    let mut outcomes: Vec<(Request, Decision)> = Vec::new();
+    for request in requests {
+        let outcome = if !allowed_for_others && !request.who.eq_ignore_ascii_case(&comment.author) {
+            Decision::NotAllowed
+        } else if apply_all(&body, std::slice::from_ref(&request)).is_none() {
+            Decision::AlreadySo
+        } else if request.verb == Verb::Subscribe
+            && !subscriptions::has_line(&body, &request.label)
+            && !api.label_exists(repo, &request.label).await?
+        {
+            Decision::UnknownLabel
+        } else {
+            Decision::Done
+        };
+        outcomes.push((request, outcome));
+    }
+    let wanted: Vec<Request> = outcomes
+        .iter()
+        .filter(|(_, outcome)| *outcome == Decision::Done)
+        .map(|(request, _)| request.clone())
+        .collect();
+    // Write, wait, read back, and write again what a racing edit lost.
+    let mut rounds = 0;
+    while rounds < MAX_ROUNDS {
+        let Some(edited) = apply_all(&body, &wanted) else {
+            break;
+        };
+        rounds += 1;
+        api.set_body(repo, comment.number, &edited).await?;
+        tokio::time::sleep(SETTLE + jitter(comment.comment_id, rounds)).await;
+        body = match api.item(repo, comment.number, None).await? {
+            Fetched::Found { value, .. } => value.body,
+            Fetched::Missing | Fetched::NotModified => break,
+        };
+    }
+    let all_done = outcomes
+        .iter()
+        .all(|(_, o)| matches!(o, Decision::Done | Decision::AlreadySo))
+        && errors.is_empty();
+    let reply = reply(&comment.author, &outcomes, &errors);
+    if let Some(text) = &reply {
+        api.create_comment(repo, comment.number, text).await?;
+    }
+    // The reaction last: it marks the comment answered for duplicates.
+    let reaction = if all_done { "+1" } else { "confused" };
+    api.react(repo, comment.comment_id, reaction).await?;
+    Ok(Some(Answered {
+        changed: rounds > 0,
+        replied: reply.is_some(),
+        rounds,
+    }))
+}
+
+/// Up to 400 ms more, different per comment and round, without a random
+/// source: enough that two writers rarely read back at the same instant.
+fn jitter(seed: u64, round: usize) -> Duration {
+    let mixed = seed
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(round as u64 * 0x6A09_E667)
+        .rotate_left(17);
+    Duration::from_millis(mixed % 400)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn command(verb: Verb, labels: &[&str], whom: &[&str]) -> Command {
+        Command {
+            verb,
+            labels: labels.iter().map(|s| s.to_string()).collect(),
+            for_whom: whom.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_command_for_oneself_needs_no_access_and_one_for_others_does() {
+        let (mine, others) = requests(&[command(Verb::Subscribe, &["a", "b"], &[])], "alice");
+        assert!(!others);
+        assert_eq!(mine.len(), 2);
+        assert_eq!(mine[0].who, "alice");
+        let (_, others) = requests(&[command(Verb::Subscribe, &["a"], &["Alice"])], "alice");
+        assert!(!others, "naming oneself is no one else");
+        let (theirs, others) = requests(
+            &[command(Verb::Subscribe, &["a"], &["bob", "acme/t"])],
+            "alice",
+        );
+        assert!(others);
+        assert_eq!(theirs.len(), 2);
+    }
+
+    #[test]
+    fn requests_apply_in_order_and_hold_when_applied_again() {
+        let body = "* bug @x\n";
+        let requests = vec![
+            Request {
+                verb: Verb::Subscribe,
+                label: "bug".into(),
+                who: "alice".into(),
+            },
+            Request {
+                verb: Verb::Unsubscribe,
+                label: "bug".into(),
+                who: "x".into(),
+            },
+            Request {
+                verb: Verb::Subscribe,
+                label: "docs".into(),
+                who: "alice".into(),
+            },
+        ];
+        let edited = apply_all(body, &requests).unwrap();
+        assert_eq!(edited, "* bug @alice\n* docs @alice\n");
+        assert_eq!(apply_all(&edited, &requests), None);
+    }
+
+    #[test]
+    fn a_lost_update_is_seen_and_repaired_by_applying_again() {
+        // Two writers read the same body; the second overwrote the first.
+        let base = "* bug @x\n";
+        let alice = Request {
+            verb: Verb::Subscribe,
+            label: "bug".into(),
+            who: "alice".into(),
+        };
+        let bob = Request {
+            verb: Verb::Subscribe,
+            label: "bug".into(),
+            who: "bob".into(),
+        };
+        let bobs_write = apply_all(base, std::slice::from_ref(&bob)).unwrap();
+        let repaired = apply_all(&bobs_write, std::slice::from_ref(&alice)).unwrap();
+        assert_eq!(repaired, "* bug @x @bob @alice\n");
+        assert_eq!(apply_all(&repaired, &[alice, bob]), None);
+    }
+
+    #[test]
+    fn a_label_with_a_line_needs_no_lookup() {
+        use subscriptions::has_line;
+        assert!(has_line("* bug @x\n", "bug"));
+        assert!(has_line("* docs\n", "docs"));
+        assert!(!has_line("* bug @x\n", "docs"));
+        assert!(!has_line("", "docs"));
+    }
+
+    #[test]
+    fn the_reply_says_what_was_not_done_and_nothing_when_all_was() {
+        let request = |label: &str| Request {
+            verb: Verb::Subscribe,
+            label: label.into(),
+            who: "bob".into(),
+        };
+        assert_eq!(
+            reply("alice", &[(request("bug"), Decision::Done)], &[]),
+            None
+        );
+        let text = reply(
+            "alice",
+            &[
+                (request("bug"), Decision::AlreadySo),
+                (request("nope"), Decision::UnknownLabel),
+                (request("x"), Decision::NotAllowed),
+            ],
+            &[CommandError::NoLabel("@probot subscribe".into())],
+        )
+        .unwrap();
+        assert!(text.starts_with(REPLY_MARKER));
+        assert!(text.contains("@bob is already subscribed to `bug`"));
+        assert!(text.contains("`nope`: no such label"));
+        assert!(text.contains("only people with triage access"));
+        assert!(text.contains("names no label"));
+    }
+}
