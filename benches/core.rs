@@ -62,6 +62,9 @@ fn rules_file() -> String {
         repository: None,
         issues: true,
         pull_requests: true,
+        mode: probot::config::CcMode::Body,
+        reasons: false,
+        paths: Vec::new(),
     });
     toml::to_string(&rules).expect("rules serialize")
 }

@@ -210,7 +210,11 @@ impl Caches {
                 (Arc::new(Subscriptions::default()), None)
             }
             (Fetched::Found { value, etag }, _) => {
-                (Arc::new(Subscriptions::parse(&value.body)), etag)
+                let subscriptions = Subscriptions::parse(&value.body);
+                for problem in subscriptions.problems() {
+                    tracing::warn!(%repo, number, %problem, "a tracking issue line that can't be read");
+                }
+                (Arc::new(subscriptions), etag)
             }
         };
         lock(&self.tracking).insert(

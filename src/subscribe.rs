@@ -103,8 +103,14 @@ pub fn reply(
     commenter: &str,
     outcomes: &[(Request, Decision)],
     errors: &[CommandError],
+    unreadable: &[subscriptions::LineProblem],
 ) -> Option<String> {
     let mut lines: Vec<String> = errors.iter().map(|e| format!("- {e}")).collect();
+    lines.extend(
+        unreadable
+            .iter()
+            .map(|p| format!("- this issue's {p}; that line is skipped")),
+    );
     for (request, outcome) in outcomes {
         let (label, who) = (&request.label, &request.who);
         let verb = match request.verb {
@@ -218,7 +224,10 @@ pub async fn answer(
         .iter()
         .all(|(_, o)| matches!(o, Decision::Done | Decision::AlreadySo))
         && errors.is_empty();
-    let reply = reply(&comment.author, &outcomes, &errors);
+    let unreadable = subscriptions::Subscriptions::parse(&body)
+        .problems()
+        .to_vec();
+    let reply = reply(&comment.author, &outcomes, &errors, &unreadable);
     if let Some(text) = &reply {
         api.create_comment(repo, comment.number, text).await?;
     }
@@ -332,7 +341,7 @@ mod tests {
             who: "bob".into(),
         };
         assert_eq!(
-            reply("alice", &[(request("bug"), Decision::Done)], &[]),
+            reply("alice", &[(request("bug"), Decision::Done)], &[], &[]),
             None
         );
         let text = reply(
@@ -343,6 +352,10 @@ mod tests {
                 (request("x"), Decision::NotAllowed),
             ],
             &[CommandError::NoLabel("@probot subscribe".into())],
+            &[subscriptions::LineProblem {
+                line: 4,
+                message: "`src/[` is not a valid glob".into(),
+            }],
         )
         .unwrap();
         assert!(text.starts_with(REPLY_MARKER));
@@ -350,5 +363,6 @@ mod tests {
         assert!(text.contains("`nope`: no such label"));
         assert!(text.contains("only people with triage access"));
         assert!(text.contains("names no label"));
+        assert!(text.contains("line 4: `src/[` is not a valid glob"));
     }
 }

@@ -204,6 +204,9 @@ fn demo_plays_the_story_against_fakehub_and_exits_0() {
         "{text}"
     );
     assert!(text.contains("cc line: cc @dora"), "{text}");
+    assert!(text.contains("tracking issue line: * bug @dora"), "{text}");
+    assert!(text.contains("reaction on the comment: +1"), "{text}");
+    assert!(text.contains("@dora's notifications about #"), "{text}");
     assert!(text.contains("labels: module: docs"), "{text}");
     assert!(
         text.contains("issues.labeled by @maintainer (redelivery) -> bot answered 202"),

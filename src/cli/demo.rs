@@ -181,11 +181,35 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let after = story.show(2).await?;
     check(after == before, "the duplicate changed nothing")?;
 
-    let subscribed = format!("{TRACKING}* bug @dora\n");
-    story.hub.edit_body(REPO, 1, "dora", &subscribed).await?;
-    story
-        .step("@dora subscribes to \"bug\" by adding `* bug @dora` to the tracking issue")
+    let command = story
+        .hub
+        .comment(REPO, 1, "dora", "@probot subscribe bug")
         .await?;
+    story
+        .step("@dora comments \"@probot subscribe bug\" on the tracking issue")
+        .await?;
+    let tracking = story.hub.issue(REPO, 1).await?;
+    let line = tracking.body.lines().find(|l| l.starts_with("* bug"));
+    println!(
+        "   state     tracking issue line: {}",
+        line.unwrap_or("(none)")
+    );
+    let reacted = tracking
+        .comments
+        .iter()
+        .find(|c| c.id == command)
+        .map(|c| {
+            c.reactions
+                .iter()
+                .map(|r| r.content.clone())
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    println!(
+        "             reaction on the comment: {}",
+        reacted.join(" ")
+    );
+    check(line == Some("* bug @dora"), "dora was subscribed")?;
 
     let number = story
         .hub
@@ -207,6 +231,19 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .await?;
     let issue = story.show(number).await?;
     check(issue.body.contains("@dora"), "dora was CC'd")?;
+    let notified: Vec<String> = story
+        .hub
+        .notifications("dora")
+        .await?
+        .into_iter()
+        .filter(|n| n.number == number)
+        .map(|n| n.reason)
+        .collect();
+    println!(
+        "             @dora's notifications about #{number}: {}",
+        notified.join(", ")
+    );
+    check(notified == ["mention"], "dora was notified once")?;
 
     let pr = story
         .hub

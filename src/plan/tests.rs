@@ -834,8 +834,10 @@ fn an_unlabelled_item_without_path_subscribers_ccs_nobody() {
         .changed(&["src/lib.rs"]);
     assert!(story.plan(pull_request(ItemAction::Opened, &[])).is_empty());
     // An issue never reads files, whatever the subscriptions.
-    let mut facts = Facts::default();
-    facts.subscriptions = Some(Arc::new(Subscriptions::parse("* `src/**` @a\n")));
+    let facts = Facts {
+        subscriptions: Some(Arc::new(Subscriptions::parse("* `src/**` @a\n"))),
+        ..Facts::default()
+    };
     assert!(needs(&issue(ItemAction::Opened, &[]), &rules, &facts, BOT).is_empty());
 }
 
