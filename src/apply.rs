@@ -69,6 +69,18 @@ pub async fn apply(
                     writes.push(Write(action.to_string()));
                 }
             }
+            Action::UpdateComment { marker, body } => {
+                let comments = api.comments(&item.repo, item.number).await?;
+                let found = comments
+                    .iter()
+                    .find(|(_, text)| text.contains(marker.as_str()));
+                if let Some((id, text)) = found {
+                    if text != body {
+                        api.update_comment(&item.repo, *id, body).await?;
+                        writes.push(Write(action.to_string()));
+                    }
+                }
+            }
             Action::ForgetDispatches { number } => {
                 let prefix = Dispatch::records_of(*number);
                 for git_ref in api.matching_refs(&item.repo, &prefix).await? {

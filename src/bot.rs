@@ -190,6 +190,18 @@ impl Bot {
         Ok(Outcome::Done(writes))
     }
 
+    /// Why the bot has nothing to do with this comment, before reading
+    /// anything: its own, and comments without a command.
+    pub fn ignores_comment(&self, comment: &CommentEvent) -> Option<&'static str> {
+        if comment.sender.login.eq_ignore_ascii_case(&self.login) {
+            Some("the bot's own event")
+        } else if subscriptions::parse_commands(&comment.body, &self.login).is_empty() {
+            Some("a comment with no command")
+        } else {
+            None
+        }
+    }
+
     /// A comment: commands to the bot on the tracking issue, or nothing.
     /// Only a comment that holds a command costs an API call.
     async fn handle_comment(
@@ -197,11 +209,8 @@ impl Bot {
         comment: &CommentEvent,
         deadline: Instant,
     ) -> Result<Outcome, HandleError> {
-        if comment.sender.login.eq_ignore_ascii_case(&self.login) {
-            return Ok(Outcome::Ignored("the bot's own event"));
-        }
-        if subscriptions::parse_commands(&comment.body, &self.login).is_empty() {
-            return Ok(Outcome::Ignored("a comment with no command"));
+        if let Some(reason) = self.ignores_comment(comment) {
+            return Ok(Outcome::Ignored(reason));
         }
         let api = self.github.api(comment.installation, deadline)?;
         let LoadedRules::Loaded(ruleset) = self.caches.rules(&api, &comment.repo).await? else {

@@ -19,6 +19,10 @@
 //! the intake answers 503 so GitHub records a failed delivery that
 //! `probot redeliver` can bring back. Races it accepts: two processes may
 //! work on one item at once; every write is level-based.
+//!
+//! Comments wait here too, under the item they were made on: commands on
+//! the tracking issue then take their turn one at a time in a process, and
+//! wait out the write pacing instead of the delivery's deadline.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
@@ -26,15 +30,51 @@ use std::sync::Mutex;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::event::{ItemAction, ItemEvent, RepoName};
+use crate::event::{CommentEvent, Event, ItemAction, ItemEvent, RepoName};
 
 /// One item of one repository.
 pub type ItemKey = (RepoName, u64);
 
+/// What a worker handles: an event on an item, or a comment made on one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Work {
+    Item(ItemEvent),
+    Comment(CommentEvent),
+}
+
+impl Work {
+    /// The item it is about.
+    pub fn key(&self) -> ItemKey {
+        match self {
+            Work::Item(item) => (item.repo.clone(), item.number),
+            Work::Comment(comment) => (comment.repo.clone(), comment.number),
+        }
+    }
+
+    pub fn into_event(self) -> Event {
+        match self {
+            Work::Item(item) => Event::Item(item),
+            Work::Comment(comment) => Event::Comment(comment),
+        }
+    }
+}
+
+impl From<ItemEvent> for Work {
+    fn from(item: ItemEvent) -> Self {
+        Work::Item(item)
+    }
+}
+
+impl From<CommentEvent> for Work {
+    fn from(comment: CommentEvent) -> Self {
+        Work::Comment(comment)
+    }
+}
+
 /// An event waiting to be handled, with the deliveries folded into it.
 #[derive(Debug, Clone)]
 pub struct Pending {
-    pub event: ItemEvent,
+    pub event: Work,
     /// `X-GitHub-Delivery` of every delivery folded in, oldest first.
     pub deliveries: Vec<String>,
     /// When the oldest of them arrived.
@@ -84,13 +124,18 @@ impl WorkQueue {
 
     /// Adds an event, folding it into the item's last pending event when
     /// they coalesce.
-    pub fn push(&self, event: ItemEvent, delivery: String) -> Result<(), Full> {
-        let key = (event.repo.clone(), event.number);
+    pub fn push(&self, event: impl Into<Work>, delivery: String) -> Result<(), Full> {
+        let event = event.into();
+        let key = event.key();
         let mut guard = self.state();
         let state = &mut *guard;
         if let Some(last) = state.pending.get_mut(&key).and_then(VecDeque::back_mut) {
-            if let Some(merged) = coalesce(&last.event, &event) {
-                last.event = merged;
+            let merged = match (&last.event, &event) {
+                (Work::Item(earlier), Work::Item(later)) => coalesce(earlier, later),
+                _ => None,
+            };
+            if let Some(merged) = merged {
+                last.event = Work::Item(merged);
                 last.deliveries.push(delivery);
                 crate::metrics::coalesced();
                 return Ok(());
@@ -286,8 +331,11 @@ mod tests {
         let (key, events) = queue.next().await;
         assert_eq!(key.1, 7);
         assert_eq!(events.len(), 1);
+        let Work::Item(item) = &events[0].event else {
+            panic!("an item event")
+        };
         assert_eq!(
-            events[0].event.action,
+            item.action,
             ItemAction::Labeled(vec!["a".into(), "b".into(), "c".into()])
         );
         assert_eq!(events[0].deliveries, ["d0", "d1", "d2", "d3"]);
@@ -305,7 +353,7 @@ mod tests {
             .unwrap();
         let (_, events) = queue.next().await;
         assert_eq!(events.len(), 2, "both, in order, not folded");
-        assert_eq!(events[1].event.sender.login, "outsider");
+        assert!(matches!(&events[1].event, Work::Item(item) if item.sender.login == "outsider"));
     }
 
     #[tokio::test]

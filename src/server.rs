@@ -31,7 +31,7 @@ use crate::event::{self, Event, ItemEvent, ItemKind};
 use crate::limits::{
     MAX_BUFFERED_BYTES, MAX_INLINE_DELIVERIES, MAX_PAYLOAD_BYTES, REQUEST_BODY_TIMEOUT,
 };
-use crate::queue::{Full, Pending, WorkQueue};
+use crate::queue::{Full, Pending, Work, WorkQueue};
 
 /// Time to handle a delivery inline: under GitHub's 10 s, with room to
 /// answer.
@@ -187,7 +187,7 @@ async fn work(bot: Arc<Bot>, queue: Arc<WorkQueue>) {
 }
 
 async fn handle_pending(bot: &Bot, pending: Pending) {
-    let event = Event::Item(pending.event);
+    let event = pending.event.into_event();
     let (action, repo) = describe(&event);
     let deliveries = pending.deliveries.join(",");
     let span = tracing::info_span!("delivery", id = %deliveries, event = %event_name(&event), action = %action, repo = %repo);
@@ -428,8 +428,21 @@ async fn webhook(State(state): State<Arc<AppState>>, request: Request) -> Respon
     let (action, repo) = describe(&event);
     let span = tracing::info_span!("delivery", id = %delivery, event = %event_name, action = %action, repo = %repo);
     async move {
-        if let (Some(queue), Event::Item(item)) = (&state.queue, &event) {
-            return enqueue(queue, item, &delivery, &state.bot);
+        if let Some(queue) = &state.queue {
+            let work = match &event {
+                Event::Item(item) => Some(state.bot.ignores(item).map_or_else(
+                    || Ok(Work::from(item.clone())),
+                    Err,
+                )),
+                Event::Comment(comment) => Some(state.bot.ignores_comment(comment).map_or_else(
+                    || Ok(Work::from(comment.clone())),
+                    Err,
+                )),
+                _ => None,
+            };
+            if let Some(work) = work {
+                return enqueue(queue, work, &delivery);
+            }
         }
         let Ok(_handling) = state.inline.try_acquire() else {
             tracing::warn!(outcome = "refused", "too many deliveries in flight");
@@ -483,14 +496,17 @@ async fn webhook(State(state): State<Arc<AppState>>, request: Request) -> Respon
     .await
 }
 
-/// Queues an item event and answers at once; events nothing acts on (the
-/// bot's own, among them) are answered without queueing.
-fn enqueue(queue: &WorkQueue, item: &ItemEvent, delivery: &str, bot: &Bot) -> Response {
-    if let Some(reason) = bot.ignores(item) {
-        tracing::info!(outcome = "ignored", reason, "answered");
-        return (StatusCode::ACCEPTED, reason).into_response();
-    }
-    match queue.push(item.clone(), delivery.to_owned()) {
+/// Queues work and answers at once; events nothing acts on (the bot's
+/// own, comments with no command) are answered without queueing.
+fn enqueue(queue: &WorkQueue, work: Result<Work, &'static str>, delivery: &str) -> Response {
+    let work = match work {
+        Ok(work) => work,
+        Err(reason) => {
+            tracing::info!(outcome = "ignored", reason, "answered");
+            return (StatusCode::ACCEPTED, reason).into_response();
+        }
+    };
+    match queue.push(work, delivery.to_owned()) {
         Ok(()) => {
             tracing::debug!("queued");
             (StatusCode::ACCEPTED, "queued").into_response()

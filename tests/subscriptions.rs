@@ -340,3 +340,31 @@ async fn comment_mode_keeps_one_comment_and_never_edits_the_body() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_unreadable_path_line_is_named_on_the_tracking_issue_and_the_rest_still_works() {
+    let t = tester(RULES).await;
+    let broken = format!("{}* `src/[` @fan\n", support::TRACKING);
+    t.hub
+        .edit_body(REPO, 1, "maintainer", &broken)
+        .await
+        .unwrap();
+    let said = t.replies().await;
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(
+        said[0].contains("line 6: `src/[` is not a valid glob"),
+        "{}",
+        said[0]
+    );
+    let issue = t.open_issue("reporter", "x", &["module: docs"]).await;
+    assert!(t.item(issue).await.body.ends_with("cc @svekars"));
+
+    let fixed = format!("{}* `src/**` @fan\n", support::TRACKING);
+    t.hub
+        .edit_body(REPO, 1, "maintainer", &fixed)
+        .await
+        .unwrap();
+    let said = t.replies().await;
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(said[0].contains("reads now"), "{}", said[0]);
+}

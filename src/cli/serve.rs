@@ -236,7 +236,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             let deliveries: Vec<String> = left.iter().flat_map(|p| p.deliveries.clone()).collect();
             let items: Vec<String> = left
                 .iter()
-                .map(|p| format!("{}#{}", p.event.repo, p.event.number))
+                .map(|p| {
+                    let (repo, number) = p.event.key();
+                    format!("{repo}#{number}")
+                })
                 .collect();
             tracing::warn!(
                 ?items,

@@ -18,6 +18,7 @@ mod cc;
 mod ci;
 mod labels;
 mod rules_check;
+mod tracking;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -31,6 +32,7 @@ use crate::subscriptions::Subscriptions;
 pub use cc::{cc_comment, CcEntry, CC_COMMENT_MARKER};
 pub use ci::{Dispatch, DispatchKind, LABELS_COMMENT_MARKER, WAITING_COMMENT_MARKER};
 pub use rules_check::{too_slow_to_check, Annotation, CheckRun, CHECK_NAME};
+pub use tracking::UNREADABLE_MARKER;
 
 /// One capability's contract with the planner.
 pub(crate) struct Capability {
@@ -44,7 +46,12 @@ pub(crate) struct Capability {
 const PRODUCERS: [&Capability; 1] = [&labels::CAPABILITY];
 /// Phase two: capabilities that react to labels, those arriving with the
 /// event and those the producers add.
-const REACTORS: [&Capability; 3] = [&cc::CAPABILITY, &rules_check::CAPABILITY, &ci::CAPABILITY];
+const REACTORS: [&Capability; 4] = [
+    &cc::CAPABILITY,
+    &rules_check::CAPABILITY,
+    &ci::CAPABILITY,
+    &tracking::CAPABILITY,
+];
 /// The reactors whose state is level-based, which `reconcile` restores.
 const LEVEL_BASED: [&Capability; 2] = [&cc::CAPABILITY, &ci::CAPABILITY];
 
@@ -81,6 +88,8 @@ pub enum Action {
     Dispatch(Dispatch),
     /// Keep one comment, found by its hidden `marker`, saying `body`.
     Comment { marker: String, body: String },
+    /// Make the comment with `marker` say `body`, if there is one.
+    UpdateComment { marker: String, body: String },
     /// Forget the dispatches made for a closed pull request.
     ForgetDispatches { number: u64 },
 }
@@ -150,6 +159,7 @@ impl std::fmt::Display for Action {
                 }
             },
             Action::Comment { marker, .. } => write!(f, "comment {marker}"),
+            Action::UpdateComment { marker, .. } => write!(f, "update comment {marker}"),
             Action::ForgetDispatches { number } => write!(f, "forget the dispatches of #{number}"),
         }
     }
@@ -250,10 +260,15 @@ impl Facts {
 pub fn ignored(item: &ItemEvent, bot: &str) -> Option<&'static str> {
     let ci_cleanup = is_pull_request(item)
         && matches!(item.action, ItemAction::Unlabeled(_) | ItemAction::Closed);
+    // An edit of what may be the tracking issue: its lines are checked.
+    let tracking_edit = item.kind == ItemKind::Issue
+        && item.action == ItemAction::Edited
+        && tracking::could_be_tracking_issue(&item.body);
     let acts_on = is_arrival(item)
         || is_new_code(item)
         || matches!(item.action, ItemAction::Labeled(_))
-        || ci_cleanup;
+        || ci_cleanup
+        || tracking_edit;
     if item.sender.login.eq_ignore_ascii_case(bot) {
         Some("the bot's own event")
     } else if !acts_on {

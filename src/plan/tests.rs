@@ -883,3 +883,28 @@ fn the_cc_comment_gains_only_the_names_it_lacks() {
         "<!-- probot:cc -->\ncc @alice @bob (bug)"
     );
 }
+
+#[test]
+fn an_edit_of_the_tracking_issue_with_an_unreadable_line_is_answered_once_fixed_too() {
+    let rules = rules("[cc]\ntracking_issue = 7\n");
+    let mut edit = issue(ItemAction::Edited, &[]);
+    edit.body = "* bug @a\n* `src/[` @b\n".into();
+    let actions = Story::new(&rules).plan(edit.clone());
+    assert!(
+        matches!(actions.as_slice(), [Action::Comment { marker, body }]
+            if marker == crate::plan::UNREADABLE_MARKER && body.contains("line 2: `src/[` is not a valid glob")),
+        "{actions:?}"
+    );
+    edit.body = "* bug @a\n* `src/**` @b\n".into();
+    let actions = Story::new(&rules).plan(edit.clone());
+    assert!(
+        matches!(actions.as_slice(), [Action::UpdateComment { .. }]),
+        "{actions:?}"
+    );
+    // Another issue's edit, or prose, is nothing to the bot.
+    edit.number = 8;
+    assert!(Story::new(&rules).plan(edit.clone()).is_empty());
+    edit.number = 7;
+    edit.body = "Just prose.".into();
+    assert!(crate::plan::ignored(&edit, BOT).is_some());
+}
