@@ -13,47 +13,6 @@ pub(super) async fn get_issue(
     ok(shapes::issue(&world, repo, issue))
 }
 
-#[derive(Deserialize)]
-pub(super) struct IssueQuery {
-    state: Option<String>,
-    // Not a flattened `Page`: query strings can't carry numbers through
-    // serde's flatten.
-    page: Option<usize>,
-    per_page: Option<usize>,
-}
-
-/// Issues and pull requests, open ones by default, as GitHub lists them.
-pub(super) async fn list_issues(
-    scope: Scope,
-    Query(query): Query<IssueQuery>,
-    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
-) -> ApiResult {
-    let world = scope.hub.world();
-    let full = scope.full.clone();
-    let repo = world.repo(&full)?;
-    let wanted = |open: bool| match query.state.as_deref() {
-        Some("all") => true,
-        Some("closed") => !open,
-        _ => open,
-    };
-    let items = repo
-        .issues
-        .values()
-        .rev()
-        .filter(|i| wanted(i.open))
-        .map(|i| shapes::issue(&world, repo, i))
-        .collect();
-    let page = Page {
-        page: query.page,
-        per_page: query.per_page,
-    };
-    Ok(paginate(
-        items,
-        &page,
-        &format!("{}{}", world.base_url, uri.path()),
-    ))
-}
-
 pub(super) async fn get_pull(
     scope: Scope,
     Path((_, _, number)): Path<(String, String, u64)>,

@@ -7,12 +7,14 @@
 
 mod actions;
 mod apps;
+mod browse;
 mod gate;
 mod issues;
 mod labels;
 mod notifications;
 mod refs;
 mod repos;
+mod search;
 
 use std::sync::Arc;
 
@@ -30,7 +32,8 @@ use crate::state::{now, sha_of, Identity, LoggedRequest, Refusal, Token, World};
 use crate::{shapes, Hub};
 
 use self::{
-    actions::*, apps::*, gate::*, issues::*, labels::*, notifications::*, refs::*, repos::*,
+    actions::*, apps::*, browse::*, gate::*, issues::*, labels::*, notifications::*, refs::*,
+    repos::*, search::*,
 };
 
 const PRIMARY_LIMIT: u64 = 5_000;
@@ -44,6 +47,7 @@ type Shared = State<Arc<Hub>>;
 type Who = Extension<Identity>;
 
 /// A GitHub error answer.
+#[derive(Debug)]
 pub(crate) struct ApiError {
     status: StatusCode,
     message: String,
@@ -107,6 +111,11 @@ pub(crate) fn router(hub: Arc<Hub>) -> Router {
         .route("/issues", get(list_issues))
         .route("/issues/{number}", get(get_issue).patch(patch_issue))
         .route("/issues/{number}/events", get(list_issue_events))
+        .route("/issues/{number}/timeline", get(list_timeline))
+        .route("/assignees", get(list_assignees))
+        .route("/branches", get(list_branches))
+        .route("/branches/{branch}", get(get_branch))
+        .route("/commits/{sha}", get(get_commit))
         .route(
             "/issues/{number}/comments",
             get(list_comments).post(create_comment),
@@ -133,12 +142,16 @@ pub(crate) fn router(hub: Arc<Hub>) -> Router {
         )
         .route("/labels", get(list_repo_labels).post(create_repo_label))
         .route("/labels/{name}", get(get_repo_label))
+        .route("/pulls", get(list_pulls))
         .route("/pulls/{number}", get(get_pull).patch(patch_pull))
         .route("/pulls/{number}/files", get(list_pull_files))
         .route("/git/ref/{*git_ref}", get(get_ref))
         .route("/git/matching-refs/{*git_ref}", get(matching_refs))
-        .route("/git/refs", post(create_ref))
-        .route("/git/refs/{*git_ref}", patch(update_ref).delete(delete_ref))
+        .route("/git/refs", get(list_all_refs).post(create_ref))
+        .route(
+            "/git/refs/{*git_ref}",
+            get(list_refs_under).patch(update_ref).delete(delete_ref),
+        )
         .route("/actions/workflows", get(list_workflows))
         .route(
             "/actions/workflows/{workflow}/dispatches",
@@ -151,7 +164,7 @@ pub(crate) fn router(hub: Arc<Hub>) -> Router {
         .route("/commits/{sha}/check-runs", get(list_check_runs))
         .route("/collaborators/{user}/permission", get(permission))
         .route("/installation", get(repo_installation));
-    Router::new()
+    let api = Router::new()
         .nest("/repos/{owner}/{repo}", repo)
         .route("/app", get(get_app))
         .route("/app/installations", get(list_installations))
@@ -163,9 +176,131 @@ pub(crate) fn router(hub: Arc<Hub>) -> Router {
         .route("/rate_limit", get(rate_limit))
         .route("/user", get(authenticated_user))
         .route("/notifications", get(list_notifications))
-        .fallback(|| async { ApiError::not_found() })
+        .route("/search/issues", get(search_issues));
+    // GitHub Enterprise clients put the REST API under `/api/v3`.
+    Router::new()
+        .merge(api.clone())
+        .nest("/api/v3", api)
+        .fallback(not_implemented)
+        .method_not_allowed_fallback(|| async { ApiError::new(405, "Method Not Allowed") })
+        .layer(middleware::from_fn(known_parameters))
         .layer(middleware::from_fn_with_state(Arc::clone(&hub), gate))
         .with_state(hub)
+}
+
+/// A path fakehub does not serve: 404 as GitHub answers an unknown path,
+/// with a message that says it is fakehub's gap, not the caller's mistake.
+async fn not_implemented(method: Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        404,
+        format!(
+            "Not Found (fakehub does not implement {method} {}; its README lists what it does)",
+            uri.path()
+        ),
+    )
+}
+
+/// Query parameters each listing understands. Any other parameter is
+/// refused with 422, never ignored: a filter fakehub silently dropped would
+/// make a bot act on every item and its tests pass.
+fn parameters_for(path: &str) -> Option<&'static [&'static str]> {
+    let path = path.strip_prefix("/api/v3").unwrap_or(path);
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    const PAGE: &[&str] = &["page", "per_page"];
+    Some(match segments.as_slice() {
+        ["repos", _, _, "issues"] => &[
+            "page",
+            "per_page",
+            "state",
+            "labels",
+            "creator",
+            "mentioned",
+            "since",
+            "sort",
+            "direction",
+        ],
+        ["repos", _, _, "pulls"] => &[
+            "page",
+            "per_page",
+            "state",
+            "head",
+            "base",
+            "sort",
+            "direction",
+        ],
+        ["repos", _, _, "contents", ..] => &["ref"],
+        ["repos", _, _, "actions", "runs"] => &["page", "per_page", "head_sha", "event", "status"],
+        ["repos", _, _, "commits", _, "check-runs"] => {
+            &["page", "per_page", "check_name", "status"]
+        }
+        ["app", "hook", "deliveries"] => &["per_page", "cursor"],
+        ["search", "issues"] => &["q", "page", "per_page", "sort", "order"],
+        ["notifications"] => &["page", "per_page", "all", "participating"],
+        _ => PAGE,
+    })
+}
+
+async fn known_parameters(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    if path.starts_with("/_fakehub") {
+        return next.run(request).await;
+    }
+    if let (Some(query), Some(known)) = (request.uri().query(), parameters_for(&path)) {
+        let unknown: Vec<String> = url_pairs(query)
+            .into_iter()
+            .map(|(key, _)| key)
+            .filter(|key| !known.contains(&key.as_str()))
+            .collect();
+        if !unknown.is_empty() {
+            return ApiError::new(
+                422,
+                format!(
+                    "fakehub does not implement the query parameter(s) {} here; it answers only to {}",
+                    unknown.join(", "),
+                    known.join(", ")
+                ),
+            )
+            .into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// `a=1&b=x%20y` -> [("a", "1"), ("b", "x y")].
+pub(crate) fn url_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(key), percent_decode(value))
+        })
+        .collect()
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = match bytes[i] {
+            b'%' => text
+                .get(i + 1..i + 3)
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok()),
+            _ => None,
+        };
+        match (escaped, bytes[i]) {
+            (Some(byte), _) => {
+                out.push(byte);
+                i += 3;
+                continue;
+            }
+            (None, b'+') => out.push(b' '),
+            (None, byte) => out.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The repository's full name, when the caller may see it.

@@ -14,11 +14,41 @@ pub(super) struct RefQuery {
     git_ref: Option<String>,
 }
 
+/// A file's contents in the form the `Accept` header asks: the JSON object
+/// (base64) by default; the text itself for `application/vnd.github.raw`
+/// (and `.raw+json`), as Probot's config loader asks; HTML is not
+/// rendered, so `.html` is refused.
+fn content_as(accept: Option<&str>, object: Value, text: &str) -> ApiResult {
+    let accept = accept.unwrap_or_default();
+    if accept.contains("application/vnd.github.html") {
+        return Err(ApiError::new(
+            415,
+            "fakehub does not render HTML; ask for application/vnd.github.raw or JSON",
+        ));
+    }
+    if accept.contains("application/vnd.github.raw")
+        || accept.contains("application/vnd.github.v3.raw")
+    {
+        return Ok((
+            [(
+                header::CONTENT_TYPE,
+                "application/vnd.github.raw; charset=utf-8",
+            )],
+            text.to_owned(),
+        )
+            .into_response());
+    }
+    ok(object)
+}
+
 pub(super) async fn get_content(
     scope: Scope,
     Path((_, _, path)): Path<(String, String, String)>,
     Query(query): Query<RefQuery>,
+    headers: HeaderMap,
 ) -> ApiResult {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let path = path.trim_end_matches('/').to_owned();
     let world = scope.hub.world();
     let full = scope.full.clone();
     let repo = world.repo(&full)?;
@@ -36,7 +66,8 @@ pub(super) async fn get_content(
         .find(|p| p.head_sha == wanted || (!p.fork && p.head_ref == wanted));
     if let Some(pr) = pull {
         if let Some(text) = pr.contents.get(&path) {
-            return ok(shapes::content(&world, repo, &path, text, &sha_of(text)));
+            let object = shapes::content(&world, repo, &path, text, &sha_of(text));
+            return content_as(accept, object, text);
         }
         if pr.files.contains(&path) {
             return Err(ApiError::not_found());
@@ -50,9 +81,43 @@ pub(super) async fn get_content(
             .and_then(|(name, _)| name.strip_prefix("refs/heads/"))
             .map_or(wanted.clone(), str::to_owned)
     });
-    let file = repo
-        .files
-        .get(&(branch, path.clone()))
-        .ok_or_else(ApiError::not_found)?;
-    ok(shapes::content(&world, repo, &path, &file.text, &file.sha))
+    if let Some(file) = repo.files.get(&(branch.clone(), path.clone())) {
+        let object = shapes::content(&world, repo, &path, &file.text, &file.sha);
+        return content_as(accept, object, &file.text);
+    }
+    // A directory: its entries, files and subdirectories, as an array.
+    let prefix = format!("{path}/");
+    let mut entries: std::collections::BTreeMap<String, Value> = std::collections::BTreeMap::new();
+    for ((file_branch, file_path), file) in &repo.files {
+        let Some(rest) = file_path.strip_prefix(&prefix) else {
+            continue;
+        };
+        if *file_branch != branch {
+            continue;
+        }
+        let (name, is_dir) = match rest.split_once('/') {
+            Some((dir, _)) => (dir, true),
+            None => (rest, false),
+        };
+        let entry_path = format!("{prefix}{name}");
+        let entry = match is_dir {
+            false => {
+                let mut shape = shapes::content(&world, repo, &entry_path, &file.text, &file.sha);
+                if let Some(object) = shape.as_object_mut() {
+                    object.remove("content");
+                    object.remove("encoding");
+                }
+                shape
+            }
+            true => json!({
+                "type": "dir", "name": name, "path": entry_path, "sha": sha_of(&entry_path), "size": 0,
+                "url": format!("{}/repos/{full}/contents/{entry_path}", world.base_url),
+            }),
+        };
+        entries.entry(entry_path).or_insert(entry);
+    }
+    if entries.is_empty() {
+        return Err(ApiError::not_found());
+    }
+    ok(Value::Array(entries.into_values().collect()))
 }

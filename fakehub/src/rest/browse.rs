@@ -1,0 +1,177 @@
+//! Everyday reads a bot meets first: branches, commits by sha, all refs,
+//! assignees, and an item's timeline.
+
+use super::*;
+
+/// `GET /git/refs`, and `GET /git/refs/{prefix}`: every ref, or those
+/// under a prefix (`tags`, `heads/feature`), as an array.
+pub(super) async fn list_all_refs(scope: Scope) -> ApiResult {
+    refs_under(&scope, "refs/")
+}
+
+pub(super) async fn list_refs_under(
+    scope: Scope,
+    Path((_, _, prefix)): Path<(String, String, String)>,
+) -> ApiResult {
+    refs_under(&scope, &refs::full_ref(&prefix))
+}
+
+fn refs_under(scope: &Scope, prefix: &str) -> ApiResult {
+    let world = scope.hub.world();
+    let repo = world.repo(&scope.full)?;
+    let items: Vec<Value> = repo
+        .refs
+        .iter()
+        .filter(|(name, _)| name.starts_with(prefix))
+        .map(|(name, sha)| shapes::git_ref(&world, repo, name, sha))
+        .collect();
+    ok(Value::Array(items))
+}
+
+fn branch_shape(world: &World, full: &str, name: &str, sha: &str, default: bool) -> Value {
+    json!({
+        "name": name,
+        "commit": {"sha": sha, "url": format!("{}/repos/{full}/commits/{sha}", world.base_url)},
+        "protected": default,
+    })
+}
+
+pub(super) async fn list_branches(
+    scope: Scope,
+    Query(page): Query<Page>,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+) -> ApiResult {
+    let world = scope.hub.world();
+    let repo = world.repo(&scope.full)?;
+    let items = repo
+        .refs
+        .iter()
+        .filter_map(|(name, sha)| Some((name.strip_prefix("refs/heads/")?, sha)))
+        .map(|(name, sha)| {
+            branch_shape(&world, &scope.full, name, sha, name == repo.default_branch)
+        })
+        .collect();
+    Ok(paginate(
+        items,
+        &page,
+        &format!("{}{}", world.base_url, uri.path()),
+    ))
+}
+
+pub(super) async fn get_branch(
+    scope: Scope,
+    Path((_, _, branch)): Path<(String, String, String)>,
+) -> ApiResult {
+    let world = scope.hub.world();
+    let repo = world.repo(&scope.full)?;
+    let sha = repo
+        .refs
+        .get(&format!("refs/heads/{branch}"))
+        .ok_or_else(|| ApiError::new(404, "Branch not found"))?;
+    ok(branch_shape(
+        &world,
+        &scope.full,
+        &branch,
+        sha,
+        branch == repo.default_branch,
+    ))
+}
+
+/// A commit fakehub knows: a branch or tag head, or a pull request's head.
+pub(super) async fn get_commit(
+    scope: Scope,
+    Path((_, _, sha)): Path<(String, String, String)>,
+) -> ApiResult {
+    let world = scope.hub.world();
+    let repo = world.repo(&scope.full)?;
+    let resolved = repo
+        .refs
+        .get(&format!("refs/heads/{sha}"))
+        .cloned()
+        .unwrap_or_else(|| sha.clone());
+    let pull = repo
+        .issues
+        .values()
+        .filter_map(|i| i.pull.as_ref())
+        .find(|p| p.head_sha == resolved);
+    let known = pull.is_some() || repo.refs.values().any(|s| *s == resolved);
+    if !known {
+        return Err(ApiError::new(
+            422,
+            format!("No commit found for SHA: {sha}"),
+        ));
+    }
+    let files: Vec<Value> = pull
+        .map(|p| {
+            p.files
+                .iter()
+                .map(|f| shapes::pull_file(f, &p.head_sha))
+                .collect()
+        })
+        .unwrap_or_default();
+    let base = &world.base_url;
+    let full = &scope.full;
+    ok(json!({
+        "sha": resolved,
+        "node_id": format!("C_fake{}", &resolved[..8.min(resolved.len())]),
+        "url": format!("{base}/repos/{full}/commits/{resolved}"),
+        "html_url": format!("{base}/{full}/commit/{resolved}"),
+        "commit": {
+            "message": "A commit fakehub made up",
+            "tree": {"sha": sha_of(&format!("tree:{resolved}"))},
+            "author": {"name": "fakehub", "email": "fakehub@example.invalid", "date": crate::state::timestamp(world.started_at)},
+            "committer": {"name": "fakehub", "email": "fakehub@example.invalid", "date": crate::state::timestamp(world.started_at)},
+        },
+        "parents": [],
+        "files": files,
+    }))
+}
+
+/// Who may be assigned: the repository's collaborators.
+pub(super) async fn list_assignees(
+    scope: Scope,
+    Query(page): Query<Page>,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+) -> ApiResult {
+    let world = scope.hub.world();
+    let repo = world.repo(&scope.full)?;
+    let items = repo
+        .collaborators
+        .keys()
+        .map(|login| shapes::user(&world, login))
+        .collect();
+    Ok(paginate(
+        items,
+        &page,
+        &format!("{}{}", world.base_url, uri.path()),
+    ))
+}
+
+/// The item's timeline: its label events and comments, oldest first.
+pub(super) async fn list_timeline(
+    scope: Scope,
+    Path((_, _, number)): Path<(String, String, u64)>,
+    Query(page): Query<Page>,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+) -> ApiResult {
+    let world = scope.hub.world();
+    let repo = world.repo(&scope.full)?;
+    let issue = repo.issues.get(&number).ok_or_else(ApiError::not_found)?;
+    let mut events: Vec<(u64, u64, Value)> = issue
+        .label_events
+        .iter()
+        .map(|e| (e.created_at, e.id, shapes::label_event(&world, repo, e)))
+        .collect();
+    for comment in repo.comments.iter().filter(|c| c.issue == number) {
+        let mut shape = shapes::comment(&world, repo, comment);
+        shape["event"] = json!("commented");
+        shape["actor"] = shapes::user(&world, &comment.author);
+        events.push((comment.created_at, comment.id, shape));
+    }
+    events.sort_by_key(|(at, id, _)| (*at, *id));
+    Ok(paginate(
+        events.into_iter().map(|(_, _, v)| v).collect(),
+        &page,
+        &format!("{}{}", world.base_url, uri.path()),
+    ))
+}
