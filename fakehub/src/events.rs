@@ -17,10 +17,51 @@ pub(crate) struct Outgoing {
 /// The webhooks for `changes`. A change whose subject is gone since (an
 /// item deleted in the same breath) sends nothing.
 pub(crate) fn render(world: &World, changes: Vec<Change>) -> Vec<Outgoing> {
-    changes
-        .into_iter()
-        .filter_map(|change| render_one(world, change))
-        .collect()
+    let mut outgoing = Vec::new();
+    for change in changes {
+        // A branch or tag made or removed is also a `create` or `delete`.
+        let extra = ref_event(world, &change);
+        outgoing.extend(render_one(world, change));
+        outgoing.extend(extra);
+    }
+    outgoing
+}
+
+/// `create` or `delete` for a push that creates or deletes a branch or a tag.
+fn ref_event(world: &World, change: &Change) -> Option<Outgoing> {
+    let Change::Push {
+        repo: full,
+        git_ref,
+        before,
+        after,
+        actor,
+        ..
+    } = change
+    else {
+        return None;
+    };
+    let zero = "0".repeat(40);
+    let (name, ref_type) = match (git_ref.strip_prefix("refs/heads/"), git_ref.strip_prefix("refs/tags/")) {
+        (Some(branch), _) => (branch, "branch"),
+        (_, Some(tag)) => (tag, "tag"),
+        _ => return None,
+    };
+    let repo = world.repo(full).ok()?;
+    let (event, fields) = if *before == zero {
+        (
+            "create",
+            json!({"ref": name, "ref_type": ref_type, "master_branch": repo.default_branch,
+                "description": repo.description, "pusher_type": "user"}),
+        )
+    } else if *after == zero {
+        ("delete", json!({"ref": name, "ref_type": ref_type, "pusher_type": "user"}))
+    } else {
+        return None;
+    };
+    Some(Outgoing {
+        event,
+        payload: envelope(world, full, actor, fields),
+    })
 }
 
 fn render_one(world: &World, change: Change) -> Option<Outgoing> {
@@ -86,6 +127,7 @@ fn render_one(world: &World, change: Change) -> Option<Outgoing> {
             after,
             commits,
             actor,
+            forced,
         } => {
             let zero = "0".repeat(40);
             let fields = json!({
@@ -94,7 +136,7 @@ fn render_one(world: &World, change: Change) -> Option<Outgoing> {
                 "after": after,
                 "created": before == zero,
                 "deleted": after == zero,
-                "forced": false,
+                "forced": forced,
                 "base_ref": null,
                 "compare": format!("{}/{full}/compare/{before}...{after}", world.base_url),
                 "head_commit": commits.last().cloned(),

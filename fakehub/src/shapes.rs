@@ -17,23 +17,25 @@ pub fn user(world: &World, login: &str) -> Value {
     } else {
         "User"
     };
+    // In URLs, `probot[bot]` is `probot%5Bbot%5D`, as GitHub writes it.
+    let path = encode(login);
     json!({
         "login": login,
         "id": id,
         "node_id": format!("MDQ6VXNlcnt{id}"),
         "avatar_url": format!("{base}/avatars/{id}"),
         "gravatar_id": "",
-        "url": format!("{base}/users/{login}"),
-        "html_url": format!("{base}/{login}"),
-        "followers_url": format!("{base}/users/{login}/followers"),
-        "following_url": format!("{base}/users/{login}/following{{/other_user}}"),
-        "gists_url": format!("{base}/users/{login}/gists{{/gist_id}}"),
-        "starred_url": format!("{base}/users/{login}/starred{{/owner}}{{/repo}}"),
-        "subscriptions_url": format!("{base}/users/{login}/subscriptions"),
-        "organizations_url": format!("{base}/users/{login}/orgs"),
-        "repos_url": format!("{base}/users/{login}/repos"),
-        "events_url": format!("{base}/users/{login}/events{{/privacy}}"),
-        "received_events_url": format!("{base}/users/{login}/received_events"),
+        "url": format!("{base}/users/{path}"),
+        "html_url": format!("{base}/{}", if kind == "Bot" { format!("apps/{}", login.trim_end_matches("[bot]")) } else { path.clone() }),
+        "followers_url": format!("{base}/users/{path}/followers"),
+        "following_url": format!("{base}/users/{path}/following{{/other_user}}"),
+        "gists_url": format!("{base}/users/{path}/gists{{/gist_id}}"),
+        "starred_url": format!("{base}/users/{path}/starred{{/owner}}{{/repo}}"),
+        "subscriptions_url": format!("{base}/users/{path}/subscriptions"),
+        "organizations_url": format!("{base}/users/{path}/orgs"),
+        "repos_url": format!("{base}/users/{path}/repos"),
+        "events_url": format!("{base}/users/{path}/events{{/privacy}}"),
+        "received_events_url": format!("{base}/users/{path}/received_events"),
         "type": kind,
         "user_view_type": "public",
         "site_admin": false,
@@ -129,6 +131,7 @@ pub fn repo(world: &World, repo: &Repo) -> Value {
         "web_commit_signoff_required": false,
         "license": null,
         "mirror_url": null,
+        "custom_properties": {},
     })
 }
 
@@ -169,7 +172,7 @@ fn item_common(world: &World, repo: &Repo, issue: &Issue) -> Value {
         "html_url": format!("{base}/{full}/{}/{}", if issue.pull.is_some() { "pull" } else { "issues" }, issue.number),
         "number": issue.number,
         "state": if issue.open { "open" } else { "closed" },
-        "state_reason": null,
+        "state_reason": issue.state_reason,
         "title": issue.title,
         "body": issue.body,
         "user": user(world, &issue.author),
@@ -183,8 +186,23 @@ fn item_common(world: &World, repo: &Repo, issue: &Issue) -> Value {
         "closed_at": issue.closed_at.map(timestamp),
         "created_at": timestamp(issue.created_at),
         "updated_at": timestamp(issue.updated_at),
-        "closed_by": null,
+        "closed_by": issue.closed_by.as_deref().map(|login| user(world, login)),
         "author_association": association(repo, &issue.author),
+        "reactions": reactions_summary(&format!("{api}/reactions"), &[]),
+        "timeline_url": format!("{api}/timeline"),
+        "performed_via_github_app": null,
+    })
+}
+
+/// The `reactions` object GitHub puts in issues and comments: counts by
+/// content.
+pub fn reactions_summary(url: &str, contents: &[&str]) -> Value {
+    let count = |c: &str| contents.iter().filter(|x| **x == c).count();
+    json!({
+        "url": url,
+        "total_count": contents.len(),
+        "+1": count("+1"), "-1": count("-1"), "laugh": count("laugh"), "hooray": count("hooray"),
+        "confused": count("confused"), "heart": count("heart"), "rocket": count("rocket"), "eyes": count("eyes"),
     })
 }
 
@@ -246,6 +264,19 @@ pub fn pull(world: &World, repo: &Repo, issue: &Issue) -> Value {
     let Value::Object(obj) = &mut value else {
         return value;
     };
+    // Fields of issues that a pull request object does not have.
+    for issue_only in [
+        "repository_url",
+        "labels_url",
+        "events_url",
+        "closed_by",
+        "state_reason",
+        "reactions",
+        "timeline_url",
+        "performed_via_github_app",
+    ] {
+        obj.remove(issue_only);
+    }
     obj.insert("url".into(), json!(api));
     obj.insert(
         "issue_url".into(),
@@ -359,6 +390,11 @@ pub fn comment(world: &World, repo: &Repo, comment: &Comment) -> Value {
         "created_at": timestamp(comment.created_at),
         "updated_at": timestamp(comment.updated_at),
         "author_association": association(repo, &comment.author),
+        "reactions": reactions_summary(
+            &format!("{base}/repos/{full}/issues/comments/{}/reactions", comment.id),
+            &comment.reactions.iter().map(|r| r.content.as_str()).collect::<Vec<_>>(),
+        ),
+        "performed_via_github_app": null,
     })
 }
 

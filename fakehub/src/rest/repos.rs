@@ -2,10 +2,29 @@
 
 use super::*;
 
+/// The repository, with `permissions` for a user who asks (their role, as
+/// GitHub reports it to them).
 pub(super) async fn get_repo(scope: Scope) -> ApiResult {
     let world = scope.hub.world();
     let full = scope.full.clone();
-    ok(shapes::repo(&world, world.repo(&full)?))
+    let repo = world.repo(&full)?;
+    let mut value = shapes::repo(&world, repo);
+    if let Identity::User(login) = &scope.who {
+        let role = match repo.collaborators.get(login).map(String::as_str) {
+            _ if *login == repo.owner => "admin",
+            Some(role) => role,
+            None => "read",
+        };
+        let at_least = |levels: &[&str]| levels.contains(&role);
+        value["permissions"] = json!({
+            "admin": at_least(&["admin"]),
+            "maintain": at_least(&["admin", "maintain"]),
+            "push": at_least(&["admin", "maintain", "write"]),
+            "triage": at_least(&["admin", "maintain", "write", "triage"]),
+            "pull": true,
+        });
+    }
+    ok(value)
 }
 
 #[derive(Deserialize)]

@@ -80,6 +80,7 @@ impl World {
             after: after.to_owned(),
             commits,
             actor: actor.to_owned(),
+            forced: false,
         }
     }
 
@@ -159,14 +160,11 @@ impl World {
             return Ok(Vec::new());
         }
         repo.refs.insert(git_ref.to_owned(), sha.to_owned());
-        Ok(vec![self.push_event(
-            full,
-            git_ref,
-            &old,
-            sha,
-            Vec::new(),
-            actor,
-        )])
+        let mut push = self.push_event(full, git_ref, &old, sha, Vec::new(), actor);
+        if let Change::Push { forced, .. } = &mut push {
+            *forced = true;
+        }
+        Ok(vec![push])
     }
 
     /// Deletes a ref; 422 when it does not exist.

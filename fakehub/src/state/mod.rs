@@ -304,6 +304,8 @@ impl World {
                 created_at: t,
                 updated_at: t,
                 closed_at: (!open).then_some(t),
+                closed_by: None,
+                state_reason: (!open).then_some("completed"),
                 pull,
                 label_events: Vec::new(),
             },
@@ -486,6 +488,10 @@ impl World {
         if let Some(change) = state_change {
             issue.open = change == "reopened";
             issue.closed_at = (!issue.open).then_some(t);
+            (issue.closed_by, issue.state_reason) = match issue.open {
+                true => (None, Some("reopened")),
+                false => (Some(actor.to_owned()), Some("completed")),
+            };
         }
         if !changes.is_empty() || state_change.is_some() {
             issue.updated_at = t;
@@ -644,6 +650,8 @@ impl World {
         let base = pr.base_ref.clone();
         issue.open = false;
         issue.closed_at = Some(t);
+        issue.closed_by = Some(actor.to_owned());
+        issue.state_reason = Some("completed");
         issue.updated_at = t;
         let mut events = vec![self.item_event(full, number, "closed", actor, json!({}))?];
         let changes = files

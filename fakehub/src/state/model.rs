@@ -43,6 +43,10 @@ pub struct Issue {
     pub created_at: u64,
     pub updated_at: u64,
     pub closed_at: Option<u64>,
+    /// Who closed it last, and why it is in its state (`completed`,
+    /// `reopened`), as GitHub reports them.
+    pub closed_by: Option<Login>,
+    pub state_reason: Option<&'static str>,
     pub pull: Option<PullRequest>,
     /// Labels added and removed, oldest first: the issue's events.
     pub label_events: Vec<LabelEvent>,
@@ -233,6 +237,9 @@ pub enum Change {
         after: String,
         commits: Vec<Value>,
         actor: Login,
+        /// A ref moved to a commit that is not a descendant (fakehub keeps
+        /// no commit graph, so every move of an existing ref is one).
+        forced: bool,
     },
     /// `installation.created`.
     Installed {
