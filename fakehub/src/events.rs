@@ -41,7 +41,10 @@ fn ref_event(world: &World, change: &Change) -> Option<Outgoing> {
         return None;
     };
     let zero = "0".repeat(40);
-    let (name, ref_type) = match (git_ref.strip_prefix("refs/heads/"), git_ref.strip_prefix("refs/tags/")) {
+    let (name, ref_type) = match (
+        git_ref.strip_prefix("refs/heads/"),
+        git_ref.strip_prefix("refs/tags/"),
+    ) {
         (Some(branch), _) => (branch, "branch"),
         (_, Some(tag)) => (tag, "tag"),
         _ => return None,
@@ -54,7 +57,10 @@ fn ref_event(world: &World, change: &Change) -> Option<Outgoing> {
                 "description": repo.description, "pusher_type": "user"}),
         )
     } else if *after == zero {
-        ("delete", json!({"ref": name, "ref_type": ref_type, "pusher_type": "user"}))
+        (
+            "delete",
+            json!({"ref": name, "ref_type": ref_type, "pusher_type": "user"}),
+        )
     } else {
         return None;
     };
@@ -145,6 +151,39 @@ fn render_one(world: &World, change: Change) -> Option<Outgoing> {
             });
             Some(Outgoing {
                 event: "push",
+                payload: envelope(world, &full, &actor, fields),
+            })
+        }
+        Change::Label {
+            repo: full,
+            name,
+            action,
+            actor,
+        } => {
+            let repo = world.repo(&full).ok()?;
+            let label = repo.labels.get(&name)?;
+            let fields = json!({"action": action, "label": shapes::label(world, repo, label)});
+            Some(Outgoing {
+                event: "label",
+                payload: envelope(world, &full, &actor, fields),
+            })
+        }
+        Change::Run {
+            repo: full,
+            run_id,
+            actor,
+        } => {
+            let repo = world.repo(&full).ok()?;
+            let dispatch = repo.dispatches.iter().find(|d| d.run_id == run_id)?;
+            let run = shapes::workflow_run(world, repo, dispatch);
+            let workflow = repo
+                .workflows
+                .iter()
+                .find(|w| Some(w.id) == run["workflow_id"].as_u64())
+                .map(|w| json!({"id": w.id, "name": w.name, "path": w.path, "state": "active"}));
+            let fields = json!({"action": "requested", "workflow_run": run, "workflow": workflow});
+            Some(Outgoing {
+                event: "workflow_run",
                 payload: envelope(world, &full, &actor, fields),
             })
         }

@@ -593,6 +593,39 @@ async fn git_refs_as_github_answers_them() {
         pushes,
         [(true, false), (true, false), (false, false), (false, true)]
     );
+    let forced: Vec<bool> = receiver
+        .events()
+        .iter()
+        .filter(|(e, _)| e == "push")
+        .map(|(_, p)| p["forced"].as_bool().unwrap())
+        .collect();
+    assert_eq!(
+        forced,
+        [false, false, true, false],
+        "a moved ref is a forced push"
+    );
+    // GitHub also sends `create` and `delete` for tags and branches.
+    let refs: Vec<(String, String, String)> = receiver
+        .events()
+        .iter()
+        .filter(|(e, _)| e == "create" || e == "delete")
+        .map(|(e, p)| {
+            (
+                e.clone(),
+                p["ref"].as_str().unwrap().to_owned(),
+                p["ref_type"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let tag = |e: &str, r: &str| (e.to_owned(), r.to_owned(), "tag".to_owned());
+    assert_eq!(
+        refs,
+        [
+            tag("create", "ciflow/trunk/12"),
+            tag("create", "ciflow/trunk/123"),
+            tag("delete", "ciflow/trunk/12")
+        ]
+    );
     assert_shape(
         &receiver.events()[0].1,
         &fixture("webhooks/push.2.json"),
@@ -1130,4 +1163,129 @@ async fn octocrab_reads_labels_runs_permissions_installations_and_rate_limits() 
     assert_eq!(installation.id, InstallationId(7));
     let me = app.current().app().await.expect("the app");
     assert_eq!(me.slug.as_deref(), Some("probot"));
+}
+
+#[tokio::test]
+async fn labels_created_and_workflows_dispatched_send_their_webhooks() {
+    let (hub, receiver) = start().await;
+    let http = reqwest::Client::new();
+    let created = http
+        .post(format!("{}/repos/acme/widgets/labels", hub.url()))
+        .bearer_auth("ghp_alice")
+        .json(&serde_json::json!({"name": "needs repro", "color": "fbca04"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let dispatched = http
+        .post(format!(
+            "{}/repos/acme/widgets/actions/workflows/trunk.yml/dispatches",
+            hub.url()
+        ))
+        .bearer_auth("ghp_alice")
+        .json(&serde_json::json!({"ref": "main"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dispatched.status(), 204);
+    hub.settle().await;
+    let events = receiver.events();
+    let (_, label) = events
+        .iter()
+        .find(|(e, _)| e == "label")
+        .expect("label event");
+    assert_eq!(label["action"], "created");
+    assert_eq!(label["label"]["name"], "needs repro");
+    let (_, run) = events
+        .iter()
+        .find(|(e, _)| e == "workflow_run")
+        .expect("workflow_run event");
+    assert_eq!(run["action"], "requested");
+    assert_eq!(run["workflow_run"]["event"], "workflow_dispatch");
+    assert_eq!(run["workflow"]["path"], ".github/workflows/trunk.yml");
+}
+
+#[tokio::test]
+async fn fields_github_fills_are_filled() {
+    let (hub, receiver) = start().await;
+    let installation = as_app_installation(&hub).await;
+    installation
+        .issues("acme", "widgets")
+        .create_comment(1, "On it.")
+        .await
+        .expect("comment as the app");
+    let control = hub.control();
+    control.set_state(REPO, 1, "alice", "closed").await.unwrap();
+    let http = reqwest::Client::new();
+    let get = |path: String| {
+        let http = http.clone();
+        async move {
+            http.get(path)
+                .bearer_auth("ghp_alice")
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let issue = get(format!("{}/repos/acme/widgets/issues/1", hub.url())).await;
+    assert_eq!(issue["state_reason"], "completed");
+    assert_eq!(issue["closed_by"]["login"], "alice");
+    assert_eq!(issue["reactions"]["total_count"], 0);
+    let pull = get(format!("{}/repos/acme/widgets/pulls/2", hub.url())).await;
+    for issue_only in [
+        "closed_by",
+        "state_reason",
+        "repository_url",
+        "labels_url",
+        "reactions",
+    ] {
+        assert!(
+            pull.get(issue_only).is_none(),
+            "{issue_only} on a pull request"
+        );
+    }
+    let repo = get(format!("{}/repos/acme/widgets", hub.url())).await;
+    assert_eq!(repo["permissions"]["admin"], true);
+    assert_eq!(repo["custom_properties"], serde_json::json!({}));
+    hub.settle().await;
+    let (_, commented) = receiver
+        .events()
+        .into_iter()
+        .find(|(e, _)| e == "issue_comment")
+        .expect("issue_comment");
+    let bot = &commented["comment"]["user"];
+    assert_eq!(bot["login"], "probot[bot]");
+    assert!(
+        bot["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/users/probot%5Bbot%5D"),
+        "{bot}"
+    );
+    assert!(commented["comment"]["reactions"].is_object());
+}
+
+#[tokio::test]
+async fn graphql_answers_in_githubs_error_shape() {
+    let (hub, _) = start().await;
+    for path in ["/graphql", "/api/graphql"] {
+        let answer: Value = reqwest::Client::new()
+            .post(format!("{}{path}", hub.url()))
+            .bearer_auth("ghp_alice")
+            .json(&serde_json::json!({"query": "{ viewer { login } }"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let message = answer["errors"][0]["message"].as_str().unwrap();
+        assert!(
+            message.contains("fakehub does not implement GraphQL"),
+            "{answer}"
+        );
+    }
 }

@@ -32,9 +32,14 @@ pub(super) async fn dispatch_workflow(
     Path((_, _, workflow)): Path<(String, String, String)>,
     Json(input): Json<WorkflowDispatch>,
 ) -> ApiResult {
-    let mut world = scope.hub.world();
-    let (full, actor) = scope.writer(&world)?;
-    world.dispatch_workflow(&full, &workflow, &input.git_ref, input.inputs, &actor)?;
+    let events = {
+        let mut world = scope.hub.world();
+        let (full, actor) = scope.writer(&world)?;
+        let changes =
+            world.dispatch_workflow(&full, &workflow, &input.git_ref, input.inputs, &actor)?;
+        crate::events::render(&world, changes)
+    };
+    scope.hub.emit(events);
     no_content()
 }
 
@@ -49,9 +54,14 @@ pub(super) async fn repository_dispatch(
     scope: Scope,
     Json(input): Json<RepositoryDispatch>,
 ) -> ApiResult {
-    let mut world = scope.hub.world();
-    let (full, actor) = scope.writer(&world)?;
-    world.repository_dispatch(&full, &input.event_type, input.client_payload, &actor)?;
+    let events = {
+        let mut world = scope.hub.world();
+        let (full, actor) = scope.writer(&world)?;
+        let changes =
+            world.repository_dispatch(&full, &input.event_type, input.client_payload, &actor)?;
+        crate::events::render(&world, changes)
+    };
+    scope.hub.emit(events);
     no_content()
 }
 

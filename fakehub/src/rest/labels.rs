@@ -144,11 +144,17 @@ pub(super) struct NewLabel {
 }
 
 pub(super) async fn create_repo_label(scope: Scope, Json(input): Json<NewLabel>) -> ApiResult {
-    let mut world = scope.hub.world();
-    let (full, _) = scope.writer(&world)?;
-    let label = world.create_label(&full, &input.name, input.color, input.description)?;
-    let repo = world.repo(&full)?;
-    created(shapes::label(&world, repo, &label))
+    let (events, value) = {
+        let mut world = scope.hub.world();
+        let (full, actor) = scope.writer(&world)?;
+        let (label, changes) =
+            world.create_label(&full, &input.name, input.color, input.description, &actor)?;
+        let events = crate::events::render(&world, changes);
+        let repo = world.repo(&full)?;
+        (events, shapes::label(&world, repo, &label))
+    };
+    scope.hub.emit(events);
+    created(value)
 }
 
 pub(super) async fn list_pull_files(

@@ -181,11 +181,25 @@ pub(crate) fn router(hub: Arc<Hub>) -> Router {
     Router::new()
         .merge(api.clone())
         .nest("/api/v3", api)
+        .route("/graphql", post(graphql))
+        .route("/api/graphql", post(graphql))
         .fallback(not_implemented)
         .method_not_allowed_fallback(|| async { ApiError::new(405, "Method Not Allowed") })
         .layer(middleware::from_fn(known_parameters))
         .layer(middleware::from_fn_with_state(Arc::clone(&hub), gate))
         .with_state(hub)
+}
+
+/// GraphQL is not served: every query gets GitHub's error shape (HTTP
+/// 200 with `errors`), so a client fails with a message, not a 404 page.
+async fn graphql() -> Response {
+    Json(json!({
+        "errors": [{
+            "type": "NOT_IMPLEMENTED",
+            "message": "fakehub does not implement GraphQL; use the REST API (its README lists the endpoints)",
+        }]
+    }))
+    .into_response()
 }
 
 /// A path fakehub does not serve: 404 as GitHub answers an unknown path,

@@ -241,6 +241,19 @@ pub enum Change {
         /// no commit graph, so every move of an existing ref is one).
         forced: bool,
     },
+    /// A repository label created: `label.created`.
+    Label {
+        repo: String,
+        name: String,
+        action: &'static str,
+        actor: Login,
+    },
+    /// A workflow run requested by a dispatch: `workflow_run.requested`.
+    Run {
+        repo: String,
+        run_id: u64,
+        actor: Login,
+    },
     /// `installation.created`.
     Installed {
         id: u64,

@@ -1,10 +1,13 @@
-//! The world's writes that send no webhook: dispatches, check runs,
-//! installation tokens, repository labels. The REST handlers validate the
-//! request's shape; the world decides what the request does.
+//! The world's writes beside items and git: dispatches (which request a
+//! workflow run), check runs, installation tokens, repository labels. The
+//! REST handlers validate the request's shape; the world decides what the
+//! request does.
 
 use serde_json::Value;
 
-use super::{now, sha_of, CheckRun, Dispatch, Identity, Label, Outcome, Refusal, Token, World};
+use super::{
+    now, sha_of, Change, CheckRun, Dispatch, Identity, Label, Outcome, Refusal, Token, World,
+};
 
 /// How long an installation token lives, as on GitHub.
 const TOKEN_LIFETIME_SECS: u64 = 3_600;
@@ -29,7 +32,7 @@ impl World {
         git_ref: &str,
         inputs: Value,
         actor: &str,
-    ) -> Outcome<()> {
+    ) -> Outcome<Vec<Change>> {
         let run_id = self.id();
         let repo = self.repo_mut(full)?;
         let file = repo
@@ -57,7 +60,11 @@ impl World {
             actor: actor.to_owned(),
             run_id,
         });
-        Ok(())
+        Ok(vec![Change::Run {
+            repo: full.to_owned(),
+            run_id,
+            actor: actor.to_owned(),
+        }])
     }
 
     /// Records a `repository_dispatch`, run on the default branch's head.
@@ -67,7 +74,7 @@ impl World {
         event_type: &str,
         client_payload: Value,
         actor: &str,
-    ) -> Outcome<()> {
+    ) -> Outcome<Vec<Change>> {
         if event_type.is_empty() || event_type.chars().count() > 100 {
             return Err(Refusal::unprocessable(
                 "Validation Failed: event_type must be 1 to 100 characters",
@@ -89,7 +96,11 @@ impl World {
             actor: actor.to_owned(),
             run_id,
         });
-        Ok(())
+        Ok(vec![Change::Run {
+            repo: full.to_owned(),
+            run_id,
+            actor: actor.to_owned(),
+        }])
     }
 
     /// Creates a check run; completed when it comes with a conclusion.
@@ -178,7 +189,8 @@ impl World {
         name: &str,
         color: Option<String>,
         description: Option<String>,
-    ) -> Outcome<Label> {
+        actor: &str,
+    ) -> Outcome<(Label, Vec<Change>)> {
         let id = self.id();
         let repo = self.repo_mut(full)?;
         if repo.labels.keys().any(|l| l.eq_ignore_ascii_case(name)) {
@@ -191,6 +203,12 @@ impl World {
             description,
         };
         repo.labels.insert(name.to_owned(), label.clone());
-        Ok(label)
+        let change = Change::Label {
+            repo: full.to_owned(),
+            name: name.to_owned(),
+            action: "created",
+            actor: actor.to_owned(),
+        };
+        Ok((label, vec![change]))
     }
 }
