@@ -89,7 +89,7 @@ fn render_one(world: &World, change: Change) -> Option<Outgoing> {
                 ),
                 false => (
                     "issues",
-                    json!({"action": action, "issue": shapes::issue(world, repo, issue)}),
+                    json!({"action": action, "issue": webhook_issue(world, repo, issue)}),
                 ),
             };
             if let Some(label) = label {
@@ -117,7 +117,7 @@ fn render_one(world: &World, change: Change) -> Option<Outgoing> {
             let issue = repo.issues.get(&comment.issue)?;
             let mut fields = json!({
                 "action": action,
-                "issue": shapes::issue(world, repo, issue),
+                "issue": webhook_issue(world, repo, issue),
                 "comment": shapes::comment(world, repo, comment),
             });
             merge(&mut fields, extra);
@@ -180,7 +180,7 @@ fn render_one(world: &World, change: Change) -> Option<Outgoing> {
                 .workflows
                 .iter()
                 .find(|w| Some(w.id) == run["workflow_id"].as_u64())
-                .map(|w| json!({"id": w.id, "name": w.name, "path": w.path, "state": "active"}));
+                .map(|w| shapes::workflow(world, repo, w));
             let fields = json!({"action": "requested", "workflow_run": run, "workflow": workflow});
             Some(Outgoing {
                 event: "workflow_run",
@@ -213,6 +213,20 @@ fn render_one(world: &World, change: Change) -> Option<Outgoing> {
             })
         }
     }
+}
+
+/// An issue as webhooks carry it: the REST shape without `closed_by`,
+/// which only `GET /issues/{n}` answers.
+pub(crate) fn webhook_issue(
+    world: &World,
+    repo: &crate::state::Repo,
+    issue: &crate::state::Issue,
+) -> Value {
+    let mut shape = shapes::issue(world, repo, issue);
+    if let Some(object) = shape.as_object_mut() {
+        object.remove("closed_by");
+    }
+    shape
 }
 
 fn merge(fields: &mut Value, extra: Value) {

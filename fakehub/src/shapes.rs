@@ -514,10 +514,37 @@ pub fn workflow_run(world: &World, repo: &Repo, dispatch: &crate::state::Dispatc
         "workflow_url": format!("{}/repos/{}/actions/workflows/{workflow_id}", world.base_url, repo.full_name()),
         "head_commit": {"id": dispatch.head_sha, "tree_id": dispatch.head_sha, "message": "fakehub commit", "timestamp": now,
             "author": actor, "committer": actor},
-        "repository": self::repo(world, repo),
-        "head_repository": self::repo(world, repo),
+        "repository": repo_lite(world, repo),
+        "head_repository": repo_lite(world, repo),
         "pull_requests": [],
+        "check_suite_id": dispatch.run_id,
+        "check_suite_node_id": format!("CS_{}", dispatch.run_id),
+        "run_attempt": 1,
+        "run_started_at": now,
+        "previous_attempt_url": null,
+        "actor": user(world, &dispatch.actor),
+        "triggering_actor": user(world, &dispatch.actor),
     })
+}
+
+/// A repository as workflow runs carry it: names and URLs, no settings.
+pub fn repo_lite(world: &World, repo: &Repo) -> Value {
+    const LITE: [&str; 46] = [
+        "archive_url", "assignees_url", "blobs_url", "branches_url", "collaborators_url",
+        "comments_url", "commits_url", "compare_url", "contents_url", "contributors_url",
+        "deployments_url", "description", "downloads_url", "events_url", "fork", "forks_url",
+        "full_name", "git_commits_url", "git_refs_url", "git_tags_url", "hooks_url", "html_url",
+        "id", "issue_comment_url", "issue_events_url", "issues_url", "keys_url", "labels_url",
+        "languages_url", "merges_url", "milestones_url", "name", "node_id", "notifications_url",
+        "owner", "private", "pulls_url", "releases_url", "stargazers_url", "statuses_url",
+        "subscribers_url", "subscription_url", "tags_url", "teams_url", "trees_url", "url",
+    ];
+    let full = self::repo(world, repo);
+    Value::Object(
+        LITE.iter()
+            .filter_map(|key| Some((key.to_string(), full.get(*key)?.clone())))
+            .collect(),
+    )
 }
 
 pub fn app(world: &World) -> Value {
@@ -641,4 +668,15 @@ pub fn notification(world: &World, n: &crate::state::Notification) -> Value {
         "url": format!("{base}/notifications/threads/{}", n.id),
         "subscription_url": format!("{base}/notifications/threads/{}/subscription", n.id),
     })
+}
+
+/// A workflow, as `GET /actions/workflows` lists it and `workflow_run`
+/// payloads carry it.
+pub fn workflow(world: &World, repo: &Repo, w: &crate::state::Workflow) -> Value {
+    let full = repo.full_name();
+    json!({"id": w.id, "node_id": format!("W_{}", w.id), "name": w.name, "path": w.path, "state": "active",
+        "created_at": timestamp(world.started_at), "updated_at": timestamp(world.started_at),
+        "url": format!("{}/repos/{full}/actions/workflows/{}", world.base_url, w.id),
+        "html_url": format!("{}/{full}/blob/{}/{}", world.base_url, repo.default_branch, w.path),
+        "badge_url": format!("{}/{full}/workflows/{}/badge.svg", world.base_url, w.name)})
 }

@@ -10,11 +10,7 @@ pub(super) async fn list_workflows(scope: Scope) -> ApiResult {
     let workflows: Vec<Value> = repo
         .workflows
         .iter()
-        .map(|w| json!({"id": w.id, "node_id": format!("W_{}", w.id), "name": w.name, "path": w.path, "state": "active",
-            "created_at": shapes::timestamp(world.started_at), "updated_at": shapes::timestamp(world.started_at),
-            "url": format!("{}/repos/{full}/actions/workflows/{}", world.base_url, w.id),
-            "html_url": format!("{}/{full}/blob/{}/{}", world.base_url, repo.default_branch, w.path),
-            "badge_url": format!("{}/{full}/workflows/{}/badge.svg", world.base_url, w.name)}))
+        .map(|w| shapes::workflow(&world, repo, w))
         .collect();
     ok(json!({"total_count": workflows.len(), "workflows": workflows}))
 }

@@ -1,0 +1,161 @@
+// Octokit against fakehub: @octokit/rest with @octokit/auth-app (the App's
+// JWT, then an installation token, as a bot written in JavaScript gets
+// them), then every webhook payload fakehub sent while this and the
+// PyGithub check ran, validated against @octokit/webhooks-schemas, the
+// community's JSON schemas of GitHub's payloads.
+//
+// Usage: node octokit_check.mjs http://127.0.0.1:PORT path/to/app-private-key.pem
+
+import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { Octokit } from "@octokit/rest";
+import { createAppAuth } from "@octokit/auth-app";
+import Ajv from "ajv";
+import addFormats from "ajv-formats";
+import schema from "@octokit/webhooks-schemas" with { type: "json" };
+
+const [base, keyPath] = process.argv.slice(2);
+const privateKey = readFileSync(keyPath, "utf8");
+const failures = [];
+let checked = 0;
+
+async function check(name, action) {
+  try {
+    const result = await action();
+    checked += 1;
+    return result;
+  } catch (error) {
+    failures.push(`${name}: ${error.status ?? ""} ${error.message}`);
+    return undefined;
+  }
+}
+
+function expect(condition, what) {
+  if (!condition) throw new Error(`expected ${what}`);
+}
+
+// A webhook receiver, registered as a hook, so the payloads of what this
+// script does arrive as GitHub would send them.
+const received = [];
+const server = createServer((request, response) => {
+  let body = "";
+  request.on("data", (chunk) => (body += chunk));
+  request.on("end", () => {
+    received.push({ event: request.headers["x-github-event"], payload: JSON.parse(body) });
+    response.end("ok");
+  });
+});
+await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+const hookUrl = `http://127.0.0.1:${server.address().port}/hook`;
+await fetch(`${base}/_fakehub/hooks`, {
+  method: "POST",
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify({ url: hookUrl, secret: "conformance" }),
+});
+
+const app = new Octokit({
+  baseUrl: base,
+  authStrategy: createAppAuth,
+  auth: { appId: 42, privateKey },
+});
+const installations = await check("GET /app/installations", () => app.rest.apps.listInstallations());
+const bot = new Octokit({
+  baseUrl: base,
+  authStrategy: createAppAuth,
+  auth: { appId: 42, privateKey, installationId: installations?.data?.[0]?.id ?? 7 },
+});
+const owner = "acme";
+const repo = "widgets";
+
+await check("GET /repos/{o}/{r}", () => bot.rest.repos.get({ owner, repo }));
+await check("GET /contents (raw)", async () => {
+  const answer = await bot.rest.repos.getContent({
+    owner, repo, path: ".github/probot.toml", mediaType: { format: "raw" },
+  });
+  expect(String(answer.data).startsWith("[cc]"), "the raw text");
+});
+await check("GET /contents (dir)", async () => {
+  const answer = await bot.rest.repos.getContent({ owner, repo, path: "docs" });
+  expect(Array.isArray(answer.data), "an array for a directory");
+});
+await check("GET /issues?labels=bug", async () => {
+  const answer = await bot.rest.issues.listForRepo({ owner, repo, labels: "bug" });
+  expect(answer.data.every((i) => i.labels.some((l) => l.name === "bug")), "only labelled issues");
+});
+await check("GET /issues?assignee= refused", async () => {
+  try {
+    await bot.rest.issues.listForRepo({ owner, repo, assignee: "alice" });
+    throw new Error("an unimplemented filter was ignored");
+  } catch (error) {
+    expect(error.status === 422, `422, got ${error.status}`);
+  }
+});
+await check("paginate /issues", () => bot.paginate(bot.rest.issues.listForRepo, { owner, repo, state: "all", per_page: 1 }));
+await check("GET /issues/{n}", () => bot.rest.issues.get({ owner, repo, issue_number: 2 }));
+await check("POST /issues/{n}/labels", () => bot.rest.issues.addLabels({ owner, repo, issue_number: 2, labels: ["high priority"] }));
+await check("DELETE /issues/{n}/labels/{name}", () => bot.rest.issues.removeLabel({ owner, repo, issue_number: 2, name: "high priority" }));
+await check("PATCH /issues/{n}", () => bot.rest.issues.update({ owner, repo, issue_number: 2, body: "Steps.\n\ncc @bob" }));
+const comment = await check("POST /issues/{n}/comments", () => bot.rest.issues.createComment({ owner, repo, issue_number: 3, body: "Thanks!" }));
+await check("POST /reactions", () => bot.rest.reactions.createForIssueComment({ owner, repo, comment_id: comment?.data?.id, content: "eyes" }));
+await check("GET /labels/{name}", () => bot.rest.issues.getLabel({ owner, repo, name: "bug" }));
+await check("POST /labels", () => bot.rest.issues.createLabel({ owner, repo, name: "from octokit", color: "aaaaaa" }));
+await check("POST /issues/{n}/labels on a pull request", () => bot.rest.issues.addLabels({ owner, repo, issue_number: 3, labels: ["module: docs"] }));
+await check("PATCH /pulls/{n}", () => bot.rest.pulls.update({ owner, repo, pull_number: 3, body: "Fixes the docs.\n\ncc @alice" }));
+await check("GET /pulls", () => bot.rest.pulls.list({ owner, repo }));
+const pull = await check("GET /pulls/{n}", () => bot.rest.pulls.get({ owner, repo, pull_number: 3 }));
+await check("GET /pulls/{n}/files", () => bot.rest.pulls.listFiles({ owner, repo, pull_number: 3 }));
+await check("GET /git/matching-refs", () => bot.rest.git.listMatchingRefs({ owner, repo, ref: "heads" }));
+const sha = pull?.data?.head?.sha;
+await check("POST /git/refs", () => bot.rest.git.createRef({ owner, repo, ref: "refs/tags/ciflow/trunk/3", sha }));
+await check("DELETE /git/refs", () => bot.rest.git.deleteRef({ owner, repo, ref: "tags/ciflow/trunk/3" }));
+await check("POST /check-runs", () => bot.rest.checks.create({ owner, repo, name: "conformance", head_sha: sha, status: "completed", conclusion: "success", output: { title: "ok", summary: "ok" } }));
+await check("POST /dispatches", () => bot.rest.actions.createWorkflowDispatch({ owner, repo, workflow_id: "trunk.yml", ref: "main" }));
+await check("GET /actions/runs", () => bot.rest.actions.listWorkflowRunsForRepo({ owner, repo }));
+await check("GET /collaborators/{u}/permission", () => bot.rest.repos.getCollaboratorPermissionLevel({ owner, repo, username: "bob" }));
+await check("GET /search/issues", () => bot.rest.search.issuesAndPullRequests({ q: "repo:acme/widgets is:open" }));
+await check("GET /rate_limit", () => bot.rest.rateLimit.get());
+
+// GitHub added `user_view_type` to user objects in 2024; the community
+// schemas predate it (and say no other property may appear), so it is the
+// one field taken out before validating. Everything else must match.
+function withoutNewerFields(value) {
+  if (Array.isArray(value)) return value.map(withoutNewerFields);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([key]) => key !== "user_view_type")
+        .map(([key, inner]) => [key, withoutNewerFields(inner)]),
+    );
+  }
+  return value;
+}
+
+// Every payload fakehub sent, against the schema of its event and action.
+await fetch(`${base}/_fakehub/settle`, { method: "POST" });
+const ajv = new Ajv({ strict: false, allErrors: true });
+addFormats(ajv);
+ajv.addSchema(schema, "webhooks");
+const seen = new Map();
+for (const { event, payload } of received) {
+  const name = payload.action ? `${event}$${payload.action}` : `${event}$event`;
+  const known = schema.definitions[name] ? name : null;
+  if (!known) {
+    failures.push(`webhook ${name}: no schema for it`);
+    continue;
+  }
+  const validate = ajv.getSchema(`webhooks#/definitions/${known}`);
+  const ok = validate(withoutNewerFields(payload));
+  seen.set(name, (seen.get(name) ?? 0) + 1);
+  if (!ok) {
+    const errors = validate.errors
+      .slice(0, 8)
+      .map((e) => `${e.instancePath || "/"} ${e.message}${e.params?.missingProperty ? ` (${e.params.missingProperty})` : ""}${e.params?.additionalProperty ? ` (${e.params.additionalProperty})` : ""}`);
+    failures.push(`webhook ${name} does not match its schema: ${errors.join("; ")}`);
+  }
+}
+server.close();
+
+const kinds = [...seen.entries()].map(([k, n]) => `${k} x${n}`).join(", ");
+console.log(`Octokit: ${checked} calls answered as expected; ${received.length} webhooks validated (${kinds}); ${failures.length} failed`);
+for (const failure of failures) console.log(`  FAILED ${failure}`);
+process.exit(failures.length ? 1 : 0);

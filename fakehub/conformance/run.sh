@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Clients nobody here wrote, against fakehub: PyGithub, and Octokit with App
+# auth, over every endpoint fakehub serves that they wrap; then the webhook
+# payloads fakehub sent, against @octokit/webhooks-schemas.
+#
+#   bash fakehub/conformance/run.sh
+#
+# Needs python3 (with pip) and node 20+ (with npm); installs the pinned
+# clients from PyPI and npm into fakehub/conformance/.deps (once; about a
+# minute), builds fakehub, starts it on a free port with seed.toml, runs
+# both checks, and stops it. Exits non-zero when any check failed.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+deps="$here/.deps"
+mkdir -p "$deps"
+
+if [ ! -f "$deps/py/.installed" ]; then
+  python3 -m pip install --quiet --disable-pip-version-check --target "$deps/py" -r "$here/requirements.txt"
+  touch "$deps/py/.installed"
+fi
+if [ ! -f "$deps/node/.installed" ]; then
+  mkdir -p "$deps/node"
+  cp "$here/package.json" "$deps/node/"
+  (cd "$deps/node" && npm install --silent --no-audit --no-fund --loglevel=error)
+  touch "$deps/node/.installed"
+fi
+
+cargo build --quiet -p fakehub --bin fakehub
+bin="${CARGO_TARGET_DIR:-$here/../../target}/debug/fakehub"
+log="$(mktemp)"
+"$bin" serve --seed "$here/seed.toml" --port 0 >"$log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true; rm -f "$log"' EXIT
+url=""
+for _ in $(seq 100); do
+  url="$(grep -o 'http://127.0.0.1:[0-9]*' "$log" | head -1 || true)"
+  [ -n "$url" ] && break
+  sleep 0.1
+done
+[ -n "$url" ] || { echo "fakehub did not start:"; cat "$log"; exit 1; }
+echo "fakehub at $url"
+
+key="$here/../testdata/app-private-key.pem"
+status=0
+PYTHONPATH="$deps/py" python3 "$here/pygithub_check.py" "$url" "$key" || status=1
+cp "$here/octokit_check.mjs" "$deps/node/"
+node "$deps/node/octokit_check.mjs" "$url" "$key" || status=1
+exit $status
