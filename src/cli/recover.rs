@@ -8,7 +8,7 @@ use clap::Args;
 use probot::event::RepoName;
 use probot::recover;
 
-use super::serve::GitHubArgs;
+use super::serve::{parse_age, GitHubArgs};
 
 #[derive(Args)]
 pub struct RedeliverArgs {
@@ -20,22 +20,6 @@ pub struct RedeliverArgs {
     dry_run: bool,
     #[command(flatten)]
     github: GitHubArgs,
-}
-
-pub(super) fn parse_age(text: &str) -> Result<Duration, String> {
-    let (number, unit) = text.split_at(
-        text.find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(text.len()),
-    );
-    let n: i64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not like 30m, 24h or 3d"))?;
-    match unit {
-        "m" => Ok(Duration::minutes(n)),
-        "h" | "" => Ok(Duration::hours(n)),
-        "d" => Ok(Duration::days(n)),
-        _ => Err(format!("`{text}` is not like 30m, 24h or 3d")),
-    }
 }
 
 pub async fn redeliver(args: RedeliverArgs) -> anyhow::Result<ExitCode> {

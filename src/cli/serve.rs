@@ -49,7 +49,7 @@ pub struct ServeArgs {
     /// At start, handle again the deliveries of the last DURATION (`15m`,
     /// `2h`) that were answered 202 and may not have been finished: after
     /// a crash. Needs an App (it reads the App's deliveries).
-    #[arg(long, env = "PROBOT_REPLAY_SINCE", value_parser = super::recover::parse_age)]
+    #[arg(long, env = "PROBOT_REPLAY_SINCE", value_parser = parse_age)]
     replay_since: Option<chrono::Duration>,
 }
 
@@ -275,4 +275,23 @@ async fn shutdown() {
         () = term => {},
     }
     tracing::info!("shutting down: no new deliveries; finishing those in flight");
+}
+
+/// `30m`, `24h` (or `24`), `3d`: how far back to look, for
+/// `--replay-since` and `redeliver --since`.
+pub(super) fn parse_age(text: &str) -> Result<chrono::Duration, String> {
+    use chrono::Duration;
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: i64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not like 30m, 24h or 3d"))?;
+    match unit {
+        "m" => Ok(Duration::minutes(n)),
+        "h" | "" => Ok(Duration::hours(n)),
+        "d" => Ok(Duration::days(n)),
+        _ => Err(format!("`{text}` is not like 30m, 24h or 3d")),
+    }
 }

@@ -226,20 +226,7 @@ pub(super) async fn list_issues(
     scope: Scope,
     axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
 ) -> ApiResult {
-    let query = uri.query().unwrap_or_default();
-    let filter = Filter::from_query(query, false)?;
-    let world = scope.hub.world();
-    let repo = world.repo(&scope.full)?;
-    let items = filter
-        .select(repo)
-        .into_iter()
-        .map(|i| shapes::issue(&world, repo, i))
-        .collect();
-    Ok(paginate(
-        items,
-        &page_of(query),
-        &format!("{}{}", world.base_url, uri.path()),
-    ))
+    list_items(&scope, &uri, false, shapes::issue)
 }
 
 /// `GET /repos/{o}/{r}/pulls`.
@@ -247,14 +234,23 @@ pub(super) async fn list_pulls(
     scope: Scope,
     axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
 ) -> ApiResult {
+    list_items(&scope, &uri, true, shapes::pull)
+}
+
+fn list_items(
+    scope: &Scope,
+    uri: &axum::http::Uri,
+    pulls: bool,
+    shape: fn(&World, &Repo, &Issue) -> Value,
+) -> ApiResult {
     let query = uri.query().unwrap_or_default();
-    let filter = Filter::from_query(query, true)?;
+    let filter = Filter::from_query(query, pulls)?;
     let world = scope.hub.world();
     let repo = world.repo(&scope.full)?;
     let items = filter
         .select(repo)
         .into_iter()
-        .map(|i| shapes::pull(&world, repo, i))
+        .map(|i| shape(&world, repo, i))
         .collect();
     Ok(paginate(
         items,
