@@ -20,6 +20,8 @@ mod rest;
 pub mod seed;
 mod shapes;
 pub mod state;
+#[cfg(feature = "tls")]
+mod tls;
 mod webhooks;
 
 pub mod client;
@@ -57,6 +59,9 @@ pub struct Options {
     pub sequential_webhooks: bool,
     /// How long every REST request takes to answer.
     pub latency: Latency,
+    /// Serve https with a self-signed certificate made at start (its PEM
+    /// at [`FakeHub::ca_path`]); needs the `tls` feature.
+    pub tls: bool,
 }
 
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
@@ -222,6 +227,7 @@ pub struct FakeHub {
     url: String,
     hub: Arc<Hub>,
     server: tokio::task::JoinHandle<()>,
+    ca_path: Option<std::path::PathBuf>,
 }
 
 impl FakeHub {
@@ -232,7 +238,19 @@ impl FakeHub {
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let local = listener.local_addr()?;
-        let url = format!("http://{local}");
+        #[cfg(feature = "tls")]
+        let certificate = match options.tls {
+            true => Some(tls::Certificate::generate(local.port())?),
+            false => None,
+        };
+        #[cfg(not(feature = "tls"))]
+        if options.tls {
+            return Err(std::io::Error::other(
+                "fakehub was built without the `tls` feature",
+            ));
+        }
+        let scheme = if options.tls { "https" } else { "http" };
+        let url = format!("{scheme}://{local}");
         let world = seed
             .build(&url)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
@@ -256,12 +274,32 @@ impl FakeHub {
             hub.add_hook(hook);
         }
         let app = rest::router(Arc::clone(&hub)).merge(control::router(Arc::clone(&hub)));
+        #[cfg(feature = "tls")]
+        let ca_path = certificate.as_ref().map(|c| c.pem_path.clone());
+        #[cfg(not(feature = "tls"))]
+        let ca_path = None;
         let server = tokio::spawn(async move {
+            #[cfg(feature = "tls")]
+            if let Some(certificate) = certificate {
+                certificate.serve(listener, app).await;
+                return;
+            }
             if let Err(error) = axum::serve(listener, app).await {
                 tracing::error!(%error, "fakehub server stopped");
             }
         });
-        Ok(FakeHub { url, hub, server })
+        Ok(FakeHub {
+            url,
+            hub,
+            server,
+            ca_path,
+        })
+    }
+
+    /// With `Options::tls`: the PEM of the certificate fakehub serves, for
+    /// clients to trust.
+    pub fn ca_path(&self) -> Option<&std::path::Path> {
+        self.ca_path.as_deref()
     }
 
     /// The base URL of the REST API, `http://127.0.0.1:PORT`.

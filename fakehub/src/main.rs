@@ -45,6 +45,11 @@ enum Command {
         /// (median and 99th percentile, log-normal).
         #[arg(long, value_parser = Latency::parse, default_value = "0")]
         latency: Latency,
+        /// Serve https with a self-signed certificate made at start, and
+        /// print the path of its PEM for clients to trust (needs the `tls`
+        /// feature: `cargo install --path fakehub --features tls`).
+        #[arg(long)]
+        tls: bool,
     },
 }
 
@@ -61,6 +66,7 @@ async fn main() -> anyhow::Result<()> {
         enforce_rate_limits,
         sequential_webhooks,
         latency,
+        tls,
     } = Cli::parse().command;
     let seed = match seed {
         Some(path) => Seed::from_file(&path).map_err(anyhow::Error::msg)?,
@@ -82,10 +88,17 @@ async fn main() -> anyhow::Result<()> {
             enforce_rate_limits,
             sequential_webhooks,
             latency,
+            tls,
         },
     )
     .await?;
     println!("{}", hub.url());
+    if let Some(ca) = hub.ca_path() {
+        println!(
+            "certificate: {} (trust it: curl --cacert, SSL_CERT_FILE, NODE_EXTRA_CA_CERTS)",
+            ca.display()
+        );
+    }
     tokio::signal::ctrl_c().await?;
     Ok(())
 }
