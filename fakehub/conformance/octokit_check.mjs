@@ -114,6 +114,23 @@ await check("GET /actions/runs", () => bot.rest.actions.listWorkflowRunsForRepo(
 await check("GET /collaborators/{u}/permission", () => bot.rest.repos.getCollaboratorPermissionLevel({ owner, repo, username: "bob" }));
 await check("GET /search/issues", () => bot.rest.search.issuesAndPullRequests({ q: "repo:acme/widgets is:open" }));
 await check("GET /rate_limit", () => bot.rest.rateLimit.get());
+await check("GraphQL issue and addLabelsToLabelable", async () => {
+  const read = await bot.graphql(
+    `query($owner: String!, $name: String!, $number: Int!) {
+       repository(owner: $owner, name: $name) { issue(number: $number) { id title labels(first: 10) { nodes { name } } } }
+     }`,
+    { owner, name: repo, number: 2 },
+  );
+  expect(read.repository.issue.title === "It crashes", "the issue's title");
+  const label = await bot.rest.issues.getLabel({ owner, repo, name: "high priority" });
+  const added = await bot.graphql(
+    `mutation($id: ID!, $labels: [ID!]!) {
+       addLabelsToLabelable(input: { labelableId: $id, labelIds: $labels }) { labelable { labels(first: 10) { nodes { name } } } }
+     }`,
+    { id: read.repository.issue.id, labels: [label.data.node_id] },
+  );
+  expect(added.addLabelsToLabelable.labelable.labels.nodes.some((l) => l.name === "high priority"), "the label added");
+});
 
 // GitHub added `user_view_type` to user objects in 2024; the community
 // schemas predate it (and say no other property may appear), so it is the

@@ -15,6 +15,7 @@
 mod control;
 mod events;
 mod faults;
+mod graphql;
 mod latency;
 mod rest;
 pub mod seed;

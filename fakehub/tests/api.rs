@@ -1269,23 +1269,80 @@ async fn fields_github_fills_are_filled() {
 }
 
 #[tokio::test]
-async fn graphql_answers_in_githubs_error_shape() {
-    let (hub, _) = start().await;
-    for path in ["/graphql", "/api/graphql"] {
-        let answer: Value = reqwest::Client::new()
-            .post(format!("{}{path}", hub.url()))
-            .bearer_auth("ghp_alice")
-            .json(&serde_json::json!({"query": "{ viewer { login } }"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let message = answer["errors"][0]["message"].as_str().unwrap();
-        assert!(
-            message.contains("fakehub does not implement GraphQL"),
-            "{answer}"
-        );
-    }
+async fn graphql_reads_an_issue_adds_labels_and_edits_a_body_with_webhooks() {
+    let (hub, receiver) = start().await;
+    let http = reqwest::Client::new();
+    let ask = |path: &'static str, body: Value| {
+        let (http, url) = (http.clone(), format!("{}{path}", hub.url()));
+        async move {
+            http.post(url)
+                .bearer_auth("ghp_alice")
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let read = ask(
+        "/graphql",
+        serde_json::json!({
+            "query": "query($n: Int!) { repository(owner: \"acme\", name: \"widgets\") { issue(number: $n) { id title state author { login } labels(first: 10) { totalCount nodes { name } } } } }",
+            "variables": {"n": 1},
+        }),
+    )
+    .await;
+    let issue = &read["data"]["repository"]["issue"];
+    assert_eq!(issue["title"], "Subscriptions", "{read}");
+    assert_eq!(issue["state"], "OPEN");
+    assert_eq!(issue["author"]["login"], "alice");
+    let issue_id = issue["id"].as_str().unwrap().to_owned();
+
+    let labels: Value = http
+        .get(format!("{}/repos/acme/widgets/labels/bug", hub.url()))
+        .bearer_auth("ghp_alice")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let added = ask(
+        "/api/graphql",
+        serde_json::json!({
+            "query": "mutation($id: ID!, $labels: [ID!]!) { addLabelsToLabelable(input: {labelableId: $id, labelIds: $labels}) { labelable: labelable { labels(first: 5) { nodes { name } } } } }",
+            "variables": {"id": issue_id, "labels": [labels["node_id"]]},
+        }),
+    )
+    .await;
+    assert_eq!(
+        added["data"]["addLabelsToLabelable"]["labelable"]["labels"]["nodes"][0]["name"], "bug",
+        "{added}"
+    );
+    let edited = ask(
+        "/graphql",
+        serde_json::json!({"query": format!("mutation {{ updateIssue(input: {{id: \"{issue_id}\", body: \"new body\"}}) {{ issue {{ body }} }} }}")}),
+    )
+    .await;
+    assert_eq!(
+        edited["data"]["updateIssue"]["issue"]["body"], "new body",
+        "{edited}"
+    );
+    hub.settle().await;
+    let kinds: Vec<String> = receiver
+        .events()
+        .iter()
+        .map(|(e, p)| format!("{e}.{}", p["action"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(kinds, ["issues.labeled", "issues.edited"]);
+
+    let refused = ask("/graphql", serde_json::json!({"query": "{ repository(owner: \"acme\", name: \"widgets\") { stargazerCount } }"})).await;
+    let message = refused["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("stargazerCount"), "{refused}");
+    assert_eq!(
+        refused["errors"][0]["path"],
+        serde_json::json!(["repository", "stargazerCount"])
+    );
 }

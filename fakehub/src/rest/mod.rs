@@ -190,16 +190,16 @@ pub(crate) fn router(hub: Arc<Hub>) -> Router {
         .with_state(hub)
 }
 
-/// GraphQL is not served: every query gets GitHub's error shape (HTTP
-/// 200 with `errors`), so a client fails with a message, not a 404 page.
-async fn graphql() -> Response {
-    Json(json!({
-        "errors": [{
-            "type": "NOT_IMPLEMENTED",
-            "message": "fakehub does not implement GraphQL; use the REST API (its README lists the endpoints)",
-        }]
-    }))
-    .into_response()
+/// GraphQL: the subset `graphql.rs` implements, in GitHub's answer shape
+/// (HTTP 200 with `data` or `errors`).
+async fn graphql(State(hub): Shared, Extension(who): Who, Json(body): Json<Value>) -> Response {
+    let (answer, events) = {
+        let mut world = hub.world();
+        let (answer, changes) = crate::graphql::execute(&mut world, &who, &body);
+        (answer, crate::events::render(&world, changes))
+    };
+    hub.emit(events);
+    Json(answer).into_response()
 }
 
 /// A path fakehub does not serve: 404 as GitHub answers an unknown path,
