@@ -103,6 +103,8 @@ await check("POST /issues/{n}/labels on a pull request", () => bot.rest.issues.a
 await check("PATCH /pulls/{n}", () => bot.rest.pulls.update({ owner, repo, pull_number: 3, body: "Fixes the docs.\n\ncc @alice" }));
 await check("GET /pulls", () => bot.rest.pulls.list({ owner, repo }));
 const pull = await check("GET /pulls/{n}", () => bot.rest.pulls.get({ owner, repo, pull_number: 3 }));
+await check("POST /pulls/{n}/reviews", () => bot.rest.pulls.createReview({ owner, repo, pull_number: 3, event: "COMMENT", body: "Looks fine." }));
+await check("GET /pulls/{n}/reviews", () => bot.rest.pulls.listReviews({ owner, repo, pull_number: 3 }));
 await check("GET /pulls/{n}/files", () => bot.rest.pulls.listFiles({ owner, repo, pull_number: 3 }));
 await check("GET /git/matching-refs", () => bot.rest.git.listMatchingRefs({ owner, repo, ref: "heads" }));
 const sha = pull?.data?.head?.sha;

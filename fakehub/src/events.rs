@@ -154,6 +154,28 @@ fn render_one(world: &World, change: Change) -> Option<Outgoing> {
                 payload: envelope(world, &full, &actor, fields),
             })
         }
+        Change::Review {
+            repo: full,
+            number,
+            id,
+            actor,
+        } => {
+            let repo = world.repo(&full).ok()?;
+            let issue = repo.issues.get(&number)?;
+            let review = issue.pull.as_ref()?.reviews.iter().find(|r| r.id == id)?;
+            // GitHub writes the state in lower case here.
+            let mut shape = shapes::review(world, repo, number, review);
+            shape["state"] = json!(review.state.to_lowercase());
+            let fields = json!({
+                "action": "submitted",
+                "review": shape,
+                "pull_request": simple_pull(world, repo, issue),
+            });
+            Some(Outgoing {
+                event: "pull_request_review",
+                payload: envelope(world, &full, &actor, fields),
+            })
+        }
         Change::Label {
             repo: full,
             name,
@@ -213,6 +235,31 @@ fn render_one(world: &World, change: Change) -> Option<Outgoing> {
             })
         }
     }
+}
+
+/// A pull request as review webhooks carry it: without the counts and
+/// merge state of the full object.
+fn simple_pull(world: &World, repo: &crate::state::Repo, issue: &crate::state::Issue) -> Value {
+    let mut shape = shapes::pull(world, repo, issue);
+    if let Some(object) = shape.as_object_mut() {
+        for key in [
+            "additions",
+            "changed_files",
+            "comments",
+            "commits",
+            "deletions",
+            "maintainer_can_modify",
+            "mergeable",
+            "mergeable_state",
+            "merged",
+            "merged_by",
+            "rebaseable",
+            "review_comments",
+        ] {
+            object.remove(key);
+        }
+    }
+    shape
 }
 
 /// An issue as webhooks carry it: the REST shape without `closed_by`,

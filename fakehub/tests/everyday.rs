@@ -203,7 +203,7 @@ async fn errors_have_githubs_body_even_for_a_wrong_method_or_an_unserved_path() 
     assert_eq!(answer.status().as_u16(), 405);
     let body: Value = answer.json().await.unwrap();
     assert_eq!(body["message"], "Method Not Allowed");
-    let (status, body) = gh.get("/repos/acme/widgets/pulls/4/reviews").await;
+    let (status, body) = gh.get("/repos/acme/widgets/milestones").await;
     assert_eq!(status, 404);
     assert!(
         body["message"]
@@ -345,4 +345,52 @@ async fn a_mention_notifies_the_person_once_and_their_token_reads_it() {
     assert_eq!(status, 200);
     assert_eq!(threads[0]["reason"], "mention");
     assert_eq!(threads[0]["subject"]["type"], "Issue");
+}
+
+#[tokio::test]
+async fn reviews_are_submitted_listed_and_clear_the_request() {
+    let (hub, gh) = start().await;
+    let post = |path: &str, body: Value| {
+        let request = gh
+            .http
+            .post(format!("{}{path}", hub.url()))
+            .header("authorization", "Bearer ghp_bob")
+            .header("user-agent", "everyday-test")
+            .json(&body);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let asked = post(
+        "/repos/acme/widgets/pulls/4/requested_reviewers",
+        serde_json::json!({"reviewers": ["bob"]}),
+    )
+    .await;
+    assert_eq!(asked, 201);
+    let (_, requested) = gh
+        .get("/repos/acme/widgets/pulls/4/requested_reviewers")
+        .await;
+    assert_eq!(requested["users"][0]["login"], "bob");
+    assert_eq!(
+        post(
+            "/repos/acme/widgets/pulls/4/reviews",
+            serde_json::json!({"event": "APPROVE"})
+        )
+        .await,
+        200
+    );
+    assert_eq!(
+        post(
+            "/repos/acme/widgets/pulls/4/reviews",
+            serde_json::json!({"event": "REQUEST_CHANGES"})
+        )
+        .await,
+        422,
+        "changes need a body"
+    );
+    let (_, reviews) = gh.get("/repos/acme/widgets/pulls/4/reviews").await;
+    assert_eq!(reviews[0]["state"], "APPROVED");
+    assert_eq!(reviews[0]["user"]["login"], "bob");
+    let (_, requested) = gh
+        .get("/repos/acme/widgets/pulls/4/requested_reviewers")
+        .await;
+    assert!(requested["users"].as_array().unwrap().is_empty());
 }

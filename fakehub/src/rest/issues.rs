@@ -237,3 +237,95 @@ fn reaction_shapes(world: &World, full: &str, id: u64) -> Result<Vec<Value>, Api
         .map(|r| shapes::reaction(world, r))
         .collect())
 }
+
+#[derive(Deserialize)]
+pub(super) struct NewReview {
+    event: Option<String>,
+    #[serde(default)]
+    body: String,
+}
+
+/// Submits a review at once (fakehub has no pending reviews).
+pub(super) async fn create_review(
+    scope: Scope,
+    Path((_, _, number)): Path<(String, String, u64)>,
+    Json(input): Json<NewReview>,
+) -> ApiResult {
+    let (events, value) = {
+        let mut world = scope.hub.world();
+        let (full, actor) = scope.writer(&world)?;
+        let event = input.event.as_deref().unwrap_or("PENDING");
+        let (review, changes) = world.review(&full, number, event, &input.body, &actor)?;
+        let events = crate::events::render(&world, changes);
+        let repo = world.repo(&full)?;
+        (events, shapes::review(&world, repo, number, &review))
+    };
+    scope.hub.emit(events);
+    ok(value)
+}
+
+pub(super) async fn list_reviews(
+    scope: Scope,
+    Path((_, _, number)): Path<(String, String, u64)>,
+    Query(page): Query<Page>,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+) -> ApiResult {
+    let world = scope.hub.world();
+    let repo = world.repo(&scope.full)?;
+    let issue = repo.issues.get(&number).ok_or_else(ApiError::not_found)?;
+    let pull = issue.pull.as_ref().ok_or_else(ApiError::not_found)?;
+    let items = pull
+        .reviews
+        .iter()
+        .map(|r| shapes::review(&world, repo, number, r))
+        .collect();
+    Ok(paginate(
+        items,
+        &page,
+        &format!("{}{}", world.base_url, uri.path()),
+    ))
+}
+
+#[derive(Deserialize)]
+pub(super) struct ReviewRequest {
+    #[serde(default)]
+    reviewers: Vec<String>,
+    #[serde(default)]
+    team_reviewers: Vec<String>,
+}
+
+/// Requested reviewers: people only (teams are refused, not dropped).
+pub(super) async fn request_reviewers(
+    scope: Scope,
+    Path((_, _, number)): Path<(String, String, u64)>,
+    Json(input): Json<ReviewRequest>,
+) -> ApiResult {
+    if !input.team_reviewers.is_empty() {
+        return Err(ApiError::new(
+            422,
+            "fakehub does not implement team reviewers",
+        ));
+    }
+    let mut world = scope.hub.world();
+    let (full, _) = scope.writer(&world)?;
+    world.request_reviewers(&full, number, &input.reviewers)?;
+    let repo = world.repo(&full)?;
+    let issue = repo.issues.get(&number).ok_or_else(ApiError::not_found)?;
+    created(shapes::pull(&world, repo, issue))
+}
+
+pub(super) async fn list_requested_reviewers(
+    scope: Scope,
+    Path((_, _, number)): Path<(String, String, u64)>,
+) -> ApiResult {
+    let world = scope.hub.world();
+    let repo = world.repo(&scope.full)?;
+    let issue = repo.issues.get(&number).ok_or_else(ApiError::not_found)?;
+    let pull = issue.pull.as_ref().ok_or_else(ApiError::not_found)?;
+    let users: Vec<Value> = pull
+        .requested_reviewers
+        .iter()
+        .map(|r| shapes::user(&world, r))
+        .collect();
+    ok(json!({"users": users, "teams": []}))
+}

@@ -145,6 +145,14 @@ pub(crate) fn router(hub: Arc<Hub>) -> Router {
         .route("/pulls", get(list_pulls))
         .route("/pulls/{number}", get(get_pull).patch(patch_pull))
         .route("/pulls/{number}/files", get(list_pull_files))
+        .route(
+            "/pulls/{number}/reviews",
+            get(list_reviews).post(create_review),
+        )
+        .route(
+            "/pulls/{number}/requested_reviewers",
+            get(list_requested_reviewers).post(request_reviewers),
+        )
         .route("/git/ref/{*git_ref}", get(get_ref))
         .route("/git/matching-refs/{*git_ref}", get(matching_refs))
         .route("/git/refs", get(list_all_refs).post(create_ref))

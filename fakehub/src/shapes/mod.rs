@@ -308,7 +308,15 @@ pub fn pull(world: &World, repo: &Repo, issue: &Issue) -> Value {
     );
     obj.insert("merged_at".into(), json!(pr.merged_at.map(timestamp)));
     obj.insert("merge_commit_sha".into(), json!(pr.merge_sha));
-    obj.insert("requested_reviewers".into(), json!([]));
+    obj.insert(
+        "requested_reviewers".into(),
+        Value::Array(
+            pr.requested_reviewers
+                .iter()
+                .map(|r| user(world, r))
+                .collect(),
+        ),
+    );
     obj.insert("requested_teams".into(), json!([]));
     obj.insert(
         "head".into(),
@@ -567,5 +575,27 @@ pub fn notification(world: &World, n: &crate::state::Notification) -> Value {
         "repository": repo.map(|r| self::repo(world, r)),
         "url": format!("{base}/notifications/threads/{}", n.id),
         "subscription_url": format!("{base}/notifications/threads/{}/subscription", n.id),
+    })
+}
+
+/// A pull request review, as `GET /pulls/{n}/reviews` lists it.
+pub fn review(world: &World, repo: &Repo, number: u64, review: &crate::state::Review) -> Value {
+    let base = &world.base_url;
+    let full = repo.full_name();
+    json!({
+        "id": review.id,
+        "node_id": format!("PRR_fake{}", review.id),
+        "user": user(world, &review.user),
+        "body": review.body,
+        "state": review.state,
+        "html_url": format!("{base}/{full}/pull/{number}#pullrequestreview-{}", review.id),
+        "pull_request_url": format!("{base}/repos/{full}/pulls/{number}"),
+        "author_association": association(repo, &review.user),
+        "_links": {
+            "html": {"href": format!("{base}/{full}/pull/{number}#pullrequestreview-{}", review.id)},
+            "pull_request": {"href": format!("{base}/repos/{full}/pulls/{number}")},
+        },
+        "submitted_at": timestamp(review.submitted_at),
+        "commit_id": review.commit_id,
     })
 }

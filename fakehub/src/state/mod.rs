@@ -219,6 +219,8 @@ impl World {
             merged_at: None,
             merged_by: None,
             merge_sha: None,
+            reviews: Vec::new(),
+            requested_reviewers: Vec::new(),
         });
         // A pull request from the same repository has its branch there.
         if let Some(pr) = pull.as_ref().filter(|p| !p.fork) {

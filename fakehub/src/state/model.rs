@@ -29,6 +29,21 @@ pub struct PullRequest {
     pub merged_at: Option<u64>,
     pub merged_by: Option<Login>,
     pub merge_sha: Option<String>,
+    pub reviews: Vec<Review>,
+    /// People asked to review, and not yet reviewed.
+    pub requested_reviewers: Vec<Login>,
+}
+
+/// A submitted pull request review.
+#[derive(Debug, Clone)]
+pub struct Review {
+    pub id: u64,
+    pub user: Login,
+    /// `APPROVED`, `CHANGES_REQUESTED` or `COMMENTED`.
+    pub state: &'static str,
+    pub body: String,
+    pub commit_id: String,
+    pub submitted_at: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -240,6 +255,13 @@ pub enum Change {
         /// A ref moved to a commit that is not a descendant (fakehub keeps
         /// no commit graph, so every move of an existing ref is one).
         forced: bool,
+    },
+    /// A review submitted: `pull_request_review.submitted`.
+    Review {
+        repo: String,
+        number: u64,
+        id: u64,
+        actor: Login,
     },
     /// A repository label created: `label.created`.
     Label {

@@ -6,7 +6,8 @@
 use serde_json::Value;
 
 use super::{
-    now, sha_of, Change, CheckRun, Dispatch, Identity, Label, Outcome, Refusal, Token, World,
+    now, sha_of, Change, CheckRun, Dispatch, Identity, Label, Outcome, Refusal, Review, Token,
+    World,
 };
 
 /// How long an installation token lives, as on GitHub.
@@ -179,6 +180,70 @@ impl World {
             },
         );
         Ok((token, expires_at))
+    }
+
+    /// Submits a review (`APPROVE`, `REQUEST_CHANGES`, `COMMENT`) of a pull
+    /// request's head; the reviewer is no longer requested.
+    pub fn review(
+        &mut self,
+        full: &str,
+        number: u64,
+        event: &str,
+        body: &str,
+        actor: &str,
+    ) -> Outcome<(Review, Vec<Change>)> {
+        let state = match event {
+            "APPROVE" => "APPROVED",
+            "REQUEST_CHANGES" => "CHANGES_REQUESTED",
+            "COMMENT" => "COMMENTED",
+            other => {
+                return Err(Refusal::unprocessable(format!(
+                    "fakehub does not implement review event `{other}` (pending reviews); use APPROVE, REQUEST_CHANGES or COMMENT"
+                )))
+            }
+        };
+        if state != "APPROVED" && body.trim().is_empty() {
+            return Err(Refusal::unprocessable(
+                "Unprocessable Entity: a body is needed to request changes or comment",
+            ));
+        }
+        let id = self.id();
+        let issue = self.issue_mut(full, number)?;
+        let Some(pull) = issue.pull.as_mut() else {
+            return Err(Refusal::not_found());
+        };
+        let review = Review {
+            id,
+            user: actor.to_owned(),
+            state,
+            body: body.to_owned(),
+            commit_id: pull.head_sha.clone(),
+            submitted_at: now(),
+        };
+        pull.reviews.push(review.clone());
+        pull.requested_reviewers
+            .retain(|r| !r.eq_ignore_ascii_case(actor));
+        let change = Change::Review {
+            repo: full.to_owned(),
+            number,
+            id,
+            actor: actor.to_owned(),
+        };
+        Ok((review, vec![change]))
+    }
+
+    /// Asks these people to review a pull request.
+    pub fn request_reviewers(&mut self, full: &str, number: u64, logins: &[String]) -> Outcome<()> {
+        let issue = self.issue_mut(full, number)?;
+        let Some(pull) = issue.pull.as_mut() else {
+            return Err(Refusal::not_found());
+        };
+        for login in logins {
+            if !pull.requested_reviewers.contains(login) {
+                pull.requested_reviewers.push(login.clone());
+            }
+        }
+        Ok(())
     }
 
     /// Creates a repository label; 422 when one exists by that name in any
