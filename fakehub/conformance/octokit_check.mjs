@@ -99,6 +99,8 @@ const comment = await check("POST /issues/{n}/comments", () => bot.rest.issues.c
 await check("POST /reactions", () => bot.rest.reactions.createForIssueComment({ owner, repo, comment_id: comment?.data?.id, content: "eyes" }));
 await check("GET /labels/{name}", () => bot.rest.issues.getLabel({ owner, repo, name: "bug" }));
 await check("POST /labels", () => bot.rest.issues.createLabel({ owner, repo, name: "from octokit", color: "aaaaaa" }));
+await check("PATCH /labels/{name}", () => bot.rest.issues.updateLabel({ owner, repo, name: "from octokit", new_name: "from octokit, renamed", color: "bbbbbb" }));
+await check("DELETE /labels/{name}", () => bot.rest.issues.deleteLabel({ owner, repo, name: "from octokit, renamed" }));
 await check("POST /issues/{n}/labels on a pull request", () => bot.rest.issues.addLabels({ owner, repo, issue_number: 3, labels: ["module: docs"] }));
 await check("PATCH /pulls/{n}", () => bot.rest.pulls.update({ owner, repo, pull_number: 3, body: "Fixes the docs.\n\ncc @alice" }));
 await check("GET /pulls", () => bot.rest.pulls.list({ owner, repo }));

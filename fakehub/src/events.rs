@@ -181,10 +181,14 @@ fn render_one(world: &World, change: Change) -> Option<Outgoing> {
             name,
             action,
             actor,
+            changes,
         } => {
             let repo = world.repo(&full).ok()?;
             let label = repo.labels.get(&name)?;
-            let fields = json!({"action": action, "label": shapes::label(world, repo, label)});
+            let mut fields = json!({"action": action, "label": shapes::label(world, repo, label)});
+            if !changes.is_null() {
+                fields["changes"] = changes;
+            }
             Some(Outgoing {
                 event: "label",
                 payload: envelope(world, &full, &actor, fields),

@@ -1196,6 +1196,36 @@ async fn labels_created_and_workflows_dispatched_send_their_webhooks() {
         .expect("label event");
     assert_eq!(label["action"], "created");
     assert_eq!(label["label"]["name"], "needs repro");
+    let renamed = http
+        .patch(format!("{}/repos/acme/widgets/labels/bug", hub.url()))
+        .bearer_auth("ghp_alice")
+        .json(&serde_json::json!({"new_name": "defect"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.status(), 200);
+    let control = hub.control();
+    assert_eq!(
+        control.issue(REPO, 2).await.unwrap().labels,
+        ["defect"],
+        "items follow a rename"
+    );
+    let deleted = http
+        .delete(format!("{}/repos/acme/widgets/labels/defect", hub.url()))
+        .bearer_auth("ghp_alice")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    assert!(control.issue(REPO, 2).await.unwrap().labels.is_empty());
+    hub.settle().await;
+    let actions: Vec<String> = receiver
+        .events()
+        .iter()
+        .filter(|(e, _)| e == "label")
+        .map(|(_, p)| p["action"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(actions, ["created", "edited", "deleted"]);
     let (_, run) = events
         .iter()
         .find(|(e, _)| e == "workflow_run")

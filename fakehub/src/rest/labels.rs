@@ -189,3 +189,48 @@ pub(super) async fn get_repo_label(
     let label = repo.labels.get(&name).ok_or_else(ApiError::not_found)?;
     ok(shapes::label(&world, repo, label))
 }
+
+#[derive(Deserialize)]
+pub(super) struct LabelPatch {
+    new_name: Option<String>,
+    color: Option<String>,
+    description: Option<String>,
+}
+
+pub(super) async fn edit_repo_label(
+    scope: Scope,
+    Path((_, _, name)): Path<(String, String, String)>,
+    Json(input): Json<LabelPatch>,
+) -> ApiResult {
+    let (events, value) = {
+        let mut world = scope.hub.world();
+        let (full, actor) = scope.writer(&world)?;
+        let edit = crate::state::LabelEdit {
+            new_name: input.new_name,
+            color: input.color,
+            description: input.description,
+        };
+        let (label, changes) = world.edit_label(&full, &name, edit, &actor)?;
+        let events = crate::events::render(&world, changes);
+        let repo = world.repo(&full)?;
+        (events, shapes::label(&world, repo, &label))
+    };
+    scope.hub.emit(events);
+    ok(value)
+}
+
+pub(super) async fn delete_repo_label(
+    scope: Scope,
+    Path((_, _, name)): Path<(String, String, String)>,
+) -> ApiResult {
+    let events = {
+        let mut world = scope.hub.world();
+        let (full, actor) = scope.writer(&world)?;
+        let changes = world.delete_label(&full, &name, &actor)?;
+        let events = crate::events::render(&world, changes);
+        world.forget_label(&full, &name);
+        events
+    };
+    scope.hub.emit(events);
+    no_content()
+}

@@ -141,7 +141,12 @@ pub(crate) fn router(hub: Arc<Hub>) -> Router {
             axum::routing::delete(remove_label),
         )
         .route("/labels", get(list_repo_labels).post(create_repo_label))
-        .route("/labels/{name}", get(get_repo_label))
+        .route(
+            "/labels/{name}",
+            get(get_repo_label)
+                .patch(edit_repo_label)
+                .delete(delete_repo_label),
+        )
         .route("/pulls", get(list_pulls))
         .route("/pulls/{number}", get(get_pull).patch(patch_pull))
         .route("/pulls/{number}/files", get(list_pull_files))

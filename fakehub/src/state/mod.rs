@@ -18,7 +18,7 @@ mod writes;
 pub use clock::{now, parse_timestamp, sha_of, timestamp};
 pub use model::*;
 pub use notify::{mentions, REACTIONS};
-pub use writes::CheckRunFields;
+pub use writes::{CheckRunFields, LabelEdit};
 
 #[derive(Debug, Default)]
 pub struct World {

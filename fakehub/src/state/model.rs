@@ -263,12 +263,13 @@ pub enum Change {
         id: u64,
         actor: Login,
     },
-    /// A repository label created: `label.created`.
+    /// A repository label created, edited (with `changes`) or deleted.
     Label {
         repo: String,
         name: String,
         action: &'static str,
         actor: Login,
+        changes: Value,
     },
     /// A workflow run requested by a dispatch: `workflow_run.requested`.
     Run {

@@ -13,6 +13,14 @@ use super::{
 /// How long an installation token lives, as on GitHub.
 const TOKEN_LIFETIME_SECS: u64 = 3_600;
 
+/// What an edit of a label changes; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct LabelEdit {
+    pub new_name: Option<String>,
+    pub color: Option<String>,
+    pub description: Option<String>,
+}
+
 /// The fields of a check run a request sets; `None` leaves one as it is.
 #[derive(Debug, Clone, Default)]
 pub struct CheckRunFields {
@@ -246,6 +254,86 @@ impl World {
         Ok(())
     }
 
+    /// Edits a repository label (new name, color, description); items
+    /// carrying it carry the new name. `label.edited` with `changes`.
+    pub fn edit_label(
+        &mut self,
+        full: &str,
+        name: &str,
+        edit: LabelEdit,
+        actor: &str,
+    ) -> Outcome<(Label, Vec<Change>)> {
+        let repo = self.repo_mut(full)?;
+        let mut label = repo.labels.remove(name).ok_or_else(Refusal::not_found)?;
+        let mut changes = serde_json::Map::new();
+        if let Some(new_name) = edit.new_name.filter(|n| *n != label.name) {
+            if repo
+                .labels
+                .keys()
+                .any(|l| l.eq_ignore_ascii_case(&new_name))
+            {
+                repo.labels.insert(name.to_owned(), label);
+                return Err(Refusal::unprocessable("Validation Failed: already_exists"));
+            }
+            changes.insert("name".into(), serde_json::json!({"from": label.name}));
+            for issue in repo.issues.values_mut() {
+                for carried in issue.labels.iter_mut().filter(|l| **l == label.name) {
+                    carried.clone_from(&new_name);
+                }
+            }
+            label.name = new_name;
+        }
+        if let Some(color) = edit.color.filter(|c| *c != label.color) {
+            changes.insert("color".into(), serde_json::json!({"from": label.color}));
+            label.color = color;
+        }
+        if let Some(description) = edit
+            .description
+            .filter(|d| Some(d) != label.description.as_ref())
+        {
+            changes.insert(
+                "description".into(),
+                serde_json::json!({"from": label.description}),
+            );
+            label.description = Some(description);
+        }
+        repo.labels.insert(label.name.clone(), label.clone());
+        let change = Change::Label {
+            repo: full.to_owned(),
+            name: label.name.clone(),
+            action: "edited",
+            actor: actor.to_owned(),
+            changes: Value::Object(changes),
+        };
+        Ok((label, vec![change]))
+    }
+
+    /// Deletes a repository label, and takes it off every item.
+    /// `label.deleted`, rendered before the label goes.
+    pub fn delete_label(&mut self, full: &str, name: &str, actor: &str) -> Outcome<Vec<Change>> {
+        let repo = self.repo(full)?;
+        if !repo.labels.contains_key(name) {
+            return Err(Refusal::not_found());
+        }
+        Ok(vec![Change::Label {
+            repo: full.to_owned(),
+            name: name.to_owned(),
+            action: "deleted",
+            actor: actor.to_owned(),
+            changes: Value::Null,
+        }])
+    }
+
+    /// Removes a label the `deleted` webhook was rendered for.
+    pub fn forget_label(&mut self, full: &str, name: &str) {
+        if let Ok(repo) = self.repo_mut(full) {
+            repo.labels.remove(name);
+            for issue in repo.issues.values_mut() {
+                issue.labels.retain(|l| l != name);
+            }
+        }
+    }
+
     /// Creates a repository label; 422 when one exists by that name in any
     /// case, as GitHub's label names ignore case.
     pub fn create_label(
@@ -273,6 +361,7 @@ impl World {
             name: name.to_owned(),
             action: "created",
             actor: actor.to_owned(),
+            changes: Value::Null,
         };
         Ok((label, vec![change]))
     }
