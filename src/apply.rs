@@ -9,21 +9,29 @@
 
 use crate::cc_line;
 use crate::event::{ItemEvent, RepoName};
-use crate::github::{GitHubError, ItemSnapshot, Session};
+use crate::github::{CommentSnapshot, GitHubError, ItemSnapshot, Session};
 use crate::plan::{cc_comment, Action, CcEntry, Dispatch, DispatchKind, CC_COMMENT_MARKER};
 
 /// One write made, described for logs and the demo transcript.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Write(pub String);
 
+/// Where the actions go: the session, the item, and the bot's own login
+/// (its comments are the only ones it keeps).
+pub struct Target<'a> {
+    pub api: &'a Session,
+    pub item: &'a ItemEvent,
+    pub bot: &'a str,
+}
+
 /// Applies `actions` to the item of `item`. `fresh` is the item as read
 /// just before, which actions that `needs_fresh_item` were planned on.
 pub async fn apply(
-    api: &Session,
-    item: &ItemEvent,
+    target: &Target<'_>,
     actions: &[Action],
     fresh: Option<&ItemSnapshot>,
 ) -> Result<Vec<Write>, GitHubError> {
+    let (api, item) = (target.api, target.item);
     let mut writes = Vec::new();
     for action in actions {
         match action {
@@ -41,7 +49,7 @@ pub async fn apply(
                 }
             }
             Action::CcComment { users, reasons } => {
-                if keep_cc_comment(api, item, users, *reasons).await? {
+                if keep_cc_comment(target, users, *reasons).await? {
                     writes.push(Write(action.to_string()));
                 }
             }
@@ -65,18 +73,15 @@ pub async fn apply(
                 }
             }
             Action::Comment { marker, body } => {
-                if keep_comment(api, item, marker, body).await? {
+                if keep_comment(target, marker, body).await? {
                     writes.push(Write(action.to_string()));
                 }
             }
             Action::UpdateComment { marker, body } => {
                 let comments = api.comments(&item.repo, item.number).await?;
-                let found = comments
-                    .iter()
-                    .find(|(_, text)| text.contains(marker.as_str()));
-                if let Some((id, text)) = found {
-                    if text != body {
-                        api.update_comment(&item.repo, *id, body).await?;
+                if let Some(found) = bots_comment(&comments, target.bot, marker) {
+                    if found.body != *body {
+                        api.update_comment(&item.repo, found.id, body).await?;
                         writes.push(Write(action.to_string()));
                     }
                 }
@@ -152,18 +157,26 @@ async fn dispatch_once(
     Ok(true)
 }
 
-/// Keeps one comment with `marker`: created once, then edited in place.
-async fn keep_comment(
-    api: &Session,
-    item: &ItemEvent,
+/// The bot's own comment carrying `marker`: a person's comment quoting the
+/// marker is not it, and is never edited.
+fn bots_comment<'c>(
+    comments: &'c [CommentSnapshot],
+    bot: &str,
     marker: &str,
-    body: &str,
-) -> Result<bool, GitHubError> {
+) -> Option<&'c CommentSnapshot> {
+    comments
+        .iter()
+        .find(|c| c.author.eq_ignore_ascii_case(bot) && c.body.contains(marker))
+}
+
+/// Keeps one comment with `marker`: created once, then edited in place.
+async fn keep_comment(target: &Target<'_>, marker: &str, body: &str) -> Result<bool, GitHubError> {
+    let (api, item) = (target.api, target.item);
     let comments = api.comments(&item.repo, item.number).await?;
-    match comments.iter().find(|(_, text)| text.contains(marker)) {
-        Some((_, text)) if text == body => Ok(false),
-        Some((id, _)) => api
-            .update_comment(&item.repo, *id, body)
+    match bots_comment(&comments, target.bot, marker) {
+        Some(found) if found.body == body => Ok(false),
+        Some(found) => api
+            .update_comment(&item.repo, found.id, body)
             .await
             .map(|()| true),
         None => api
@@ -175,20 +188,18 @@ async fn keep_comment(
 
 /// Adds to the bot's cc comment the people it lacks, creating it once.
 async fn keep_cc_comment(
-    api: &Session,
-    item: &ItemEvent,
+    target: &Target<'_>,
     users: &[CcEntry],
     reasons: bool,
 ) -> Result<bool, GitHubError> {
+    let (api, item) = (target.api, target.item);
     let comments = api.comments(&item.repo, item.number).await?;
-    let existing = comments
-        .iter()
-        .find(|(_, text)| text.starts_with(CC_COMMENT_MARKER));
-    let Some(body) = cc_comment(existing.map(|(_, text)| text.as_str()), users, reasons) else {
+    let existing = bots_comment(&comments, target.bot, CC_COMMENT_MARKER);
+    let Some(body) = cc_comment(existing.map(|c| c.body.as_str()), users, reasons) else {
         return Ok(false);
     };
     match existing {
-        Some((id, _)) => api.update_comment(&item.repo, *id, &body).await?,
+        Some(found) => api.update_comment(&item.repo, found.id, &body).await?,
         None => api.create_comment(&item.repo, item.number, &body).await?,
     }
     Ok(true)

@@ -186,7 +186,12 @@ impl Bot {
                 }
             },
         };
-        let writes = apply::apply(&api, item, &actions, fresh.as_ref()).await?;
+        let target = apply::Target {
+            api: &api,
+            item,
+            bot: &self.login,
+        };
+        let writes = apply::apply(&target, &actions, fresh.as_ref()).await?;
         Ok(Outcome::Done(writes))
     }
 

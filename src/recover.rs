@@ -210,7 +210,14 @@ impl Item<'_> {
         subscriptions.clone_from(&facts.subscriptions);
         let actions = plan::reconcile(&item, self.ruleset, &facts, self.bot);
         let writes = match (self.dry_run, actions.is_empty()) {
-            (false, false) => apply::apply(api, &item, &actions, Some(&open.snapshot)).await?,
+            (false, false) => {
+                let target = apply::Target {
+                    api,
+                    item: &item,
+                    bot: self.bot,
+                };
+                apply::apply(&target, &actions, Some(&open.snapshot)).await?
+            }
             _ => Vec::new(),
         };
         Ok(Reconciled {

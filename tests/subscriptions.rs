@@ -368,3 +368,26 @@ async fn an_unreadable_path_line_is_named_on_the_tracking_issue_and_the_rest_sti
     assert_eq!(said.len(), 1, "{said:?}");
     assert!(said[0].contains("reads now"), "{}", said[0]);
 }
+
+#[tokio::test]
+async fn a_person_cannot_make_the_bot_edit_their_comment_by_writing_its_marker() {
+    let rules = "[cc]\ntracking_issue = 1\nmode = \"comment\"\n";
+    let t = tester(rules).await;
+    let issue = t.open_issue("reporter", "Steps.", &[]).await;
+    let decoy = "<!-- probot:cc -->\ncc @mallory";
+    t.say(issue, "mallory", decoy).await;
+    t.label(issue, "high priority").await;
+    let comments = t.item(issue).await.comments;
+    let mallorys: Vec<&str> = comments
+        .iter()
+        .filter(|c| c.author == "mallory")
+        .map(|c| c.body.as_str())
+        .collect();
+    assert_eq!(mallorys, [decoy], "left as mallory wrote it");
+    let bots: Vec<&str> = comments
+        .iter()
+        .filter(|c| c.author == "probot[bot]")
+        .map(|c| c.body.as_str())
+        .collect();
+    assert_eq!(bots, ["<!-- probot:cc -->\ncc @ezyang @gchanan"]);
+}

@@ -179,6 +179,15 @@ fn read_item(value: Value) -> Result<OpenItem> {
     })
 }
 
+/// A comment as read: who wrote it matters, since anyone can write the
+/// bot's hidden markers into a comment of their own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommentSnapshot {
+    pub id: u64,
+    pub body: String,
+    pub author: String,
+}
+
 /// A person's access to a repository, from `GET /collaborators/{user}/permission`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -424,18 +433,19 @@ impl Session {
         Ok(())
     }
 
-    /// Every comment on an issue or pull request: (id, body).
-    pub async fn comments(&self, repo: &RepoName, number: u64) -> Result<Vec<(u64, String)>> {
+    /// Every comment on an issue or pull request.
+    pub async fn comments(&self, repo: &RepoName, number: u64) -> Result<Vec<CommentSnapshot>> {
         let comments = self
             .all_pages(&format!("{}/issues/{number}/comments", repo_path(repo)), 50)
             .await?;
         Ok(comments
             .iter()
             .filter_map(|c| {
-                Some((
-                    c["id"].as_u64()?,
-                    c["body"].as_str().unwrap_or_default().to_owned(),
-                ))
+                Some(CommentSnapshot {
+                    id: c["id"].as_u64()?,
+                    body: c["body"].as_str().unwrap_or_default().to_owned(),
+                    author: c["user"]["login"].as_str().unwrap_or_default().to_owned(),
+                })
             })
             .collect())
     }

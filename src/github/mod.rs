@@ -24,7 +24,7 @@ use crate::event::RepoName;
 mod calls;
 mod pacing;
 
-pub use calls::{Access, HookDelivery, ItemSnapshot, OpenItem};
+pub use calls::{Access, CommentSnapshot, HookDelivery, ItemSnapshot, OpenItem};
 
 /// How the bot authenticates.
 #[derive(Clone)]
