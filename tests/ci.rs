@@ -219,10 +219,26 @@ async fn an_untrusted_authors_push_waits_for_a_maintainer_with_one_comment() {
         waiting[0].body
     );
 
-    // The maintainer re-applies the label: CI for the new head.
+    // The maintainer re-applies the label: CI for the new head, and the
+    // waiting comment says it started.
     t.unlabel(pr, "ciflow/trunk").await;
     t.label_as(pr, "maintainer", "ciflow/trunk").await;
-    assert_eq!(t.tags().await.get(&tag), Some(&t.head(pr).await));
+    let head = t.head(pr).await;
+    assert_eq!(t.tags().await.get(&tag), Some(&head));
+    let item = t.item(pr).await;
+    let waiting: Vec<&str> = item
+        .comments
+        .iter()
+        .filter(|c| c.body.contains("probot:ci-waiting"))
+        .map(|c| c.body.as_str())
+        .collect();
+    assert_eq!(
+        waiting,
+        [format!(
+            "<!-- probot:ci-waiting -->\nCI (`ciflow/trunk`) started for {}.",
+            &head[..7]
+        )]
+    );
 }
 
 #[tokio::test]

@@ -242,6 +242,23 @@ fn find_cycle(rules: &Rules, compiled: &[CompiledImplication]) -> Option<Vec<usi
 }
 
 fn check_ci(rules: &Rules, problems: &mut Vec<Problem>) {
+    let exempt_at = KeyPath::root().join("ci").join("exempt");
+    for (i, exempt) in rules.ci.exempt.iter().enumerate() {
+        if !rules
+            .ci
+            .prefixes
+            .iter()
+            .any(|p| exempt.starts_with(p.as_str()))
+        {
+            problems.push(
+                Problem::warning(
+                    exempt_at.join(i),
+                    format!("`{exempt}` is under none of `ci.prefixes`, so it exempts nothing"),
+                )
+                .with_help("an exempt prefix narrows a CI prefix, such as `ciflow/nightly/` under `ciflow/`"),
+            );
+        }
+    }
     let labels = KeyPath::root().join("ci").join("labels");
     // GitHub label names are unique regardless of case, so these two keys
     // would name one label.

@@ -180,6 +180,12 @@ pub struct CiRules {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub prefixes: Vec<String>,
 
+    /// Sub-prefixes of `prefixes` whose labels get no such comment: labels
+    /// that look like CI labels but belong to something else, such as
+    /// `ciflow/nightly/` when only `ciflow/` labels start CI here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exempt: Vec<String>,
+
     /// Label -> the workflow it starts: `"ciflow/trunk" = "trunk.yml"`, or
     /// `{ workflow = "periodic.yml", via = "workflow_dispatch" }`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -188,7 +194,7 @@ pub struct CiRules {
 
 impl CiRules {
     fn is_empty(&self) -> bool {
-        self.prefixes.is_empty() && self.labels.is_empty()
+        self.prefixes.is_empty() && self.exempt.is_empty() && self.labels.is_empty()
     }
 }
 

@@ -449,3 +449,12 @@ mod hostile {
         assert_eq!(under, expected, "{rendered}");
     }
 }
+
+#[test]
+fn an_exempt_prefix_outside_every_ci_prefix_is_a_warning() {
+    let checked = check("[ci]\nprefixes = [\"ciflow/\"]\nexempt = [\"nightly/\"]\n");
+    let problem = &checked.problems[0];
+    assert_eq!(problem.severity, Severity::Warning);
+    assert!(problem.message.contains("exempts nothing"), "{problem:?}");
+    assert_eq!(problem.location.as_ref().map(|l| l.line), Some(3));
+}

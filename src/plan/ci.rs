@@ -196,14 +196,29 @@ fn actions<'a>(
                     .collect(),
                 _ => item.labels.iter().chain(added).collect(),
             };
+            let mut started: Vec<String> = Vec::new();
             for label in arriving {
                 match mapped(label) {
                     Some((label, target)) if trust.sender_can_write => {
-                        actions.extend(start(item, pull, label, target))
+                        actions.extend(start(item, pull, label, target));
+                        started.push(format!("`{label}`"));
                     }
                     Some(_) => {}
                     None => actions.extend(unmapped_comment(label, rules)),
                 }
+            }
+            // A maintainer applying the label again is what a waiting
+            // comment asked for: say, in it, that CI started (only if the
+            // pull request has one).
+            if matches!(item.action, ItemAction::Labeled(_)) && !started.is_empty() {
+                actions.push(Action::UpdateComment {
+                    marker: WAITING_COMMENT_MARKER.to_owned(),
+                    body: format!(
+                        "{WAITING_COMMENT_MARKER}\nCI ({}) started for {}.",
+                        started.join(", "),
+                        short(&pull.head_sha)
+                    ),
+                });
             }
         }
         ItemAction::Reopened | ItemAction::Synchronize => {
@@ -298,8 +313,10 @@ fn start(item: &ItemEvent, pull: &PullRequestInfo, label: &str, target: &CiTarge
 }
 
 /// A label that looks like a CI label but is not mapped: say which are.
+/// Labels under an `exempt` sub-prefix are someone else's.
 fn unmapped_comment(label: &str, rules: &CiRules) -> Option<Action> {
-    if !rules.prefixes.iter().any(|p| label.starts_with(p.as_str())) {
+    let under = |prefixes: &[String]| prefixes.iter().any(|p| label.starts_with(p.as_str()));
+    if !under(&rules.prefixes) || under(&rules.exempt) {
         return None;
     }
     let known: Vec<String> = rules.labels.keys().map(|l| format!("- `{l}`")).collect();

@@ -569,10 +569,17 @@ fn a_ci_label_from_a_writer_tags_the_head() {
     ));
     assert_eq!(
         plan,
-        vec![Action::SyncTag {
-            tag: "ciflow/trunk/7".into(),
-            sha: "abc".into()
-        }]
+        vec![
+            Action::SyncTag {
+                tag: "ciflow/trunk/7".into(),
+                sha: "abc".into()
+            },
+            // What a waiting comment asked for, done: it says so, if there is one.
+            Action::UpdateComment {
+                marker: WAITING_COMMENT_MARKER.into(),
+                body: format!("{WAITING_COMMENT_MARKER}\nCI (`ciflow/trunk`) started for abc."),
+            }
+        ]
     );
 }
 
@@ -598,7 +605,7 @@ fn workflow_dispatch_names_the_pull_request_and_runs_on_its_branch() {
         ItemAction::Labeled(vec!["ciflow/periodic".into()]),
         &["ciflow/periodic"],
     ));
-    let [Action::Dispatch(dispatch)] = plan.as_slice() else {
+    let [Action::Dispatch(dispatch), Action::UpdateComment { .. }] = plan.as_slice() else {
         panic!("{plan:?}")
     };
     assert_eq!(dispatch.head_sha, "abc");
@@ -907,4 +914,26 @@ fn an_edit_of_the_tracking_issue_with_an_unreadable_line_is_answered_once_fixed_
     edit.number = 7;
     edit.body = "Just prose.".into();
     assert!(crate::plan::ignored(&edit, BOT).is_some());
+}
+
+#[test]
+fn labels_under_an_exempt_sub_prefix_get_no_unknown_label_comment() {
+    let rules = rules(&format!("{CI}\n").replace(
+        "prefixes = [\"ciflow/\"]",
+        "prefixes = [\"ciflow/\"]\nexempt = [\"ciflow/nightly/\"]",
+    ));
+    let story = ci_story(&rules, trusted());
+    let exempt = story.plan(pull_request(
+        ItemAction::Labeled(vec!["ciflow/nightly/cuda".into()]),
+        &["ciflow/nightly/cuda"],
+    ));
+    assert!(exempt.is_empty(), "{exempt:?}");
+    let unknown = story.plan(pull_request(
+        ItemAction::Labeled(vec!["ciflow/typo".into()]),
+        &["ciflow/typo"],
+    ));
+    assert!(
+        matches!(unknown.as_slice(), [Action::Comment { marker, .. }] if marker == LABELS_COMMENT_MARKER),
+        "{unknown:?}"
+    );
 }
