@@ -326,8 +326,18 @@ pub(crate) async fn read_facts(
         }
         Ok::<_, GitHubError>(access)
     };
+    // A replay's own time, or the re-add guard's window back from now.
+    let since = needs.label_removals_since.clone().or_else(|| {
+        needs.label_removals_within.map(|secs| {
+            // At most a year (`check` refuses more), so this cannot overflow.
+            let window =
+                chrono::Duration::try_seconds(secs.min(366 * 86_400) as i64).unwrap_or_default();
+            let at = chrono::Utc::now() - window;
+            at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+        })
+    });
     let removed = async {
-        match &needs.label_removals_since {
+        match &since {
             None => Ok(None),
             Some(since) => api
                 .label_removals(&item.repo, item.number, since)

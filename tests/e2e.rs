@@ -669,3 +669,39 @@ async fn the_action_handles_the_jobs_event_once() {
     let failed = run().await.unwrap();
     assert_eq!(failed.status.code(), Some(1), "{failed:?}");
 }
+
+#[tokio::test]
+async fn a_label_a_maintainer_removed_is_not_brought_back_within_the_window() {
+    let rules = r#"
+[labels]
+respect_removals_for = "1h"
+
+[[labels.implies]]
+when = ["high priority", "critical"]
+add = ["triage review"]
+"#;
+    let t = Tester::with_rules(rules).await;
+    let issue = t.open_issue("reporter", "x", &[]).await;
+    t.label(issue, "high priority").await;
+    assert_eq!(
+        labels(&t.item(issue).await),
+        ["high priority", "triage review"]
+    );
+    t.unlabel(issue, "triage review").await;
+
+    t.hub.clear_requests().await.unwrap();
+    t.label(issue, "critical").await;
+    assert_eq!(labels(&t.item(issue).await), ["high priority", "critical"]);
+    let history_reads = |requests: &[fakehub::LoggedRequest]| {
+        requests
+            .iter()
+            .filter(|r| r.path.contains(&format!("/issues/{issue}/events")))
+            .count()
+    };
+    assert_eq!(history_reads(&t.bot_requests().await), 1);
+
+    // A label that would add nothing costs no history read.
+    t.hub.clear_requests().await.unwrap();
+    t.label(issue, "bug").await;
+    assert_eq!(history_reads(&t.bot_requests().await), 0);
+}

@@ -105,11 +105,19 @@ pub fn check(source: &str) -> Checked {
             .map(|p| locate(p, Part::Value)),
     );
     let usable = !problems.iter().any(Problem::is_error);
-    let ruleset = rules.filter(|_| usable).map(|rules| Ruleset {
-        rules,
-        implies: compiled.implies,
-        paths: compiled.paths,
-        cc_paths: compiled.cc_paths,
+    let ruleset = rules.filter(|_| usable).map(|rules| {
+        let respect_removals_for = rules
+            .labels
+            .respect_removals_for
+            .as_deref()
+            .and_then(super::duration_secs);
+        Ruleset {
+            rules,
+            implies: compiled.implies,
+            paths: compiled.paths,
+            cc_paths: compiled.cc_paths,
+            respect_removals_for,
+        }
     });
     finish(ruleset, problems)
 }

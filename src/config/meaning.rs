@@ -87,6 +87,17 @@ pub(super) fn compile(rules: &Rules) -> (Compiled, Vec<Problem>) {
         });
     }
 
+    if let Some(window) = &rules.labels.respect_removals_for {
+        if super::duration_secs(window).is_none() {
+            problems.push(
+                Problem::error(
+                    KeyPath::root().join("labels").join("respect_removals_for"),
+                    format!("`{window}` is not a duration like 30m, 1h or 2d, of a year at most"),
+                )
+                .with_help("a number, then m (minutes), h (hours) or d (days)"),
+            );
+        }
+    }
     let cc_paths = compile_cc_paths(rules, &mut problems);
     check_ci(rules, &mut problems);
     (

@@ -127,12 +127,35 @@ pub struct LabelRules {
     /// Labels for pull requests by the files they change.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub paths: Vec<PathRule>,
+
+    /// Do not add back a label a person removed within this long: `1h`
+    /// (the original bot's window), `30m`, `2d`. The item's label history
+    /// is read only when the bot is about to add a label. Off when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9]+[mhd]$"))]
+    pub respect_removals_for: Option<String>,
 }
 
 impl LabelRules {
     fn is_empty(&self) -> bool {
-        self.implies.is_empty() && self.paths.is_empty()
+        self.implies.is_empty() && self.paths.is_empty() && self.respect_removals_for.is_none()
     }
+}
+
+/// `30m`, `1h`, `2d` in seconds; `None` when it is not such a duration,
+/// or longer than a year.
+pub fn duration_secs(text: &str) -> Option<u64> {
+    let unit = text.chars().last()?;
+    let number: u64 = text[..text.len() - unit.len_utf8()].parse().ok()?;
+    let scale = match unit {
+        'm' => 60,
+        'h' => 3_600,
+        'd' => 86_400,
+        _ => return None,
+    };
+    number
+        .checked_mul(scale)
+        .filter(|secs| *secs <= 366 * 86_400)
 }
 
 /// When any label matching `when` is present, add the labels in `add`,

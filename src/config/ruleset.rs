@@ -135,6 +135,8 @@ pub struct Ruleset {
     pub(crate) paths: Vec<CompiledPathRule>,
     /// `cc.paths`, compiled.
     pub(crate) cc_paths: crate::subscriptions::PathSubscriptions,
+    /// `labels.respect_removals_for`, in seconds.
+    pub(crate) respect_removals_for: Option<u64>,
 }
 
 #[cfg(test)]

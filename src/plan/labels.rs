@@ -16,25 +16,27 @@ use crate::event::{ItemAction, ItemEvent};
 
 pub(super) const CAPABILITY: Capability = Capability { needs, plan };
 
-/// The changed files for path rules; and for a replayed event that would
-/// add labels, which labels a person removed since it was first delivered:
-/// a replay must not undo them.
+/// The changed files for path rules; and, when labels would be added,
+/// which labels a person removed lately: since a replayed event was first
+/// delivered (a replay must not undo them), or within
+/// `labels.respect_removals_for` (the re-add guard). The history is read
+/// only when there is something to add.
 fn needs(situation: &Situation<'_>) -> Needs {
     let item = situation.item;
-    let history = match &item.replay_of {
-        Some(since) if !planned(situation).is_empty() => Some(since.clone()),
-        _ => None,
-    };
+    let adding = situation.facts.labels_removed.is_none() && !planned(situation).is_empty();
     Needs {
         changed_files: wants_changed_files(item, situation.rules),
-        label_removals_since: history,
+        label_removals_since: item.replay_of.clone().filter(|_| adding),
+        label_removals_within: situation.rules.respect_removals_for.filter(|_| adding),
         ..Needs::default()
     }
 }
 
 fn plan(situation: &Situation<'_>) -> Vec<Action> {
     let mut labels = planned(situation);
-    if let Some(removed) = &situation.facts.labels_removed {
+    // A replay adds what the event would have added then, less what a
+    // person removed since (what those imply still follows).
+    if let (Some(_), Some(removed)) = (&situation.item.replay_of, &situation.facts.labels_removed) {
         labels.retain(|label| !removed.contains(label));
     }
     match labels.is_empty() {
@@ -43,9 +45,20 @@ fn plan(situation: &Situation<'_>) -> Vec<Action> {
     }
 }
 
+/// Labels to add. Under the re-add guard, a label a person removed lately
+/// (when that was read) is neither added nor implies anything, as if it
+/// were still there.
 fn planned(situation: &Situation<'_>) -> Vec<String> {
     let files = situation.facts.changed_files.as_deref().unwrap_or_default();
-    to_add(situation.item, situation.rules, files)
+    let removed = match situation.item.replay_of {
+        Some(_) => &[][..],
+        None => situation
+            .facts
+            .labels_removed
+            .as_deref()
+            .unwrap_or_default(),
+    };
+    to_add(situation.item, situation.rules, files, removed)
 }
 
 /// Whether path rules apply to this event, so the pull request's files
@@ -56,8 +69,19 @@ pub(super) fn wants_changed_files(item: &ItemEvent, rules: &Ruleset) -> bool {
 
 /// Labels to add, none of them present: path labels first, then what the
 /// event's labels imply, in the order the rules give them.
-fn to_add(item: &ItemEvent, rules: &Ruleset, changed_files: &[String]) -> Vec<String> {
-    let present: HashSet<&str> = item.labels.iter().map(String::as_str).collect();
+fn to_add(
+    item: &ItemEvent,
+    rules: &Ruleset,
+    changed_files: &[String],
+    removed: &[String],
+) -> Vec<String> {
+    // A label removed lately counts as present: not added, and not a seed.
+    let present: HashSet<&str> = item
+        .labels
+        .iter()
+        .chain(removed)
+        .map(String::as_str)
+        .collect();
     let mut added: Vec<String> = Vec::new();
     if wants_changed_files(item, rules) {
         for rule in &rules.paths {

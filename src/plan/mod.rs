@@ -187,6 +187,9 @@ pub struct Needs {
     /// The labels a person removed from the item since this time (RFC
     /// 3339): asked for a replayed event only, from the item's events.
     pub label_removals_since: Option<String>,
+    /// The labels a person removed from the item within this many seconds
+    /// before now (the shell knows the time; the planner does not).
+    pub label_removals_within: Option<u64>,
 }
 
 impl Needs {
@@ -200,6 +203,7 @@ impl Needs {
         self.rules_at = self.rules_at.or(other.rules_at);
         self.write_access.extend(other.write_access);
         self.label_removals_since = self.label_removals_since.or(other.label_removals_since);
+        self.label_removals_within = self.label_removals_within.or(other.label_removals_within);
         self
     }
 
@@ -218,6 +222,7 @@ impl Needs {
             .retain(|login| !facts.write_access.contains_key(&login.to_lowercase()));
         if facts.labels_removed.is_some() {
             self.label_removals_since = None;
+            self.label_removals_within = None;
         }
         self
     }
@@ -235,8 +240,8 @@ pub struct Facts {
     pub rules_at_head: Option<Option<String>>,
     /// Write access by login, lowercased (GitHub logins ignore case).
     pub write_access: BTreeMap<String, bool>,
-    /// Labels removed from the item since a replayed event was first
-    /// delivered.
+    /// Labels a person removed from the item: since a replayed event was
+    /// first delivered, or within `labels.respect_removals_for`.
     pub labels_removed: Option<Vec<String>>,
 }
 

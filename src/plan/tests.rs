@@ -63,6 +63,10 @@ struct Story<'a> {
     bot: &'static str,
     subscriptions: Subscriptions,
     files: Vec<String>,
+    /// Labels a person removed lately, as the item's events tell.
+    removed: Vec<String>,
+    /// How many times the plan asked for the label history.
+    history_reads: std::cell::Cell<usize>,
 }
 
 impl<'a> Story<'a> {
@@ -74,7 +78,14 @@ impl<'a> Story<'a> {
             bot: BOT,
             subscriptions: Subscriptions::default(),
             files: Vec::new(),
+            removed: Vec::new(),
+            history_reads: std::cell::Cell::new(0),
         }
+    }
+
+    fn removed_lately(mut self, labels: &[&str]) -> Self {
+        self.removed = labels.iter().map(|l| l.to_string()).collect();
+        self
     }
 
     /// A bot that runs as a plain user account, with a token.
@@ -110,6 +121,10 @@ impl<'a> Story<'a> {
             }
             if needs.rules_at.is_some() {
                 facts.rules_at_head = Some(self.head_rules.map(str::to_owned));
+            }
+            if needs.label_removals_since.is_some() || needs.label_removals_within.is_some() {
+                self.history_reads.set(self.history_reads.get() + 1);
+                facts.labels_removed = Some(self.removed.clone());
             }
             for login in &needs.write_access {
                 let can_write = match login {
@@ -936,4 +951,33 @@ fn labels_under_an_exempt_sub_prefix_get_no_unknown_label_comment() {
         matches!(unknown.as_slice(), [Action::Comment { marker, .. }] if marker == LABELS_COMMENT_MARKER),
         "{unknown:?}"
     );
+}
+
+#[test]
+fn the_re_add_guard_keeps_a_label_a_person_removed_lately_and_reads_history_only_to_add() {
+    let rules = rules(&format!(
+        "[labels]\nrespect_removals_for = \"1h\"\n{IMPLIES}"
+    ));
+    let story = Story::new(&rules).removed_lately(&["triage review"]);
+    // `high priority` implies `triage review`, which a person removed
+    // lately: it stays off, and implies nothing (`needs meeting`) either.
+    assert!(story.plan(labeled("high priority", &[])).is_empty());
+    assert_eq!(story.history_reads.get(), 1);
+    // Nothing to add: no history read.
+    let quiet = Story::new(&rules);
+    quiet.plan(labeled("unrelated", &[]));
+    assert_eq!(quiet.history_reads.get(), 0);
+    // Without the guard, the label comes back.
+    let plain = rules_without_guard();
+    let plan = Story::new(&plain)
+        .removed_lately(&["triage review"])
+        .plan(labeled("high priority", &[]));
+    assert!(
+        plan.iter().any(|a| matches!(a, Action::AddLabels { labels } if labels.contains(&"triage review".to_owned()))),
+        "{plan:?}"
+    );
+}
+
+fn rules_without_guard() -> Ruleset {
+    rules(IMPLIES)
 }
