@@ -39,6 +39,12 @@ pub async fn apply(
                 api.add_labels(&item.repo, item.number, labels).await?;
                 writes.push(Write(action.to_string()));
             }
+            Action::RemoveLabels { labels } => {
+                for label in labels {
+                    api.remove_label(&item.repo, item.number, label).await?;
+                }
+                writes.push(Write(action.to_string()));
+            }
             Action::Cc { users } => {
                 let Some(fresh) = fresh else {
                     continue;

@@ -705,3 +705,25 @@ add = ["triage review"]
     t.label(issue, "bug").await;
     assert_eq!(history_reads(&t.bot_requests().await), 0);
 }
+
+#[tokio::test]
+async fn a_pull_request_label_on_an_issue_is_taken_off_and_the_issue_says_why() {
+    let t = Tester::with_rules("[labels]\npull_requests_only = [\"ciflow/*\"]\n").await;
+    let issue = t.open_issue("reporter", "x", &["bug"]).await;
+    t.label(issue, "ciflow/trunk").await;
+    t.label(issue, "ciflow/periodic").await;
+    let item = t.item(issue).await;
+    assert_eq!(labels(&item), ["bug"]);
+    let said: Vec<&str> = item
+        .comments
+        .iter()
+        .filter(|c| c.author == "probot[bot]")
+        .map(|c| c.body.as_str())
+        .collect();
+    assert_eq!(said.len(), 1, "one comment, kept in place: {said:?}");
+    assert!(
+        said[0].contains("`ciflow/periodic` belongs on pull requests only"),
+        "{}",
+        said[0]
+    );
+}

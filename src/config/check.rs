@@ -15,7 +15,7 @@ use super::spans::{Part, SpannedDocument};
 use super::Rules;
 use crate::limits::{
     MAX_PATTERNS_PER_RULE, MAX_PATTERNS_TOTAL, MAX_PATTERN_CHARS, MAX_PROBLEMS, MAX_RULES_BYTES,
-    MAX_RULES_PER_LIST,
+    MAX_RULES_PER_LIST, MAX_SUBSCRIBERS_PER_LABEL,
 };
 
 /// The outcome of checking a rules file: the compiled rules when they are
@@ -117,6 +117,8 @@ pub fn check(source: &str) -> Checked {
             paths: compiled.paths,
             cc_paths: compiled.cc_paths,
             respect_removals_for,
+            issues_only: compiled.issues_only,
+            pull_requests_only: compiled.pull_requests_only,
         }
     });
     finish(ruleset, problems)
@@ -201,6 +203,47 @@ fn oversized(rules: &Rules) -> Vec<Problem> {
         MAX_PATTERNS_PER_RULE,
         "prefixes",
     );
+    list(
+        root.join("ci").join("exempt"),
+        rules.ci.exempt.len(),
+        MAX_PATTERNS_PER_RULE,
+        "prefixes",
+    );
+    list(
+        root.join("labels").join("issues_only"),
+        rules.labels.issues_only.len(),
+        MAX_PATTERNS_PER_RULE,
+        "labels",
+    );
+    list(
+        root.join("labels").join("pull_requests_only"),
+        rules.labels.pull_requests_only.len(),
+        MAX_PATTERNS_PER_RULE,
+        "labels",
+    );
+    if let Some(cc) = &rules.cc {
+        list(
+            root.join("cc").join("paths"),
+            cc.paths.len(),
+            MAX_RULES_PER_LIST,
+            "rules",
+        );
+        for (i, rule) in cc.paths.iter().enumerate() {
+            let at = root.join("cc").join("paths").join(i);
+            list(
+                at.join("files"),
+                rule.files.len(),
+                MAX_PATTERNS_PER_RULE,
+                "globs",
+            );
+            list(
+                at.join("users"),
+                rule.users.len(),
+                MAX_SUBSCRIBERS_PER_LABEL,
+                "users",
+            );
+        }
+    }
     let implications = rules
         .labels
         .implies

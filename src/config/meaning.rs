@@ -21,6 +21,8 @@ pub(super) struct Compiled {
     pub implies: Vec<CompiledImplication>,
     pub paths: Vec<CompiledPathRule>,
     pub cc_paths: PathSubscriptions,
+    pub issues_only: LabelMatcher,
+    pub pull_requests_only: LabelMatcher,
 }
 
 /// What the schema cannot say, found while compiling the rules: globs that
@@ -99,12 +101,25 @@ pub(super) fn compile(rules: &Rules) -> (Compiled, Vec<Problem>) {
         }
     }
     let cc_paths = compile_cc_paths(rules, &mut problems);
+    let labels_at = KeyPath::root().join("labels");
+    let issues_only = report(
+        LabelMatcher::compile(&rules.labels.issues_only),
+        &labels_at.join("issues_only"),
+        &mut problems,
+    );
+    let pull_requests_only = report(
+        LabelMatcher::compile(&rules.labels.pull_requests_only),
+        &labels_at.join("pull_requests_only"),
+        &mut problems,
+    );
     check_ci(rules, &mut problems);
     (
         Compiled {
             implies,
             paths,
             cc_paths,
+            issues_only,
+            pull_requests_only,
         },
         problems,
     )

@@ -134,11 +134,25 @@ pub struct LabelRules {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[0-9]+[mhd]$"))]
     pub respect_removals_for: Option<String>,
+
+    /// Labels (names or globs) that belong on issues only: put on a pull
+    /// request, the bot takes them off and says why in one comment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub issues_only: Vec<String>,
+
+    /// Labels (names or globs) that belong on pull requests only: put on
+    /// an issue, the bot takes them off and says why in one comment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pull_requests_only: Vec<String>,
 }
 
 impl LabelRules {
     fn is_empty(&self) -> bool {
-        self.implies.is_empty() && self.paths.is_empty() && self.respect_removals_for.is_none()
+        self.implies.is_empty()
+            && self.paths.is_empty()
+            && self.respect_removals_for.is_none()
+            && self.issues_only.is_empty()
+            && self.pull_requests_only.is_empty()
     }
 }
 

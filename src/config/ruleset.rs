@@ -137,6 +137,9 @@ pub struct Ruleset {
     pub(crate) cc_paths: crate::subscriptions::PathSubscriptions,
     /// `labels.respect_removals_for`, in seconds.
     pub(crate) respect_removals_for: Option<u64>,
+    /// `labels.issues_only` and `labels.pull_requests_only`.
+    pub(crate) issues_only: LabelMatcher,
+    pub(crate) pull_requests_only: LabelMatcher,
 }
 
 #[cfg(test)]

@@ -97,6 +97,22 @@ impl Session {
             .collect())
     }
 
+    /// Takes a label off an item; already off is fine.
+    pub async fn remove_label(&self, repo: &RepoName, number: u64, label: &str) -> Result<()> {
+        let url = format!(
+            "{}/issues/{number}/labels/{}",
+            repo_path(repo),
+            encode(label)
+        );
+        match self
+            .write(repo, self.send(Method::DELETE, &url, None, None))
+            .await
+        {
+            Ok(_) | Err(GitHubError::Status { status: 404, .. }) => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+
     /// Adds labels in one request.
     pub async fn add_labels(&self, repo: &RepoName, number: u64, labels: &[String]) -> Result<()> {
         let url = format!("{}/issues/{number}/labels", repo_path(repo));

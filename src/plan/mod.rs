@@ -18,6 +18,7 @@ mod cc;
 mod ci;
 mod labels;
 mod rules_check;
+mod scopes;
 mod tracking;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -32,6 +33,7 @@ use crate::subscriptions::Subscriptions;
 pub use cc::{cc_comment, CcEntry, CC_COMMENT_MARKER};
 pub use ci::{Dispatch, DispatchKind, LABELS_COMMENT_MARKER, WAITING_COMMENT_MARKER};
 pub use rules_check::{too_slow_to_check, Annotation, CheckRun, CHECK_NAME};
+pub use scopes::SCOPE_COMMENT_MARKER;
 pub use tracking::UNREADABLE_MARKER;
 
 /// One capability's contract with the planner.
@@ -43,7 +45,8 @@ pub(crate) struct Capability {
 }
 
 /// Phase one: capabilities that add labels.
-const PRODUCERS: [&Capability; 1] = [&labels::CAPABILITY];
+/// Label scopes go first: a label taken off is not one to build on.
+const PRODUCERS: [&Capability; 2] = [&scopes::CAPABILITY, &labels::CAPABILITY];
 /// Phase two: capabilities that react to labels, those arriving with the
 /// event and those the producers add.
 const REACTORS: [&Capability; 4] = [
@@ -72,6 +75,8 @@ pub(crate) struct Situation<'a> {
 pub enum Action {
     /// Add these labels (none of them present yet), in one request.
     AddLabels { labels: Vec<String> },
+    /// Take these labels off (each present when planned).
+    RemoveLabels { labels: Vec<String> },
     /// Add these users (logins without `@`, none of them there yet) to the
     /// body's cc line.
     Cc { users: Vec<String> },
@@ -99,7 +104,10 @@ impl Action {
     /// payload may show stale: the shell reads the item fresh and plans
     /// again before applying it.
     pub fn needs_fresh_item(&self) -> bool {
-        matches!(self, Action::AddLabels { .. } | Action::Cc { .. })
+        matches!(
+            self,
+            Action::AddLabels { .. } | Action::RemoveLabels { .. } | Action::Cc { .. }
+        )
     }
 
     /// The ref a tag lives at.
@@ -122,6 +130,10 @@ impl std::fmt::Display for Action {
             Action::AddLabels { labels } => {
                 let quoted: Vec<String> = labels.iter().map(|l| format!("{l:?}")).collect();
                 write!(f, "add labels: {}", quoted.join(", "))
+            }
+            Action::RemoveLabels { labels } => {
+                let quoted: Vec<String> = labels.iter().map(|l| format!("{l:?}")).collect();
+                write!(f, "remove labels: {}", quoted.join(", "))
             }
             Action::Cc { users } => {
                 let mentions: Vec<String> = users.iter().map(|u| format!("@{u}")).collect();

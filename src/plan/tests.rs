@@ -981,3 +981,36 @@ fn the_re_add_guard_keeps_a_label_a_person_removed_lately_and_reads_history_only
 fn rules_without_guard() -> Ruleset {
     rules(IMPLIES)
 }
+
+#[test]
+fn a_label_of_the_other_kind_is_taken_off_with_one_comment() {
+    let rules =
+        rules("[labels]\nissues_only = [\"needs repro\"]\npull_requests_only = [\"ciflow/*\"]\n");
+    let story = Story::new(&rules);
+    let plan = story.plan(labeled("ciflow/trunk", &["bug"]));
+    assert_eq!(
+        plan[0],
+        Action::RemoveLabels {
+            labels: vec!["ciflow/trunk".into()]
+        }
+    );
+    assert!(
+        matches!(&plan[1], Action::Comment { marker, body }
+            if marker == crate::plan::SCOPE_COMMENT_MARKER && body.contains("`ciflow/trunk` belongs on pull requests only")),
+        "{plan:?}"
+    );
+    let on_pull = story.plan(pull_request(
+        ItemAction::Labeled(vec!["needs repro".into()]),
+        &["needs repro"],
+    ));
+    assert!(
+        matches!(on_pull.first(), Some(Action::RemoveLabels { labels }) if labels == &["needs repro"])
+    );
+    // The right kind keeps it.
+    assert!(story
+        .plan(pull_request(
+            ItemAction::Labeled(vec!["ciflow/trunk".into()]),
+            &["ciflow/trunk"]
+        ))
+        .is_empty());
+}
