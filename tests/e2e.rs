@@ -727,3 +727,32 @@ async fn a_pull_request_label_on_an_issue_is_taken_off_and_the_issue_says_why() 
         said[0]
     );
 }
+
+#[tokio::test]
+async fn a_pull_request_without_a_release_notes_label_is_told_and_thanked_once_it_has_one() {
+    let rules = "[[labels.required]]\none_of = [\"release notes: *\"]\n";
+    let t = Tester::with_rules(rules).await;
+    let pr = t.open_pull("contributor", &["src/lib.rs"]).await;
+    let said = |item: fakehub::client::ItemState| -> Vec<String> {
+        item.comments
+            .into_iter()
+            .filter(|c| c.author == "probot[bot]")
+            .map(|c| c.body)
+            .collect()
+    };
+    let first = said(t.item(pr).await);
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert!(
+        first[0].contains("needs one of these labels: `release notes: *`"),
+        "{}",
+        first[0]
+    );
+    t.label(pr, "release notes: nn").await;
+    let after = said(t.item(pr).await);
+    assert_eq!(after.len(), 1, "edited, not repeated: {after:?}");
+    assert!(
+        after[0].contains("Thanks: this pull request has `release notes: nn` now."),
+        "{}",
+        after[0]
+    );
+}

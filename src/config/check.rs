@@ -119,6 +119,7 @@ pub fn check(source: &str) -> Checked {
             respect_removals_for,
             issues_only: compiled.issues_only,
             pull_requests_only: compiled.pull_requests_only,
+            required: compiled.required,
         }
     });
     finish(ruleset, problems)
@@ -221,6 +222,16 @@ fn oversized(rules: &Rules) -> Vec<Problem> {
         MAX_PATTERNS_PER_RULE,
         "labels",
     );
+    list(
+        root.join("labels").join("required"),
+        rules.labels.required.len(),
+        MAX_RULES_PER_LIST,
+        "rules",
+    );
+    for (i, rule) in rules.labels.required.iter().enumerate() {
+        let at = root.join("labels").join("required").join(i).join("one_of");
+        list(at, rule.one_of.len(), MAX_PATTERNS_PER_RULE, "labels");
+    }
     if let Some(cc) = &rules.cc {
         list(
             root.join("cc").join("paths"),

@@ -23,6 +23,7 @@ pub(super) struct Compiled {
     pub cc_paths: PathSubscriptions,
     pub issues_only: LabelMatcher,
     pub pull_requests_only: LabelMatcher,
+    pub required: Vec<LabelMatcher>,
 }
 
 /// What the schema cannot say, found while compiling the rules: globs that
@@ -112,6 +113,19 @@ pub(super) fn compile(rules: &Rules) -> (Compiled, Vec<Problem>) {
         &labels_at.join("pull_requests_only"),
         &mut problems,
     );
+    let required = rules
+        .labels
+        .required
+        .iter()
+        .enumerate()
+        .map(|(i, rule)| {
+            report(
+                LabelMatcher::compile(&rule.one_of),
+                &labels_at.join("required").join(i).join("one_of"),
+                &mut problems,
+            )
+        })
+        .collect();
     check_ci(rules, &mut problems);
     (
         Compiled {
@@ -120,6 +134,7 @@ pub(super) fn compile(rules: &Rules) -> (Compiled, Vec<Problem>) {
             cc_paths,
             issues_only,
             pull_requests_only,
+            required,
         },
         problems,
     )

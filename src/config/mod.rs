@@ -135,6 +135,11 @@ pub struct LabelRules {
     #[schemars(regex(pattern = r"^[0-9]+[mhd]$"))]
     pub respect_removals_for: Option<String>,
 
+    /// Label sets an item must carry one of, such as a release-notes
+    /// category on every pull request.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required: Vec<RequiredLabels>,
+
     /// Labels (names or globs) that belong on issues only: put on a pull
     /// request, the bot takes them off and says why in one comment.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -150,6 +155,7 @@ impl LabelRules {
     fn is_empty(&self) -> bool {
         self.implies.is_empty()
             && self.paths.is_empty()
+            && self.required.is_empty()
             && self.respect_removals_for.is_none()
             && self.issues_only.is_empty()
             && self.pull_requests_only.is_empty()
@@ -190,6 +196,54 @@ pub struct Implication {
     /// (`triaged`, say).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unless: Vec<String>,
+}
+
+/// Items of a kind must carry a label matching one of `one_of`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequiredLabels {
+    /// Label names or globs; any one of them satisfies the rule.
+    #[schemars(length(min = 1))]
+    pub one_of: Vec<String>,
+
+    /// Which items: `pull_requests` (default), `issues` or `both`.
+    #[serde(default)]
+    pub on: RequiredOn,
+
+    /// How a missing label is reported: `comment` (default; one comment,
+    /// edited to say thanks once a label is there) or `check_run` (a
+    /// failing `probot required labels` check run on the head commit,
+    /// passing once fixed; pull requests only).
+    #[serde(default)]
+    pub report: RequiredReport,
+
+    /// What to say, after the list of labels; a sentence of your own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Which items a required-label rule applies to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RequiredOn {
+    /// Pull requests.
+    #[default]
+    PullRequests,
+    /// Issues.
+    Issues,
+    /// Issues and pull requests.
+    Both,
+}
+
+/// How a missing required label is reported.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RequiredReport {
+    /// One comment, found by a hidden marker.
+    #[default]
+    Comment,
+    /// A check run on the pull request's head.
+    CheckRun,
 }
 
 /// When a pull request changes a file matching any glob in `files`, add the

@@ -140,6 +140,8 @@ pub struct Ruleset {
     /// `labels.issues_only` and `labels.pull_requests_only`.
     pub(crate) issues_only: LabelMatcher,
     pub(crate) pull_requests_only: LabelMatcher,
+    /// `labels.required[i].one_of`, compiled, in order.
+    pub(crate) required: Vec<LabelMatcher>,
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@
 mod cc;
 mod ci;
 mod labels;
+mod required;
 mod rules_check;
 mod scopes;
 mod tracking;
@@ -32,6 +33,7 @@ use crate::subscriptions::Subscriptions;
 
 pub use cc::{cc_comment, CcEntry, CC_COMMENT_MARKER};
 pub use ci::{Dispatch, DispatchKind, LABELS_COMMENT_MARKER, WAITING_COMMENT_MARKER};
+pub use required::REQUIRED_CHECK_NAME;
 pub use rules_check::{too_slow_to_check, Annotation, CheckRun, CHECK_NAME};
 pub use scopes::SCOPE_COMMENT_MARKER;
 pub use tracking::UNREADABLE_MARKER;
@@ -49,11 +51,12 @@ pub(crate) struct Capability {
 const PRODUCERS: [&Capability; 2] = [&scopes::CAPABILITY, &labels::CAPABILITY];
 /// Phase two: capabilities that react to labels, those arriving with the
 /// event and those the producers add.
-const REACTORS: [&Capability; 4] = [
+const REACTORS: [&Capability; 5] = [
     &cc::CAPABILITY,
     &rules_check::CAPABILITY,
     &ci::CAPABILITY,
     &tracking::CAPABILITY,
+    &required::CAPABILITY,
 ];
 /// The reactors whose state is level-based, which `reconcile` restores.
 const LEVEL_BASED: [&Capability; 2] = [&cc::CAPABILITY, &ci::CAPABILITY];
@@ -275,8 +278,9 @@ impl Facts {
 /// Why the bot has nothing to do with this event, before reading anything:
 /// its own events, and actions no capability acts on.
 pub fn ignored(item: &ItemEvent, bot: &str) -> Option<&'static str> {
-    let ci_cleanup = is_pull_request(item)
-        && matches!(item.action, ItemAction::Unlabeled(_) | ItemAction::Closed);
+    let ci_cleanup = is_pull_request(item) && matches!(item.action, ItemAction::Closed);
+    // A label removed may leave a required label missing (or CI to stop).
+    let unlabeled = matches!(item.action, ItemAction::Unlabeled(_));
     // An edit of what may be the tracking issue: its lines are checked.
     let tracking_edit = item.kind == ItemKind::Issue
         && item.action == ItemAction::Edited
@@ -285,6 +289,7 @@ pub fn ignored(item: &ItemEvent, bot: &str) -> Option<&'static str> {
         || is_new_code(item)
         || matches!(item.action, ItemAction::Labeled(_))
         || ci_cleanup
+        || unlabeled
         || tracking_edit;
     if item.sender.login.eq_ignore_ascii_case(bot) {
         Some("the bot's own event")

@@ -546,7 +546,8 @@ fn only_arrivals_labels_and_pushes_are_acted_on() {
     assert!(acts_on(&labeled("x", &[])));
     assert!(acts_on(&pull_request(ItemAction::Synchronize, &[])));
     assert!(!acts_on(&issue(ItemAction::Edited, &[])));
-    assert!(!acts_on(&issue(ItemAction::Unlabeled("x".into()), &[])));
+    // A label removed may leave a required label missing.
+    assert!(acts_on(&issue(ItemAction::Unlabeled("x".into()), &[])));
     assert!(!acts_on(&issue(ItemAction::Synchronize, &[])));
     let mut own = labeled("x", &[]);
     own.sender.login = "Probot[bot]".into();
@@ -1013,4 +1014,66 @@ fn a_label_of_the_other_kind_is_taken_off_with_one_comment() {
             &["ciflow/trunk"]
         ))
         .is_empty());
+}
+
+const REQUIRED: &str = r#"
+[[labels.required]]
+one_of = ["release notes: *", "topic: not user facing"]
+message = "See CONTRIBUTING.md."
+
+[[labels.required]]
+on = "issues"
+one_of = ["triaged"]
+
+[[labels.required]]
+one_of = ["ok to merge"]
+report = "check_run"
+"#;
+
+#[test]
+fn a_pull_request_missing_a_required_label_is_told_once_and_thanked_once_fixed() {
+    let rules = rules(REQUIRED);
+    let story = Story::new(&rules);
+    let plan = story.plan(pull_request(ItemAction::Opened, &[]));
+    let comments: Vec<&str> = plan
+        .iter()
+        .filter_map(|a| match a {
+            Action::Comment { body, .. } => Some(body.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(comments.len(), 1, "{plan:?}");
+    assert!(
+        comments[0].contains("`release notes: *`, `topic: not user facing`. See CONTRIBUTING.md.")
+    );
+    let runs: Vec<&CheckRun> = plan
+        .iter()
+        .filter_map(|a| match a {
+            Action::CheckRun(run) => Some(run),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(
+        (runs[0].name.as_str(), runs[0].conclusion.as_str()),
+        (crate::plan::REQUIRED_CHECK_NAME, "failure")
+    );
+
+    let fixed = story.plan(pull_request(
+        ItemAction::Labeled(vec!["release notes: nn".into()]),
+        &["release notes: nn"],
+    ));
+    assert!(
+        fixed.iter().any(|a| matches!(a, Action::UpdateComment { body, .. } if body.contains("has `release notes: nn`"))),
+        "{fixed:?}"
+    );
+    // The issue rule is the issues' own; a closed item is left alone.
+    let on_issue = story.plan(issue(ItemAction::Opened, &[]));
+    assert!(
+        matches!(on_issue.as_slice(), [Action::Comment { body, .. }] if body.contains("`triaged`")),
+        "{on_issue:?}"
+    );
+    let mut closed = issue(ItemAction::Labeled(vec!["x".into()]), &["x"]);
+    closed.open = false;
+    assert!(story.plan(closed).is_empty());
 }
