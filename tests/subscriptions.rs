@@ -79,7 +79,7 @@ fn about(notifications: &[NotificationState], number: u64) -> Vec<&str> {
 
 #[tokio::test]
 async fn anyone_subscribes_by_comment_and_is_notified_once_when_the_label_arrives() {
-    let t = tester(RULES).await;
+    let mut t = tester(RULES).await;
     let comment = t.say(1, "carol", "@probot subscribe module: cuda").await;
     let tracking = t.item(1).await;
     assert!(
@@ -113,6 +113,11 @@ async fn anyone_subscribes_by_comment_and_is_notified_once_when_the_label_arrive
         .unwrap();
     t.hub.redeliver(labeled.id).await.unwrap();
     assert_eq!(about(&t.notifications("carol").await, issue), ["mention"]);
+    t.local.add_bot().await.unwrap();
+    t.label(issue, "high priority").await;
+    assert_eq!(about(&t.notifications("carol").await, issue), ["mention"]);
+    // Those newly subscribed through that label hear of it, once.
+    assert_eq!(about(&t.notifications("ezyang").await, issue), ["mention"]);
 }
 
 #[tokio::test]
