@@ -345,8 +345,17 @@ pub(crate) async fn read_facts(
                 .map(Some),
         }
     };
-    let (subscriptions, files, rules_at_head, access, removed) =
-        tokio::join!(subscriptions, files, rules_at_head, access, removed);
+    let adders = async {
+        match needs.label_adders {
+            false => Ok(None),
+            true => api.label_adders(&item.repo, item.number).await.map(Some),
+        }
+    };
+    let (subscriptions, files, rules_at_head, access, removed, adders) =
+        tokio::join!(subscriptions, files, rules_at_head, access, removed, adders);
+    if let Some(adders) = adders? {
+        facts.label_adders = Some(adders);
+    }
     if let Some(removed) = removed? {
         facts.labels_removed = Some(removed);
     }

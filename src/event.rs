@@ -85,6 +85,10 @@ pub enum ItemAction {
     Unlabeled(String),
     /// New commits on a pull request.
     Synchronize,
+    /// A draft pull request marked ready for review.
+    ReadyForReview,
+    /// A pull request converted back to a draft.
+    ConvertedToDraft,
     /// Any other action; carried so logs can name it.
     Other(String),
 }
@@ -100,6 +104,8 @@ impl ItemAction {
             ItemAction::Labeled(_) => "labeled",
             ItemAction::Unlabeled(_) => "unlabeled",
             ItemAction::Synchronize => "synchronize",
+            ItemAction::ReadyForReview => "ready_for_review",
+            ItemAction::ConvertedToDraft => "converted_to_draft",
             ItemAction::Other(action) => action,
         }
     }
@@ -118,6 +124,8 @@ impl fmt::Display for ItemAction {
             }
             ItemAction::Unlabeled(label) => write!(f, "unlabeled {label:?}"),
             ItemAction::Synchronize => f.write_str("synchronize"),
+            ItemAction::ReadyForReview => f.write_str("ready_for_review"),
+            ItemAction::ConvertedToDraft => f.write_str("converted_to_draft"),
             ItemAction::Other(action) => f.write_str(action),
         }
     }
@@ -172,6 +180,8 @@ pub struct PullRequestInfo {
     pub from_fork: bool,
     pub base_ref: String,
     pub merged: bool,
+    /// A draft, not ready for review.
+    pub draft: bool,
 }
 
 /// An `issue_comment` delivery with action `created`.
@@ -328,6 +338,8 @@ fn item_event(
         "edited" => ItemAction::Edited,
         "closed" => ItemAction::Closed,
         "synchronize" => ItemAction::Synchronize,
+        "ready_for_review" => ItemAction::ReadyForReview,
+        "converted_to_draft" => ItemAction::ConvertedToDraft,
         "labeled" => ItemAction::Labeled(vec![label()]),
         "unlabeled" => ItemAction::Unlabeled(label()),
         other => ItemAction::Other(other.to_owned()),
@@ -352,6 +364,7 @@ fn item_event(
             .map(|b| b.git_ref.clone())
             .unwrap_or_default(),
         merged: item.merged.unwrap_or(false),
+        draft: item.draft.unwrap_or(false),
     });
     Ok(Ok(ItemEvent {
         kind,
@@ -421,6 +434,7 @@ mod wire {
         pub head: Option<Branch>,
         pub base: Option<Branch>,
         pub merged: Option<bool>,
+        pub draft: Option<bool>,
     }
 
     #[derive(Deserialize)]

@@ -756,3 +756,41 @@ async fn a_pull_request_without_a_release_notes_label_is_told_and_thanked_once_i
         after[0]
     );
 }
+
+#[tokio::test]
+async fn a_drafts_path_labels_wait_until_it_is_ready_and_go_when_it_is_a_draft_again() {
+    use fakehub::client::NewPull;
+    let t = Tester::with_rules(RULES).await;
+    let item = NewItem {
+        title: "Docs, in progress".into(),
+        body: "WIP".into(),
+        author: "contributor".into(),
+        ..NewItem::default()
+    };
+    let pull = NewPull {
+        files: vec!["docs/index.md".into()],
+        draft: true,
+        ..NewPull::default()
+    };
+    let pr = t.hub.open_pull(support::REPO, item, pull).await.unwrap();
+    assert!(labels(&t.item(pr).await).is_empty(), "a draft waits");
+
+    t.hub
+        .set_ready(support::REPO, pr, "contributor", true)
+        .await
+        .unwrap();
+    let ready = t.item(pr).await;
+    assert_eq!(labels(&ready), ["module: docs"]);
+    assert!(ready.body.ends_with("cc @svekars"), "{}", ready.body);
+
+    // A maintainer adds a label by hand; back to draft, only the bot's goes.
+    t.label(pr, "high priority").await;
+    t.hub
+        .set_ready(support::REPO, pr, "contributor", false)
+        .await
+        .unwrap();
+    assert_eq!(
+        labels(&t.item(pr).await),
+        ["high priority", "triage review", "needs meeting"]
+    );
+}

@@ -308,6 +308,18 @@ impl Control {
         .await
     }
 
+    /// Marks a pull request ready for review, or (`ready = false`) converts
+    /// it to a draft, as `actor`.
+    pub async fn set_ready(&self, repo: &str, number: u64, actor: &str, ready: bool) -> Result<()> {
+        let verb = if ready { "ready" } else { "draft" };
+        self.send(
+            self.http
+                .post(self.repo_url(repo, &format!("/pulls/{number}/{verb}")))
+                .json(&json!({"actor": actor})),
+        )
+        .await
+    }
+
     /// Every notification sent to `user` so far, oldest first (after
     /// waiting for pending deliveries).
     pub async fn notifications(&self, user: &str) -> Result<Vec<NotificationState>> {

@@ -30,6 +30,8 @@ pub(crate) fn router(hub: Arc<Hub>) -> Router {
         .route("/issues/{number}/comments", post(comment))
         .route("/pulls/{number}/push", post(push_to_pull))
         .route("/pulls/{number}/merge", post(merge))
+        .route("/pulls/{number}/ready", post(mark_ready))
+        .route("/pulls/{number}/draft", post(mark_draft))
         .route("/files", post(write_files))
         .route("/refs", get(read_refs))
         .route("/dispatches", get(read_dispatches))
@@ -200,6 +202,38 @@ async fn merge(
 ) -> Result {
     act(&hub, |w| {
         Ok(((), w.merge(&full(&owner, &repo), number, &input.actor)?))
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// What GitHub's "Ready for review" button does: `ready_for_review`.
+async fn mark_ready(
+    State(hub): Shared,
+    Path((owner, repo, number)): Path<(String, String, u64)>,
+    Json(input): Json<Actor>,
+) -> Result {
+    act(&hub, |w| {
+        Ok((
+            (),
+            w.set_draft(&full(&owner, &repo), number, true, &input.actor)?,
+        ))
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// "Convert to draft": `converted_to_draft`.
+async fn mark_draft(
+    State(hub): Shared,
+    Path((owner, repo, number)): Path<(String, String, u64)>,
+    Json(input): Json<Actor>,
+) -> Result {
+    act(&hub, |w| {
+        Ok((
+            (),
+            w.set_draft(&full(&owner, &repo), number, false, &input.actor)?,
+        ))
     })
     .await?;
     Ok(StatusCode::NO_CONTENT.into_response())

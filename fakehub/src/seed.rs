@@ -158,6 +158,8 @@ pub struct SeedItem {
     #[serde(default)]
     pub fork: bool,
     #[serde(default)]
+    pub draft: bool,
+    #[serde(default)]
     pub files: Vec<String>,
     #[serde(default)]
     pub contents: BTreeMap<String, String>,
@@ -347,6 +349,7 @@ impl Seed {
                 head_sha: item.head_sha.clone(),
                 base_ref: None,
                 fork: item.fork,
+                draft: item.draft,
                 files: item.files.clone(),
                 contents: item.contents.clone(),
             }),

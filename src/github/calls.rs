@@ -97,6 +97,27 @@ impl Session {
             .collect())
     }
 
+    /// Who last added each label the item's events show: label -> login.
+    pub async fn label_adders(
+        &self,
+        repo: &RepoName,
+        number: u64,
+    ) -> Result<std::collections::BTreeMap<String, String>> {
+        let events = self
+            .all_pages(&format!("{}/issues/{number}/events", repo_path(repo)), 10)
+            .await?;
+        let mut adders = std::collections::BTreeMap::new();
+        for event in events.iter().filter(|e| e["event"] == "labeled") {
+            if let (Some(label), Some(actor)) = (
+                event["label"]["name"].as_str(),
+                event["actor"]["login"].as_str(),
+            ) {
+                adders.insert(label.to_owned(), actor.to_owned());
+            }
+        }
+        Ok(adders)
+    }
+
     /// Takes a label off an item; already off is fine.
     pub async fn remove_label(&self, repo: &RepoName, number: u64, label: &str) -> Result<()> {
         let url = format!(
@@ -324,6 +345,7 @@ impl Session {
             from_fork: text("/head/repo/full_name") != format!("{}/{}", repo.owner, repo.name),
             base_ref: text("/base/ref"),
             merged: pull["merged"].as_bool().unwrap_or(false),
+            draft: pull["draft"].as_bool().unwrap_or(false),
         })
     }
 

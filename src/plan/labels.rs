@@ -7,10 +7,15 @@
 //! priority` stays, and the next unrelated label does not bring it back.
 //! Within one plan they are transitive: A => B => C adds B and C at once, as
 //! the bot ignores the `labeled` events of its own writes.
+//!
+//! Drafts, as the original bot has it: path labels wait while a pull
+//! request is a draft, come when it is marked ready for review, and go
+//! again when it is converted back to a draft, but only those the bot
+//! itself added (the item's label events say who added each).
 
 use std::collections::{HashSet, VecDeque};
 
-use super::{is_arrival, is_new_code, Action, Capability, Needs, Situation};
+use super::{is_arrival, is_draft, is_new_code, Action, Capability, Needs, Situation};
 use crate::config::Ruleset;
 use crate::event::{ItemAction, ItemEvent};
 
@@ -28,11 +33,45 @@ fn needs(situation: &Situation<'_>) -> Needs {
         changed_files: wants_changed_files(item, situation.rules),
         label_removals_since: item.replay_of.clone().filter(|_| adding),
         label_removals_within: situation.rules.respect_removals_for.filter(|_| adding),
+        label_adders: !path_labels_present(item, situation.rules).is_empty()
+            && item.action == ItemAction::ConvertedToDraft,
         ..Needs::default()
     }
 }
 
+/// The item's labels that some path rule adds.
+fn path_labels_present<'a>(item: &'a ItemEvent, rules: &Ruleset) -> Vec<&'a String> {
+    item.labels
+        .iter()
+        .filter(|label| rules.paths.iter().any(|rule| rule.add.contains(label)))
+        .collect()
+}
+
+/// Back to draft: the path labels the bot added go again.
+fn taken_back(situation: &Situation<'_>) -> Vec<Action> {
+    let Some(adders) = &situation.facts.label_adders else {
+        return Vec::new();
+    };
+    let bot = situation.bot;
+    let labels: Vec<String> = path_labels_present(situation.item, situation.rules)
+        .into_iter()
+        .filter(|label| {
+            adders
+                .get(*label)
+                .is_some_and(|who| who.eq_ignore_ascii_case(bot))
+        })
+        .cloned()
+        .collect();
+    match labels.is_empty() {
+        true => Vec::new(),
+        false => vec![Action::RemoveLabels { labels }],
+    }
+}
+
 fn plan(situation: &Situation<'_>) -> Vec<Action> {
+    if situation.item.action == ItemAction::ConvertedToDraft {
+        return taken_back(situation);
+    }
     let mut labels = planned(situation);
     // A replay adds what the event would have added then, less what a
     // person removed since (what those imply still follows).
@@ -64,7 +103,11 @@ fn planned(situation: &Situation<'_>) -> Vec<String> {
 /// Whether path rules apply to this event, so the pull request's files
 /// must be read.
 pub(super) fn wants_changed_files(item: &ItemEvent, rules: &Ruleset) -> bool {
-    !rules.paths.is_empty() && is_new_code(item)
+    let code_to_label = match item.action {
+        ItemAction::ReadyForReview => true,
+        _ => is_new_code(item) && !is_draft(item),
+    };
+    !rules.paths.is_empty() && code_to_label
 }
 
 /// Labels to add, none of them present: path labels first, then what the

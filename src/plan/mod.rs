@@ -205,6 +205,8 @@ pub struct Needs {
     /// The labels a person removed from the item within this many seconds
     /// before now (the shell knows the time; the planner does not).
     pub label_removals_within: Option<u64>,
+    /// Who last added each of the item's labels, from its events.
+    pub label_adders: bool,
 }
 
 impl Needs {
@@ -219,6 +221,7 @@ impl Needs {
         self.write_access.extend(other.write_access);
         self.label_removals_since = self.label_removals_since.or(other.label_removals_since);
         self.label_removals_within = self.label_removals_within.or(other.label_removals_within);
+        self.label_adders |= other.label_adders;
         self
     }
 
@@ -239,6 +242,9 @@ impl Needs {
             self.label_removals_since = None;
             self.label_removals_within = None;
         }
+        if facts.label_adders.is_some() {
+            self.label_adders = false;
+        }
         self
     }
 }
@@ -258,6 +264,8 @@ pub struct Facts {
     /// Labels a person removed from the item: since a replayed event was
     /// first delivered, or within `labels.respect_removals_for`.
     pub labels_removed: Option<Vec<String>>,
+    /// Who last added each label: label -> login.
+    pub label_adders: Option<BTreeMap<String, String>>,
 }
 
 impl Facts {
@@ -285,8 +293,14 @@ pub fn ignored(item: &ItemEvent, bot: &str) -> Option<&'static str> {
     let tracking_edit = item.kind == ItemKind::Issue
         && item.action == ItemAction::Edited
         && tracking::could_be_tracking_issue(&item.body);
+    let draft_change = is_pull_request(item)
+        && matches!(
+            item.action,
+            ItemAction::ReadyForReview | ItemAction::ConvertedToDraft
+        );
     let acts_on = is_arrival(item)
         || is_new_code(item)
+        || draft_change
         || matches!(item.action, ItemAction::Labeled(_))
         || ci_cleanup
         || unlabeled
@@ -416,6 +430,11 @@ fn is_new_code(item: &ItemEvent) -> bool {
 
 fn is_pull_request(item: &ItemEvent) -> bool {
     item.kind == ItemKind::PullRequest
+}
+
+/// A pull request still in draft.
+fn is_draft(item: &ItemEvent) -> bool {
+    item.pull.as_ref().is_some_and(|pull| pull.draft)
 }
 
 #[cfg(test)]

@@ -45,6 +45,7 @@ fn pull_request(action: ItemAction, labels: &[&str]) -> ItemEvent {
             from_fork: false,
             base_ref: "main".into(),
             merged: false,
+            draft: false,
         }),
         ..issue(action, labels)
     }
@@ -67,6 +68,8 @@ struct Story<'a> {
     removed: Vec<String>,
     /// How many times the plan asked for the label history.
     history_reads: std::cell::Cell<usize>,
+    /// Who last added each label, as the item's events tell.
+    adders: std::collections::BTreeMap<String, String>,
 }
 
 impl<'a> Story<'a> {
@@ -80,7 +83,13 @@ impl<'a> Story<'a> {
             files: Vec::new(),
             removed: Vec::new(),
             history_reads: std::cell::Cell::new(0),
+            adders: std::collections::BTreeMap::new(),
         }
+    }
+
+    fn added_by(mut self, label: &str, who: &str) -> Self {
+        self.adders.insert(label.to_owned(), who.to_owned());
+        self
     }
 
     fn removed_lately(mut self, labels: &[&str]) -> Self {
@@ -121,6 +130,9 @@ impl<'a> Story<'a> {
             }
             if needs.rules_at.is_some() {
                 facts.rules_at_head = Some(self.head_rules.map(str::to_owned));
+            }
+            if needs.label_adders {
+                facts.label_adders = Some(self.adders.clone());
             }
             if needs.label_removals_since.is_some() || needs.label_removals_within.is_some() {
                 self.history_reads.set(self.history_reads.get() + 1);
@@ -1076,4 +1088,53 @@ fn a_pull_request_missing_a_required_label_is_told_once_and_thanked_once_fixed()
     let mut closed = issue(ItemAction::Labeled(vec!["x".into()]), &["x"]);
     closed.open = false;
     assert!(story.plan(closed).is_empty());
+}
+
+const DOCS_PATHS: &str = r#"
+[[labels.paths]]
+files = ["docs/**"]
+add = ["module: docs"]
+
+[[labels.paths]]
+files = ["ci/**"]
+add = ["module: ci"]
+"#;
+
+fn draft_pull(action: ItemAction, labels: &[&str], draft: bool) -> ItemEvent {
+    let mut item = pull_request(action, labels);
+    if let Some(pull) = item.pull.as_mut() {
+        pull.draft = draft;
+    }
+    item
+}
+
+#[test]
+fn path_labels_wait_for_a_draft_to_be_ready_and_go_when_it_is_a_draft_again() {
+    let rules = rules(DOCS_PATHS);
+    let story = Story::new(&rules).changed(&["docs/index.md"]);
+    assert!(story
+        .plan(draft_pull(ItemAction::Opened, &[], true))
+        .is_empty());
+    assert!(story
+        .plan(draft_pull(ItemAction::Synchronize, &[], true))
+        .is_empty());
+    assert_eq!(
+        story.plan(draft_pull(ItemAction::ReadyForReview, &[], false)),
+        [add(&["module: docs"])]
+    );
+    // Back to draft: only what the bot added goes.
+    let back = Story::new(&rules)
+        .added_by("module: docs", BOT)
+        .added_by("module: ci", "maintainer")
+        .plan(draft_pull(
+            ItemAction::ConvertedToDraft,
+            &["module: docs", "module: ci", "bug"],
+            true,
+        ));
+    assert_eq!(
+        back,
+        [Action::RemoveLabels {
+            labels: vec!["module: docs".into()]
+        }]
+    );
 }

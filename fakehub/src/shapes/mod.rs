@@ -352,7 +352,7 @@ pub fn pull(world: &World, repo: &Repo, issue: &Issue) -> Value {
         }),
     );
     obj.insert("auto_merge".into(), Value::Null);
-    obj.insert("draft".into(), json!(false));
+    obj.insert("draft".into(), json!(pr.draft));
     obj.insert("merged".into(), json!(pr.merged_at.is_some()));
     obj.insert("mergeable".into(), json!(true));
     obj.insert("rebaseable".into(), json!(true));

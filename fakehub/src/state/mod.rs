@@ -207,6 +207,7 @@ impl World {
             number.unwrap_or_else(|| repo.issues.keys().next_back().copied().unwrap_or(0) + 1);
         let base_ref = repo.default_branch.clone();
         let pull: Option<PullRequest> = spec.pull.map(|p| PullRequest {
+            draft: p.draft,
             head_sha: p
                 .head_sha
                 .unwrap_or_else(|| sha_of(&format!("{full}#{number}:1"))),
@@ -379,6 +380,39 @@ impl World {
             .issues
             .get_mut(&number)
             .ok_or_else(Refusal::not_found)
+    }
+
+    /// Marks a pull request ready for review (`ready = true`) or a draft:
+    /// `ready_for_review` or `converted_to_draft`; nothing when it is so.
+    pub fn set_draft(
+        &mut self,
+        full: &str,
+        number: u64,
+        ready: bool,
+        actor: &str,
+    ) -> Outcome<Vec<Change>> {
+        let t = now();
+        let issue = self.issue_mut(full, number)?;
+        let Some(pull) = issue.pull.as_mut() else {
+            return Err(Refusal::not_found());
+        };
+        if pull.draft != ready {
+            return Ok(Vec::new());
+        }
+        pull.draft = !ready;
+        issue.updated_at = t;
+        let action = if ready {
+            "ready_for_review"
+        } else {
+            "converted_to_draft"
+        };
+        Ok(vec![self.item_event(
+            full,
+            number,
+            action,
+            actor,
+            json!({}),
+        )?])
     }
 
     /// Edits title, body or state; `edited` carries `changes` with the old
@@ -624,6 +658,9 @@ pub struct NewPull {
     /// The head branch is in the author's fork.
     #[serde(default)]
     pub fork: bool,
+    /// Opened as a draft.
+    #[serde(default)]
+    pub draft: bool,
     #[serde(default)]
     pub files: Vec<String>,
     /// Text of changed files at the head, by path.

@@ -17,6 +17,8 @@ pub struct Label {
 
 #[derive(Debug, Clone)]
 pub struct PullRequest {
+    /// A draft: not ready for review.
+    pub draft: bool,
     pub head_ref: String,
     pub head_sha: String,
     pub base_ref: String,
