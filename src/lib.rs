@@ -16,6 +16,7 @@ pub mod cc_line;
 pub mod config;
 pub mod event;
 pub mod github;
+pub mod import;
 pub mod limits;
 pub mod listener;
 #[cfg(feature = "demo")]

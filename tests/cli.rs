@@ -228,3 +228,29 @@ fn serve_refuses_to_start_without_a_webhook_secret() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no webhook secret"));
 }
+
+#[test]
+fn import_prints_rules_that_check_and_names_what_it_left_out() {
+    let out = probot(&["import", "examples/import/labeler.yml"]);
+    let rules = stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "base-branch is left out: {rules}"
+    );
+    assert!(
+        rules.contains(
+            "[[labels.paths]]\nfiles = [\"docs/**\", \"*.md\"]\nadd = [\"module: docs\"]"
+        ),
+        "{rules}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`base-branch`"));
+    let imported = temp_file("imported.toml", &rules);
+    assert_eq!(probot(&["check", path(&imported)]).status.code(), Some(0));
+
+    let whole = probot(&["import", "examples/import/label_to_label.yml"]);
+    assert_eq!(whole.status.code(), Some(0), "{}", stdout(&whole));
+    assert!(stdout(&whole).contains("when = [\"high priority\"]\nadd = [\"triage review\"]"));
+    let garbage = temp_file("garbage.yml", "- 1\n- 2\n");
+    assert_eq!(probot(&["import", path(&garbage)]).status.code(), Some(2));
+}

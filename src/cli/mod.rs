@@ -5,6 +5,7 @@ mod action;
 mod check;
 #[cfg(feature = "demo")]
 mod demo;
+mod import;
 #[cfg(feature = "lambda")]
 mod lambda;
 mod plan;
@@ -35,6 +36,10 @@ enum Command {
     Check(check::CheckArgs),
     /// Print the JSON schema of the rules file.
     Schema,
+    /// Turn an actions/labeler `.github/labeler.yml` (v4 or v5) or a
+    /// pytorch-probot label-to-label YAML into probot rules, printed as
+    /// TOML; what can't be carried over is named in comments.
+    Import(import::ImportArgs),
     /// Show what the bot would do for a saved webhook payload, offline.
     Plan(plan::PlanArgs),
     /// Run the bot: receive GitHub's webhooks and act on them.
@@ -73,6 +78,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", probot::config::schema_json());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Import(args) => import::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Serve(args) => {
             logging("info", args.log_format);
