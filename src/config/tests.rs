@@ -36,6 +36,7 @@ fn the_example_files_are_clean() {
         "../../.probot.toml.example",
         "../../examples/plan/probot.toml",
         "../../examples/demo/probot.toml",
+        "../../examples/pytorch/probot.toml",
     ] {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("src/config")

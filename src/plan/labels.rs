@@ -149,8 +149,12 @@ fn to_add(
         ),
         _ => {}
     }
+    // A label of the other kind of item is taken off (`scopes.rs`): it
+    // implies nothing, and is never added here.
+    seeds.retain(|label| !super::scopes::out_of_scope(item, rules, label));
     let implied = implied(rules, &present, &seeds, &added);
     added.extend(implied);
+    added.retain(|label| !super::scopes::out_of_scope(item, rules, label));
     added
 }
 

@@ -15,6 +15,18 @@ fn needs(_: &Situation<'_>) -> Needs {
     Needs::default()
 }
 
+/// Whether `label` belongs on the other kind of item than this one.
+pub(super) fn out_of_scope(
+    item: &crate::event::ItemEvent,
+    rules: &crate::config::Ruleset,
+    label: &str,
+) -> bool {
+    match is_pull_request(item) {
+        true => rules.issues_only.matches(label),
+        false => rules.pull_requests_only.matches(label),
+    }
+}
+
 fn plan(situation: &Situation<'_>) -> Vec<Action> {
     let (item, rules) = (situation.item, situation.rules);
     let arriving: Vec<&String> = match &item.action {
@@ -25,13 +37,13 @@ fn plan(situation: &Situation<'_>) -> Vec<Action> {
             .collect(),
         _ => return Vec::new(),
     };
-    let (wrong_scope, belongs) = match is_pull_request(item) {
-        true => (&rules.issues_only, "issues"),
-        false => (&rules.pull_requests_only, "pull requests"),
+    let belongs = match is_pull_request(item) {
+        true => "issues",
+        false => "pull requests",
     };
     let off: Vec<String> = arriving
         .into_iter()
-        .filter(|label| wrong_scope.matches(label))
+        .filter(|label| out_of_scope(item, rules, label))
         .cloned()
         .collect();
     if off.is_empty() {

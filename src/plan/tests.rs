@@ -1138,3 +1138,25 @@ fn path_labels_wait_for_a_draft_to_be_ready_and_go_when_it_is_a_draft_again() {
         }]
     );
 }
+
+#[test]
+fn a_label_of_the_other_kind_implies_nothing_and_is_never_implied() {
+    let rules = rules(&format!(
+        "[labels]\nissues_only = [\"high priority\"]\npull_requests_only = [\"needs meeting\"]\n{IMPLIES}"
+    ));
+    // On a pull request `high priority` comes off, and brings nothing.
+    let plan = Story::new(&rules).plan(pull_request(
+        ItemAction::Labeled(vec!["high priority".into()]),
+        &["high priority"],
+    ));
+    assert!(
+        plan.iter().all(|a| !matches!(a, Action::AddLabels { .. })),
+        "{plan:?}"
+    );
+    // On an issue, `triage review` comes, but not the pull-request-only
+    // `needs meeting` it implies.
+    assert_eq!(
+        Story::new(&rules).plan(labeled("triage review", &[])),
+        Vec::<Action>::new()
+    );
+}
