@@ -336,27 +336,37 @@ pub(crate) async fn read_facts(
             at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
         })
     });
-    let removed = async {
-        match &since {
-            None => Ok(None),
-            Some(since) => api
-                .label_removals(&item.repo, item.number, since)
-                .await
-                .map(Some),
-        }
-    };
-    let adders = async {
-        match needs.label_adders {
+    // One read of the label events answers both questions asked of them.
+    let history = async {
+        match since.is_some() || needs.label_adders {
             false => Ok(None),
-            true => api.label_adders(&item.repo, item.number).await.map(Some),
+            true => api.label_events(&item.repo, item.number).await.map(Some),
         }
     };
-    let (subscriptions, files, rules_at_head, access, removed, adders) =
-        tokio::join!(subscriptions, files, rules_at_head, access, removed, adders);
-    if let Some(adders) = adders? {
-        facts.label_adders = Some(adders);
+    let (subscriptions, files, rules_at_head, access, history) =
+        tokio::join!(subscriptions, files, rules_at_head, access, history);
+    let history = history?;
+    let removed = history
+        .as_ref()
+        .zip(since.as_deref())
+        .map(|(events, since)| {
+            events
+                .iter()
+                .filter(|e| !e.added && e.at.as_str() >= since)
+                .map(|e| e.label.clone())
+                .collect::<Vec<_>>()
+        });
+    if needs.label_adders {
+        // The last `labeled` event of a label says who added it.
+        facts.label_adders = history.as_ref().map(|events| {
+            events
+                .iter()
+                .filter(|e| e.added)
+                .map(|e| (e.label.clone(), e.actor.clone()))
+                .collect()
+        });
     }
-    if let Some(removed) = removed? {
+    if let Some(removed) = removed {
         facts.labels_removed = Some(removed);
     }
     if let Some(subscriptions) = subscriptions? {

@@ -209,30 +209,32 @@ async fn merge(
 
 /// What GitHub's "Ready for review" button does: `ready_for_review`.
 async fn mark_ready(
-    State(hub): Shared,
-    Path((owner, repo, number)): Path<(String, String, u64)>,
-    Json(input): Json<Actor>,
+    state: Shared,
+    path: Path<(String, String, u64)>,
+    input: Json<Actor>,
 ) -> Result {
-    act(&hub, |w| {
-        Ok((
-            (),
-            w.set_draft(&full(&owner, &repo), number, true, &input.actor)?,
-        ))
-    })
-    .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    set_draft(state, path, input, true).await
 }
 
 /// "Convert to draft": `converted_to_draft`.
 async fn mark_draft(
+    state: Shared,
+    path: Path<(String, String, u64)>,
+    input: Json<Actor>,
+) -> Result {
+    set_draft(state, path, input, false).await
+}
+
+async fn set_draft(
     State(hub): Shared,
     Path((owner, repo, number)): Path<(String, String, u64)>,
     Json(input): Json<Actor>,
+    ready: bool,
 ) -> Result {
     act(&hub, |w| {
         Ok((
             (),
-            w.set_draft(&full(&owner, &repo), number, false, &input.actor)?,
+            w.set_draft(&full(&owner, &repo), number, ready, &input.actor)?,
         ))
     })
     .await?;

@@ -509,14 +509,16 @@ fn writer(world: &World, who: &Identity, full: &str, path: &[&str]) -> Result<St
     }
 }
 
-fn add_labels(
-    world: &mut World,
+/// The item a mutation names by the node id in `input.{key}`, and who
+/// writes to it.
+fn target(
+    world: &World,
     who: &Identity,
     field: &Field,
-    changes: &mut Vec<Change>,
-) -> Result<Value, Value> {
+    key: &str,
+) -> Result<(String, u64, String), Value> {
     let path = [field.key()];
-    let id = input(field, "labelableId")
+    let id = input(field, key)
         .and_then(Value::as_str)
         .unwrap_or_default();
     let (full, number) = find_item(world, id).ok_or_else(|| {
@@ -526,6 +528,17 @@ fn add_labels(
         )
     })?;
     let actor = writer(world, who, &full, &path)?;
+    Ok((full, number, actor))
+}
+
+fn add_labels(
+    world: &mut World,
+    who: &Identity,
+    field: &Field,
+    changes: &mut Vec<Change>,
+) -> Result<Value, Value> {
+    let path = [field.key()];
+    let (full, number, actor) = target(world, who, field, "labelableId")?;
     let wanted: Vec<String> = input(field, "labelIds")
         .and_then(Value::as_array)
         .map(|ids| {
@@ -565,16 +578,7 @@ fn update_issue(
     changes: &mut Vec<Change>,
 ) -> Result<Value, Value> {
     let path = [field.key()];
-    let id = input(field, "id")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let (full, number) = find_item(world, id).ok_or_else(|| {
-        error(
-            format!("Could not resolve to a node with the global id of '{id}'"),
-            &path,
-        )
-    })?;
-    let actor = writer(world, who, &full, &path)?;
+    let (full, number, actor) = target(world, who, field, "id")?;
     let edit = ItemEdit {
         title: input(field, "title")
             .and_then(Value::as_str)

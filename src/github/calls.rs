@@ -78,44 +78,28 @@ impl Session {
             .collect())
     }
 
-    /// Labels a person removed from an item at or after `since` (RFC 3339
-    /// UTC), from the item's events.
-    pub async fn label_removals(
-        &self,
-        repo: &RepoName,
-        number: u64,
-        since: &str,
-    ) -> Result<Vec<String>> {
+    /// The item's label events, oldest first: one read serves every
+    /// question about who added or removed what, and when.
+    pub async fn label_events(&self, repo: &RepoName, number: u64) -> Result<Vec<LabelEvent>> {
         let events = self
             .all_pages(&format!("{}/issues/{number}/events", repo_path(repo)), 10)
             .await?;
         Ok(events
             .iter()
-            .filter(|e| e["event"] == "unlabeled")
-            .filter(|e| e["created_at"].as_str().is_some_and(|at| at >= since))
-            .filter_map(|e| e["label"]["name"].as_str().map(str::to_owned))
+            .filter_map(|e| {
+                let added = match e["event"].as_str()? {
+                    "labeled" => true,
+                    "unlabeled" => false,
+                    _ => return None,
+                };
+                Some(LabelEvent {
+                    added,
+                    label: e["label"]["name"].as_str()?.to_owned(),
+                    actor: e["actor"]["login"].as_str().unwrap_or_default().to_owned(),
+                    at: e["created_at"].as_str().unwrap_or_default().to_owned(),
+                })
+            })
             .collect())
-    }
-
-    /// Who last added each label the item's events show: label -> login.
-    pub async fn label_adders(
-        &self,
-        repo: &RepoName,
-        number: u64,
-    ) -> Result<std::collections::BTreeMap<String, String>> {
-        let events = self
-            .all_pages(&format!("{}/issues/{number}/events", repo_path(repo)), 10)
-            .await?;
-        let mut adders = std::collections::BTreeMap::new();
-        for event in events.iter().filter(|e| e["event"] == "labeled") {
-            if let (Some(label), Some(actor)) = (
-                event["label"]["name"].as_str(),
-                event["actor"]["login"].as_str(),
-            ) {
-                adders.insert(label.to_owned(), actor.to_owned());
-            }
-        }
-        Ok(adders)
     }
 
     /// Takes a label off an item; already off is fine.
@@ -214,6 +198,17 @@ fn read_item(value: Value) -> Result<OpenItem> {
             author: item.user.login,
         },
     })
+}
+
+/// A label added to or removed from an item, as its events list it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelEvent {
+    /// `labeled` (true) or `unlabeled`.
+    pub added: bool,
+    pub label: String,
+    pub actor: String,
+    /// RFC 3339, as GitHub writes it (so it compares as text).
+    pub at: String,
 }
 
 /// A comment as read: who wrote it matters, since anyone can write the
