@@ -199,61 +199,25 @@ fn oversized(rules: &Rules) -> Vec<Problem> {
         "labels",
     );
     list(
-        root.join("ci").join("prefixes"),
-        rules.ci.prefixes.len(),
-        MAX_PATTERNS_PER_RULE,
-        "prefixes",
-    );
-    list(
-        root.join("ci").join("exempt"),
-        rules.ci.exempt.len(),
-        MAX_PATTERNS_PER_RULE,
-        "prefixes",
-    );
-    list(
-        root.join("labels").join("issues_only"),
-        rules.labels.issues_only.len(),
-        MAX_PATTERNS_PER_RULE,
-        "labels",
-    );
-    list(
-        root.join("labels").join("pull_requests_only"),
-        rules.labels.pull_requests_only.len(),
-        MAX_PATTERNS_PER_RULE,
-        "labels",
-    );
-    list(
         root.join("labels").join("required"),
         rules.labels.required.len(),
         MAX_RULES_PER_LIST,
         "rules",
     );
-    for (i, rule) in rules.labels.required.iter().enumerate() {
-        let at = root.join("labels").join("required").join(i).join("one_of");
-        list(at, rule.one_of.len(), MAX_PATTERNS_PER_RULE, "labels");
-    }
-    if let Some(cc) = &rules.cc {
+    let cc_paths: &[crate::config::CcPathRule] = rules.cc.as_ref().map_or(&[], |cc| &cc.paths);
+    list(
+        root.join("cc").join("paths"),
+        cc_paths.len(),
+        MAX_RULES_PER_LIST,
+        "rules",
+    );
+    for (i, rule) in cc_paths.iter().enumerate() {
         list(
-            root.join("cc").join("paths"),
-            cc.paths.len(),
-            MAX_RULES_PER_LIST,
-            "rules",
+            root.join("cc").join("paths").join(i).join("users"),
+            rule.users.len(),
+            MAX_SUBSCRIBERS_PER_LABEL,
+            "users",
         );
-        for (i, rule) in cc.paths.iter().enumerate() {
-            let at = root.join("cc").join("paths").join(i);
-            list(
-                at.join("files"),
-                rule.files.len(),
-                MAX_PATTERNS_PER_RULE,
-                "globs",
-            );
-            list(
-                at.join("users"),
-                rule.users.len(),
-                MAX_SUBSCRIBERS_PER_LABEL,
-                "users",
-            );
-        }
     }
     let implications = rules
         .labels
@@ -272,8 +236,37 @@ fn oversized(rules: &Rules) -> Vec<Problem> {
         [("files", &rule.files), ("add", &rule.add)]
             .map(|(key, patterns)| (paths.join(i).join(key), patterns))
     });
+    // Every other list of names, prefixes or globs counts the same way.
+    let labels = root.join("labels");
+    let ci = root.join("ci");
+    let lists = [
+        (ci.join("prefixes"), &rules.ci.prefixes),
+        (ci.join("exempt"), &rules.ci.exempt),
+        (labels.join("issues_only"), &rules.labels.issues_only),
+        (
+            labels.join("pull_requests_only"),
+            &rules.labels.pull_requests_only,
+        ),
+    ];
+    let required = rules
+        .labels
+        .required
+        .iter()
+        .enumerate()
+        .map(|(i, rule)| (labels.join("required").join(i).join("one_of"), &rule.one_of));
+    let cc_globs = cc_paths.iter().enumerate().map(|(i, rule)| {
+        (
+            root.join("cc").join("paths").join(i).join("files"),
+            &rule.files,
+        )
+    });
     let mut total = 0;
-    for (at, patterns) in implications.chain(path_rules) {
+    for (at, patterns) in implications
+        .chain(path_rules)
+        .chain(lists)
+        .chain(required)
+        .chain(cc_globs)
+    {
         total += patterns.len();
         if patterns.len() > MAX_PATTERNS_PER_RULE {
             problems.push(Problem::error(

@@ -459,3 +459,19 @@ fn an_exempt_prefix_outside_every_ci_prefix_is_a_warning() {
     assert!(problem.message.contains("exempts nothing"), "{problem:?}");
     assert_eq!(problem.location.as_ref().map(|l| l.line), Some(3));
 }
+
+#[test]
+fn every_list_of_names_and_globs_counts_toward_the_limits() {
+    // 30 required-label rules of 200 names each: past the total, so the
+    // file is refused before anything compiles.
+    let names: Vec<String> = (0..200).map(|i| format!("\"l{i}\"")).collect();
+    let rule = format!("[[labels.required]]\none_of = [{}]\n", names.join(", "));
+    let checked = check(&rule.repeat(30));
+    assert!(
+        checked.problems.iter().any(|p| p.message.contains("in all")),
+        "{:?}",
+        checked.problems.first()
+    );
+    let long = format!("[labels]\nissues_only = [\"{}\"]\n", "x".repeat(2_000));
+    assert!(check(&long).problems[0].message.contains("longer than"));
+}
