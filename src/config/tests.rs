@@ -468,7 +468,10 @@ fn every_list_of_names_and_globs_counts_toward_the_limits() {
     let rule = format!("[[labels.required]]\none_of = [{}]\n", names.join(", "));
     let checked = check(&rule.repeat(30));
     assert!(
-        checked.problems.iter().any(|p| p.message.contains("in all")),
+        checked
+            .problems
+            .iter()
+            .any(|p| p.message.contains("in all")),
         "{:?}",
         checked.problems.first()
     );
