@@ -29,8 +29,12 @@ pub enum Outcome {
     Ignored(&'static str),
     /// The repository has no rules file.
     NoRules,
-    /// Planned and applied; the writes made (none when all was so already).
-    Done(Vec<Write>),
+    /// Planned and applied: the writes made (none when all was so
+    /// already), and why each action was planned.
+    Done {
+        writes: Vec<Write>,
+        because: Vec<String>,
+    },
 }
 
 /// A delivery the bot could not handle; GitHub should see it failed.
@@ -138,8 +142,8 @@ impl Bot {
         };
         // Checking a pull request's rules file is CPU work on input anyone
         // can write: off the async workers, so it holds up no other item.
-        let mut actions = match facts.rules_at_head.is_some() {
-            false => plan::plan(item, &ruleset, &facts, &self.login),
+        let mut decisions = match facts.rules_at_head.is_some() {
+            false => plan::decide(item, &ruleset, &facts, &self.login),
             true => {
                 let (event, rules, known, login) = (
                     item.clone(),
@@ -147,30 +151,35 @@ impl Bot {
                     facts.clone(),
                     self.login.clone(),
                 );
-                let checking =
-                    tokio::task::spawn_blocking(move || plan::plan(&event, &rules, &known, &login));
+                let checking = tokio::task::spawn_blocking(move || {
+                    plan::decide(&event, &rules, &known, &login)
+                });
                 match tokio::time::timeout(CHECK_BUDGET, checking).await {
-                    Ok(Ok(actions)) => actions,
+                    Ok(Ok(decisions)) => decisions,
                     Ok(Err(_)) => {
                         return Ok(Outcome::Ignored("the rules check stopped unexpectedly"))
                     }
                     // The limits make this rare; the thread finishes on its own.
                     Err(_) => plan::too_slow_to_check(item, CHECK_BUDGET)
                         .into_iter()
+                        .map(|run| plan::Decision::one(run, "the rules check took too long"))
                         .collect(),
                 }
             }
         };
-        if actions.is_empty() {
+        if decisions.is_empty() {
             return Ok(match has_rules {
-                true => Outcome::Done(Vec::new()),
+                true => Outcome::Done {
+                    writes: Vec::new(),
+                    because: Vec::new(),
+                },
                 false => Outcome::NoRules,
             });
         }
 
         // The payload may be stale (a duplicate delivery, a label added
         // since): plan again on the item as it is now.
-        let fresh = match actions.iter().any(Action::needs_fresh_item) {
+        let fresh = match decisions.iter().any(|d| d.action.needs_fresh_item()) {
             false => None,
             true => match match speculative_fresh {
                 Some(read) => read?,
@@ -178,7 +187,7 @@ impl Bot {
             } {
                 Fetched::Found { value, .. } => {
                     let now = item.as_now(&value.labels, &value.body);
-                    actions = plan::plan(&now, &ruleset, &facts, &self.login);
+                    decisions = plan::decide(&now, &ruleset, &facts, &self.login);
                     Some(value)
                 }
                 Fetched::Missing | Fetched::NotModified => {
@@ -191,8 +200,10 @@ impl Bot {
             item,
             bot: &self.login,
         };
+        let because = decisions.iter().flat_map(|d| d.because.clone()).collect();
+        let actions = plan::actions(decisions);
         let writes = apply::apply(&target, &actions, fresh.as_ref()).await?;
-        Ok(Outcome::Done(writes))
+        Ok(Outcome::Done { writes, because })
     }
 
     /// Why the bot has nothing to do with this comment, before reading
@@ -245,7 +256,10 @@ impl Bot {
                     writes.push(Write("reply".into()));
                 }
                 writes.push(Write("react".into()));
-                Ok(Outcome::Done(writes))
+                Ok(Outcome::Done {
+                    writes,
+                    because: Vec::new(),
+                })
             }
         }
     }
@@ -343,8 +357,19 @@ pub(crate) async fn read_facts(
             true => api.label_events(&item.repo, item.number).await.map(Some),
         }
     };
-    let (subscriptions, files, rules_at_head, access, history) =
-        tokio::join!(subscriptions, files, rules_at_head, access, history);
+    // A rule names one team or two: read in turn.
+    let teams = async {
+        let mut teams = Vec::new();
+        for team in &needs.author_teams {
+            teams.push((team, api.team_member(team, &item.author).await?));
+        }
+        Ok::<_, GitHubError>(teams)
+    };
+    let (subscriptions, files, rules_at_head, access, history, teams) =
+        tokio::join!(subscriptions, files, rules_at_head, access, history, teams);
+    for (team, member) in teams? {
+        facts.author_teams.insert(team.clone(), member);
+    }
     let history = history?;
     let removed = history
         .as_ref()

@@ -148,9 +148,17 @@ pub struct ItemEvent {
     pub repo: RepoName,
     pub installation: Option<u64>,
     pub number: u64,
+    /// The title as of the delivery.
+    pub title: String,
     /// The body as of the delivery; it may be stale by the time we write.
     pub body: String,
     pub author: String,
+    /// How the author is associated with the repository, as GitHub names
+    /// it: `OWNER`, `MEMBER`, `FIRST_TIME_CONTRIBUTOR`, … (empty when the
+    /// payload does not say).
+    pub association: String,
+    /// What an `edited` action changed.
+    pub edits: Edits,
     pub labels: Vec<String>,
     pub open: bool,
     pub sender: Actor,
@@ -170,6 +178,13 @@ impl ItemEvent {
             ..self.clone()
         }
     }
+}
+
+/// The fields an `edited` action changed, from the payload's `changes`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Edits {
+    pub title: bool,
+    pub body: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -372,8 +387,14 @@ fn item_event(
         repo: repo_name(&wire.repository)?,
         installation: wire.installation.map(|i| i.id),
         number: item.number,
+        title: item.title.unwrap_or_default(),
         body: item.body.unwrap_or_default(),
         author: item.user.login,
+        association: item.author_association.unwrap_or_default(),
+        edits: Edits {
+            title: wire.changes.as_ref().is_some_and(|c| c.title.is_some()),
+            body: wire.changes.as_ref().is_some_and(|c| c.body.is_some()),
+        },
         labels: item.labels.into_iter().map(|l| l.name).collect(),
         open: item.state == "open",
         sender: actor(&wire.sender),
@@ -415,16 +436,26 @@ mod wire {
         pub issue: Option<Item>,
         pub pull_request: Option<Item>,
         pub label: Option<Label>,
+        pub changes: Option<Changes>,
         pub repository: Repository,
         pub sender: User,
         pub installation: Option<Installation>,
     }
 
+    /// What an `edited` action changed: only which fields, not from what.
+    #[derive(Deserialize)]
+    pub struct Changes {
+        pub title: Option<serde::de::IgnoredAny>,
+        pub body: Option<serde::de::IgnoredAny>,
+    }
+
     #[derive(Deserialize)]
     pub struct Item {
         pub number: u64,
+        pub title: Option<String>,
         pub body: Option<String>,
         pub user: User,
+        pub author_association: Option<String>,
         #[serde(default)]
         pub labels: Vec<Label>,
         #[serde(default)]

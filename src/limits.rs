@@ -20,6 +20,16 @@ pub const MAX_PATTERNS_PER_RULE: usize = 200;
 /// bounds its work.
 pub const MAX_PATTERNS_TOTAL: usize = 5_000;
 
+/// How deep tables and arrays nest in the rules file: conditions nest
+/// (`any`, `all`, `not`), and every pass over them (the schema, the types,
+/// compiling, planning) recurses, so the depth is refused before any of
+/// them runs. Real conditions nest three or four deep.
+pub const MAX_RULES_DEPTH: usize = 32;
+
+/// Regular expressions (`title`, `body`) in the whole file. Each compiles
+/// to at most 1 MiB, so this bounds the memory a rules file can take.
+pub const MAX_REGEXES: usize = 200;
+
 /// Characters in one pattern or label name (GitHub's label names are at
 /// most 50; paths in a glob a few hundred).
 pub const MAX_PATTERN_CHARS: usize = 1_024;

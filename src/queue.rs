@@ -36,6 +36,8 @@ use crate::event::{CommentEvent, Event, ItemAction, ItemEvent, RepoName};
 pub type ItemKey = (RepoName, u64);
 
 /// What a worker handles: an event on an item, or a comment made on one.
+// Items are most of the work: boxing them would save no memory.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Work {
     Item(ItemEvent),
@@ -307,7 +309,10 @@ mod tests {
             repo: RepoName::new("acme", "widgets"),
             installation: None,
             number,
+            title: String::new(),
             body: String::new(),
+            association: String::new(),
+            edits: Default::default(),
             author: "reporter".into(),
             labels: vec![label.into()],
             open: true,

@@ -203,9 +203,16 @@ async fn handle_pending(bot: &Bot, pending: Pending) {
             pending.received.elapsed(),
         );
         match outcome {
-            Ok(Outcome::Done(writes)) => {
+            Ok(Outcome::Done { writes, because }) => {
                 let writes: Vec<String> = writes.into_iter().map(|w| w.0).collect();
-                tracing::info!(outcome = "done", ?writes, waited_ms, elapsed_ms, "handled");
+                tracing::info!(
+                    outcome = "done",
+                    ?writes,
+                    ?because,
+                    waited_ms,
+                    elapsed_ms,
+                    "handled"
+                );
             }
             Ok(Outcome::NoRules) => {
                 tracing::info!(outcome = "no rules", waited_ms, elapsed_ms, "handled")
@@ -270,7 +277,7 @@ fn event_name(event: &Event) -> &'static str {
 
 fn outcome_name(outcome: &Result<Outcome, HandleError>) -> &'static str {
     match outcome {
-        Ok(Outcome::Done(_)) => "done",
+        Ok(Outcome::Done { .. }) => "done",
         Ok(Outcome::NoRules) => "no_rules",
         Ok(Outcome::Ignored(_)) => "ignored",
         Err(HandleError::GitHub(error)) if error.is_permanent() => "refused",
@@ -462,9 +469,9 @@ async fn webhook(State(state): State<Arc<AppState>>, request: Request) -> Respon
             received.elapsed(),
         );
         match outcome {
-            Ok(Outcome::Done(writes)) => {
+            Ok(Outcome::Done { writes, because }) => {
                 let writes: Vec<String> = writes.into_iter().map(|w| w.0).collect();
-                tracing::info!(outcome = "done", ?writes, elapsed_ms, "handled");
+                tracing::info!(outcome = "done", ?writes, ?because, elapsed_ms, "handled");
                 (StatusCode::OK, format!("done: {} writes", writes.len())).into_response()
             }
             Ok(Outcome::NoRules) => {

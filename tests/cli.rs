@@ -131,8 +131,20 @@ fn plan_shows_the_decisions_for_a_saved_payload() {
     assert_eq!(
         actions,
         serde_json::json!([
-            {"type": "add_labels", "labels": ["triage review"]},
-            {"type": "cc", "users": ["ezyang", "gchanan", "alice"]},
+            {
+                "type": "add_labels",
+                "labels": ["triage review"],
+                "because": ["`triage review`: labels.implies[0] (line 7): label `high priority` arrived, no label matches `triaged`"],
+            },
+            {
+                "type": "cc",
+                "users": ["ezyang", "gchanan", "alice"],
+                "because": [
+                    "@ezyang subscribes to `high priority`",
+                    "@gchanan subscribes to `high priority`, `triage review`",
+                    "@alice subscribes to `triage review`",
+                ],
+            },
         ])
     );
 }

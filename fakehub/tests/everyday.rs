@@ -394,3 +394,71 @@ async fn reviews_are_submitted_listed_and_clear_the_request() {
         .await;
     assert!(requested["users"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn team_membership_and_author_association_follow_the_seed() {
+    let seed = Seed::from_toml(
+        r#"
+[[users]]
+login = "alice"
+token = "ghp_alice"
+
+[[teams]]
+name = "acme/core"
+members = ["erin"]
+
+[[repos]]
+name = "acme/widgets"
+
+[[repos.issues]]
+title = "Crash on start"
+author = "carol"
+
+[[repos.issues]]
+title = "Question from the core team"
+author = "erin"
+
+[[repos.pulls]]
+title = "Docs"
+author = "dave"
+head_ref = "docs"
+files = ["docs/a.md"]
+"#,
+        None,
+    )
+    .expect("seed parses");
+    let hub = FakeHub::start(seed, Options::default())
+        .await
+        .expect("fakehub starts");
+    let client = Client {
+        base: hub.url().to_owned(),
+        http: reqwest::Client::new(),
+    };
+    let (status, member) = client.get("/orgs/acme/teams/core/memberships/erin").await;
+    assert_eq!((status, member["state"].as_str()), (200, Some("active")));
+    let (status, _) = client.get("/orgs/acme/teams/core/memberships/dave").await;
+    assert_eq!(status, 404, "not a member");
+    let (status, _) = client.get("/orgs/acme/teams/nope/memberships/erin").await;
+    assert_eq!(status, 404, "no such team");
+
+    let (_, issues) = client.get(&format!("/repos/{REPO}/issues?state=all")).await;
+    let association = |title: &str| {
+        issues
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["title"] == title)
+            .map(|i| {
+                i["author_association"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .unwrap_or_default()
+    };
+    // carol has only issues; dave has a pull request not merged yet; erin
+    // is in a team of the owning organization.
+    assert_eq!(association("Crash on start"), "NONE");
+    assert_eq!(association("Docs"), "FIRST_TIME_CONTRIBUTOR");
+    assert_eq!(association("Question from the core team"), "MEMBER");
+}

@@ -55,7 +55,10 @@ pub async fn run(args: ActionArgs) -> anyhow::Result<ExitCode> {
         .handle(&event, tokio::time::Instant::now() + BUDGET)
         .await
     {
-        Ok(Outcome::Done(writes)) => {
+        Ok(Outcome::Done { writes, because }) => {
+            for reason in &because {
+                println!("probot: because {reason}");
+            }
             for write in &writes {
                 println!("probot: {}", write.0);
             }

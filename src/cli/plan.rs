@@ -10,7 +10,7 @@ use std::sync::Arc;
 use clap::ValueEnum;
 use probot::config;
 use probot::event::{self, Event};
-use probot::plan::{self, Action, Facts};
+use probot::plan::{self, Decision, Facts};
 use probot::subscriptions::Subscriptions;
 
 use super::Format;
@@ -40,6 +40,14 @@ pub struct PlanArgs {
     /// have write access: CI starts only for those who do.
     #[arg(long, value_enum, default_value_t)]
     trust: TrustArg,
+    /// Teams (`org/team`) the item's author is in, for rules on `author`.
+    #[arg(long, value_delimiter = ',')]
+    author_teams: Vec<String>,
+    /// Labels on the item that the bot added, for rules that take their
+    /// labels back (`sync`, and `draft = false` when a pull request turns
+    /// draft). Others count as added by a person.
+    #[arg(long, value_delimiter = ',')]
+    bot_added: Vec<String>,
     /// The bot's login: its own events plan nothing and it is never CC'd.
     #[arg(long, default_value = "probot[bot]")]
     bot: String,
@@ -123,16 +131,38 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         for login in &needs.write_access {
             facts.set_write_access(login, matches!(args.trust, TrustArg::Write));
         }
+        for team in &needs.author_teams {
+            let member = args
+                .author_teams
+                .iter()
+                .any(|t| t.trim_start_matches('@').eq_ignore_ascii_case(team));
+            facts.author_teams.insert(team.clone(), member);
+        }
+        if needs.label_adders {
+            facts.label_adders = Some(
+                item.labels
+                    .iter()
+                    .map(|label| match args.bot_added.contains(label) {
+                        true => (label.clone(), args.bot.clone()),
+                        false => (label.clone(), String::new()),
+                    })
+                    .collect(),
+            );
+        }
+        // Offline, nobody removed a label lately.
+        if needs.label_removals_since.is_some() || needs.label_removals_within.is_some() {
+            facts.labels_removed = Some(Vec::new());
+        }
     }
-    let actions = plan::plan(item, &ruleset, &facts, &args.bot);
+    let decisions = plan::decide(item, &ruleset, &facts, &args.bot);
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&actions)?),
-        Format::Text => print!("{}", describe(&event, &actions)),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&decisions)?),
+        Format::Text => print!("{}", describe(&event, &decisions)),
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn describe(event: &event::Event, actions: &[Action]) -> String {
+fn describe(event: &event::Event, decisions: &[Decision]) -> String {
     let mut out = String::new();
     if let event::Event::Item(item) = event {
         out.push_str(&format!(
@@ -140,11 +170,14 @@ fn describe(event: &event::Event, actions: &[Action]) -> String {
             item.kind, item.repo, item.number, item.action, item.sender.login
         ));
     }
-    if actions.is_empty() {
+    if decisions.is_empty() {
         out.push_str("  nothing to do\n");
     }
-    for action in actions {
-        out.push_str(&format!("  {action}\n"));
+    for decision in decisions {
+        out.push_str(&format!("  {}\n", decision.action));
+        for reason in &decision.because {
+            out.push_str(&format!("    because {reason}\n"));
+        }
     }
     out
 }

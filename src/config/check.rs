@@ -14,8 +14,8 @@ use super::schema_check::schema_problems;
 use super::spans::{Part, SpannedDocument};
 use super::Rules;
 use crate::limits::{
-    MAX_PATTERNS_PER_RULE, MAX_PATTERNS_TOTAL, MAX_PATTERN_CHARS, MAX_PROBLEMS, MAX_RULES_BYTES,
-    MAX_RULES_PER_LIST, MAX_SUBSCRIBERS_PER_LABEL,
+    MAX_PATTERNS_PER_RULE, MAX_PATTERNS_TOTAL, MAX_PATTERN_CHARS, MAX_PROBLEMS, MAX_REGEXES,
+    MAX_RULES_BYTES, MAX_RULES_DEPTH, MAX_RULES_PER_LIST, MAX_SUBSCRIBERS_PER_LABEL,
 };
 
 /// The outcome of checking a rules file: the compiled rules when they are
@@ -55,6 +55,14 @@ pub fn check(source: &str) -> Checked {
     let locate = |problem: Problem, part: Part| locate(source, &document, problem, part);
 
     let json = document.to_json();
+    if let Some(path) = too_deep(&json) {
+        let problem = Problem::error(
+            path,
+            format!("the rules nest deeper than {MAX_RULES_DEPTH} tables and arrays"),
+        )
+        .with_help("flatten the condition: `all` and `any` take lists");
+        return finish(None, vec![locate(problem, Part::Value)]);
+    }
     let schema_problems = schema_problems(&json);
     let mut problems: Vec<Problem> = schema_problems
         .iter()
@@ -87,6 +95,7 @@ pub fn check(source: &str) -> Checked {
                 cc: None,
                 labels: sound_section(&json, "labels", &schema_problems),
                 ci: sound_section(&json, "ci", &schema_problems),
+                rules: sound_section(&json, "rules", &schema_problems),
             };
             &partial
         }
@@ -111,10 +120,15 @@ pub fn check(source: &str) -> Checked {
             .respect_removals_for
             .as_deref()
             .and_then(super::duration_secs);
+        let mut label_rules = compiled.label_rules;
+        for rule in &mut label_rules {
+            rule.line = document
+                .span(&rule.at, Part::Value)
+                .map(|span| Location::of(source, span).line);
+        }
         Ruleset {
             rules,
-            implies: compiled.implies,
-            paths: compiled.paths,
+            label_rules,
             cc_paths: compiled.cc_paths,
             respect_removals_for,
             issues_only: compiled.issues_only,
@@ -123,6 +137,27 @@ pub fn check(source: &str) -> Checked {
         }
     });
     finish(ruleset, problems)
+}
+
+/// The path to the first value nested deeper than `MAX_RULES_DEPTH`, found
+/// without recursion.
+fn too_deep(json: &Json) -> Option<KeyPath> {
+    let mut stack = vec![(json, KeyPath::root())];
+    while let Some((value, at)) = stack.pop() {
+        if at.segments().len() > MAX_RULES_DEPTH {
+            return Some(at);
+        }
+        match value {
+            Json::Object(map) => {
+                stack.extend(map.iter().map(|(k, v)| (v, at.join(k.as_str()))));
+            }
+            Json::Array(items) => {
+                stack.extend(items.iter().enumerate().map(|(i, v)| (v, at.join(i))))
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// A top-level section the schema raised nothing about, or its default.
@@ -199,6 +234,12 @@ fn oversized(rules: &Rules) -> Vec<Problem> {
         "labels",
     );
     list(
+        root.join("rules"),
+        rules.rules.len(),
+        MAX_RULES_PER_LIST,
+        "rules",
+    );
+    list(
         root.join("labels").join("required"),
         rules.labels.required.len(),
         MAX_RULES_PER_LIST,
@@ -260,12 +301,27 @@ fn oversized(rules: &Rules) -> Vec<Problem> {
             &rule.files,
         )
     });
+    let mut in_rules = Vec::new();
+    let mut regexes = 0;
+    for (i, rule) in rules.rules.iter().enumerate() {
+        let at = root.join("rules").join(i);
+        super::condition::lists(&rule.when, at.join("when"), &mut in_rules, &mut regexes);
+        in_rules.push((at.join("add"), &rule.add));
+        in_rules.push((at.join("remove"), &rule.remove));
+    }
+    if regexes > MAX_REGEXES {
+        problems.push(Problem::error(
+            root.join("rules"),
+            format!("{regexes} regular expressions; probot takes at most {MAX_REGEXES}"),
+        ));
+    }
     let mut total = 0;
     for (at, patterns) in implications
         .chain(path_rules)
         .chain(lists)
         .chain(required)
         .chain(cc_globs)
+        .chain(in_rules)
     {
         total += patterns.len();
         if patterns.len() > MAX_PATTERNS_PER_RULE {

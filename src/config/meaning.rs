@@ -3,11 +3,17 @@
 
 use std::collections::BTreeMap;
 
+use super::condition::{self, Cond, Leaf, Quantifier, Test};
 use super::diagnostic::{KeyPath, Problem};
-use super::ruleset::{
-    CompiledImplication, CompiledPathRule, LabelMatcher, PathMatcher, PatternError,
-};
+use super::rule::Kind;
+use super::ruleset::{CompiledRule, LabelMatcher, PathMatcher, PatternError};
 use super::{CiTarget, Rules, Via};
+
+/// `when` labels imply `add`, unless a label matching `unless` is there:
+/// kept apart to look for cycles.
+struct CompiledImplication {
+    when: LabelMatcher,
+}
 use crate::subscriptions::PathSubscriptions;
 
 /// GitHub's limit on a `repository_dispatch` event type.
@@ -18,8 +24,7 @@ const MAX_EVENT_TYPE_LEN: usize = 100;
 /// reported, and rules with errors are never used).
 #[derive(Default)]
 pub(super) struct Compiled {
-    pub implies: Vec<CompiledImplication>,
-    pub paths: Vec<CompiledPathRule>,
+    pub label_rules: Vec<CompiledRule>,
     pub cc_paths: PathSubscriptions,
     pub issues_only: LabelMatcher,
     pub pull_requests_only: LabelMatcher,
@@ -31,8 +36,10 @@ pub(super) struct Compiled {
 /// that can't work.
 pub(super) fn compile(rules: &Rules) -> (Compiled, Vec<Problem>) {
     let mut problems = Vec::new();
+    let mut label_rules = Vec::new();
     let implies_at = KeyPath::root().join("labels").join("implies");
     let mut implies = Vec::with_capacity(rules.labels.implies.len());
+    let mut implied_rules = Vec::with_capacity(rules.labels.implies.len());
     for (i, rule) in rules.labels.implies.iter().enumerate() {
         let at = implies_at.join(i);
         let when = report(
@@ -54,11 +61,21 @@ pub(super) fn compile(rules: &Rules) -> (Compiled, Vec<Problem>) {
                 );
             }
         }
-        implies.push(CompiledImplication {
-            when,
-            unless,
-            add: rule.add.clone(),
-        });
+        // Shorthand for `when = { label_added = when, labels.none = unless }`.
+        let mut conds = vec![leaf(
+            Test::LabelAdded(when.clone()),
+            format!("a label matching {} arrived", quoted(&rule.when)),
+        )];
+        if !rule.unless.is_empty() {
+            conds.push(leaf(
+                Test::LabelsNone(unless),
+                format!("no label matches {}", quoted(&rule.unless)),
+            ));
+        }
+        let mut compiled = CompiledRule::new(at.clone(), Cond::All(conds));
+        compiled.add = rule.add.clone();
+        implied_rules.push(compiled);
+        implies.push(CompiledImplication { when });
     }
     if let Some(cycle) = find_cycle(rules, &implies) {
         let chain = cycle_chain(rules, &implies, &cycle);
@@ -75,7 +92,6 @@ pub(super) fn compile(rules: &Rules) -> (Compiled, Vec<Problem>) {
     }
 
     let paths_at = KeyPath::root().join("labels").join("paths");
-    let mut paths = Vec::with_capacity(rules.labels.paths.len());
     for (i, rule) in rules.labels.paths.iter().enumerate() {
         let at = paths_at.join(i);
         let files = report(
@@ -84,11 +100,27 @@ pub(super) fn compile(rules: &Rules) -> (Compiled, Vec<Problem>) {
             &mut problems,
         );
         check_label_names(&at.join("add"), &rule.add, &mut problems);
-        paths.push(CompiledPathRule {
-            files,
-            add: rule.add.clone(),
-        });
+        // Shorthand for a pull request ready for review changing some file
+        // matching `files`: the labels wait while it is a draft, and go
+        // again (those the bot added) when it turns draft.
+        let when = Cond::All(vec![
+            leaf(Test::Kind(Kind::PullRequest), "a pull request".to_owned()),
+            leaf(Test::Draft(false), "ready for review".to_owned()),
+            leaf(
+                Test::Files {
+                    quantifier: Quantifier::AnyGlobToAnyFile,
+                    globs: files,
+                    count: rule.files.len(),
+                },
+                format!("a changed file matches {}", quoted(&rule.files)),
+            ),
+        ]);
+        let mut compiled = CompiledRule::new(at, when);
+        compiled.add = rule.add.clone();
+        label_rules.push(compiled);
     }
+    label_rules.extend(implied_rules);
+    label_rules.extend(compile_rules(rules, &mut problems));
 
     if let Some(window) = &rules.labels.respect_removals_for {
         if super::duration_secs(window).is_none() {
@@ -129,8 +161,7 @@ pub(super) fn compile(rules: &Rules) -> (Compiled, Vec<Problem>) {
     check_ci(rules, &mut problems);
     (
         Compiled {
-            implies,
-            paths,
+            label_rules,
             cc_paths,
             issues_only,
             pull_requests_only,
@@ -138,6 +169,76 @@ pub(super) fn compile(rules: &Rules) -> (Compiled, Vec<Problem>) {
         },
         problems,
     )
+}
+
+fn leaf(test: Test, text: String) -> Cond {
+    Cond::Leaf(Leaf { test, text })
+}
+
+fn quoted(items: &[String]) -> String {
+    let named: Vec<String> = items.iter().map(|i| format!("`{i}`")).collect();
+    named.join(", ")
+}
+
+/// The marker of a rule's comment: its name, else where it is.
+pub(crate) fn rule_marker(key: &str) -> String {
+    format!("<!-- probot:rule:{key} -->")
+}
+
+/// `[[rules]]`: conditions that compile, and rules that do something.
+fn compile_rules(rules: &Rules, problems: &mut Vec<Problem>) -> Vec<CompiledRule> {
+    let at = KeyPath::root().join("rules");
+    let mut names = std::collections::HashSet::new();
+    let mut compiled = Vec::with_capacity(rules.rules.len());
+    for (i, rule) in rules.rules.iter().enumerate() {
+        let at = at.join(i);
+        let when = condition::compile(&rule.when, &at.join("when"), problems);
+        check_label_names(&at.join("add"), &rule.add, problems);
+        check_label_names(&at.join("remove"), &rule.remove, problems);
+        if rule.add.is_empty() && rule.remove.is_empty() && rule.comment.is_none() {
+            problems.push(
+                Problem::error(at.clone(), "this rule does nothing when it holds")
+                    .with_help("give `add`, `remove` or `comment`"),
+            );
+        }
+        if rule.sync && rule.add.is_empty() {
+            problems.push(
+                Problem::error(
+                    at.join("sync"),
+                    "`sync` takes off the labels in `add`, and there are none",
+                )
+                .with_help("add labels to `add`, or remove `sync`"),
+            );
+        }
+        for (j, label) in rule.remove.iter().enumerate() {
+            if rule.add.contains(label) {
+                problems.push(Problem::error(
+                    at.join("remove").join(j),
+                    format!("`{label}` is both added and removed by this rule"),
+                ));
+            }
+        }
+        if let Some(name) = &rule.name {
+            if !names.insert(name.as_str()) {
+                problems.push(
+                    Problem::error(at.join("name"), format!("another rule is named `{name}`"))
+                        .with_help("names key the rules' comments: make them unique"),
+                );
+            }
+        }
+        let mut out = CompiledRule::new(at.clone(), when);
+        out.name = rule.name.clone();
+        out.add = rule.add.clone();
+        out.remove = rule.remove.clone();
+        out.sync = rule.sync;
+        out.comment = rule.comment.as_ref().map(|text| {
+            let key = rule.name.clone().unwrap_or_else(|| format!("rules[{i}]"));
+            let marker = rule_marker(&key);
+            (marker.clone(), format!("{marker}\n{text}"))
+        });
+        compiled.push(out);
+    }
+    compiled
 }
 
 /// `cc.paths`: globs that compile, and users that are logins or teams.

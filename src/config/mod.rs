@@ -6,8 +6,10 @@
 //! planner consumes them. Unknown keys are errors everywhere.
 
 mod check;
+mod condition;
 mod diagnostic;
 mod meaning;
+mod rule;
 mod ruleset;
 mod schema_check;
 mod spans;
@@ -18,7 +20,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use check::{check, load, Checked};
+pub(crate) use condition::{Cond, Leaf, Quantifier, Test};
 pub use diagnostic::{Location, Problem, Severity};
+pub use rule::{Association, Condition, EventName, FilesCondition, Kind, LabelsCondition, Rule};
+pub(crate) use ruleset::CompiledRule;
 pub use ruleset::{LabelMatcher, PathMatcher, Ruleset};
 
 /// Where a repository keeps its rules, relative to its root.
@@ -43,6 +48,12 @@ pub struct Rules {
     /// Labels on pull requests that start CI workflows.
     #[serde(default, skip_serializing_if = "CiRules::is_empty")]
     pub ci: CiRules,
+
+    /// General rules: when a condition on the item and the event holds,
+    /// add or remove labels and keep a comment. `labels.implies` and
+    /// `labels.paths` are shorthand for rules of this form.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<Rule>,
 }
 
 /// Who gets CC'd, and where the subscriptions live.

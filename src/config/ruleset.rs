@@ -6,6 +6,7 @@ use std::collections::HashSet;
 
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 
+use super::condition::{Cond, Events};
 use super::Rules;
 
 /// Matches label names against a rule's `when` or `unless` list. An entry
@@ -111,19 +112,55 @@ fn glob_error(pattern: &str, error: &globset::Error) -> String {
     format!("`{pattern}` is not a valid glob: {}", error.kind())
 }
 
-/// `when` labels imply `add`, unless a label matching `unless` is there.
+/// A rule that adds or removes labels or keeps a comment: a `[[rules]]`
+/// entry, or the rule an implication or a path rule is shorthand for.
 #[derive(Debug, Clone)]
-pub(crate) struct CompiledImplication {
-    pub when: LabelMatcher,
-    pub unless: LabelMatcher,
+pub(crate) struct CompiledRule {
+    /// Where the rule is in the file: `rules[3]`, `labels.paths[0]`.
+    pub at: super::diagnostic::KeyPath,
+    /// The line it starts on, once `check` has located it.
+    pub line: Option<usize>,
+    pub name: Option<String>,
+    pub when: Cond,
+    /// The events on which the rule is looked at.
+    pub triggers: Events,
+    /// Its condition asks for a pull request ready for review: its labels
+    /// go when the pull request turns draft.
+    pub wants_ready: bool,
     pub add: Vec<String>,
+    pub remove: Vec<String>,
+    /// The hidden marker and the whole body of the rule's comment.
+    pub comment: Option<(String, String)>,
+    pub sync: bool,
 }
 
-/// A pull request changing a file matching `files` gets the `add` labels.
-#[derive(Debug, Clone)]
-pub(crate) struct CompiledPathRule {
-    pub files: PathMatcher,
-    pub add: Vec<String>,
+impl CompiledRule {
+    pub(crate) fn new(at: super::diagnostic::KeyPath, when: Cond) -> Self {
+        CompiledRule {
+            at,
+            line: None,
+            name: None,
+            triggers: when.triggers(),
+            wants_ready: when.wants_ready(),
+            when,
+            add: Vec::new(),
+            remove: Vec::new(),
+            comment: None,
+            sync: false,
+        }
+    }
+
+    /// `rules[3] "rocm" (line 12)`: how explanations name the rule.
+    pub(crate) fn origin(&self) -> String {
+        let mut origin = self.at.to_string();
+        if let Some(name) = &self.name {
+            origin.push_str(&format!(" {name:?}"));
+        }
+        if let Some(line) = self.line {
+            origin.push_str(&format!(" (line {line})"));
+        }
+        origin
+    }
 }
 
 /// A repository's rules, checked and compiled, ready to plan with. Made
@@ -131,8 +168,9 @@ pub(crate) struct CompiledPathRule {
 #[derive(Debug, Clone, Default)]
 pub struct Ruleset {
     pub rules: Rules,
-    pub(crate) implies: Vec<CompiledImplication>,
-    pub(crate) paths: Vec<CompiledPathRule>,
+    /// `labels.paths`, then `labels.implies`, then `rules`, in the
+    /// file's order within each.
+    pub(crate) label_rules: Vec<CompiledRule>,
     /// `cc.paths`, compiled.
     pub(crate) cc_paths: crate::subscriptions::PathSubscriptions,
     /// `labels.respect_removals_for`, in seconds.

@@ -371,6 +371,26 @@ impl Session {
         })
     }
 
+    /// Whether `login` is an active member of `team` (`org/team-slug`).
+    /// GitHub answers 404 for people not in the team, and for teams the
+    /// App can't see (it needs the organization's members permission).
+    pub async fn team_member(&self, team: &str, login: &str) -> Result<bool> {
+        let Some((org, slug)) = team.split_once('/') else {
+            return Ok(false);
+        };
+        let url = format!(
+            "/orgs/{}/teams/{}/memberships/{}",
+            encode(org),
+            encode(slug),
+            encode(login)
+        );
+        match self.send(Method::GET, &url, None, None).await {
+            Ok(answer) => Ok(answer.json()?["state"].as_str() == Some("active")),
+            Err(GitHubError::Status { status: 404, .. }) => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
     /// The sha a ref points at, looked up exactly (`refs/tags/x/12` never
     /// answers for `refs/tags/x/123`).
     pub async fn git_ref(&self, repo: &RepoName, git_ref: &str) -> Result<Option<String>> {

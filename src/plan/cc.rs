@@ -10,7 +10,8 @@
 //! doing step adds to the bot's own comment the names it lacks.
 
 use super::{
-    is_arrival, is_new_code, is_pull_request, Action, Capability, IssueRef, Needs, Situation,
+    is_arrival, is_new_code, is_pull_request, Action, Capability, Decision, IssueRef, Needs,
+    Situation,
 };
 use std::collections::HashMap;
 
@@ -76,7 +77,7 @@ fn wanted(situation: &Situation<'_>) -> bool {
     };
     // A push can add path labels, and their subscribers must hear of it
     // now: the bot ignores the `labeled` events of its own writes.
-    let path_labels = super::labels::wants_changed_files(item, rules);
+    let path_labels = super::labels::may_add(situation);
     let labels_may_change =
         is_arrival(item) || matches!(item.action, ItemAction::Labeled(_)) || path_labels;
     // An item that has no label and can get none (implications need a
@@ -131,7 +132,33 @@ fn subscribed(situation: &Situation<'_>) -> Vec<CcEntry> {
     entries
 }
 
-fn plan(situation: &Situation<'_>) -> Vec<Action> {
+/// Each person named, with what they subscribe to that brought them.
+fn plan(situation: &Situation<'_>) -> Vec<Decision> {
+    let actions = planned(situation);
+    if actions.is_empty() {
+        return Vec::new();
+    }
+    let because: Vec<String> = subscribed(situation)
+        .into_iter()
+        .map(|entry| {
+            let what: Vec<String> = entry
+                .because
+                .iter()
+                .map(|w| match w.starts_with('`') {
+                    true => w.clone(),
+                    false => format!("`{w}`"),
+                })
+                .collect();
+            format!("@{} subscribes to {}", entry.login, what.join(", "))
+        })
+        .collect();
+    actions
+        .into_iter()
+        .map(|action| Decision::new(action, because.clone()))
+        .collect()
+}
+
+fn planned(situation: &Situation<'_>) -> Vec<Action> {
     let Some(cc) = &situation.rules.rules.cc else {
         return Vec::new();
     };

@@ -11,7 +11,7 @@
 use serde::Serialize;
 use serde_json::json;
 
-use super::{is_pull_request, Action, Capability, Needs, Situation};
+use super::{is_pull_request, Action, Capability, Decision, Needs, Situation};
 use crate::config::{CiRules, CiTarget, Ruleset, Via};
 use crate::event::{ItemAction, ItemEvent, PullRequestInfo};
 
@@ -32,13 +32,58 @@ fn needs(situation: &Situation<'_>) -> Needs {
     }
 }
 
-fn plan(situation: &Situation<'_>) -> Vec<Action> {
+fn plan(situation: &Situation<'_>) -> Vec<Decision> {
     let item = situation.item;
     let trust = Trust {
         author_can_write: situation.facts.can_write(&item.author),
         sender_can_write: situation.facts.can_write(&item.sender.login),
     };
     actions(item, &situation.rules.rules.ci, situation.added, trust)
+        .into_iter()
+        .map(|action| {
+            let why = because(item, &action, trust);
+            Decision::one(action, why)
+        })
+        .collect()
+}
+
+/// Why CI does this: the label and its mapping, and whose access counted.
+fn because(item: &ItemEvent, action: &Action, trust: Trust) -> String {
+    let access = |who: &str, can: bool| match can {
+        true => format!("{who} has write access"),
+        false => format!("{who} has no write access"),
+    };
+    match action {
+        Action::SyncTag { .. } | Action::Dispatch(_) => {
+            let label = match action {
+                Action::Dispatch(dispatch) => dispatch.label.as_str(),
+                // The tag is `<label>/<number>`.
+                Action::SyncTag { tag, .. } => {
+                    tag.rsplit_once('/').map_or(tag.as_str(), |(l, _)| l)
+                }
+                _ => "",
+            };
+            let whose = match item.action {
+                ItemAction::Synchronize | ItemAction::Reopened => {
+                    access(&format!("author @{}", item.author), trust.author_can_write)
+                }
+                _ => access(&format!("@{}", item.sender.login), trust.sender_can_write),
+            };
+            format!("ci.labels maps `{label}` ({}; {whose})", item.action)
+        }
+        Action::DeleteTag { .. } | Action::ForgetDispatches { .. } => {
+            format!("ci: {} ends the label's CI", item.action)
+        }
+        Action::Comment { marker, .. } if marker == LABELS_COMMENT_MARKER => {
+            "ci.prefixes: a label looks like a CI label but is not in ci.labels".to_owned()
+        }
+        Action::Comment { .. } => format!(
+            "ci: new commits by @{} wait for a maintainer to label again ({})",
+            item.author,
+            access("the author", trust.author_can_write)
+        ),
+        _ => "ci: CI started, so the waiting comment says so".to_owned(),
+    }
 }
 
 /// Who may start CI, as read from GitHub for this event.

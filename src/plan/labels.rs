@@ -1,193 +1,230 @@
-//! Label implications and path labels: the producer of labels.
+//! Label rules: `[[rules]]`, and `labels.implies` and `labels.paths`,
+//! which are shorthand for rules. The producer of labels.
 //!
-//! Implications are edge-based: they fire for the labels an event brings
-//! (every label of a newly opened item, the one label of a `labeled` event,
-//! the labels path rules add), not for labels that were already there. So a
-//! maintainer can remove `triage review` after the meeting while `high
-//! priority` stays, and the next unrelated label does not bring it back.
-//! Within one plan they are transitive: A => B => C adds B and C at once, as
-//! the bot ignores the `labeled` events of its own writes.
+//! A rule is looked at on the events that can change what its condition
+//! reads (or the events it names), and fires at most once an event. Rules
+//! are edge-based: they act when an event makes them hold, not forever
+//! after, so a maintainer can take off `triage review` after the meeting
+//! while `high priority` stays, and the next unrelated label does not bring
+//! it back. Within one event they chain: labels a rule adds arrive, as if
+//! by a `labeled` event, for the rules that look at labels, because the bot
+//! ignores the `labeled` events of its own writes.
 //!
-//! Drafts, as the original bot has it: path labels wait while a pull
-//! request is a draft, come when it is marked ready for review, and go
-//! again when it is converted back to a draft, but only those the bot
-//! itself added (the item's label events say who added each).
+//! Taking labels back is only ever done to labels the bot itself added
+//! (the item's label events say who added each, read only when there is
+//! one to take back): on `sync` rules whose condition no longer holds, and
+//! on rules that ask for a pull request ready for review when it turns
+//! draft again (the original bot's path labels).
+//!
+//! Facts are read only when a rule that needs them is looked at and what
+//! is known does not decide it already (`conditions.rs`).
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{BTreeSet, HashSet};
 
-use super::{is_arrival, is_draft, is_new_code, Action, Capability, Needs, Situation};
-use crate::config::Ruleset;
+use super::conditions::{event_names, Judge, Truth};
+use super::{is_arrival, Action, Capability, Decision, Needs, Situation};
+use crate::config::{CompiledRule, EventName};
 use crate::event::{ItemAction, ItemEvent};
 
 pub(super) const CAPABILITY: Capability = Capability { needs, plan };
 
-/// The changed files for path rules; and, when labels would be added,
-/// which labels a person removed lately: since a replayed event was first
+/// What the rules decide for one event, with why.
+#[derive(Default)]
+struct Outcome {
+    add: Vec<(String, String)>,
+    remove: Vec<(String, String)>,
+    comments: Vec<(String, String, String)>,
+    /// Labels to take back if the bot added them, with why.
+    take_back: Vec<(String, String)>,
+    /// Facts that would decide rules still undecided.
+    needs: Needs,
+}
+
+/// What the rules need read; then, when labels would be added, which
+/// labels a person removed lately: since a replayed event was first
 /// delivered (a replay must not undo them), or within
-/// `labels.respect_removals_for` (the re-add guard). The history is read
-/// only when there is something to add.
+/// `labels.respect_removals_for` (the re-add guard); and who added the
+/// labels there are to take back.
 fn needs(situation: &Situation<'_>) -> Needs {
     let item = situation.item;
-    let adding = situation.facts.labels_removed.is_none() && !planned(situation).is_empty();
+    let outcome = decide(situation);
+    let adding = situation.facts.labels_removed.is_none() && !outcome.add.is_empty();
     Needs {
-        changed_files: wants_changed_files(item, situation.rules),
         label_removals_since: item.replay_of.clone().filter(|_| adding),
         label_removals_within: situation.rules.respect_removals_for.filter(|_| adding),
-        label_adders: !path_labels_present(item, situation.rules).is_empty()
-            && item.action == ItemAction::ConvertedToDraft,
-        ..Needs::default()
+        label_adders: !outcome.take_back.is_empty(),
+        ..outcome.needs
     }
 }
 
-/// The item's labels that some path rule adds.
-fn path_labels_present<'a>(item: &'a ItemEvent, rules: &Ruleset) -> Vec<&'a String> {
-    item.labels
-        .iter()
-        .filter(|label| rules.paths.iter().any(|rule| rule.add.contains(label)))
-        .collect()
-}
-
-/// Back to draft: the path labels the bot added go again.
-fn taken_back(situation: &Situation<'_>) -> Vec<Action> {
-    let Some(adders) = &situation.facts.label_adders else {
-        return Vec::new();
-    };
-    let bot = situation.bot;
-    let labels: Vec<String> = path_labels_present(situation.item, situation.rules)
-        .into_iter()
-        .filter(|label| {
-            adders
-                .get(*label)
-                .is_some_and(|who| who.eq_ignore_ascii_case(bot))
-        })
-        .cloned()
-        .collect();
-    match labels.is_empty() {
-        true => Vec::new(),
-        false => vec![Action::RemoveLabels { labels }],
-    }
-}
-
-fn plan(situation: &Situation<'_>) -> Vec<Action> {
-    if situation.item.action == ItemAction::ConvertedToDraft {
-        return taken_back(situation);
-    }
-    let mut labels = planned(situation);
+fn plan(situation: &Situation<'_>) -> Vec<Decision> {
+    let mut outcome = decide(situation);
     // A replay adds what the event would have added then, less what a
     // person removed since (what those imply still follows).
     if let (Some(_), Some(removed)) = (&situation.item.replay_of, &situation.facts.labels_removed) {
-        labels.retain(|label| !removed.contains(label));
+        outcome.add.retain(|(label, _)| !removed.contains(label));
     }
-    match labels.is_empty() {
-        true => Vec::new(),
-        false => vec![Action::AddLabels { labels }],
+    if let Some(adders) = &situation.facts.label_adders {
+        let bot = situation.bot;
+        let added_by_bot = |label: &String| {
+            adders
+                .get(label)
+                .is_some_and(|who| who.eq_ignore_ascii_case(bot))
+        };
+        for (label, why) in outcome.take_back {
+            if added_by_bot(&label) && !outcome.remove.iter().any(|(l, _)| *l == label) {
+                outcome.remove.push((label, why));
+            }
+        }
+    }
+    let mut decisions = Vec::new();
+    if !outcome.add.is_empty() {
+        let (labels, because): (Vec<String>, Vec<String>) = outcome
+            .add
+            .into_iter()
+            .map(|(label, why)| (label.clone(), format!("`{label}`: {why}")))
+            .unzip();
+        decisions.push(Decision::new(Action::AddLabels { labels }, because));
+    }
+    if !outcome.remove.is_empty() {
+        let (labels, because): (Vec<String>, Vec<String>) = outcome
+            .remove
+            .into_iter()
+            .map(|(label, why)| (label.clone(), format!("`{label}`: {why}")))
+            .unzip();
+        decisions.push(Decision::new(Action::RemoveLabels { labels }, because));
+    }
+    for (marker, body, why) in outcome.comments {
+        decisions.push(Decision::new(Action::Comment { marker, body }, vec![why]));
+    }
+    decisions
+}
+
+/// Whether rules may add labels on this event: they do, or would once
+/// facts are read. The reactors (cc) need to know whether labels may come.
+pub(super) fn may_add(situation: &Situation<'_>) -> bool {
+    let outcome = decide(situation);
+    !outcome.add.is_empty() || !outcome.needs.is_empty()
+}
+
+/// The labels that arrive with the event itself.
+fn arrivals(item: &ItemEvent) -> Vec<String> {
+    match &item.action {
+        _ if is_arrival(item) => item.labels.clone(),
+        ItemAction::Labeled(arrived) => arrived
+            .iter()
+            .filter(|label| item.labels.contains(label))
+            .cloned()
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
-/// Labels to add. Under the re-add guard, a label a person removed lately
-/// (when that was read) is neither added nor implies anything, as if it
-/// were still there.
-fn planned(situation: &Situation<'_>) -> Vec<String> {
-    let files = situation.facts.changed_files.as_deref().unwrap_or_default();
-    let removed = match situation.item.replay_of {
-        Some(_) => &[][..],
-        None => situation
-            .facts
-            .labels_removed
-            .as_deref()
-            .unwrap_or_default(),
+/// Runs the rules in rounds: the event first, then the labels each round
+/// added, until a round adds nothing. Each rule fires at most once, so
+/// there are at most as many rounds as rules.
+fn decide(situation: &Situation<'_>) -> Outcome {
+    let (item, rules, facts) = (situation.item, situation.rules, situation.facts);
+    let mut outcome = Outcome::default();
+    if rules.label_rules.is_empty() {
+        return outcome;
+    }
+    let out_of_scope = |label: &str| super::scopes::out_of_scope(item, rules, label);
+    // Under the re-add guard, a label a person removed lately (when that
+    // was read) counts as present: it is neither added nor arrives.
+    let removed_lately: &[String] = match item.replay_of {
+        Some(_) => &[],
+        None => facts.labels_removed.as_deref().unwrap_or_default(),
     };
-    to_add(situation.item, situation.rules, files, removed)
-}
+    let mut present: HashSet<String> = item.labels.iter().chain(removed_lately).cloned().collect();
+    let mut arrived: Vec<String> = arrivals(item);
+    // A label of the other kind of item is taken off (`scopes.rs`): it
+    // arrives for no rule, and is never added here.
+    arrived.retain(|label| !out_of_scope(label));
+    let first_events = event_names(item);
+    let mut later_events = first_events.clone();
+    later_events.push(EventName::Labeled);
 
-/// Whether path rules apply to this event, so the pull request's files
-/// must be read.
-pub(super) fn wants_changed_files(item: &ItemEvent, rules: &Ruleset) -> bool {
-    let code_to_label = match item.action {
-        ItemAction::ReadyForReview => true,
-        _ => is_new_code(item) && !is_draft(item),
-    };
-    !rules.paths.is_empty() && code_to_label
-}
-
-/// Labels to add, none of them present: path labels first, then what the
-/// event's labels imply, in the order the rules give them.
-fn to_add(
-    item: &ItemEvent,
-    rules: &Ruleset,
-    changed_files: &[String],
-    removed: &[String],
-) -> Vec<String> {
-    // A label removed lately counts as present: not added, and not a seed.
-    let present: HashSet<&str> = item
-        .labels
-        .iter()
-        .chain(removed)
-        .map(String::as_str)
-        .collect();
-    let mut added: Vec<String> = Vec::new();
-    if wants_changed_files(item, rules) {
-        for rule in &rules.paths {
-            if changed_files.iter().any(|path| rule.files.matches(path)) {
-                for label in &rule.add {
-                    if !present.contains(label.as_str()) && !added.contains(label) {
-                        added.push(label.clone());
+    let mut fired = vec![false; rules.label_rules.len()];
+    let mut failed = vec![false; rules.label_rules.len()];
+    let mut removing: BTreeSet<String> = BTreeSet::new();
+    let mut round = 0;
+    loop {
+        let events = match round {
+            0 => &first_events,
+            _ => &later_events,
+        };
+        let mut arriving_next = Vec::new();
+        for (i, rule) in rules.label_rules.iter().enumerate() {
+            let looked_at = match round {
+                0 => events.iter().any(|e| rule.triggers.contains(*e)),
+                _ => rule.triggers.contains(EventName::Labeled),
+            };
+            if fired[i] || !looked_at {
+                continue;
+            }
+            let judge = Judge {
+                item,
+                facts,
+                present: &present,
+                arrived: &arrived,
+                events,
+            };
+            match judge.truth(&rule.when) {
+                Truth::Holds => {
+                    fired[i] = true;
+                    failed[i] = false;
+                    let why = because(rule, &judge);
+                    for label in &rule.add {
+                        if !present.contains(label) && !out_of_scope(label) {
+                            present.insert(label.clone());
+                            arriving_next.push(label.clone());
+                            outcome.add.push((label.clone(), why.clone()));
+                        }
+                    }
+                    for label in &rule.remove {
+                        if item.labels.contains(label) && removing.insert(label.clone()) {
+                            outcome.remove.push((label.clone(), why.clone()));
+                        }
+                    }
+                    if let Some((marker, body)) = &rule.comment {
+                        outcome
+                            .comments
+                            .push((marker.clone(), body.clone(), why.clone()));
                     }
                 }
+                Truth::Fails => failed[i] = true,
+                Truth::Unknown(needs) => outcome.needs = outcome.needs.union(needs),
+            }
+        }
+        if arriving_next.is_empty() {
+            break;
+        }
+        arrived = arriving_next;
+        round += 1;
+    }
+    // Labels a rule removes are not added by another.
+    outcome.add.retain(|(label, _)| !removing.contains(label));
+    let drafted = item.action == ItemAction::ConvertedToDraft;
+    for (i, rule) in rules.label_rules.iter().enumerate() {
+        if !failed[i] || !(rule.sync || (drafted && rule.wants_ready)) {
+            continue;
+        }
+        let why = match rule.sync {
+            true => format!("{} no longer holds (sync)", rule.origin()),
+            false => format!("{} wants a pull request ready for review", rule.origin()),
+        };
+        for label in &rule.add {
+            let kept = outcome.add.iter().any(|(l, _)| l == label);
+            if item.labels.contains(label) && !kept && !removing.contains(label) {
+                outcome.take_back.push((label.clone(), why.clone()));
             }
         }
     }
-
-    let mut seeds = added.clone();
-    match &item.action {
-        _ if is_arrival(item) => seeds.extend(item.labels.iter().cloned()),
-        ItemAction::Labeled(arrived) => seeds.extend(
-            arrived
-                .iter()
-                .filter(|label| item.labels.contains(label))
-                .cloned(),
-        ),
-        _ => {}
-    }
-    // A label of the other kind of item is taken off (`scopes.rs`): it
-    // implies nothing, and is never added here.
-    seeds.retain(|label| !super::scopes::out_of_scope(item, rules, label));
-    let implied = implied(rules, &present, &seeds, &added);
-    added.extend(implied);
-    added.retain(|label| !super::scopes::out_of_scope(item, rules, label));
-    added
+    outcome
 }
 
-/// The closure of `seeds` under the implication rules: labels implied, not
-/// already present or already being added. Each rule fires at most once; a
-/// rule whose `unless` matches a label present or being added is skipped.
-fn implied(
-    rules: &Ruleset,
-    present: &HashSet<&str>,
-    seeds: &[String],
-    adding: &[String],
-) -> Vec<String> {
-    let mut have: HashSet<String> = present.iter().map(|s| s.to_string()).collect();
-    have.extend(adding.iter().cloned());
-    let mut fired = vec![false; rules.implies.len()];
-    let mut queue: VecDeque<String> = seeds.iter().cloned().collect();
-    let mut implied = Vec::new();
-    while let Some(label) = queue.pop_front() {
-        for (i, rule) in rules.implies.iter().enumerate() {
-            if fired[i] || !rule.when.matches(&label) {
-                continue;
-            }
-            fired[i] = true;
-            if rule.unless.matches_any(have.iter().map(String::as_str)) {
-                continue;
-            }
-            for new in &rule.add {
-                if have.insert(new.clone()) {
-                    implied.push(new.clone());
-                    queue.push_back(new.clone());
-                }
-            }
-        }
-    }
-    implied
+/// `rules[3] "rocm" (line 12): title matches /^\[ROCm\]/`.
+fn because(rule: &CompiledRule, judge: &Judge<'_>) -> String {
+    format!("{}: {}", rule.origin(), judge.why(&rule.when).join(", "))
 }

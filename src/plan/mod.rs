@@ -16,6 +16,7 @@
 
 mod cc;
 mod ci;
+mod conditions;
 mod labels;
 mod required;
 mod rules_check;
@@ -42,8 +43,8 @@ pub use tracking::UNREADABLE_MARKER;
 pub(crate) struct Capability {
     /// The facts to read before planning, given those read so far.
     needs: fn(&Situation<'_>) -> Needs,
-    /// What to do, from the facts read.
-    plan: fn(&Situation<'_>) -> Vec<Action>,
+    /// What to do, and why, from the facts read.
+    plan: fn(&Situation<'_>) -> Vec<Decision>,
 }
 
 /// Phase one: capabilities that add labels.
@@ -180,6 +181,29 @@ impl std::fmt::Display for Action {
     }
 }
 
+/// An action, and why: the rule (where it is in the file) and what made
+/// it hold. `probot plan` shows it, and the server logs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Decision {
+    #[serde(flatten)]
+    pub action: Action,
+    pub because: Vec<String>,
+}
+
+impl Decision {
+    pub fn new(action: Action, because: Vec<String>) -> Self {
+        Decision { action, because }
+    }
+
+    /// An action with one reason.
+    pub(crate) fn one(action: Action, because: impl Into<String>) -> Self {
+        Decision {
+            action,
+            because: vec![because.into()],
+        }
+    }
+}
+
 /// An issue in some repository: where the subscriptions live.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct IssueRef {
@@ -207,6 +231,8 @@ pub struct Needs {
     pub label_removals_within: Option<u64>,
     /// Who last added each of the item's labels, from its events.
     pub label_adders: bool,
+    /// Whether the item's author is in these teams (`org/team`).
+    pub author_teams: BTreeSet<String>,
 }
 
 impl Needs {
@@ -222,6 +248,7 @@ impl Needs {
         self.label_removals_since = self.label_removals_since.or(other.label_removals_since);
         self.label_removals_within = self.label_removals_within.or(other.label_removals_within);
         self.label_adders |= other.label_adders;
+        self.author_teams.extend(other.author_teams);
         self
     }
 
@@ -245,6 +272,8 @@ impl Needs {
         if facts.label_adders.is_some() {
             self.label_adders = false;
         }
+        self.author_teams
+            .retain(|team| !facts.author_teams.contains_key(team));
         self
     }
 }
@@ -266,6 +295,9 @@ pub struct Facts {
     pub labels_removed: Option<Vec<String>>,
     /// Who last added each label: label -> login.
     pub label_adders: Option<BTreeMap<String, String>>,
+    /// Whether the author is in each team asked about (`org/team`,
+    /// lowercased).
+    pub author_teams: BTreeMap<String, bool>,
 }
 
 impl Facts {
@@ -286,7 +318,10 @@ impl Facts {
 /// Why the bot has nothing to do with this event, before reading anything:
 /// its own events, and actions no capability acts on.
 pub fn ignored(item: &ItemEvent, bot: &str) -> Option<&'static str> {
-    let ci_cleanup = is_pull_request(item) && matches!(item.action, ItemAction::Closed);
+    // Closing ends a pull request's CI, and rules may name the event.
+    let closed = matches!(item.action, ItemAction::Closed);
+    // Rules may read the title and the body.
+    let text_edit = item.action == ItemAction::Edited && (item.edits.title || item.edits.body);
     // A label removed may leave a required label missing (or CI to stop).
     let unlabeled = matches!(item.action, ItemAction::Unlabeled(_));
     // An edit of what may be the tracking issue: its lines are checked.
@@ -302,9 +337,10 @@ pub fn ignored(item: &ItemEvent, bot: &str) -> Option<&'static str> {
         || is_new_code(item)
         || draft_change
         || matches!(item.action, ItemAction::Labeled(_))
-        || ci_cleanup
+        || closed
         || unlabeled
-        || tracking_edit;
+        || tracking_edit
+        || text_edit;
     if item.sender.login.eq_ignore_ascii_case(bot) {
         Some("the bot's own event")
     } else if !acts_on {
@@ -327,10 +363,20 @@ pub fn needs(item: &ItemEvent, rules: &Ruleset, facts: &Facts, bot: &str) -> Nee
 
 /// Decides what to do about one event.
 pub fn plan(item: &ItemEvent, rules: &Ruleset, facts: &Facts, bot: &str) -> Vec<Action> {
+    actions(decide(item, rules, facts, bot))
+}
+
+/// Decides what to do about one event, and says why.
+pub fn decide(item: &ItemEvent, rules: &Ruleset, facts: &Facts, bot: &str) -> Vec<Decision> {
     if ignored(item, bot).is_some() {
         return Vec::new();
     }
     plan_with(&PRODUCERS, &REACTORS, item, rules, facts, bot)
+}
+
+/// The actions of some decisions.
+pub fn actions(decisions: Vec<Decision>) -> Vec<Action> {
+    decisions.into_iter().map(|d| d.action).collect()
 }
 
 /// What `reconcile` reads for one open item.
@@ -345,7 +391,14 @@ pub fn reconcile_needs(item: &ItemEvent, rules: &Ruleset, facts: &Facts, bot: &s
 /// Implications are edge-based, so they are not re-applied: a label removed
 /// on purpose stays removed.
 pub fn reconcile(item: &ItemEvent, rules: &Ruleset, facts: &Facts, bot: &str) -> Vec<Action> {
-    let mut actions = plan_with(&[], &LEVEL_BASED, &arrived(item), rules, facts, bot);
+    let mut actions = actions(plan_with(
+        &[],
+        &LEVEL_BASED,
+        &arrived(item),
+        rules,
+        facts,
+        bot,
+    ));
     actions.retain(Action::is_level_based);
     actions
 }
@@ -387,7 +440,7 @@ fn plan_with(
     rules: &Ruleset,
     facts: &Facts,
     bot: &str,
-) -> Vec<Action> {
+) -> Vec<Decision> {
     let mut situation = Situation {
         item,
         rules,
@@ -395,13 +448,13 @@ fn plan_with(
         bot,
         added: &[],
     };
-    let mut actions: Vec<Action> = producers
+    let mut actions: Vec<Decision> = producers
         .iter()
         .flat_map(|capability| (capability.plan)(&situation))
         .collect();
     let added: Vec<String> = actions
         .iter()
-        .filter_map(|action| match action {
+        .filter_map(|decision| match &decision.action {
             Action::AddLabels { labels } => Some(labels.iter().cloned()),
             _ => None,
         })
@@ -432,10 +485,7 @@ fn is_pull_request(item: &ItemEvent) -> bool {
     item.kind == ItemKind::PullRequest
 }
 
-/// A pull request still in draft.
-fn is_draft(item: &ItemEvent) -> bool {
-    item.pull.as_ref().is_some_and(|pull| pull.draft)
-}
-
+#[cfg(test)]
+mod rule_tests;
 #[cfg(test)]
 mod tests;

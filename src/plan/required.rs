@@ -5,7 +5,9 @@
 //! changed: its arrival, a label added or removed, new commits (for the
 //! check run, which belongs to a commit).
 
-use super::{is_arrival, is_pull_request, Action, Capability, CheckRun, Needs, Situation};
+use super::{
+    is_arrival, is_pull_request, Action, Capability, CheckRun, Decision, Needs, Situation,
+};
 use crate::config::{RequiredOn, RequiredReport};
 use crate::event::ItemAction;
 
@@ -22,7 +24,22 @@ fn marker(index: usize) -> String {
     format!("<!-- probot:required-labels-{index} -->")
 }
 
-fn plan(situation: &Situation<'_>) -> Vec<Action> {
+fn plan(situation: &Situation<'_>) -> Vec<Decision> {
+    planned(situation)
+        .into_iter()
+        .map(|action| {
+            Decision::one(
+                action,
+                format!(
+                    "labels.required: the {} needs one of the required labels",
+                    situation.item.kind
+                ),
+            )
+        })
+        .collect()
+}
+
+fn planned(situation: &Situation<'_>) -> Vec<Action> {
     let (item, rules) = (situation.item, situation.rules);
     let labels_may_have_changed = is_arrival(item)
         || matches!(

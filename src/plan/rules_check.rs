@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::{is_new_code, Action, Capability, Needs, Situation};
+use super::{is_new_code, Action, Capability, Decision, Needs, Situation};
 use crate::config::{self, Severity, RULES_PATH};
 use crate::event::ItemEvent;
 use crate::limits::{MAX_CHECK_ANNOTATIONS, MAX_CHECK_SUMMARY_CHARS};
@@ -32,7 +32,19 @@ fn needs(situation: &Situation<'_>) -> Needs {
     }
 }
 
-fn plan(situation: &Situation<'_>) -> Vec<Action> {
+fn plan(situation: &Situation<'_>) -> Vec<Decision> {
+    planned(situation)
+        .into_iter()
+        .map(|action| {
+            Decision::one(
+                action,
+                "the pull request changes .github/probot.toml, so its rules are checked",
+            )
+        })
+        .collect()
+}
+
+fn planned(situation: &Situation<'_>) -> Vec<Action> {
     let (item, facts) = (situation.item, situation.facts);
     let changed = facts
         .changed_files

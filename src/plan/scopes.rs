@@ -3,7 +3,7 @@
 //! the wrong kind of item is taken off, and one comment of the bot's (kept
 //! in place) says why. Planned when labels arrive; nothing to read.
 
-use super::{is_arrival, is_pull_request, Action, Capability, Needs, Situation};
+use super::{is_arrival, is_pull_request, Action, Capability, Decision, Needs, Situation};
 use crate::event::ItemAction;
 
 pub(super) const CAPABILITY: Capability = Capability { needs, plan };
@@ -27,7 +27,22 @@ pub(super) fn out_of_scope(
     }
 }
 
-fn plan(situation: &Situation<'_>) -> Vec<Action> {
+fn plan(situation: &Situation<'_>) -> Vec<Decision> {
+    planned(situation)
+        .into_iter()
+        .map(|action| {
+            Decision::one(
+                action,
+                format!(
+                    "labels.issues_only / labels.pull_requests_only: not for a {}",
+                    situation.item.kind
+                ),
+            )
+        })
+        .collect()
+}
+
+fn planned(situation: &Situation<'_>) -> Vec<Action> {
     let (item, rules) = (situation.item, situation.rules);
     let arriving: Vec<&String> = match &item.action {
         _ if is_arrival(item) => item.labels.iter().collect(),

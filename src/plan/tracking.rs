@@ -5,7 +5,7 @@
 //! fatal: the other lines keep working. Read from the edit's payload, so
 //! it costs no read of its own.
 
-use super::{Action, Capability, Needs, Situation};
+use super::{Action, Capability, Decision, Needs, Situation};
 use crate::event::{ItemAction, ItemKind};
 use crate::subscriptions::Subscriptions;
 
@@ -18,7 +18,19 @@ fn needs(_: &Situation<'_>) -> Needs {
     Needs::default()
 }
 
-fn plan(situation: &Situation<'_>) -> Vec<Action> {
+fn plan(situation: &Situation<'_>) -> Vec<Decision> {
+    planned(situation)
+        .into_iter()
+        .map(|action| {
+            Decision::one(
+                action,
+                "the tracking issue was edited, so its lines are checked",
+            )
+        })
+        .collect()
+}
+
+fn planned(situation: &Situation<'_>) -> Vec<Action> {
     let item = situation.item;
     let Some(cc) = &situation.rules.rules.cc else {
         return Vec::new();

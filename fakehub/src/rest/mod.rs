@@ -15,6 +15,7 @@ mod notifications;
 mod refs;
 mod repos;
 mod search;
+mod teams;
 
 use std::sync::Arc;
 
@@ -33,7 +34,7 @@ use crate::{shapes, Hub};
 
 use self::{
     actions::*, apps::*, browse::*, gate::*, issues::*, labels::*, notifications::*, refs::*,
-    repos::*, search::*,
+    repos::*, search::*, teams::*,
 };
 
 const PRIMARY_LIMIT: u64 = 5_000;
@@ -189,7 +190,11 @@ pub(crate) fn router(hub: Arc<Hub>) -> Router {
         .route("/rate_limit", get(rate_limit))
         .route("/user", get(authenticated_user))
         .route("/notifications", get(list_notifications))
-        .route("/search/issues", get(search_issues));
+        .route("/search/issues", get(search_issues))
+        .route(
+            "/orgs/{org}/teams/{team}/memberships/{user}",
+            get(team_membership),
+        );
     // GitHub Enterprise clients put the REST API under `/api/v3`.
     Router::new()
         .merge(api.clone())

@@ -190,7 +190,7 @@ fn item_common(world: &World, repo: &Repo, issue: &Issue) -> Value {
         "created_at": timestamp(issue.created_at),
         "updated_at": timestamp(issue.updated_at),
         "closed_by": issue.closed_by.as_deref().map(|login| user(world, login)),
-        "author_association": association(repo, &issue.author),
+        "author_association": association(world, repo, &issue.author),
         "reactions": reactions_summary(&format!("{api}/reactions"), &[]),
         "timeline_url": format!("{api}/timeline"),
         "performed_via_github_app": null,
@@ -209,11 +209,33 @@ pub fn reactions_summary(url: &str, contents: &[&str]) -> Value {
     })
 }
 
-fn association(repo: &Repo, login: &str) -> &'static str {
-    if login == repo.owner {
+/// GitHub's `author_association`, in its order of precedence: the owner;
+/// a member of a team of the owning organization; a collaborator; someone
+/// with a merged pull request here (a contributor); someone whose pull
+/// requests here are not merged yet (a first-time contributor); else none.
+fn association(world: &World, repo: &Repo, login: &str) -> &'static str {
+    let same = |other: &str| other.eq_ignore_ascii_case(login);
+    let org_prefix = format!("{}/", repo.owner.to_ascii_lowercase());
+    let member = world
+        .teams
+        .iter()
+        .any(|(team, members)| team.starts_with(&org_prefix) && members.iter().any(|m| same(m)));
+    let pulls = || {
+        repo.issues
+            .values()
+            .filter(move |issue| same(&issue.author))
+            .filter_map(|issue| issue.pull.as_ref())
+    };
+    if same(&repo.owner) {
         "OWNER"
-    } else if repo.collaborators.contains_key(login) {
+    } else if member {
+        "MEMBER"
+    } else if repo.collaborators.keys().any(|c| same(c)) {
         "COLLABORATOR"
+    } else if pulls().any(|pull| pull.merged_at.is_some()) {
+        "CONTRIBUTOR"
+    } else if pulls().next().is_some() {
+        "FIRST_TIME_CONTRIBUTOR"
     } else {
         "NONE"
     }
@@ -400,7 +422,7 @@ pub fn comment(world: &World, repo: &Repo, comment: &Comment) -> Value {
         "user": user(world, &comment.author),
         "created_at": timestamp(comment.created_at),
         "updated_at": timestamp(comment.updated_at),
-        "author_association": association(repo, &comment.author),
+        "author_association": association(world, repo, &comment.author),
         "reactions": reactions_summary(
             &format!("{base}/repos/{full}/issues/comments/{}/reactions", comment.id),
             &comment.reactions.iter().map(|r| r.content.as_str()).collect::<Vec<_>>(),
@@ -590,7 +612,7 @@ pub fn review(world: &World, repo: &Repo, number: u64, review: &crate::state::Re
         "state": review.state,
         "html_url": format!("{base}/{full}/pull/{number}#pullrequestreview-{}", review.id),
         "pull_request_url": format!("{base}/repos/{full}/pulls/{number}"),
-        "author_association": association(repo, &review.user),
+        "author_association": association(world, repo, &review.user),
         "_links": {
             "html": {"href": format!("{base}/{full}/pull/{number}#pullrequestreview-{}", review.id)},
             "pull_request": {"href": format!("{base}/repos/{full}/pulls/{number}")},

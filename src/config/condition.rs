@@ -1,0 +1,490 @@
+//! Conditions compiled for matching: globs into glob sets, regexes into
+//! automata, team names split from logins, and the set of events on which
+//! a rule is looked at.
+//!
+//! Conditions nest, and the rules file may come from a stranger's fork (the
+//! config check reads it). `check` refuses a document nested deeper than
+//! [`crate::limits::MAX_RULES_DEPTH`] before anything here runs, so the
+//! recursion below is bounded. Regexes use the `regex` crate, whose matching
+//! is linear in the text for every pattern (no backtracking), and are
+//! compiled with a size limit, so neither a pattern nor a title can make
+//! the bot slow.
+
+use regex::{Regex, RegexBuilder};
+
+use super::diagnostic::{KeyPath, Problem};
+use super::rule::{Condition, EventName, FilesCondition, Kind};
+use super::ruleset::{LabelMatcher, PathMatcher, PatternError};
+
+/// The most memory one compiled regex may take.
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// A set of events, one bit each.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Events(u16);
+
+impl Events {
+    pub(crate) fn of(names: &[EventName]) -> Events {
+        Events(names.iter().fold(0, |bits, name| bits | name.bit()))
+    }
+
+    pub(crate) fn contains(self, name: EventName) -> bool {
+        self.0 & name.bit() != 0
+    }
+
+    fn union(self, other: Events) -> Events {
+        Events(self.0 | other.0)
+    }
+}
+
+/// A compiled condition.
+#[derive(Debug, Clone)]
+pub(crate) enum Cond {
+    All(Vec<Cond>),
+    Any(Vec<Cond>),
+    Not(Box<Cond>),
+    Leaf(Leaf),
+}
+
+/// One test, with the words that say it in an explanation.
+#[derive(Debug, Clone)]
+pub(crate) struct Leaf {
+    pub test: Test,
+    /// `title matches /^\[ROCm\]/`.
+    pub text: String,
+}
+
+/// Which files a files test quantifies over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Quantifier {
+    AnyGlobToAnyFile,
+    AnyGlobToAllFiles,
+    AllGlobsToAnyFile,
+    AllGlobsToAllFiles,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Test {
+    LabelsAny(LabelMatcher),
+    /// Each pattern, with its own matcher, must match some label.
+    LabelsAll(Vec<(String, LabelMatcher)>),
+    LabelsNone(LabelMatcher),
+    LabelAdded(LabelMatcher),
+    Files {
+        quantifier: Quantifier,
+        globs: PathMatcher,
+        count: usize,
+    },
+    Title(Regex),
+    Body(Regex),
+    /// Logins lowercased; teams as `org/team`, lowercased.
+    Author {
+        logins: Vec<String>,
+        teams: Vec<String>,
+    },
+    /// GitHub's names: `FIRST_TIME_CONTRIBUTOR`.
+    Association(Vec<&'static str>),
+    Draft(bool),
+    Base(LabelMatcher),
+    Head(LabelMatcher),
+    Kind(Kind),
+    Event(Events),
+}
+
+impl Cond {
+    /// The events on which a rule with this condition is looked at: those
+    /// that can change what it reads, or those it names.
+    pub(crate) fn triggers(&self) -> Events {
+        use EventName::*;
+        match self {
+            Cond::All(conds) | Cond::Any(conds) => conds
+                .iter()
+                .fold(Events::default(), |events, c| events.union(c.triggers())),
+            Cond::Not(cond) => cond.triggers(),
+            Cond::Leaf(leaf) => match &leaf.test {
+                Test::LabelsAny(_) | Test::LabelsAll(_) | Test::LabelsNone(_) => {
+                    Events::of(&[Opened, Reopened, Labeled, Unlabeled])
+                }
+                Test::LabelAdded(_) => Events::of(&[Opened, Reopened, Labeled]),
+                Test::Files { .. } => Events::of(&[Opened, Reopened, Synchronize, ReadyForReview]),
+                Test::Title(_) => Events::of(&[Opened, Reopened, TitleEdited]),
+                Test::Body(_) => Events::of(&[Opened, Reopened, BodyEdited]),
+                Test::Draft(_) => Events::of(&[Opened, Reopened, ReadyForReview, ConvertedToDraft]),
+                Test::Author { .. }
+                | Test::Association(_)
+                | Test::Base(_)
+                | Test::Head(_)
+                | Test::Kind(_) => Events::of(&[Opened, Reopened]),
+                Test::Event(events) => *events,
+            },
+        }
+    }
+
+    /// Whether the condition, as a conjunction at its top, asks for a pull
+    /// request ready for review: such a rule takes its labels back when the
+    /// pull request turns draft.
+    pub(crate) fn wants_ready(&self) -> bool {
+        match self {
+            Cond::Leaf(Leaf {
+                test: Test::Draft(false),
+                ..
+            }) => true,
+            Cond::All(conds) => conds.iter().any(Cond::wants_ready),
+            _ => false,
+        }
+    }
+}
+
+/// Compiles a rule's condition at `at`, reporting what can't be compiled.
+/// The depth is bounded by `check` before this runs.
+pub(crate) fn compile(condition: &Condition, at: &KeyPath, problems: &mut Vec<Problem>) -> Cond {
+    let mut parts = Vec::new();
+    let leaf = |test: Test, text: String| Cond::Leaf(Leaf { test, text });
+    if let Some(any) = &condition.any {
+        let conds = any
+            .iter()
+            .enumerate()
+            .map(|(i, c)| compile(c, &at.join("any").join(i), problems))
+            .collect();
+        parts.push(Cond::Any(conds));
+    }
+    if let Some(all) = &condition.all {
+        let conds = all
+            .iter()
+            .enumerate()
+            .map(|(i, c)| compile(c, &at.join("all").join(i), problems))
+            .collect();
+        parts.push(Cond::All(conds));
+    }
+    if let Some(not) = &condition.not {
+        parts.push(Cond::Not(Box::new(compile(not, &at.join("not"), problems))));
+    }
+    if let Some(labels) = &condition.labels {
+        let at = at.join("labels");
+        if let Some(any) = &labels.any {
+            let matcher = report(LabelMatcher::compile(any), &at.join("any"), problems);
+            parts.push(leaf(
+                Test::LabelsAny(matcher),
+                format!("a label matches {}", listed(any)),
+            ));
+        }
+        if let Some(all) = &labels.all {
+            let matchers =
+                all.iter()
+                    .enumerate()
+                    .map(|(i, pattern)| {
+                        let one = std::slice::from_ref(pattern);
+                        let matcher = LabelMatcher::compile(one).unwrap_or_else(|errors| {
+                            problems.extend(errors.into_iter().map(|(_, message)| {
+                                Problem::error(at.join("all").join(i), message)
+                            }));
+                            LabelMatcher::default()
+                        });
+                        (pattern.clone(), matcher)
+                    })
+                    .collect();
+            parts.push(leaf(
+                Test::LabelsAll(matchers),
+                format!("labels match each of {}", listed(all)),
+            ));
+        }
+        if let Some(none) = &labels.none {
+            let matcher = report(LabelMatcher::compile(none), &at.join("none"), problems);
+            parts.push(leaf(
+                Test::LabelsNone(matcher),
+                format!("no label matches {}", listed(none)),
+            ));
+        }
+        if labels.any.is_none() && labels.all.is_none() && labels.none.is_none() {
+            problems.push(
+                Problem::error(at, "`labels` says nothing")
+                    .with_help("give `any`, `all` or `none`"),
+            );
+        }
+    }
+    if let Some(added) = &condition.label_added {
+        let matcher = report(
+            LabelMatcher::compile(added),
+            &at.join("label_added"),
+            problems,
+        );
+        parts.push(leaf(
+            Test::LabelAdded(matcher),
+            format!("a label matching {} arrived", listed(added)),
+        ));
+    }
+    if let Some(files) = &condition.files {
+        compile_files(files, &at.join("files"), problems, &mut parts);
+    }
+    if let Some(pattern) = &condition.title {
+        parts.push(match regex(pattern, &at.join("title"), problems) {
+            Some(regex) => leaf(Test::Title(regex), format!("title matches /{pattern}/")),
+            None => Cond::Any(Vec::new()),
+        });
+    }
+    if let Some(pattern) = &condition.body {
+        parts.push(match regex(pattern, &at.join("body"), problems) {
+            Some(regex) => leaf(Test::Body(regex), format!("body matches /{pattern}/")),
+            None => Cond::Any(Vec::new()),
+        });
+    }
+    if let Some(authors) = &condition.author {
+        let mut logins = Vec::new();
+        let mut teams = Vec::new();
+        for (i, author) in authors.iter().enumerate() {
+            let name = author.strip_prefix('@').unwrap_or(author);
+            let valid = |s: &str| {
+                !s.is_empty()
+                    && s.len() <= 100
+                    && s.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            };
+            match name.split_once('/') {
+                Some((org, team)) if valid(org) && valid(team) => {
+                    teams.push(name.to_ascii_lowercase())
+                }
+                None if valid(name) => logins.push(name.to_ascii_lowercase()),
+                _ => problems.push(
+                    Problem::error(
+                        at.join("author").join(i),
+                        format!("`{author}` is not a login or `@org/team`"),
+                    )
+                    .with_help("write `alice`, or `@org/team` for a team"),
+                ),
+            }
+        }
+        parts.push(leaf(
+            Test::Author { logins, teams },
+            format!("author is {}", listed(authors)),
+        ));
+    }
+    if let Some(associations) = &condition.author_association {
+        let names: Vec<&'static str> = associations.iter().map(|a| a.github_name()).collect();
+        parts.push(leaf(
+            Test::Association(names.clone()),
+            format!("author association is {}", names.join(" or ")),
+        ));
+    }
+    if let Some(draft) = condition.draft {
+        let text = match draft {
+            true => "a draft pull request",
+            false => "a pull request ready for review",
+        };
+        parts.push(leaf(Test::Draft(draft), text.to_owned()));
+    }
+    for (key, branches) in [("base", &condition.base), ("head", &condition.head)] {
+        if let Some(branches) = branches {
+            let matcher = report(LabelMatcher::compile(branches), &at.join(key), problems);
+            let text = format!("{key} branch matches {}", listed(branches));
+            let test = match key {
+                "base" => Test::Base(matcher),
+                _ => Test::Head(matcher),
+            };
+            parts.push(leaf(test, text));
+        }
+    }
+    if let Some(kind) = condition.kind {
+        let text = match kind {
+            Kind::Issue => "an issue",
+            Kind::PullRequest => "a pull request",
+        };
+        parts.push(leaf(Test::Kind(kind), text.to_owned()));
+    }
+    if let Some(events) = &condition.event {
+        let names: Vec<&str> = events.iter().map(|e| e.name()).collect();
+        parts.push(leaf(
+            Test::Event(Events::of(events)),
+            format!("event is {}", names.join(" or ")),
+        ));
+    }
+    if parts.is_empty() {
+        problems.push(
+            Problem::error(
+                at.clone(),
+                "this condition says nothing, so it would always hold",
+            )
+            .with_help("give at least one key, such as `labels`, `title` or `files`"),
+        );
+    }
+    match parts.len() {
+        1 => parts.pop().unwrap_or(Cond::All(Vec::new())),
+        _ => Cond::All(parts),
+    }
+}
+
+fn compile_files(
+    files: &FilesCondition,
+    at: &KeyPath,
+    problems: &mut Vec<Problem>,
+    parts: &mut Vec<Cond>,
+) {
+    let quantified = [
+        (
+            "any_glob_to_any_file",
+            &files.any_glob_to_any_file,
+            Quantifier::AnyGlobToAnyFile,
+            "a changed file matches",
+        ),
+        (
+            "any_glob_to_all_files",
+            &files.any_glob_to_all_files,
+            Quantifier::AnyGlobToAllFiles,
+            "every changed file matches one of",
+        ),
+        (
+            "all_globs_to_any_file",
+            &files.all_globs_to_any_file,
+            Quantifier::AllGlobsToAnyFile,
+            "a changed file matches all of",
+        ),
+        (
+            "all_globs_to_all_files",
+            &files.all_globs_to_all_files,
+            Quantifier::AllGlobsToAllFiles,
+            "every changed file matches all of",
+        ),
+    ];
+    let before = parts.len();
+    for (key, globs, quantifier, words) in quantified {
+        if let Some(globs) = globs {
+            let matcher = report(PathMatcher::compile(globs), &at.join(key), problems);
+            parts.push(Cond::Leaf(Leaf {
+                test: Test::Files {
+                    quantifier,
+                    globs: matcher,
+                    count: globs.len(),
+                },
+                text: format!("{words} {}", listed(globs)),
+            }));
+        }
+    }
+    if parts.len() == before {
+        problems.push(
+            Problem::error(at.clone(), "`files` says nothing")
+                .with_help("give `any_glob_to_any_file` or one of the other quantifiers"),
+        );
+    }
+}
+
+/// A regex from the rules file, compiled with a size limit; `None`, with
+/// the problem reported, when it can't be.
+fn regex(pattern: &str, at: &KeyPath, problems: &mut Vec<Problem>) -> Option<Regex> {
+    let compiled = RegexBuilder::new(pattern)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_SIZE_LIMIT)
+        .build();
+    match compiled {
+        Ok(regex) => Some(regex),
+        Err(error) => {
+            let reason = match &error {
+                regex::Error::CompiledTooBig(_) => {
+                    "it compiles to more than 1 MiB; simplify it (bounded repetitions like {1000} multiply)".to_owned()
+                }
+                other => first_line(&other.to_string()),
+            };
+            problems.push(Problem::error(
+                at.clone(),
+                format!("`{pattern}` is not a regular expression probot can use: {reason}"),
+            ));
+            None
+        }
+    }
+}
+
+/// The regex crate's messages draw the pattern with a caret over several
+/// lines; the last line says what is wrong.
+fn first_line(message: &str) -> String {
+    message
+        .lines()
+        .rev()
+        .find(|line| line.trim_start().starts_with("error:"))
+        .map(|line| {
+            line.trim_start()
+                .trim_start_matches("error:")
+                .trim()
+                .to_owned()
+        })
+        .unwrap_or_else(|| message.lines().last().unwrap_or_default().to_owned())
+}
+
+fn report<M: Default>(
+    compiled: Result<M, Vec<PatternError>>,
+    at: &KeyPath,
+    problems: &mut Vec<Problem>,
+) -> M {
+    compiled.unwrap_or_else(|errors| {
+        problems.extend(
+            errors
+                .into_iter()
+                .map(|(i, message)| Problem::error(at.join(i), message)),
+        );
+        M::default()
+    })
+}
+
+/// `` `a`, `b` `` for an explanation, at most five named.
+fn listed(items: &[String]) -> String {
+    let mut named: Vec<String> = items.iter().take(5).map(|i| format!("`{i}`")).collect();
+    if items.len() > 5 {
+        named.push(format!("{} more", items.len() - 5));
+    }
+    named.join(", ")
+}
+
+/// Every list of names or globs in a condition, with where it is, for the
+/// size limits; and how many regexes it holds.
+pub(crate) fn lists<'a>(
+    condition: &'a Condition,
+    at: KeyPath,
+    out: &mut Vec<(KeyPath, &'a Vec<String>)>,
+    regexes: &mut usize,
+) {
+    // An explicit stack: depth is checked before, but this runs on the
+    // rules of a fork too, so it does not lean on that.
+    let mut stack = vec![(condition, at)];
+    while let Some((condition, at)) = stack.pop() {
+        for (i, c) in condition.any.iter().flatten().enumerate() {
+            stack.push((c, at.join("any").join(i)));
+        }
+        for (i, c) in condition.all.iter().flatten().enumerate() {
+            stack.push((c, at.join("all").join(i)));
+        }
+        if let Some(not) = &condition.not {
+            stack.push((not, at.join("not")));
+        }
+        if let Some(labels) = &condition.labels {
+            for (key, list) in [
+                ("any", &labels.any),
+                ("all", &labels.all),
+                ("none", &labels.none),
+            ] {
+                if let Some(list) = list {
+                    out.push((at.join("labels").join(key), list));
+                }
+            }
+        }
+        if let Some(files) = &condition.files {
+            for (key, list) in [
+                ("any_glob_to_any_file", &files.any_glob_to_any_file),
+                ("any_glob_to_all_files", &files.any_glob_to_all_files),
+                ("all_globs_to_any_file", &files.all_globs_to_any_file),
+                ("all_globs_to_all_files", &files.all_globs_to_all_files),
+            ] {
+                if let Some(list) = list {
+                    out.push((at.join("files").join(key), list));
+                }
+            }
+        }
+        for (key, list) in [
+            ("label_added", &condition.label_added),
+            ("author", &condition.author),
+            ("base", &condition.base),
+            ("head", &condition.head),
+        ] {
+            if let Some(list) = list {
+                out.push((at.join(key), list));
+            }
+        }
+        *regexes += usize::from(condition.title.is_some()) + usize::from(condition.body.is_some());
+    }
+}

@@ -1,0 +1,504 @@
+//! `[[rules]]`, event by event: conditions, effects, what is read for
+//! them and when, and the explanations.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::config;
+use crate::event::{Actor, Edits, PullRequestInfo, RepoName};
+
+const BOT: &str = "probot[bot]";
+
+fn rules(toml: &str) -> Ruleset {
+    config::load(toml).unwrap_or_else(|problems| panic!("test rules invalid: {problems:?}"))
+}
+
+fn issue(action: ItemAction, title: &str, labels: &[&str]) -> ItemEvent {
+    ItemEvent {
+        kind: ItemKind::Issue,
+        action,
+        repo: RepoName::new("pytorch", "pytorch"),
+        installation: None,
+        number: 7,
+        title: title.into(),
+        body: String::new(),
+        author: "reporter".into(),
+        association: "NONE".into(),
+        edits: Edits::default(),
+        labels: labels.iter().map(|l| l.to_string()).collect(),
+        open: true,
+        sender: Actor {
+            login: "maintainer".into(),
+        },
+        pull: None,
+        replay_of: None,
+    }
+}
+
+fn pull(action: ItemAction, title: &str, labels: &[&str]) -> ItemEvent {
+    ItemEvent {
+        kind: ItemKind::PullRequest,
+        pull: Some(PullRequestInfo {
+            head_sha: "abc".into(),
+            head_ref: "gh/alice/1/head".into(),
+            from_fork: false,
+            base_ref: "main".into(),
+            merged: false,
+            draft: false,
+        }),
+        ..issue(action, title, labels)
+    }
+}
+
+fn draft(mut item: ItemEvent, draft: bool) -> ItemEvent {
+    if let Some(pull) = item.pull.as_mut() {
+        pull.draft = draft;
+    }
+    item
+}
+
+fn labeled(label: &str, others: &[&str]) -> ItemEvent {
+    let mut labels = others.to_vec();
+    labels.push(label);
+    issue(ItemAction::Labeled(vec![label.into()]), "A title", &labels)
+}
+
+/// What GitHub would answer, and which facts the plan read.
+#[derive(Default)]
+struct World {
+    files: Vec<String>,
+    /// Teams the author is in.
+    teams: Vec<String>,
+    /// Who added each label.
+    adders: BTreeMap<String, String>,
+    reads: RefCell<Vec<String>>,
+}
+
+impl World {
+    fn files(mut self, files: &[&str]) -> Self {
+        self.files = files.iter().map(|f| f.to_string()).collect();
+        self
+    }
+
+    fn in_team(mut self, team: &str) -> Self {
+        self.teams.push(team.into());
+        self
+    }
+
+    fn added_by(mut self, label: &str, who: &str) -> Self {
+        self.adders.insert(label.into(), who.into());
+        self
+    }
+
+    fn decide(&self, rules: &Ruleset, item: &ItemEvent) -> Vec<Decision> {
+        let mut facts = Facts::default();
+        for _ in 0..6 {
+            let needs = needs(item, rules, &facts, BOT);
+            if needs.is_empty() {
+                break;
+            }
+            let mut reads = self.reads.borrow_mut();
+            if needs.changed_files {
+                reads.push("files".into());
+                facts.changed_files = Some(self.files.clone());
+            }
+            for team in &needs.author_teams {
+                reads.push(format!("team {team}"));
+                facts
+                    .author_teams
+                    .insert(team.clone(), self.teams.contains(team));
+            }
+            if needs.label_adders {
+                reads.push("label events".into());
+                facts.label_adders = Some(self.adders.clone());
+            }
+            if needs.label_removals_since.is_some() || needs.label_removals_within.is_some() {
+                reads.push("label events".into());
+                facts.labels_removed = Some(Vec::new());
+            }
+        }
+        decide(item, rules, &facts, BOT)
+    }
+
+    fn plan(&self, rules: &Ruleset, item: &ItemEvent) -> Vec<Action> {
+        actions(self.decide(rules, item))
+    }
+
+    fn reads(&self) -> Vec<String> {
+        self.reads.borrow().clone()
+    }
+}
+
+fn add(labels: &[&str]) -> Action {
+    Action::AddLabels {
+        labels: labels.iter().map(|l| l.to_string()).collect(),
+    }
+}
+
+fn remove(labels: &[&str]) -> Action {
+    Action::RemoveLabels {
+        labels: labels.iter().map(|l| l.to_string()).collect(),
+    }
+}
+
+const TITLES: &str = r#"
+[[rules]]
+name = "rocm"
+when = { title = '^\[ROCm\]' }
+add = ["module: rocm"]
+
+[[rules]]
+name = "reverts"
+when = { title = '(?i)^(revert|reland)\b', kind = "pull_request" }
+add = ["reverts or relands"]
+"#;
+
+#[test]
+fn a_title_pattern_labels_an_item_when_it_opens_and_when_its_title_is_edited() {
+    let rules = rules(TITLES);
+    let world = World::default();
+    assert_eq!(
+        world.plan(
+            &rules,
+            &issue(ItemAction::Opened, "[ROCm] hipblas fails", &[])
+        ),
+        [add(&["module: rocm"])]
+    );
+    assert_eq!(
+        world.plan(&rules, &pull(ItemAction::Opened, "Revert \"x\"", &[])),
+        [add(&["reverts or relands"])]
+    );
+    // An issue titled "Revert" is not a pull request.
+    assert_eq!(
+        world.plan(&rules, &issue(ItemAction::Opened, "Revert the API", &[])),
+        []
+    );
+    let mut edited = issue(ItemAction::Edited, "[ROCm] crash", &[]);
+    edited.edits = Edits {
+        title: true,
+        body: false,
+    };
+    assert_eq!(world.plan(&rules, &edited), [add(&["module: rocm"])]);
+    // An edit of the body alone does not look at the title again, nor
+    // does a label: a maintainer who took the label off keeps it off.
+    edited.edits = Edits {
+        title: false,
+        body: true,
+    };
+    assert_eq!(world.plan(&rules, &edited), []);
+    let relabeled = ItemEvent {
+        title: "[ROCm] crash".into(),
+        ..labeled("bug", &[])
+    };
+    assert_eq!(world.plan(&rules, &relabeled), []);
+    // (A pull request's files are read anyway, to see whether it changes
+    // the rules file; nothing else is.)
+    assert_eq!(world.reads(), ["files"]);
+}
+
+#[test]
+fn labels_all_fires_when_the_last_of_the_set_arrives() {
+    let rules = rules(
+        r#"
+[[rules]]
+when = { labels.all = ["high priority", "module: *"] }
+add = ["triage review"]
+"#,
+    );
+    let world = World::default();
+    assert_eq!(world.plan(&rules, &labeled("high priority", &[])), []);
+    assert_eq!(
+        world.plan(&rules, &labeled("module: cuda", &["high priority"])),
+        [add(&["triage review"])]
+    );
+}
+
+#[test]
+fn files_quantifiers_say_docs_only_and_every_file_under_one_directory() {
+    let rules = rules(
+        r#"
+[[rules]]
+when.files.any_glob_to_all_files = ["docs/**", "*.md"]
+add = ["docs only"]
+
+[[rules]]
+when.files.all_globs_to_any_file = ["torch/**", "*.cu"]
+add = ["cuda kernels"]
+
+[[rules]]
+when.files.all_globs_to_all_files = ["test/**", "*.py"]
+add = ["python tests only"]
+"#,
+    );
+    let opened = pull(ItemAction::Opened, "x", &[]);
+    let docs = World::default().files(&["docs/index.rst", "README.md"]);
+    assert_eq!(docs.plan(&rules, &opened), [add(&["docs only"])]);
+    let mixed = World::default().files(&["docs/index.rst", "torch/cuda/x.cu"]);
+    assert_eq!(mixed.plan(&rules, &opened), [add(&["cuda kernels"])]);
+    let tests = World::default().files(&["test/test_nn.py", "test/a/b.py"]);
+    assert_eq!(tests.plan(&rules, &opened), [add(&["python tests only"])]);
+    let none = World::default();
+    assert_eq!(
+        none.plan(&rules, &opened),
+        [],
+        "no files: no every-file rule"
+    );
+    // The files are read once for all rules.
+    assert_eq!(docs.reads(), ["files"]);
+}
+
+const AUTHORS: &str = r#"
+[[rules]]
+name = "bots"
+when = { author = ["pytorchbot", "@pytorch/release-team"], kind = "pull_request" }
+add = ["release notes: skip"]
+
+[[rules]]
+name = "first time"
+when = { author_association = ["first_time_contributor", "first_timer"] }
+add = ["open source"]
+"#;
+
+#[test]
+fn an_author_rule_reads_a_team_only_when_no_login_matched_and_the_rest_holds() {
+    let rules = rules(AUTHORS);
+    let mut by_bot = pull(ItemAction::Opened, "x", &[]);
+    by_bot.author = "PyTorchBot".into();
+    let world = World::default();
+    assert_eq!(world.plan(&rules, &by_bot), [add(&["release notes: skip"])]);
+    assert_eq!(world.reads(), ["files"], "a login matched: no team read");
+
+    // An issue fails `kind` first: the team is not read.
+    let world = World::default();
+    assert_eq!(world.plan(&rules, &issue(ItemAction::Opened, "x", &[])), []);
+    assert!(world.reads().is_empty(), "{:?}", world.reads());
+
+    let member = World::default().in_team("pytorch/release-team");
+    let opened = pull(ItemAction::Opened, "x", &[]);
+    assert_eq!(
+        member.plan(&rules, &opened),
+        [add(&["release notes: skip"])]
+    );
+    assert_eq!(member.reads(), ["files", "team pytorch/release-team"]);
+    let stranger = World::default();
+    assert_eq!(stranger.plan(&rules, &opened), []);
+}
+
+#[test]
+fn author_association_comes_with_the_event() {
+    let rules = rules(AUTHORS);
+    let mut newcomer = issue(ItemAction::Opened, "x", &[]);
+    newcomer.association = "FIRST_TIME_CONTRIBUTOR".into();
+    let world = World::default();
+    assert_eq!(world.plan(&rules, &newcomer), [add(&["open source"])]);
+    assert!(world.reads().is_empty());
+}
+
+#[test]
+fn any_all_and_not_combine_branches_kinds_and_events() {
+    let rules = rules(
+        r#"
+[[rules]]
+name = "cherry-picks"
+add = ["cherry-pick"]
+[rules.when]
+event = ["opened"]
+kind = "pull_request"
+any = [{ base = ["release/*"] }, { head = ["cherry-pick/*"] }]
+not = { labels.any = ["skip"] }
+"#,
+    );
+    let world = World::default();
+    let mut to_release = pull(ItemAction::Opened, "x", &[]);
+    to_release.pull.as_mut().unwrap().base_ref = "release/2.5".into();
+    assert_eq!(world.plan(&rules, &to_release), [add(&["cherry-pick"])]);
+    let mut skipped = to_release.clone();
+    skipped.labels = vec!["skip".into()];
+    assert_eq!(world.plan(&rules, &skipped), []);
+    assert_eq!(
+        world.plan(&rules, &pull(ItemAction::Opened, "x", &[])),
+        [],
+        "base main, head gh/…"
+    );
+    let mut reopened = to_release.clone();
+    reopened.action = ItemAction::Reopened;
+    assert_eq!(world.plan(&rules, &reopened), [], "event is opened only");
+}
+
+const DRAFTS: &str = r#"
+[[rules]]
+name = "title labels"
+when = { title = '^\[inductor\]', draft = false }
+add = ["module: inductor"]
+"#;
+
+#[test]
+fn a_rule_asking_for_ready_waits_for_ready_and_takes_back_only_its_own_label() {
+    let rules = rules(DRAFTS);
+    let world = World::default();
+    let opened = draft(pull(ItemAction::Opened, "[inductor] fuse", &[]), true);
+    assert_eq!(world.plan(&rules, &opened), [], "a draft waits");
+    let ready = pull(ItemAction::ReadyForReview, "[inductor] fuse", &[]);
+    assert_eq!(world.plan(&rules, &ready), [add(&["module: inductor"])]);
+
+    let back = draft(
+        pull(
+            ItemAction::ConvertedToDraft,
+            "[inductor] fuse",
+            &["module: inductor"],
+        ),
+        true,
+    );
+    let bot_added = World::default().added_by("module: inductor", BOT);
+    assert_eq!(
+        bot_added.plan(&rules, &back),
+        [remove(&["module: inductor"])]
+    );
+    assert_eq!(bot_added.reads(), ["label events"]);
+    let person_added = World::default().added_by("module: inductor", "alice");
+    assert_eq!(person_added.plan(&rules, &back), []);
+}
+
+#[test]
+fn sync_takes_off_the_bots_label_when_the_condition_stops_holding() {
+    let rules = rules(
+        r#"
+[[rules]]
+when.files.any_glob_to_any_file = ["torch/cuda/**"]
+add = ["module: cuda"]
+sync = true
+"#,
+    );
+    let pushed = pull(ItemAction::Synchronize, "x", &["module: cuda"]);
+    let moved_away = World::default()
+        .files(&["torch/nn/x.py"])
+        .added_by("module: cuda", BOT);
+    assert_eq!(
+        moved_away.plan(&rules, &pushed),
+        [remove(&["module: cuda"])]
+    );
+    assert_eq!(moved_away.reads(), ["files", "label events"]);
+    let by_person = World::default()
+        .files(&["torch/nn/x.py"])
+        .added_by("module: cuda", "alice");
+    assert_eq!(by_person.plan(&rules, &pushed), []);
+    // Still holding: nothing to take back, and no label history read.
+    let still = World::default().files(&["torch/cuda/x.cu"]);
+    assert_eq!(still.plan(&rules, &pushed), []);
+    assert_eq!(still.reads(), ["files"]);
+}
+
+#[test]
+fn rules_chain_remove_labels_and_keep_one_comment_each() {
+    let rules = rules(
+        r#"
+[[rules]]
+name = "disabled tests"
+when = { title = '^DISABLED test', kind = "issue" }
+add = ["skipped"]
+remove = ["needs reproduction"]
+comment = "This test is now skipped in CI."
+
+[[rules]]
+when = { label_added = ["skipped"] }
+add = ["module: flaky-tests"]
+"#,
+    );
+    let opened = issue(
+        ItemAction::Opened,
+        "DISABLED test_conv (__main__.TestNN)",
+        &["needs reproduction"],
+    );
+    let decisions = World::default().decide(&rules, &opened);
+    let marker = "<!-- probot:rule:disabled tests -->";
+    assert_eq!(
+        actions(decisions.clone()),
+        [
+            add(&["skipped", "module: flaky-tests"]),
+            remove(&["needs reproduction"]),
+            Action::Comment {
+                marker: marker.into(),
+                body: format!("{marker}\nThis test is now skipped in CI."),
+            }
+        ]
+    );
+    // Every label says which rule, where, and what held.
+    let because = &decisions[0].because;
+    assert_eq!(
+        because[0],
+        "`skipped`: rules[0] \"disabled tests\" (line 2): title matches /^DISABLED test/, an issue"
+    );
+    assert_eq!(
+        because[1],
+        "`module: flaky-tests`: rules[1] (line 9): label `skipped` arrived"
+    );
+}
+
+#[test]
+fn an_implication_is_a_rule_and_says_so() {
+    let rules = rules(
+        r#"
+[[labels.implies]]
+when = ["high priority"]
+add = ["triage review"]
+unless = ["triaged"]
+"#,
+    );
+    let decisions = World::default().decide(&rules, &labeled("high priority", &[]));
+    assert_eq!(
+        decisions,
+        [Decision::one(
+            add(&["triage review"]),
+            "`triage review`: labels.implies[0] (line 2): label `high priority` arrived, no label matches `triaged`"
+        )]
+    );
+}
+
+#[test]
+fn unreadable_conditions_are_located_by_check() {
+    let source = r#"
+[[rules]]
+when = { title = '(unclosed', author = ["not a login!"] }
+add = ["x"]
+
+[[rules]]
+when = {}
+add = ["y"]
+
+[[rules]]
+when = { title = 'a{1000}{1000}' }
+add = ["z"]
+"#;
+    let checked = config::check(source);
+    let problems: Vec<(String, usize)> = checked
+        .problems
+        .iter()
+        .map(|p| (p.message.clone(), p.location.as_ref().map_or(0, |l| l.line)))
+        .collect();
+    assert!(checked.ruleset.is_none());
+    assert!(
+        problems
+            .iter()
+            .any(|(m, line)| m.contains("`(unclosed` is not a regular expression") && *line == 3),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|(m, line)| m.contains("`not a login!` is not a login") && *line == 3),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|(m, line)| m.contains("says nothing") && *line == 7),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|(m, line)| m.contains("more than 1 MiB") && *line == 11),
+        "{problems:?}"
+    );
+}
