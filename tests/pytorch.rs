@@ -4,15 +4,20 @@
 mod support;
 
 use fakehub::client::{NewItem, NewPull};
+use fakehub::Seed;
 use support::{labels, Tester, REPO};
 
 const RULES: &str = include_str!("../examples/pytorch/probot.toml");
 
 async fn open_pull(t: &Tester, files: &[&str], draft: bool) -> u64 {
+    open_titled(t, "A change", "contributor", files, draft).await
+}
+
+async fn open_titled(t: &Tester, title: &str, author: &str, files: &[&str], draft: bool) -> u64 {
     let item = NewItem {
-        title: "A change".into(),
+        title: title.into(),
         body: "Please review.".into(),
-        author: "contributor".into(),
+        author: author.into(),
         ..NewItem::default()
     };
     let pull = NewPull {
@@ -44,9 +49,12 @@ async fn a_dynamo_change_gets_its_module_its_ciflow_and_the_pt2_oncall() {
         ["module: dynamo", "ciflow/inductor", "oncall: pt2"]
     );
     // No release-notes label yet: one comment asks for it.
+    // A first pull request is welcomed; and no release-notes label yet:
+    // one comment asks for it.
     let said = bot_comments(&item);
-    assert_eq!(said.len(), 1, "{said:?}");
-    assert!(said[0].contains("`topic: not user facing`"), "{}", said[0]);
+    assert_eq!(said.len(), 2, "{said:?}");
+    assert!(said[0].contains("first pull request"), "{}", said[0]);
+    assert!(said[1].contains("`topic: not user facing`"), "{}", said[1]);
 
     t.label(pr, "topic: not user facing").await;
     let said = bot_comments(&t.item(pr).await).join("\n");
@@ -89,4 +97,122 @@ async fn issue_labels_come_off_pull_requests_and_nightly_ciflow_labels_are_not_q
         said.contains("`ciflow/typo` does not start any CI here"),
         "{said}"
     );
+}
+
+/// The PyTorch rules, with PyTorch's dev-infra team, for author rules.
+async fn with_teams() -> Tester {
+    let mut seed = support::seed(Some(RULES));
+    let teams = Seed::from_toml(
+        "[[teams]]\nname = \"pytorch/pytorch-dev-infra\"\nmembers = [\"infra-person\"]\n",
+        None,
+    )
+    .expect("teams");
+    seed.teams = teams.teams;
+    Tester::start(seed).await
+}
+
+/// The bot's reads of one kind, by path.
+async fn reads(t: &Tester, part: &str) -> usize {
+    t.bot_requests()
+        .await
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.contains(part))
+        .count()
+}
+
+#[tokio::test]
+async fn a_rocm_title_labels_a_ready_pull_request_and_the_label_goes_when_it_is_a_draft_again() {
+    let t = Tester::with_rules(RULES).await;
+    let pr = open_titled(&t, "[ROCm] enable hipblaslt", "contributor", &["aten/x.cpp"], true).await;
+    assert!(labels(&t.item(pr).await).is_empty(), "a draft waits");
+    t.hub.set_ready(REPO, pr, "contributor", true).await.unwrap();
+    assert_eq!(labels(&t.item(pr).await), ["module: rocm", "ciflow/rocm"]);
+    // A maintainer's own label stays when the pull request goes back to
+    // draft; the bot's title labels go.
+    t.label(pr, "module: rocm-extra").await;
+    t.hub.set_ready(REPO, pr, "contributor", false).await.unwrap();
+    assert_eq!(labels(&t.item(pr).await), ["module: rocm-extra"]);
+}
+
+#[tokio::test]
+async fn a_title_edited_to_a_revert_is_labelled_and_a_body_edit_reads_nothing() {
+    let t = Tester::with_rules(RULES).await;
+    let pr = open_titled(&t, "Fix the build", "contributor", &["aten/x.cpp"], false).await;
+    assert!(!labels(&t.item(pr).await).contains(&"ci-no-td"));
+    t.hub.clear_requests().await.unwrap();
+    t.hub.edit_body(REPO, pr, "contributor", "More words.").await.unwrap();
+    assert!(t.bot_writes().await.is_empty(), "{:?}", t.bot_writes().await);
+    t.hub
+        .edit_title(REPO, pr, "contributor", "Revert \"Fix the build\"")
+        .await
+        .unwrap();
+    assert!(labels(&t.item(pr).await).contains(&"ci-no-td"));
+    // Title rules read no files and no teams. The label history is read
+    // once, because a label is about to be added and the rules ask not
+    // to add back what a person removed within the hour.
+    assert_eq!(reads(&t, "/files").await, 0);
+    assert_eq!(reads(&t, "/orgs/").await, 0);
+    assert_eq!(reads(&t, "/events").await, 1);
+}
+
+#[tokio::test]
+async fn a_disabled_test_issue_is_skipped_and_loses_needs_reproduction() {
+    let t = Tester::with_rules(RULES).await;
+    let item = NewItem {
+        title: "DISABLED test_conv2d (__main__.TestNN)".into(),
+        body: "Platforms: linux".into(),
+        author: "pytorch-bot".into(),
+        labels: vec!["needs reproduction".into()],
+        ..NewItem::default()
+    };
+    let issue = t.hub.open_issue(REPO, item).await.unwrap();
+    assert_eq!(
+        labels(&t.item(issue).await),
+        ["skipped", "module: flaky-tests"]
+    );
+}
+
+#[tokio::test]
+async fn the_dev_infra_teams_pull_requests_need_no_release_notes_and_the_team_is_read_once() {
+    let t = with_teams().await;
+    let pr = open_titled(&t, "Bump the pin", "infra-person", &["aten/x.cpp"], false).await;
+    let item = t.item(pr).await;
+    assert!(labels(&item).contains(&"topic: not user facing"), "{:?}", labels(&item));
+    assert!(
+        !bot_comments(&item).iter().any(|c| c.contains("release notes")),
+        "no comment asks for a category"
+    );
+    assert_eq!(reads(&t, "/orgs/pytorch/teams/pytorch-dev-infra/memberships/").await, 1);
+
+    // A named bot matches by login: no team is read for it.
+    t.hub.clear_requests().await.unwrap();
+    let pr = open_titled(&t, "Update submodule", "pytorchmergebot", &["third_party/x"], false).await;
+    assert!(labels(&t.item(pr).await).contains(&"topic: not user facing"));
+    assert_eq!(reads(&t, "/orgs/").await, 0);
+}
+
+#[tokio::test]
+async fn the_first_release_notes_category_that_matches_wins() {
+    let t = Tester::with_rules(RULES).await;
+    let pr = open_pull(&t, &["torch/fx/graph.py", "torch/onnx/utils.py"], false).await;
+    let item = t.item(pr).await;
+    let categories: Vec<&str> = labels(&item)
+        .into_iter()
+        .filter(|l| l.starts_with("release notes:"))
+        .collect();
+    assert_eq!(categories, ["release notes: onnx"]);
+    // Adding a label reads no files for the category rules.
+    t.hub.clear_requests().await.unwrap();
+    t.label(pr, "ciflow/trunk").await;
+    assert_eq!(reads(&t, "/files").await, 0);
+}
+
+#[tokio::test]
+async fn a_high_priority_issue_goes_to_triage_once_it_also_has_a_module() {
+    let t = Tester::with_rules(RULES).await;
+    let issue = t.open_issue("reporter", "It crashes.", &[]).await;
+    t.label(issue, "high priority").await;
+    assert!(!labels(&t.item(issue).await).contains(&"oncall: triage"));
+    t.label(issue, "module: nn").await;
+    assert!(labels(&t.item(issue).await).contains(&"oncall: triage"));
 }

@@ -174,6 +174,11 @@ impl Control {
             .await
     }
 
+    pub async fn edit_title(&self, repo: &str, number: u64, actor: &str, title: &str) -> Result<()> {
+        self.edit_item(repo, number, json!({"actor": actor, "title": title}))
+            .await
+    }
+
     /// `state` is `open` or `closed`.
     pub async fn set_state(&self, repo: &str, number: u64, actor: &str, state: &str) -> Result<()> {
         self.edit_item(repo, number, json!({"actor": actor, "state": state}))

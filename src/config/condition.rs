@@ -35,6 +35,10 @@ impl Events {
     fn union(self, other: Events) -> Events {
         Events(self.0 | other.0)
     }
+
+    fn intersection(self, other: Events) -> Events {
+        Events(self.0 & other.0)
+    }
 }
 
 /// A compiled condition.
@@ -97,6 +101,13 @@ impl Cond {
     pub(crate) fn triggers(&self) -> Events {
         use EventName::*;
         match self {
+            // An `event` among the parts that must all hold says when the
+            // rule can hold at all: looking at it on other events would
+            // only cost reads.
+            Cond::All(conds) if conds.iter().any(Cond::is_event) => conds
+                .iter()
+                .filter(|c| c.is_event())
+                .fold(Events(u16::MAX), |events, c| events.intersection(c.triggers())),
             Cond::All(conds) | Cond::Any(conds) => conds
                 .iter()
                 .fold(Events::default(), |events, c| events.union(c.triggers())),
@@ -118,6 +129,16 @@ impl Cond {
                 Test::Event(events) => *events,
             },
         }
+    }
+
+    fn is_event(&self) -> bool {
+        matches!(
+            self,
+            Cond::Leaf(Leaf {
+                test: Test::Event(_),
+                ..
+            })
+        )
     }
 
     /// Whether the condition, as a conjunction at its top, asks for a pull

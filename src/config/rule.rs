@@ -128,7 +128,10 @@ pub struct Condition {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<Kind>,
 
-    /// The event is one of these. Also decides when the rule is looked at.
+    /// The event is one of these. Beside other keys that must all hold, it
+    /// also says when the rule is looked at: only on these events, so a
+    /// rule on files and labels with `event = ["opened", "synchronize"]`
+    /// reads no files when a label is added.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1))]
     pub event: Option<Vec<EventName>>,
