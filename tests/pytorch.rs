@@ -123,14 +123,27 @@ async fn reads(t: &Tester, part: &str) -> usize {
 #[tokio::test]
 async fn a_rocm_title_labels_a_ready_pull_request_and_the_label_goes_when_it_is_a_draft_again() {
     let t = Tester::with_rules(RULES).await;
-    let pr = open_titled(&t, "[ROCm] enable hipblaslt", "contributor", &["aten/x.cpp"], true).await;
+    let pr = open_titled(
+        &t,
+        "[ROCm] enable hipblaslt",
+        "contributor",
+        &["aten/x.cpp"],
+        true,
+    )
+    .await;
     assert!(labels(&t.item(pr).await).is_empty(), "a draft waits");
-    t.hub.set_ready(REPO, pr, "contributor", true).await.unwrap();
+    t.hub
+        .set_ready(REPO, pr, "contributor", true)
+        .await
+        .unwrap();
     assert_eq!(labels(&t.item(pr).await), ["module: rocm", "ciflow/rocm"]);
     // A maintainer's own label stays when the pull request goes back to
     // draft; the bot's title labels go.
     t.label(pr, "module: rocm-extra").await;
-    t.hub.set_ready(REPO, pr, "contributor", false).await.unwrap();
+    t.hub
+        .set_ready(REPO, pr, "contributor", false)
+        .await
+        .unwrap();
     assert_eq!(labels(&t.item(pr).await), ["module: rocm-extra"]);
 }
 
@@ -140,8 +153,15 @@ async fn a_title_edited_to_a_revert_is_labelled_and_a_body_edit_reads_nothing() 
     let pr = open_titled(&t, "Fix the build", "contributor", &["aten/x.cpp"], false).await;
     assert!(!labels(&t.item(pr).await).contains(&"ci-no-td"));
     t.hub.clear_requests().await.unwrap();
-    t.hub.edit_body(REPO, pr, "contributor", "More words.").await.unwrap();
-    assert!(t.bot_writes().await.is_empty(), "{:?}", t.bot_writes().await);
+    t.hub
+        .edit_body(REPO, pr, "contributor", "More words.")
+        .await
+        .unwrap();
+    assert!(
+        t.bot_writes().await.is_empty(),
+        "{:?}",
+        t.bot_writes().await
+    );
     t.hub
         .edit_title(REPO, pr, "contributor", "Revert \"Fix the build\"")
         .await
@@ -177,16 +197,32 @@ async fn the_dev_infra_teams_pull_requests_need_no_release_notes_and_the_team_is
     let t = with_teams().await;
     let pr = open_titled(&t, "Bump the pin", "infra-person", &["aten/x.cpp"], false).await;
     let item = t.item(pr).await;
-    assert!(labels(&item).contains(&"topic: not user facing"), "{:?}", labels(&item));
     assert!(
-        !bot_comments(&item).iter().any(|c| c.contains("release notes")),
+        labels(&item).contains(&"topic: not user facing"),
+        "{:?}",
+        labels(&item)
+    );
+    assert!(
+        !bot_comments(&item)
+            .iter()
+            .any(|c| c.contains("release notes")),
         "no comment asks for a category"
     );
-    assert_eq!(reads(&t, "/orgs/pytorch/teams/pytorch-dev-infra/memberships/").await, 1);
+    assert_eq!(
+        reads(&t, "/orgs/pytorch/teams/pytorch-dev-infra/memberships/").await,
+        1
+    );
 
     // A named bot matches by login: no team is read for it.
     t.hub.clear_requests().await.unwrap();
-    let pr = open_titled(&t, "Update submodule", "pytorchmergebot", &["third_party/x"], false).await;
+    let pr = open_titled(
+        &t,
+        "Update submodule",
+        "pytorchmergebot",
+        &["third_party/x"],
+        false,
+    )
+    .await;
     assert!(labels(&t.item(pr).await).contains(&"topic: not user facing"));
     assert_eq!(reads(&t, "/orgs/").await, 0);
 }

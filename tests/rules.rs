@@ -45,9 +45,19 @@ async fn a_synced_label_goes_when_its_condition_stops_holding_and_a_persons_labe
 async fn a_rule_that_holds_again_keeps_one_comment() {
     let t = Tester::with_rules(SYNCED).await;
     let pr = t.open_pull("contributor", &["README.md"]).await;
-    t.hub.set_state(REPO, pr, "maintainer", "closed").await.unwrap();
-    t.hub.set_state(REPO, pr, "maintainer", "open").await.unwrap();
+    t.hub
+        .set_state(REPO, pr, "maintainer", "closed")
+        .await
+        .unwrap();
+    t.hub
+        .set_state(REPO, pr, "maintainer", "open")
+        .await
+        .unwrap();
     let item = t.item(pr).await;
     assert_eq!(labels(&item), ["docs only"]);
-    assert_eq!(comments_by_bot(&item), 1, "reopening edits, never duplicates");
+    assert_eq!(
+        comments_by_bot(&item),
+        1,
+        "reopening edits, never duplicates"
+    );
 }

@@ -174,7 +174,13 @@ impl Control {
             .await
     }
 
-    pub async fn edit_title(&self, repo: &str, number: u64, actor: &str, title: &str) -> Result<()> {
+    pub async fn edit_title(
+        &self,
+        repo: &str,
+        number: u64,
+        actor: &str,
+        title: &str,
+    ) -> Result<()> {
         self.edit_item(repo, number, json!({"actor": actor, "title": title}))
             .await
     }

@@ -107,7 +107,9 @@ impl Cond {
             Cond::All(conds) if conds.iter().any(Cond::is_event) => conds
                 .iter()
                 .filter(|c| c.is_event())
-                .fold(Events(u16::MAX), |events, c| events.intersection(c.triggers())),
+                .fold(Events(u16::MAX), |events, c| {
+                    events.intersection(c.triggers())
+                }),
             Cond::All(conds) | Cond::Any(conds) => conds
                 .iter()
                 .fold(Events::default(), |events, c| events.union(c.triggers())),
@@ -128,6 +130,26 @@ impl Cond {
                 | Test::Kind(_) => Events::of(&[Opened, Reopened]),
                 Test::Event(events) => *events,
             },
+        }
+    }
+
+    /// The condition in words.
+    pub(crate) fn describe(&self) -> String {
+        let joined = |conds: &[Cond], with: &str| {
+            let parts: Vec<String> = conds
+                .iter()
+                .map(|c| match c {
+                    Cond::Leaf(_) => c.describe(),
+                    _ => format!("({})", c.describe()),
+                })
+                .collect();
+            parts.join(with)
+        };
+        match self {
+            Cond::All(conds) => joined(conds, " and "),
+            Cond::Any(conds) => joined(conds, " or "),
+            Cond::Not(cond) => format!("not ({})", cond.describe()),
+            Cond::Leaf(leaf) => leaf.text.clone(),
         }
     }
 

@@ -150,6 +150,34 @@ impl CompiledRule {
         }
     }
 
+    /// What the rule does, in one line: `rules[3] "rocm" (line 12): when
+    /// title matches /^\[ROCm\]/, add `module: rocm``.
+    pub(crate) fn describe(&self) -> String {
+        let mut effects = Vec::new();
+        let listed = |labels: &[String]| {
+            let quoted: Vec<String> = labels.iter().map(|l| format!("`{l}`")).collect();
+            quoted.join(", ")
+        };
+        if !self.add.is_empty() {
+            effects.push(format!("add {}", listed(&self.add)));
+        }
+        if !self.remove.is_empty() {
+            effects.push(format!("remove {}", listed(&self.remove)));
+        }
+        if self.comment.is_some() {
+            effects.push("keep its comment".to_owned());
+        }
+        if self.sync {
+            effects.push("take its labels back when it stops holding".to_owned());
+        }
+        format!(
+            "{}: when {}, {}",
+            self.origin(),
+            self.when.describe(),
+            effects.join("; ")
+        )
+    }
+
     /// `rules[3] "rocm" (line 12)`: how explanations name the rule.
     pub(crate) fn origin(&self) -> String {
         let mut origin = self.at.to_string();
@@ -180,6 +208,17 @@ pub struct Ruleset {
     pub(crate) pull_requests_only: LabelMatcher,
     /// `labels.required[i].one_of`, compiled, in order.
     pub(crate) required: Vec<LabelMatcher>,
+}
+
+impl Ruleset {
+    /// Each rule that adds or removes labels, in words, in the order they
+    /// run: for the check run of a pull request that changes the rules.
+    pub fn describe_label_rules(&self) -> Vec<String> {
+        self.label_rules
+            .iter()
+            .map(CompiledRule::describe)
+            .collect()
+    }
 }
 
 #[cfg(test)]

@@ -180,7 +180,7 @@ impl Judge<'_> {
                 .find(|c| self.truth(c) == Truth::Holds)
                 .map(|c| self.why(c))
                 .unwrap_or_default(),
-            Cond::Not(cond) => vec![format!("not ({})", describe(cond))],
+            Cond::Not(cond) => vec![format!("not ({})", cond.describe())],
             Cond::Leaf(leaf) => vec![self.witness(leaf)],
         }
     }
@@ -229,16 +229,6 @@ impl Judge<'_> {
             }
             _ => leaf.text.clone(),
         }
-    }
-}
-
-/// A condition in words, for `not (…)`.
-fn describe(cond: &Cond) -> String {
-    match cond {
-        Cond::All(conds) => conds.iter().map(describe).collect::<Vec<_>>().join(" and "),
-        Cond::Any(conds) => conds.iter().map(describe).collect::<Vec<_>>().join(" or "),
-        Cond::Not(cond) => format!("not ({})", describe(cond)),
-        Cond::Leaf(leaf) => leaf.text.clone(),
     }
 }
 

@@ -158,6 +158,21 @@ fn report(item: &ItemEvent, head_rules: &str) -> Option<Action> {
     if !checked.problems.is_empty() {
         summary.push_str("```\n");
     }
+    // What the new rules do, so a reviewer reads the change as behaviour.
+    if let Some(ruleset) = &checked.ruleset {
+        let described = ruleset.describe_label_rules();
+        if !described.is_empty() {
+            summary.push_str("\n### What the label rules do, in order\n\n");
+        }
+        for (shown, line) in described.iter().enumerate() {
+            if summary.chars().count() + line.chars().count() > room {
+                let more = described.len() - shown;
+                summary.push_str(&format!("- … and {more} more\n"));
+                break;
+            }
+            summary.push_str(&format!("- {line}\n"));
+        }
+    }
     let annotations = checked
         .problems
         .iter()

@@ -555,6 +555,32 @@ fn valid_rules_in_a_pull_request_pass_and_unchanged_rules_are_not_checked() {
 }
 
 #[test]
+fn the_check_run_of_changed_rules_says_what_each_label_rule_does() {
+    let rules = rules(IMPLIES);
+    let mut story = Story::new(&rules).changed(&[".github/probot.toml"]);
+    story.head_rules = Some(
+        "[[labels.implies]]\nwhen = [\"a\"]\nadd = [\"b\"]\n\n[[rules]]\nname = \"rocm\"\nwhen = { title = '^\\[ROCm\\]' }\nadd = [\"module: rocm\"]\n",
+    );
+    let plan = story.plan(pull_request(ItemAction::Opened, &[]));
+    let [Action::CheckRun(run)] = plan.as_slice() else {
+        panic!("expected one check run, got {plan:?}")
+    };
+    assert!(
+        run.summary
+            .contains("- labels.implies[0] (line 1): when a label matching `a` arrived, add `b`"),
+        "{}",
+        run.summary
+    );
+    assert!(
+        run.summary.contains(
+            "- rules[0] \"rocm\" (line 5): when title matches /^\\[ROCm\\]/, add `module: rocm`"
+        ),
+        "{}",
+        run.summary
+    );
+}
+
+#[test]
 fn only_arrivals_labels_and_pushes_are_acted_on() {
     let acts_on = |item: &ItemEvent| ignored(item, BOT).is_none();
     assert!(acts_on(&issue(ItemAction::Opened, &[])));
