@@ -1,5 +1,6 @@
-//! The two hot pure paths: parsing a large tracking issue, and planning one
-//! labeled event against many implication rules.
+//! The hot pure paths: parsing a large tracking issue, planning one event
+//! against many rules (implications; and a large repository's general rules,
+//! with regexes and globs), and loading those rules.
 //!
 //! `cargo bench --bench core`
 
@@ -69,6 +70,52 @@ fn rules_file() -> String {
     toml::to_string(&rules).expect("rules serialize")
 }
 
+/// A large repository's rules: 500 `[[rules]]`, 100 on title regexes,
+/// 300 on path globs (one glob each, some with a label guard), 100 on
+/// labels (all-of-a-set, arrivals).
+fn large_rules_file() -> String {
+    let mut text = String::new();
+    for i in 0..100 {
+        text.push_str(&format!(
+            "[[rules]]\nname = \"title {i}\"\nwhen = {{ title = '(?i)^\\[(area{i}|module-{i})\\]', kind = \"pull_request\" }}\nadd = [\"area: {i}\"]\n\n"
+        ));
+    }
+    for i in 0..300 {
+        let guard = match i % 3 {
+            0 => ", labels.none = [\"skip-paths\"]",
+            _ => "",
+        };
+        text.push_str(&format!(
+            "[[rules]]\nwhen = {{ files.any_glob_to_any_file = [\"src/area{i}/**\"], draft = false{guard} }}\nadd = [\"module: area{i}\"]\n\n"
+        ));
+    }
+    for i in 0..100 {
+        text.push_str(&format!(
+            "[[rules]]\nwhen = {{ labels.all = [\"module: area{i}\", \"high priority\"] }}\nadd = [\"oncall: area{i}\"]\n\n"
+        ));
+    }
+    text
+}
+
+/// A pull request opened with 50 changed files over 10 areas.
+fn opened_pull() -> ItemEvent {
+    ItemEvent {
+        kind: ItemKind::PullRequest,
+        action: ItemAction::Opened,
+        title: "[area7] speed up the allocator".into(),
+        labels: vec!["high priority".into()],
+        pull: Some(probot::event::PullRequestInfo {
+            head_sha: "abc".into(),
+            head_ref: "feature".into(),
+            from_fork: false,
+            base_ref: "main".into(),
+            merged: false,
+            draft: false,
+        }),
+        ..labeled_event()
+    }
+}
+
 fn labeled_event() -> ItemEvent {
     ItemEvent {
         kind: ItemKind::Issue,
@@ -109,6 +156,30 @@ fn bench(c: &mut Criterion) {
     });
     c.bench_function("load 500 rules (check and compile)", |b| {
         b.iter(|| config::load(black_box(&text)))
+    });
+
+    let large = large_rules_file();
+    let ruleset = config::load(&large).expect("the large rules are valid");
+    let pull = opened_pull();
+    let files = Facts {
+        changed_files: Some(
+            (0..50)
+                .map(|i| format!("src/area{}/file{i}.rs", i % 10))
+                .collect(),
+        ),
+        ..Facts::default()
+    };
+    c.bench_function(
+        "plan opened pull request, 500 rules (100 regexes, 300 globs)",
+        |b| b.iter(|| plan(black_box(&pull), &ruleset, &files, "probot[bot]")),
+    );
+    let labeled = labeled_event();
+    c.bench_function(
+        "plan labeled event, 500 rules (100 regexes, 300 globs)",
+        |b| b.iter(|| plan(black_box(&labeled), &ruleset, &files, "probot[bot]")),
+    );
+    c.bench_function("load 500 rules with 100 regexes and 300 globs", |b| {
+        b.iter(|| config::load(black_box(&large)))
     });
 }
 

@@ -129,6 +129,7 @@ pub fn check(source: &str) -> Checked {
         Ruleset {
             rules,
             label_rules,
+            file_index: compiled.file_index,
             cc_paths: compiled.cc_paths,
             respect_removals_for,
             issues_only: compiled.issues_only,

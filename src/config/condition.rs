@@ -14,7 +14,9 @@ use regex::{Regex, RegexBuilder};
 
 use super::diagnostic::{KeyPath, Problem};
 use super::rule::{Condition, EventName, FilesCondition, Kind};
-use super::ruleset::{LabelMatcher, PathMatcher, PatternError};
+use globset::Glob;
+
+use super::ruleset::{path_glob, LabelMatcher, PatternError};
 
 /// The most memory one compiled regex may take.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
@@ -74,9 +76,10 @@ pub(crate) enum Test {
     LabelsAll(Vec<(String, LabelMatcher)>),
     LabelsNone(LabelMatcher),
     LabelAdded(LabelMatcher),
+    /// The globs `first..first + count` of the ruleset's file index.
     Files {
         quantifier: Quantifier,
-        globs: PathMatcher,
+        first: usize,
         count: usize,
     },
     Title(Regex),
@@ -180,14 +183,20 @@ impl Cond {
 
 /// Compiles a rule's condition at `at`, reporting what can't be compiled.
 /// The depth is bounded by `check` before this runs.
-pub(crate) fn compile(condition: &Condition, at: &KeyPath, problems: &mut Vec<Problem>) -> Cond {
+/// The globs of `files` conditions go to `globs`, the ruleset's file index.
+pub(crate) fn compile(
+    condition: &Condition,
+    at: &KeyPath,
+    problems: &mut Vec<Problem>,
+    globs: &mut Vec<Glob>,
+) -> Cond {
     let mut parts = Vec::new();
     let leaf = |test: Test, text: String| Cond::Leaf(Leaf { test, text });
     if let Some(any) = &condition.any {
         let conds = any
             .iter()
             .enumerate()
-            .map(|(i, c)| compile(c, &at.join("any").join(i), problems))
+            .map(|(i, c)| compile(c, &at.join("any").join(i), problems, globs))
             .collect();
         parts.push(Cond::Any(conds));
     }
@@ -195,12 +204,17 @@ pub(crate) fn compile(condition: &Condition, at: &KeyPath, problems: &mut Vec<Pr
         let conds = all
             .iter()
             .enumerate()
-            .map(|(i, c)| compile(c, &at.join("all").join(i), problems))
+            .map(|(i, c)| compile(c, &at.join("all").join(i), problems, globs))
             .collect();
         parts.push(Cond::All(conds));
     }
     if let Some(not) = &condition.not {
-        parts.push(Cond::Not(Box::new(compile(not, &at.join("not"), problems))));
+        parts.push(Cond::Not(Box::new(compile(
+            not,
+            &at.join("not"),
+            problems,
+            globs,
+        ))));
     }
     if let Some(labels) = &condition.labels {
         let at = at.join("labels");
@@ -257,7 +271,7 @@ pub(crate) fn compile(condition: &Condition, at: &KeyPath, problems: &mut Vec<Pr
         ));
     }
     if let Some(files) = &condition.files {
-        compile_files(files, &at.join("files"), problems, &mut parts);
+        compile_files(files, &at.join("files"), problems, globs, &mut parts);
     }
     if let Some(pattern) = &condition.title {
         parts.push(match regex(pattern, &at.join("title"), problems) {
@@ -359,6 +373,7 @@ fn compile_files(
     files: &FilesCondition,
     at: &KeyPath,
     problems: &mut Vec<Problem>,
+    index: &mut Vec<Glob>,
     parts: &mut Vec<Cond>,
 ) {
     let quantified = [
@@ -390,13 +405,8 @@ fn compile_files(
     let before = parts.len();
     for (key, globs, quantifier, words) in quantified {
         if let Some(globs) = globs {
-            let matcher = report(PathMatcher::compile(globs), &at.join(key), problems);
             parts.push(Cond::Leaf(Leaf {
-                test: Test::Files {
-                    quantifier,
-                    globs: matcher,
-                    count: globs.len(),
-                },
+                test: files_test(quantifier, globs, &at.join(key), problems, index),
                 text: format!("{words} {}", listed(globs)),
             }));
         }
@@ -406,6 +416,29 @@ fn compile_files(
             Problem::error(at.clone(), "`files` says nothing")
                 .with_help("give `any_glob_to_any_file` or one of the other quantifiers"),
         );
+    }
+}
+
+/// A files test over `globs`, which join the file index; a glob that
+/// does not compile is reported and left out.
+pub(crate) fn files_test(
+    quantifier: Quantifier,
+    globs: &[String],
+    at: &KeyPath,
+    problems: &mut Vec<Problem>,
+    index: &mut Vec<Glob>,
+) -> Test {
+    let first = index.len();
+    for (i, pattern) in globs.iter().enumerate() {
+        match path_glob(pattern) {
+            Ok(glob) => index.push(glob),
+            Err(message) => problems.push(Problem::error(at.join(i), message)),
+        }
+    }
+    Test::Files {
+        quantifier,
+        first,
+        count: index.len() - first,
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::condition::{self, Cond, Leaf, Quantifier, Test};
 use super::diagnostic::{KeyPath, Problem};
 use super::rule::Kind;
-use super::ruleset::{CompiledRule, LabelMatcher, PathMatcher, PatternError};
+use super::ruleset::{CompiledRule, FileIndex, LabelMatcher, PathMatcher, PatternError};
 use super::{CiTarget, Rules, Via};
 
 /// `when` labels imply `add`, unless a label matching `unless` is there:
@@ -25,6 +25,7 @@ const MAX_EVENT_TYPE_LEN: usize = 100;
 #[derive(Default)]
 pub(super) struct Compiled {
     pub label_rules: Vec<CompiledRule>,
+    pub file_index: FileIndex,
     pub cc_paths: PathSubscriptions,
     pub issues_only: LabelMatcher,
     pub pull_requests_only: LabelMatcher,
@@ -37,6 +38,7 @@ pub(super) struct Compiled {
 pub(super) fn compile(rules: &Rules) -> (Compiled, Vec<Problem>) {
     let mut problems = Vec::new();
     let mut label_rules = Vec::new();
+    let mut file_globs = Vec::new();
     let implies_at = KeyPath::root().join("labels").join("implies");
     let mut implies = Vec::with_capacity(rules.labels.implies.len());
     let mut implied_rules = Vec::with_capacity(rules.labels.implies.len());
@@ -94,10 +96,12 @@ pub(super) fn compile(rules: &Rules) -> (Compiled, Vec<Problem>) {
     let paths_at = KeyPath::root().join("labels").join("paths");
     for (i, rule) in rules.labels.paths.iter().enumerate() {
         let at = paths_at.join(i);
-        let files = report(
-            PathMatcher::compile(&rule.files),
+        let files = condition::files_test(
+            Quantifier::AnyGlobToAnyFile,
+            &rule.files,
             &at.join("files"),
             &mut problems,
+            &mut file_globs,
         );
         check_label_names(&at.join("add"), &rule.add, &mut problems);
         // Shorthand for a pull request ready for review changing some file
@@ -107,11 +111,7 @@ pub(super) fn compile(rules: &Rules) -> (Compiled, Vec<Problem>) {
             leaf(Test::Kind(Kind::PullRequest), "a pull request".to_owned()),
             leaf(Test::Draft(false), "ready for review".to_owned()),
             leaf(
-                Test::Files {
-                    quantifier: Quantifier::AnyGlobToAnyFile,
-                    globs: files,
-                    count: rule.files.len(),
-                },
+                files,
                 format!("a changed file matches {}", quoted(&rule.files)),
             ),
         ]);
@@ -120,7 +120,11 @@ pub(super) fn compile(rules: &Rules) -> (Compiled, Vec<Problem>) {
         label_rules.push(compiled);
     }
     label_rules.extend(implied_rules);
-    label_rules.extend(compile_rules(rules, &mut problems));
+    label_rules.extend(compile_rules(rules, &mut problems, &mut file_globs));
+    let file_index = FileIndex::new(file_globs).unwrap_or_else(|error| {
+        problems.push(Problem::error(KeyPath::root(), error));
+        FileIndex::default()
+    });
 
     if let Some(window) = &rules.labels.respect_removals_for {
         if super::duration_secs(window).is_none() {
@@ -162,6 +166,7 @@ pub(super) fn compile(rules: &Rules) -> (Compiled, Vec<Problem>) {
     (
         Compiled {
             label_rules,
+            file_index,
             cc_paths,
             issues_only,
             pull_requests_only,
@@ -186,13 +191,17 @@ pub(crate) fn rule_marker(key: &str) -> String {
 }
 
 /// `[[rules]]`: conditions that compile, and rules that do something.
-fn compile_rules(rules: &Rules, problems: &mut Vec<Problem>) -> Vec<CompiledRule> {
+fn compile_rules(
+    rules: &Rules,
+    problems: &mut Vec<Problem>,
+    file_globs: &mut Vec<globset::Glob>,
+) -> Vec<CompiledRule> {
     let at = KeyPath::root().join("rules");
     let mut names = std::collections::HashSet::new();
     let mut compiled = Vec::with_capacity(rules.rules.len());
     for (i, rule) in rules.rules.iter().enumerate() {
         let at = at.join(i);
-        let when = condition::compile(&rule.when, &at.join("when"), problems);
+        let when = condition::compile(&rule.when, &at.join("when"), problems, file_globs);
         check_label_names(&at.join("add"), &rule.add, problems);
         check_label_names(&at.join("remove"), &rule.remove, problems);
         if rule.add.is_empty() && rule.remove.is_empty() && rule.comment.is_none() {

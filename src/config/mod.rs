@@ -23,7 +23,7 @@ pub use check::{check, load, Checked};
 pub(crate) use condition::{Cond, Leaf, Quantifier, Test};
 pub use diagnostic::{Location, Problem, Severity};
 pub use rule::{Association, Condition, EventName, FilesCondition, Kind, LabelsCondition, Rule};
-pub(crate) use ruleset::CompiledRule;
+pub(crate) use ruleset::{CompiledRule, FileHits};
 pub use ruleset::{LabelMatcher, PathMatcher, Ruleset};
 
 /// Where a repository keeps its rules, relative to its root.

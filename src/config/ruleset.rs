@@ -75,20 +75,11 @@ impl PathMatcher {
         let mut builder = GlobSetBuilder::new();
         let mut errors = Vec::new();
         for (i, pattern) in patterns.iter().enumerate() {
-            if pattern.trim().is_empty() {
-                errors.push((i, "an empty pattern matches nothing".to_owned()));
-                continue;
-            }
-            let rooted = pattern.trim_start_matches('/');
-            let anchored = match rooted.contains('/') {
-                true => rooted.to_owned(),
-                false => format!("**/{rooted}"),
-            };
-            match GlobBuilder::new(&anchored).literal_separator(true).build() {
+            match path_glob(pattern) {
                 Ok(glob) => {
                     builder.add(glob);
                 }
-                Err(error) => errors.push((i, glob_error(pattern, &error))),
+                Err(error) => errors.push((i, error)),
             }
         }
         if !errors.is_empty() {
@@ -105,6 +96,108 @@ impl PathMatcher {
     /// The indexes of the patterns that match `path`.
     pub fn matching(&self, path: &str) -> Vec<usize> {
         self.globs.matches(path)
+    }
+}
+
+/// One path glob, anchored as `PathMatcher` has it, or why it is not one.
+pub(crate) fn path_glob(pattern: &str) -> Result<Glob, String> {
+    if pattern.trim().is_empty() {
+        return Err("an empty pattern matches nothing".to_owned());
+    }
+    let rooted = pattern.trim_start_matches('/');
+    let anchored = match rooted.contains('/') {
+        true => rooted.to_owned(),
+        false => format!("**/{rooted}"),
+    };
+    GlobBuilder::new(&anchored)
+        .literal_separator(true)
+        .build()
+        .map_err(|error| glob_error(pattern, &error))
+}
+
+/// Every glob of the label rules' `files` conditions in one set: one pass
+/// per changed file answers every rule, instead of one pass per rule.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FileIndex {
+    globs: GlobSet,
+    len: usize,
+}
+
+/// Which globs of a [`FileIndex`] each changed file matches.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FileHits {
+    /// Per file, the indexes of the globs it matches, in order.
+    per_file: Vec<Vec<usize>>,
+    /// Per glob, whether some file matches it.
+    any_file: Vec<bool>,
+}
+
+impl FileIndex {
+    pub(crate) fn new(globs: Vec<Glob>) -> Result<Self, String> {
+        let len = globs.len();
+        let mut builder = GlobSetBuilder::new();
+        for glob in globs {
+            builder.add(glob);
+        }
+        let globs = builder.build().map_err(|e| e.to_string())?;
+        Ok(FileIndex { globs, len })
+    }
+
+    pub(crate) fn hits(&self, files: &[String]) -> FileHits {
+        let mut any_file = vec![false; self.len];
+        let per_file = files
+            .iter()
+            .map(|file| {
+                let mut matched = self.globs.matches(file);
+                matched.sort_unstable();
+                for &g in &matched {
+                    any_file[g] = true;
+                }
+                matched
+            })
+            .collect();
+        FileHits { per_file, any_file }
+    }
+}
+
+impl FileHits {
+    /// How many of the globs `first..first + count` file `file` matches.
+    fn matched(&self, file: usize, first: usize, count: usize) -> usize {
+        let hits = &self.per_file[file];
+        hits.partition_point(|&g| g < first + count) - hits.partition_point(|&g| g < first)
+    }
+
+    /// actions/labeler's four quantifiers over the globs
+    /// `first..first + count`. The "every file" ones need a file.
+    pub(crate) fn quantify(
+        &self,
+        quantifier: super::Quantifier,
+        first: usize,
+        count: usize,
+    ) -> bool {
+        use super::Quantifier::*;
+        let files = 0..self.per_file.len();
+        let some_file = !self.per_file.is_empty();
+        match quantifier {
+            AnyGlobToAnyFile => self.any_file[first..first + count].iter().any(|&hit| hit),
+            AnyGlobToAllFiles => {
+                some_file && files.into_iter().all(|f| self.matched(f, first, count) > 0)
+            }
+            AllGlobsToAnyFile => files
+                .into_iter()
+                .any(|f| self.matched(f, first, count) == count),
+            AllGlobsToAllFiles => {
+                some_file
+                    && files
+                        .into_iter()
+                        .all(|f| self.matched(f, first, count) == count)
+            }
+        }
+    }
+
+    /// The first file matching one of the globs `first..first + count`.
+    pub(crate) fn first_match(&self, first: usize, count: usize) -> Option<usize> {
+        (0..self.per_file.len()).find(|&f| self.matched(f, first, count) > 0)
     }
 }
 
@@ -199,6 +292,8 @@ pub struct Ruleset {
     /// `labels.paths`, then `labels.implies`, then `rules`, in the
     /// file's order within each.
     pub(crate) label_rules: Vec<CompiledRule>,
+    /// The globs of their `files` conditions.
+    pub(crate) file_index: FileIndex,
     /// `cc.paths`, compiled.
     pub(crate) cc_paths: crate::subscriptions::PathSubscriptions,
     /// `labels.respect_removals_for`, in seconds.

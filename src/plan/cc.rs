@@ -76,16 +76,17 @@ fn wanted(situation: &Situation<'_>) -> bool {
         false => cc.issues,
     };
     // A push can add path labels, and their subscribers must hear of it
-    // now: the bot ignores the `labeled` events of its own writes.
-    let path_labels = super::labels::may_add(situation);
+    // now: the bot ignores the `labeled` events of its own writes. Asking
+    // the rules costs a pass over them, so only when nothing cheaper tells.
+    let rules_may_add = || super::labels::may_add(situation);
     let labels_may_change =
-        is_arrival(item) || matches!(item.action, ItemAction::Labeled(_)) || path_labels;
+        is_arrival(item) || matches!(item.action, ItemAction::Labeled(_)) || rules_may_add();
     // An item that has no label and can get none (implications need a
     // label to start from) has no label subscribers to read.
-    let may_have_labels = !item.labels.is_empty() || path_labels;
+    let may_have_labels = || !item.labels.is_empty() || rules_may_add();
     // New code may touch paths someone subscribes to, in the tracking
     // issue or in the rules.
-    kind_enabled && ((labels_may_change && may_have_labels) || is_new_code(item))
+    kind_enabled && ((labels_may_change && may_have_labels()) || is_new_code(item))
 }
 
 /// Everyone subscribed to the item's labels and changed paths, in label

@@ -9,7 +9,7 @@
 use std::collections::{BTreeSet, HashSet};
 
 use super::{Facts, Needs};
-use crate::config::{Cond, EventName, Kind, Leaf, Quantifier, Test};
+use crate::config::{Cond, EventName, FileHits, Kind, Leaf, Quantifier, Test};
 use crate::event::{ItemAction, ItemEvent, ItemKind};
 
 /// What a condition is judged against.
@@ -23,6 +23,8 @@ pub(super) struct Judge<'a> {
     pub arrived: &'a [String],
     /// The events this round counts as.
     pub events: &'a [EventName],
+    /// Which file globs the changed files match, once they are read.
+    pub file_hits: Option<&'a FileHits>,
 }
 
 /// A condition's value.
@@ -115,18 +117,18 @@ impl Judge<'_> {
             Test::LabelAdded(matcher) => known(self.arrived.iter().any(|l| matcher.matches(l))),
             Test::Files {
                 quantifier,
-                globs,
+                first,
                 count,
             } => {
                 if item.kind != ItemKind::PullRequest {
                     return Truth::Fails;
                 }
-                match &self.facts.changed_files {
+                match self.file_hits {
                     None => Truth::Unknown(Needs {
                         changed_files: true,
                         ..Needs::default()
                     }),
-                    Some(files) => known(files_match(files, *quantifier, globs, *count)),
+                    Some(hits) => known(hits.quantify(*quantifier, *first, *count)),
                 }
             }
             Test::Title(regex) => known(regex.is_match(&item.title)),
@@ -203,11 +205,15 @@ impl Judge<'_> {
             }
             Test::Files {
                 quantifier: Quantifier::AnyGlobToAnyFile,
-                globs,
-                ..
+                first,
+                count,
             } => {
                 let files = self.facts.changed_files.as_deref().unwrap_or_default();
-                match files.iter().find(|f| globs.matches(f)) {
+                let file = self
+                    .file_hits
+                    .and_then(|hits| hits.first_match(*first, *count))
+                    .and_then(|f| files.get(f));
+                match file {
                     Some(file) => format!("{} (`{file}`)", leaf.text),
                     None => leaf.text.clone(),
                 }
@@ -229,23 +235,5 @@ impl Judge<'_> {
             }
             _ => leaf.text.clone(),
         }
-    }
-}
-
-/// actions/labeler's four quantifiers. The "every file" ones need a file.
-fn files_match(
-    files: &[String],
-    quantifier: Quantifier,
-    globs: &crate::config::PathMatcher,
-    count: usize,
-) -> bool {
-    let all_globs = |file: &String| globs.matching(file).len() == count;
-    match quantifier {
-        Quantifier::AnyGlobToAnyFile => files.iter().any(|f| globs.matches(f)),
-        Quantifier::AnyGlobToAllFiles => {
-            !files.is_empty() && files.iter().all(|f| globs.matches(f))
-        }
-        Quantifier::AllGlobsToAnyFile => files.iter().any(all_globs),
-        Quantifier::AllGlobsToAllFiles => !files.is_empty() && files.iter().all(all_globs),
     }
 }

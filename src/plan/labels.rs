@@ -145,6 +145,11 @@ fn decide(situation: &Situation<'_>) -> Outcome {
     let mut later_events = first_events.clone();
     later_events.push(EventName::Labeled);
 
+    // One pass of the file index over the changed files serves every rule.
+    let file_hits = facts
+        .changed_files
+        .as_deref()
+        .map(|files| rules.file_index.hits(files));
     let mut fired = vec![false; rules.label_rules.len()];
     let mut failed = vec![false; rules.label_rules.len()];
     let mut removing: BTreeSet<String> = BTreeSet::new();
@@ -169,6 +174,7 @@ fn decide(situation: &Situation<'_>) -> Outcome {
                 present: &present,
                 arrived: &arrived,
                 events,
+                file_hits: file_hits.as_ref(),
             };
             match judge.truth(&rule.when) {
                 Truth::Holds => {
