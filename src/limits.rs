@@ -30,6 +30,10 @@ pub const MAX_RULES_DEPTH: usize = 32;
 /// to at most 1 MiB, so this bounds the memory a rules file can take.
 pub const MAX_REGEXES: usize = 200;
 
+/// Bytes of a title or body a rule's regex reads: GitHub caps a body at
+/// 65,536 characters (at most 256 KiB in UTF-8) and a title at 256.
+pub const MAX_MATCHED_TEXT_BYTES: usize = 256 * 1024;
+
 /// Characters in one pattern or label name (GitHub's label names are at
 /// most 50; paths in a glob a few hundred).
 pub const MAX_PATTERN_CHARS: usize = 1_024;

@@ -75,6 +75,74 @@ async fn a_fork_pushing_huge_or_endless_rules_gets_a_failing_check_run() {
 }
 
 #[tokio::test]
+async fn a_fork_pushing_regex_bombs_and_deep_conditions_gets_a_failing_check_run() {
+    let t = Tester::with_rules(RULES).await;
+    let pr = t.open_pull_from("contributor", true, &[]).await;
+    // A regex that would take gigabytes compiled, one that backtracks
+    // exponentially elsewhere (linear here, so it is allowed), and more
+    // regexes than the file may hold.
+    let bomb = "[[rules]]\nwhen = { title = 'a{1000}{1000}{1000}' }\nadd = [\"x\"]\n";
+    let many: String = (0..250)
+        .map(|i| format!("[[rules]]\nwhen = {{ title = '(a+)+b{i}' }}\nadd = [\"x\"]\n"))
+        .collect();
+    let deep = format!(
+        "[[rules]]\nadd = [\"x\"]\nwhen = {}{{ title = \"a\" }}{}\n",
+        "{ not = ".repeat(60),
+        " }".repeat(60)
+    );
+    for (file, says) in [
+        (bomb.to_owned(), "more than 1 MiB"),
+        (many, "250 regular expressions; probot takes at most 200"),
+        (deep, "nest deeper than 32"),
+    ] {
+        let started = Instant::now();
+        t.hub
+            .push_contents(REPO, pr, "contributor", &[(".github/probot.toml", &file)])
+            .await
+            .unwrap();
+        let taken = started.elapsed();
+        let runs = t.hub.check_runs(REPO).await.unwrap();
+        let run = runs.last().expect("a check run");
+        assert_eq!(run.conclusion.as_deref(), Some("failure"));
+        let summary = run.output["summary"].as_str().unwrap_or_default();
+        assert!(summary.contains(says), "{summary}");
+        assert!(taken < Duration::from_secs(10), "handled in {taken:?}");
+        healthy(&t).await;
+    }
+}
+
+#[tokio::test]
+async fn a_title_and_body_at_any_size_cost_regexes_linear_time() {
+    // 100 regexes that backtrack exponentially in engines that backtrack,
+    // against a body four times GitHub's cap.
+    let rules: String = (0..100)
+        .map(|i| format!("[[rules]]\nwhen = {{ body = '^(a|aa)+$', title = '(x+x+)+y{i}' }}\nadd = [\"x\"]\n"))
+        .collect();
+    let ruleset = probot::config::load(&rules).expect("linear regexes are fine");
+    let mut item = match probot::event::parse(
+        "issues",
+        serde_json::to_vec(&serde_json::json!({
+            "action": "opened",
+            "issue": {"number": 1, "title": "x".repeat(10_000), "body": "a".repeat(4 * 65_536) + "!", "user": {"login": "someone"}, "labels": [], "state": "open"},
+            "repository": {"full_name": "acme/widgets"},
+            "sender": {"login": "someone"}
+        }))
+        .unwrap()
+        .as_slice(),
+    ) {
+        Ok(probot::event::Event::Item(item)) => item,
+        other => panic!("{other:?}"),
+    };
+    item.labels.clear();
+    let started = Instant::now();
+    let actions = probot::plan::plan(&item, &ruleset, &Default::default(), "probot[bot]");
+    let taken = started.elapsed();
+    eprintln!("100 regexes over a 256 KiB body and a 10,000-character title: {taken:?}");
+    assert!(actions.is_empty(), "{actions:?}");
+    assert!(taken < Duration::from_secs(5), "{taken:?}");
+}
+
+#[tokio::test]
 async fn the_largest_rules_file_allowed_is_checked_in_bounded_time() {
     // At every limit at once: 1,000 rules, 5,000 patterns, each rule's
     // labels matching every rule (the cycle check's worst case).

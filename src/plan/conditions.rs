@@ -12,6 +12,16 @@ use super::{Facts, Needs};
 use crate::config::{Cond, EventName, FileHits, Kind, Leaf, Quantifier, Test};
 use crate::event::{ItemAction, ItemEvent, ItemKind};
 
+/// The part of a title or body a regex reads: GitHub caps both well under
+/// this, and a signed payload could still carry more.
+fn within_limit(text: &str) -> &str {
+    let mut end = text.len().min(crate::limits::MAX_MATCHED_TEXT_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// What a condition is judged against.
 pub(super) struct Judge<'a> {
     pub item: &'a ItemEvent,
@@ -131,8 +141,8 @@ impl Judge<'_> {
                     Some(hits) => known(hits.quantify(*quantifier, *first, *count)),
                 }
             }
-            Test::Title(regex) => known(regex.is_match(&item.title)),
-            Test::Body(regex) => known(regex.is_match(&item.body)),
+            Test::Title(regex) => known(regex.is_match(within_limit(&item.title))),
+            Test::Body(regex) => known(regex.is_match(within_limit(&item.body))),
             Test::Author { logins, teams } => {
                 let author = item.author.to_ascii_lowercase();
                 if logins.contains(&author) {
