@@ -544,6 +544,14 @@ async fn the_serve_binary_works_with_a_token() {
         .expect("a delivery that wrote");
     assert_eq!(done["span"]["repo"], REPO);
     assert_eq!(done["span"]["event"], "issues");
+    // The line says why: the rule, where it is, and what made it hold.
+    assert!(
+        handled.iter().any(|l| l["fields"]["because"]
+            .as_str()
+            .is_some_and(|why| why.contains("labels.implies[0] (line")
+                && why.contains("label `high priority` arrived"))),
+        "{logs}"
+    );
     assert!(
         done["span"]["id"].as_str().is_some_and(|id| id.len() == 36),
         "{done}"

@@ -13,6 +13,15 @@ comment = "This pull request changes documentation only."
 sync = true
 "#;
 
+/// The bot's reads whose path contains `part`.
+async fn reads(t: &Tester, part: &str) -> usize {
+    t.bot_requests()
+        .await
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.contains(part))
+        .count()
+}
+
 fn comments_by_bot(item: &fakehub::client::ItemState) -> usize {
     item.comments
         .iter()
@@ -27,6 +36,10 @@ async fn a_synced_label_goes_when_its_condition_stops_holding_and_a_persons_labe
     let item = t.item(pr).await;
     assert_eq!(labels(&item), ["docs only"]);
     assert_eq!(comments_by_bot(&item), 1);
+    // Adding reads the files once, and no label history: nothing to take back.
+    assert_eq!(reads(&t, "/files").await, 1);
+    assert_eq!(reads(&t, "/events").await, 0);
+    t.hub.clear_requests().await.unwrap();
 
     // Code arrives: the condition no longer holds, and the bot takes back
     // the label it added. Its comment stays, once.
@@ -34,6 +47,8 @@ async fn a_synced_label_goes_when_its_condition_stops_holding_and_a_persons_labe
     let item = t.item(pr).await;
     assert!(labels(&item).is_empty(), "{:?}", labels(&item));
     assert_eq!(comments_by_bot(&item), 1);
+    // Who added the label is read once, now that there is one to take back.
+    assert_eq!(reads(&t, "/events").await, 1);
 
     // A maintainer who puts the label on by hand keeps it.
     t.label(pr, "docs only").await;
@@ -60,4 +75,39 @@ async fn a_rule_that_holds_again_keeps_one_comment() {
         1,
         "reopening edits, never duplicates"
     );
+}
+
+#[tokio::test]
+async fn a_rule_on_labels_reads_nothing_but_the_rules_and_the_item() {
+    let t = Tester::with_rules(
+        r#"
+[[rules]]
+when = { labels.all = ["high priority", "module: *"], kind = "issue" }
+add = ["oncall: triage"]
+remove = ["needs triage"]
+"#,
+    )
+    .await;
+    let issue = t.open_issue("reporter", "It crashes.", &["needs triage"]).await;
+    t.label(issue, "high priority").await;
+    t.hub.clear_requests().await.unwrap();
+    t.label(issue, "module: nn").await;
+    assert_eq!(
+        labels(&t.item(issue).await),
+        ["high priority", "module: nn", "oncall: triage"]
+    );
+    let gets: Vec<String> = t
+        .bot_requests()
+        .await
+        .into_iter()
+        .filter(|r| r.method == "GET")
+        .map(|r| r.path)
+        .collect();
+    // The rules file (revalidated) and the item read fresh before writing.
+    assert!(
+        gets.iter()
+            .all(|p| p.ends_with("/contents/.github/probot.toml") || p.ends_with(&format!("/issues/{issue}"))),
+        "{gets:?}"
+    );
+    assert!(gets.len() <= 2, "{gets:?}");
 }

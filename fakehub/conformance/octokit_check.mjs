@@ -116,6 +116,20 @@ await check("POST /check-runs", () => bot.rest.checks.create({ owner, repo, name
 await check("POST /dispatches", () => bot.rest.actions.createWorkflowDispatch({ owner, repo, workflow_id: "trunk.yml", ref: "main" }));
 await check("GET /actions/runs", () => bot.rest.actions.listWorkflowRunsForRepo({ owner, repo }));
 await check("GET /collaborators/{u}/permission", () => bot.rest.repos.getCollaboratorPermissionLevel({ owner, repo, username: "bob" }));
+await check("GET /orgs/{o}/teams/{t}/memberships/{u}", async () => {
+  const answer = await bot.rest.teams.getMembershipForUserInOrg({ org: owner, team_slug: "gpu", username: "bob" });
+  if (answer.data.state !== "active") throw new Error(`state ${answer.data.state}`);
+  return answer;
+});
+await check("GET /orgs/{o}/teams/{t}/memberships/{u} (not a member)", async () => {
+  try {
+    await bot.rest.teams.getMembershipForUserInOrg({ org: owner, team_slug: "gpu", username: "carol" });
+  } catch (error) {
+    if (error.status === 404) return;
+    throw error;
+  }
+  throw new Error("expected 404");
+});
 await check("GET /search/issues", () => bot.rest.search.issuesAndPullRequests({ q: "repo:acme/widgets is:open" }));
 await check("GET /rate_limit", () => bot.rest.rateLimit.get());
 await check("GraphQL issue and addLabelsToLabelable", async () => {
