@@ -88,7 +88,9 @@ remove = ["needs triage"]
 "#,
     )
     .await;
-    let issue = t.open_issue("reporter", "It crashes.", &["needs triage"]).await;
+    let issue = t
+        .open_issue("reporter", "It crashes.", &["needs triage"])
+        .await;
     t.label(issue, "high priority").await;
     t.hub.clear_requests().await.unwrap();
     t.label(issue, "module: nn").await;
@@ -106,7 +108,8 @@ remove = ["needs triage"]
     // The rules file (revalidated) and the item read fresh before writing.
     assert!(
         gets.iter()
-            .all(|p| p.ends_with("/contents/.github/probot.toml") || p.ends_with(&format!("/issues/{issue}"))),
+            .all(|p| p.ends_with("/contents/.github/probot.toml")
+                || p.ends_with(&format!("/issues/{issue}"))),
         "{gets:?}"
     );
     assert!(gets.len() <= 2, "{gets:?}");

@@ -370,7 +370,38 @@ pub enum Via {
 pub fn schema() -> serde_json::Value {
     let generator = schemars::generate::SchemaSettings::draft07().into_generator();
     let schema = generator.into_root_schema_for::<Rules>();
-    serde_json::to_value(schema).unwrap_or_default()
+    let mut value = serde_json::to_value(schema).unwrap_or_default();
+    without_null(&mut value);
+    value
+}
+
+/// TOML has no null: an absent key is how an option is left out, so the
+/// schema offers no `null` (and errors never say "must be null or …").
+/// Recursion here is over our own schema, not over input.
+fn without_null(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    let Value::Object(map) = value else {
+        if let Value::Array(items) = value {
+            items.iter_mut().for_each(without_null);
+        }
+        return;
+    };
+    if let Some(Value::Array(types)) = map.get_mut("type") {
+        types.retain(|t| t != "null");
+        if types.len() == 1 {
+            let only = types.remove(0);
+            map.insert("type".to_owned(), only);
+        }
+    }
+    if let Some(Value::Array(options)) = map.get_mut("anyOf") {
+        options.retain(|o| o.get("type").is_none_or(|t| t != "null"));
+        if options.len() == 1 {
+            let only = options.clone();
+            map.remove("anyOf");
+            map.insert("allOf".to_owned(), Value::Array(only));
+        }
+    }
+    map.values_mut().for_each(without_null);
 }
 
 /// The schema as pretty JSON with a trailing newline, the form checked in.

@@ -502,3 +502,52 @@ add = ["z"]
         "{problems:?}"
     );
 }
+
+#[test]
+fn empty_parts_duplicate_names_and_sync_without_labels_are_located() {
+    let source = r#"[[rules]]
+name = "dup"
+when = { labels = {}, files = {}, author = ["@org/"] }
+add = ["x"]
+
+[[rules]]
+name = "dup"
+when = { title = "a" }
+remove = ["y"]
+sync = true
+"#;
+    let checked = config::check(source);
+    let found: Vec<(usize, usize, &str)> = checked
+        .problems
+        .iter()
+        .map(|p| {
+            let at = p.location.as_ref().map_or((0, 0), |l| (l.line, l.column));
+            (at.0, at.1, p.message.as_str())
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (3, 19, "`labels` says nothing"),
+            (3, 31, "`files` says nothing"),
+            (3, 45, "`@org/` is not a login or `@org/team`"),
+            (7, 8, "another rule is named `dup`"),
+            (
+                10,
+                8,
+                "`sync` takes off the labels in `add`, and there are none"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn the_schema_offers_no_null_since_toml_has_none() {
+    let schema = config::schema_json();
+    assert!(!schema.contains("\"null\""));
+    let checked = config::check("[[rules]]\nwhen = { draft = \"no\" }\nadd = [\"x\"]\n");
+    assert_eq!(
+        checked.problems[0].message,
+        "`rules[0].when.draft` must be true or false, not the string \"no\""
+    );
+}
