@@ -43,6 +43,24 @@ fn chain(rules: usize) -> String {
         .collect()
 }
 
+/// A fork's push of `file` as its rules gets a failing config check run
+/// saying `says`, within seconds, and the bot stays healthy.
+async fn fails_the_config_check(t: &Tester, pr: u64, file: &str, says: &str) {
+    let started = Instant::now();
+    t.hub
+        .push_contents(REPO, pr, "contributor", &[(".github/probot.toml", file)])
+        .await
+        .unwrap();
+    let taken = started.elapsed();
+    let runs = t.hub.check_runs(REPO).await.unwrap();
+    let run = runs.last().expect("a check run");
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    let summary = run.output["summary"].as_str().unwrap_or_default();
+    assert!(summary.contains(says), "{summary}");
+    assert!(taken < Duration::from_secs(10), "handled in {taken:?}");
+    healthy(t).await;
+}
+
 #[tokio::test]
 async fn a_fork_pushing_huge_or_endless_rules_gets_a_failing_check_run() {
     let t = Tester::with_rules(RULES).await;
@@ -58,19 +76,7 @@ async fn a_fork_pushing_huge_or_endless_rules_gets_a_failing_check_run() {
         (huge.as_str(), "at most 256 KiB"),
         (long.as_str(), "at most 1000"),
     ] {
-        let started = Instant::now();
-        t.hub
-            .push_contents(REPO, pr, "contributor", &[(".github/probot.toml", file)])
-            .await
-            .unwrap();
-        let taken = started.elapsed();
-        let runs = t.hub.check_runs(REPO).await.unwrap();
-        let run = runs.last().expect("a check run");
-        assert_eq!(run.conclusion.as_deref(), Some("failure"));
-        let summary = run.output["summary"].as_str().unwrap_or_default();
-        assert!(summary.contains(says), "{summary}");
-        assert!(taken < Duration::from_secs(10), "handled in {taken:?}");
-        healthy(&t).await;
+        fails_the_config_check(&t, pr, file, says).await;
     }
 }
 
@@ -95,19 +101,7 @@ async fn a_fork_pushing_regex_bombs_and_deep_conditions_gets_a_failing_check_run
         (many, "250 regular expressions; probot takes at most 200"),
         (deep, "nest deeper than 32"),
     ] {
-        let started = Instant::now();
-        t.hub
-            .push_contents(REPO, pr, "contributor", &[(".github/probot.toml", &file)])
-            .await
-            .unwrap();
-        let taken = started.elapsed();
-        let runs = t.hub.check_runs(REPO).await.unwrap();
-        let run = runs.last().expect("a check run");
-        assert_eq!(run.conclusion.as_deref(), Some("failure"));
-        let summary = run.output["summary"].as_str().unwrap_or_default();
-        assert!(summary.contains(says), "{summary}");
-        assert!(taken < Duration::from_secs(10), "handled in {taken:?}");
-        healthy(&t).await;
+        fails_the_config_check(&t, pr, &file, says).await;
     }
 }
 

@@ -111,15 +111,6 @@ async fn with_teams() -> Tester {
     Tester::start(seed).await
 }
 
-/// The bot's reads of one kind, by path.
-async fn reads(t: &Tester, part: &str) -> usize {
-    t.bot_requests()
-        .await
-        .iter()
-        .filter(|r| r.method == "GET" && r.path.contains(part))
-        .count()
-}
-
 #[tokio::test]
 async fn a_rocm_title_labels_a_ready_pull_request_and_the_label_goes_when_it_is_a_draft_again() {
     let t = Tester::with_rules(RULES).await;
@@ -170,9 +161,9 @@ async fn a_title_edited_to_a_revert_is_labelled_and_a_body_edit_reads_nothing() 
     // Title rules read no files and no teams. The label history is read
     // once, because a label is about to be added and the rules ask not
     // to add back what a person removed within the hour.
-    assert_eq!(reads(&t, "/files").await, 0);
-    assert_eq!(reads(&t, "/orgs/").await, 0);
-    assert_eq!(reads(&t, "/events").await, 1);
+    assert_eq!(t.reads("/files").await, 0);
+    assert_eq!(t.reads("/orgs/").await, 0);
+    assert_eq!(t.reads("/events").await, 1);
 }
 
 #[tokio::test]
@@ -209,7 +200,8 @@ async fn the_dev_infra_teams_pull_requests_need_no_release_notes_and_the_team_is
         "no comment asks for a category"
     );
     assert_eq!(
-        reads(&t, "/orgs/pytorch/teams/pytorch-dev-infra/memberships/").await,
+        t.reads("/orgs/pytorch/teams/pytorch-dev-infra/memberships/")
+            .await,
         1
     );
 
@@ -224,7 +216,7 @@ async fn the_dev_infra_teams_pull_requests_need_no_release_notes_and_the_team_is
     )
     .await;
     assert!(labels(&t.item(pr).await).contains(&"topic: not user facing"));
-    assert_eq!(reads(&t, "/orgs/").await, 0);
+    assert_eq!(t.reads("/orgs/").await, 0);
 }
 
 #[tokio::test]
@@ -240,7 +232,7 @@ async fn the_first_release_notes_category_that_matches_wins() {
     // Adding a label reads no files for the category rules.
     t.hub.clear_requests().await.unwrap();
     t.label(pr, "ciflow/trunk").await;
-    assert_eq!(reads(&t, "/files").await, 0);
+    assert_eq!(t.reads("/files").await, 0);
 }
 
 #[tokio::test]

@@ -13,15 +13,6 @@ comment = "This pull request changes documentation only."
 sync = true
 "#;
 
-/// The bot's reads whose path contains `part`.
-async fn reads(t: &Tester, part: &str) -> usize {
-    t.bot_requests()
-        .await
-        .iter()
-        .filter(|r| r.method == "GET" && r.path.contains(part))
-        .count()
-}
-
 fn comments_by_bot(item: &fakehub::client::ItemState) -> usize {
     item.comments
         .iter()
@@ -37,8 +28,8 @@ async fn a_synced_label_goes_when_its_condition_stops_holding_and_a_persons_labe
     assert_eq!(labels(&item), ["docs only"]);
     assert_eq!(comments_by_bot(&item), 1);
     // Adding reads the files once, and no label history: nothing to take back.
-    assert_eq!(reads(&t, "/files").await, 1);
-    assert_eq!(reads(&t, "/events").await, 0);
+    assert_eq!(t.reads("/files").await, 1);
+    assert_eq!(t.reads("/events").await, 0);
     t.hub.clear_requests().await.unwrap();
 
     // Code arrives: the condition no longer holds, and the bot takes back
@@ -48,7 +39,7 @@ async fn a_synced_label_goes_when_its_condition_stops_holding_and_a_persons_labe
     assert!(labels(&item).is_empty(), "{:?}", labels(&item));
     assert_eq!(comments_by_bot(&item), 1);
     // Who added the label is read once, now that there is one to take back.
-    assert_eq!(reads(&t, "/events").await, 1);
+    assert_eq!(t.reads("/events").await, 1);
 
     // A maintainer who puts the label on by hand keeps it.
     t.label(pr, "docs only").await;

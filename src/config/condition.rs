@@ -16,7 +16,8 @@ use super::diagnostic::{KeyPath, Problem};
 use super::rule::{Condition, EventName, FilesCondition, Kind};
 use globset::Glob;
 
-use super::ruleset::{path_glob, LabelMatcher, PatternError};
+use super::meaning::report;
+use super::ruleset::{path_glob, LabelMatcher};
 
 /// The most memory one compiled regex may take.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
@@ -481,21 +482,6 @@ fn first_line(message: &str) -> String {
                 .to_owned()
         })
         .unwrap_or_else(|| message.lines().last().unwrap_or_default().to_owned())
-}
-
-fn report<M: Default>(
-    compiled: Result<M, Vec<PatternError>>,
-    at: &KeyPath,
-    problems: &mut Vec<Problem>,
-) -> M {
-    compiled.unwrap_or_else(|errors| {
-        problems.extend(
-            errors
-                .into_iter()
-                .map(|(i, message)| Problem::error(at.join(i), message)),
-        );
-        M::default()
-    })
 }
 
 /// `` `a`, `b` `` for an explanation, at most five named.

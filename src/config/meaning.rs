@@ -287,7 +287,7 @@ fn compile_cc_paths(rules: &Rules, problems: &mut Vec<Problem>) -> PathSubscript
 }
 
 /// The matcher, or a matcher of nothing with the list's problems reported.
-fn report<M: Default>(
+pub(super) fn report<M: Default>(
     compiled: Result<M, Vec<PatternError>>,
     at: &KeyPath,
     problems: &mut Vec<Problem>,

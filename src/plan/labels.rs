@@ -79,25 +79,25 @@ fn plan(situation: &Situation<'_>) -> Vec<Decision> {
     }
     let mut decisions = Vec::new();
     if !outcome.add.is_empty() {
-        let (labels, because): (Vec<String>, Vec<String>) = outcome
-            .add
-            .into_iter()
-            .map(|(label, why)| (label.clone(), format!("`{label}`: {why}")))
-            .unzip();
+        let (labels, because) = each_with_why(outcome.add);
         decisions.push(Decision::new(Action::AddLabels { labels }, because));
     }
     if !outcome.remove.is_empty() {
-        let (labels, because): (Vec<String>, Vec<String>) = outcome
-            .remove
-            .into_iter()
-            .map(|(label, why)| (label.clone(), format!("`{label}`: {why}")))
-            .unzip();
+        let (labels, because) = each_with_why(outcome.remove);
         decisions.push(Decision::new(Action::RemoveLabels { labels }, because));
     }
     for (marker, body, why) in outcome.comments {
         decisions.push(Decision::new(Action::Comment { marker, body }, vec![why]));
     }
     decisions
+}
+
+/// Labels, and a reason for each that names it.
+fn each_with_why(labels: Vec<(String, String)>) -> (Vec<String>, Vec<String>) {
+    labels
+        .into_iter()
+        .map(|(label, why)| (label.clone(), format!("`{label}`: {why}")))
+        .unzip()
 }
 
 /// Whether rules may add labels on this event: they do, or would once

@@ -202,6 +202,14 @@ impl Decision {
             because: vec![because.into()],
         }
     }
+
+    /// Actions that all have the same one reason.
+    pub(crate) fn all_because(actions: Vec<Action>, because: &str) -> Vec<Decision> {
+        actions
+            .into_iter()
+            .map(|action| Decision::one(action, because))
+            .collect()
+    }
 }
 
 /// An issue in some repository: where the subscriptions live.

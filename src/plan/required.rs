@@ -25,18 +25,11 @@ fn marker(index: usize) -> String {
 }
 
 fn plan(situation: &Situation<'_>) -> Vec<Decision> {
-    planned(situation)
-        .into_iter()
-        .map(|action| {
-            Decision::one(
-                action,
-                format!(
-                    "labels.required: the {} needs one of the required labels",
-                    situation.item.kind
-                ),
-            )
-        })
-        .collect()
+    let why = format!(
+        "labels.required: the {} needs one of the required labels",
+        situation.item.kind
+    );
+    Decision::all_because(planned(situation), &why)
 }
 
 fn planned(situation: &Situation<'_>) -> Vec<Action> {

@@ -33,15 +33,10 @@ fn needs(situation: &Situation<'_>) -> Needs {
 }
 
 fn plan(situation: &Situation<'_>) -> Vec<Decision> {
-    planned(situation)
-        .into_iter()
-        .map(|action| {
-            Decision::one(
-                action,
-                "the pull request changes .github/probot.toml, so its rules are checked",
-            )
-        })
-        .collect()
+    Decision::all_because(
+        planned(situation),
+        "the pull request changes .github/probot.toml, so its rules are checked",
+    )
 }
 
 fn planned(situation: &Situation<'_>) -> Vec<Action> {

@@ -28,18 +28,11 @@ pub(super) fn out_of_scope(
 }
 
 fn plan(situation: &Situation<'_>) -> Vec<Decision> {
-    planned(situation)
-        .into_iter()
-        .map(|action| {
-            Decision::one(
-                action,
-                format!(
-                    "labels.issues_only / labels.pull_requests_only: not for a {}",
-                    situation.item.kind
-                ),
-            )
-        })
-        .collect()
+    let why = format!(
+        "labels.issues_only / labels.pull_requests_only: not for a {}",
+        situation.item.kind
+    );
+    Decision::all_because(planned(situation), &why)
 }
 
 fn planned(situation: &Situation<'_>) -> Vec<Action> {

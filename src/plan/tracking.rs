@@ -19,15 +19,10 @@ fn needs(_: &Situation<'_>) -> Needs {
 }
 
 fn plan(situation: &Situation<'_>) -> Vec<Decision> {
-    planned(situation)
-        .into_iter()
-        .map(|action| {
-            Decision::one(
-                action,
-                "the tracking issue was edited, so its lines are checked",
-            )
-        })
-        .collect()
+    Decision::all_because(
+        planned(situation),
+        "the tracking issue was edited, so its lines are checked",
+    )
 }
 
 fn planned(situation: &Situation<'_>) -> Vec<Action> {

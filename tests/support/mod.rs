@@ -218,6 +218,15 @@ impl Tester {
             .collect()
     }
 
+    /// How many reads the bot made of paths containing `part`.
+    pub async fn reads(&self, part: &str) -> usize {
+        self.bot_requests()
+            .await
+            .iter()
+            .filter(|r| r.method == "GET" && r.path.contains(part))
+            .count()
+    }
+
     pub async fn bot_writes(&self) -> Vec<String> {
         self.bot_requests()
             .await
