@@ -28,9 +28,9 @@ pub struct Rule {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub remove: Vec<String>,
 
-    /// A comment to keep on the item while the condition holds: posted
-    /// once, edited if the text changes, never duplicated (a hidden marker
-    /// names the rule). Markdown.
+    /// A comment of the bot's on the item when the condition holds:
+    /// posted once, edited if the text changes, never duplicated (a hidden
+    /// marker names the rule), and left in place afterwards. Markdown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 4000))]
     pub comment: Option<String>,

@@ -372,8 +372,8 @@ impl Session {
     }
 
     /// Whether `login` is an active member of `team` (`org/team-slug`).
-    /// GitHub answers 404 for people not in the team, and for teams the
-    /// App can't see (it needs the organization's members permission).
+    /// GitHub answers 404 for people not in the team and for teams the App
+    /// can't see, 403 when the App lacks the members permission.
     pub async fn team_member(&self, team: &str, login: &str) -> Result<bool> {
         let Some((org, slug)) = team.split_once('/') else {
             return Ok(false);
@@ -387,6 +387,16 @@ impl Session {
         match self.send(Method::GET, &url, None, None).await {
             Ok(answer) => Ok(answer.json()?["state"].as_str() == Some("active")),
             Err(GitHubError::Status { status: 404, .. }) => Ok(false),
+            // Rate limits arrive as `RateLimited`: a 403 is the App lacking
+            // the organization's members permission. The rule then sees no
+            // member, and the operator a reason.
+            Err(GitHubError::Status { status: 403, .. }) => {
+                tracing::warn!(
+                    team,
+                    "team membership is not readable: the App needs the organization's members (read) permission; counted as not a member"
+                );
+                Ok(false)
+            }
             Err(error) => Err(error),
         }
     }
