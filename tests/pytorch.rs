@@ -244,3 +244,24 @@ async fn a_high_priority_issue_goes_to_triage_once_it_also_has_a_module() {
     t.label(issue, "module: nn").await;
     assert!(labels(&t.item(issue).await).contains(&"oncall: triage"));
 }
+
+#[tokio::test]
+async fn a_maintainers_rocm_pull_request_starts_rocm_ci_when_marked_ready() {
+    let t = Tester::with_rules(RULES).await;
+    let pr = open_titled(
+        &t,
+        "[ROCm] fix hipcc flags",
+        "maintainer",
+        &["aten/x.cpp"],
+        true,
+    )
+    .await;
+    assert!(t.tags().await.is_empty(), "a draft waits");
+    t.hub.set_ready(REPO, pr, "maintainer", true).await.unwrap();
+    let head = t.head(pr).await;
+    assert_eq!(
+        t.tags().await.get(&format!("ciflow/rocm/{pr}")),
+        Some(&head),
+        "the rule's CI label starts its workflow at the head"
+    );
+}

@@ -170,24 +170,25 @@ fn wants_trust(item: &ItemEvent, ruleset: &Ruleset) -> Whose {
     if rules.labels.is_empty() || !is_pull_request(item) || !item.open {
         return Whose::Nobody;
     }
-    // A label may bring a CI label along by implication.
-    let implies_ci = || {
+    // A rule (an implication, a path or title rule) may add a CI label.
+    let rules_add_ci = || {
         ruleset
-            .rules
-            .labels
-            .implies
+            .label_rules
             .iter()
             .any(|rule| rule.add.iter().any(|l| rules.labels.contains_key(l)))
     };
     let any_mapped = || item.labels.iter().any(|l| rules.labels.contains_key(l));
     match &item.action {
         ItemAction::Labeled(arrived)
-            if arrived.iter().any(|l| rules.labels.contains_key(l)) || implies_ci() =>
+            if arrived.iter().any(|l| rules.labels.contains_key(l)) || rules_add_ci() =>
         {
             Whose::Sender
         }
-        ItemAction::Opened if any_mapped() || implies_ci() => Whose::Sender,
-        ItemAction::Synchronize | ItemAction::Reopened if any_mapped() => Whose::Author,
+        ItemAction::Opened if any_mapped() || rules_add_ci() => Whose::Sender,
+        ItemAction::ReadyForReview | ItemAction::Edited if rules_add_ci() => Whose::Sender,
+        ItemAction::Synchronize | ItemAction::Reopened if any_mapped() || rules_add_ci() => {
+            Whose::Author
+        }
         _ => Whose::Nobody,
     }
 }
@@ -230,16 +231,21 @@ fn actions<'a>(
             }
         }
         _ if !item.open => {}
-        ItemAction::Labeled(_) | ItemAction::Opened => {
+        ItemAction::Labeled(_)
+        | ItemAction::Opened
+        | ItemAction::ReadyForReview
+        | ItemAction::Edited => {
             // The labels this event brings: the one added (every one, for a
-            // pull request opened with labels), and those this plan adds.
+            // pull request opened with labels), and those this plan adds
+            // (the only ones, when it is marked ready or its title edited).
             let arriving: Vec<&String> = match &item.action {
                 ItemAction::Labeled(arrived) => arrived
                     .iter()
                     .filter(|label| item.labels.contains(label))
                     .chain(added)
                     .collect(),
-                _ => item.labels.iter().chain(added).collect(),
+                ItemAction::Opened => item.labels.iter().chain(added).collect(),
+                _ => added.iter().collect(),
             };
             let mut started: Vec<String> = Vec::new();
             for label in arriving {
