@@ -16,8 +16,8 @@ use super::diagnostic::{KeyPath, Problem};
 use super::rule::{Condition, EventName, FilesCondition, Kind};
 use globset::Glob;
 
-use super::meaning::report;
-use super::ruleset::{path_glob, LabelMatcher};
+pub(crate) use super::matchers::Quantifier;
+use super::matchers::{path_glob, report, LabelMatcher};
 
 /// The most memory one compiled regex may take.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
@@ -59,15 +59,6 @@ pub(crate) struct Leaf {
     pub test: Test,
     /// `title matches /^\[ROCm\]/`.
     pub text: String,
-}
-
-/// Which files a files test quantifies over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Quantifier {
-    AnyGlobToAnyFile,
-    AnyGlobToAllFiles,
-    AllGlobsToAnyFile,
-    AllGlobsToAllFiles,
 }
 
 #[derive(Debug, Clone)]

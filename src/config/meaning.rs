@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use super::condition::{self, Cond, Leaf, Quantifier, Test};
 use super::diagnostic::{KeyPath, Problem};
+use super::matchers::{report, FileIndex, LabelMatcher, PathMatcher};
 use super::rule::Kind;
-use super::ruleset::{CompiledRule, FileIndex, LabelMatcher, PathMatcher, PatternError};
+use super::ruleset::CompiledRule;
 use super::{CiTarget, Rules, Via};
 
 /// `when` labels imply `add`, unless a label matching `unless` is there:
@@ -284,22 +285,6 @@ fn compile_cc_paths(rules: &Rules, problems: &mut Vec<Problem>) -> PathSubscript
         }
     }
     PathSubscriptions::new(lines)
-}
-
-/// The matcher, or a matcher of nothing with the list's problems reported.
-pub(super) fn report<M: Default>(
-    compiled: Result<M, Vec<PatternError>>,
-    at: &KeyPath,
-    problems: &mut Vec<Problem>,
-) -> M {
-    compiled.unwrap_or_else(|errors| {
-        problems.extend(
-            errors
-                .into_iter()
-                .map(|(i, message)| Problem::error(at.join(i), message)),
-        );
-        M::default()
-    })
 }
 
 fn check_label_names(at: &KeyPath, labels: &[String], problems: &mut Vec<Problem>) {

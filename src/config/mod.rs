@@ -8,6 +8,7 @@
 mod check;
 mod condition;
 mod diagnostic;
+mod matchers;
 mod meaning;
 mod rule;
 mod ruleset;
@@ -22,9 +23,11 @@ use serde::{Deserialize, Serialize};
 pub use check::{check, load, Checked};
 pub(crate) use condition::{Cond, Leaf, Quantifier, Test};
 pub use diagnostic::{Location, Problem, Severity};
+pub(crate) use matchers::FileHits;
+pub use matchers::{LabelMatcher, PathMatcher};
 pub use rule::{Association, Condition, EventName, FilesCondition, Kind, LabelsCondition, Rule};
-pub(crate) use ruleset::{CompiledRule, FileHits};
-pub use ruleset::{LabelMatcher, PathMatcher, Ruleset};
+pub(crate) use ruleset::CompiledRule;
+pub use ruleset::Ruleset;
 
 /// Where a repository keeps its rules, relative to its root.
 pub const RULES_PATH: &str = ".github/probot.toml";

@@ -1,0 +1,263 @@
+//! Matchers for label names and changed paths, compiled once per loaded
+//! rules file with the options the planner uses, and the one set of every
+//! `files` glob that answers all rules in one pass per changed file.
+
+use std::collections::HashSet;
+
+use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
+
+/// actions/labeler's four quantifiers over changed files and globs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Quantifier {
+    AnyGlobToAnyFile,
+    AnyGlobToAllFiles,
+    AllGlobsToAnyFile,
+    AllGlobsToAllFiles,
+}
+
+/// Matches label names against a rule's `when` or `unless` list. An entry
+/// always matches the label of exactly its name; an entry with glob
+/// characters (`*`, `?`, `[`, `{`) also matches as a glob.
+#[derive(Debug, Clone, Default)]
+pub struct LabelMatcher {
+    exact: HashSet<String>,
+    globs: Option<GlobSet>,
+}
+
+/// Why one pattern of a list can't be compiled: its index and the reason.
+pub(crate) type PatternError = (usize, String);
+
+impl LabelMatcher {
+    /// Compiles `patterns`, or says which of them are not valid globs.
+    pub(crate) fn compile(patterns: &[String]) -> Result<Self, Vec<PatternError>> {
+        let mut builder = GlobSetBuilder::new();
+        let mut errors = Vec::new();
+        let mut any_glob = false;
+        for (i, pattern) in patterns.iter().enumerate() {
+            if pattern.trim().is_empty() {
+                errors.push((i, "an empty pattern matches nothing".to_owned()));
+            } else if pattern.contains(['*', '?', '[', '{']) {
+                match Glob::new(pattern) {
+                    Ok(glob) => {
+                        builder.add(glob);
+                        any_glob = true;
+                    }
+                    Err(error) => errors.push((i, glob_error(pattern, &error))),
+                }
+            }
+        }
+        let globs = match any_glob {
+            false => None,
+            true => Some(builder.build().map_err(|e| vec![(0, e.to_string())])?),
+        };
+        match errors.is_empty() {
+            true => Ok(LabelMatcher {
+                exact: patterns.iter().cloned().collect(),
+                globs,
+            }),
+            false => Err(errors),
+        }
+    }
+
+    pub fn matches(&self, label: &str) -> bool {
+        self.exact.contains(label) || self.globs.as_ref().is_some_and(|g| g.is_match(label))
+    }
+
+    pub fn matches_any<'a>(&self, mut labels: impl Iterator<Item = &'a str>) -> bool {
+        labels.any(|label| self.matches(label))
+    }
+}
+
+/// Matches changed file paths. `*` stays within one directory; a pattern
+/// without `/` matches a file name in any directory, as in `.gitignore`.
+#[derive(Debug, Clone, Default)]
+pub struct PathMatcher {
+    globs: GlobSet,
+}
+
+impl PathMatcher {
+    /// Compiles `patterns`, or says which of them are not valid globs.
+    pub(crate) fn compile(patterns: &[String]) -> Result<Self, Vec<PatternError>> {
+        let mut builder = GlobSetBuilder::new();
+        let mut errors = Vec::new();
+        for (i, pattern) in patterns.iter().enumerate() {
+            match path_glob(pattern) {
+                Ok(glob) => {
+                    builder.add(glob);
+                }
+                Err(error) => errors.push((i, error)),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let globs = builder.build().map_err(|e| vec![(0, e.to_string())])?;
+        Ok(PathMatcher { globs })
+    }
+
+    pub fn matches(&self, path: &str) -> bool {
+        self.globs.is_match(path)
+    }
+
+    /// The indexes of the patterns that match `path`.
+    pub fn matching(&self, path: &str) -> Vec<usize> {
+        self.globs.matches(path)
+    }
+}
+
+/// One path glob, anchored as `PathMatcher` has it, or why it is not one.
+pub(crate) fn path_glob(pattern: &str) -> Result<Glob, String> {
+    if pattern.trim().is_empty() {
+        return Err("an empty pattern matches nothing".to_owned());
+    }
+    let rooted = pattern.trim_start_matches('/');
+    let anchored = match rooted.contains('/') {
+        true => rooted.to_owned(),
+        false => format!("**/{rooted}"),
+    };
+    GlobBuilder::new(&anchored)
+        .literal_separator(true)
+        .build()
+        .map_err(|error| glob_error(pattern, &error))
+}
+
+/// Every glob of the label rules' `files` conditions in one set: one pass
+/// per changed file answers every rule, instead of one pass per rule.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FileIndex {
+    globs: GlobSet,
+    len: usize,
+}
+
+/// Which globs of a [`FileIndex`] each changed file matches.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FileHits {
+    /// Per file, the indexes of the globs it matches, in order.
+    per_file: Vec<Vec<usize>>,
+    /// Per glob, whether some file matches it.
+    any_file: Vec<bool>,
+}
+
+impl FileIndex {
+    pub(crate) fn new(globs: Vec<Glob>) -> Result<Self, String> {
+        let len = globs.len();
+        let mut builder = GlobSetBuilder::new();
+        for glob in globs {
+            builder.add(glob);
+        }
+        let globs = builder.build().map_err(|e| e.to_string())?;
+        Ok(FileIndex { globs, len })
+    }
+
+    pub(crate) fn hits(&self, files: &[String]) -> FileHits {
+        let mut any_file = vec![false; self.len];
+        let per_file = files
+            .iter()
+            .map(|file| {
+                let mut matched = self.globs.matches(file);
+                matched.sort_unstable();
+                for &g in &matched {
+                    any_file[g] = true;
+                }
+                matched
+            })
+            .collect();
+        FileHits { per_file, any_file }
+    }
+}
+
+impl FileHits {
+    /// How many of the globs `first..first + count` file `file` matches.
+    fn matched(&self, file: usize, first: usize, count: usize) -> usize {
+        let hits = &self.per_file[file];
+        hits.partition_point(|&g| g < first + count) - hits.partition_point(|&g| g < first)
+    }
+
+    /// actions/labeler's four quantifiers over the globs
+    /// `first..first + count`. The "every file" ones need a file.
+    pub(crate) fn quantify(&self, quantifier: Quantifier, first: usize, count: usize) -> bool {
+        use Quantifier::*;
+        let files = 0..self.per_file.len();
+        let some_file = !self.per_file.is_empty();
+        match quantifier {
+            AnyGlobToAnyFile => self.any_file[first..first + count].iter().any(|&hit| hit),
+            AnyGlobToAllFiles => {
+                some_file && files.into_iter().all(|f| self.matched(f, first, count) > 0)
+            }
+            AllGlobsToAnyFile => files
+                .into_iter()
+                .any(|f| self.matched(f, first, count) == count),
+            AllGlobsToAllFiles => {
+                some_file
+                    && files
+                        .into_iter()
+                        .all(|f| self.matched(f, first, count) == count)
+            }
+        }
+    }
+
+    /// The first file matching one of the globs `first..first + count`.
+    pub(crate) fn first_match(&self, first: usize, count: usize) -> Option<usize> {
+        (0..self.per_file.len()).find(|&f| self.matched(f, first, count) > 0)
+    }
+}
+
+/// The matcher, or a matcher of nothing with the list's problems reported.
+pub(crate) fn report<M: Default>(
+    compiled: Result<M, Vec<PatternError>>,
+    at: &super::diagnostic::KeyPath,
+    problems: &mut Vec<super::Problem>,
+) -> M {
+    compiled.unwrap_or_else(|errors| {
+        problems.extend(
+            errors
+                .into_iter()
+                .map(|(i, message)| super::Problem::error(at.join(i), message)),
+        );
+        M::default()
+    })
+}
+
+fn glob_error(pattern: &str, error: &globset::Error) -> String {
+    format!("`{pattern}` is not a valid glob: {}", error.kind())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn label_globs_and_exact_names() {
+        let m = LabelMatcher::compile(&strings(&["module: *", "bug", "[RFC]"])).unwrap();
+        assert!(m.matches("module: cuda"));
+        assert!(m.matches("bug"));
+        assert!(m.matches("[RFC]"));
+        assert!(!m.matches("Bug"));
+        assert!(!m.matches("oncall: jit"));
+    }
+
+    #[test]
+    fn path_globs_follow_gitignore_habits() {
+        let m = PathMatcher::compile(&strings(&["docs/**", "*.md", "/torch/cuda/*.py"])).unwrap();
+        assert!(m.matches("docs/source/index.rst"));
+        assert!(m.matches("README.md"));
+        assert!(m.matches("third_party/x/NOTES.md"));
+        assert!(m.matches("torch/cuda/memory.py"));
+        assert!(!m.matches("torch/cuda/amp/autocast.py"));
+        assert!(!m.matches("src/docs.rs"));
+    }
+
+    #[test]
+    fn bad_patterns_are_named_by_index() {
+        let errors = PathMatcher::compile(&strings(&["ok/**", "src/[", " "])).unwrap_err();
+        let at: Vec<usize> = errors.iter().map(|(i, _)| *i).collect();
+        assert_eq!(at, [1, 2]);
+        assert!(errors[0].1.contains("not a valid glob"), "{:?}", errors[0]);
+        assert!(LabelMatcher::compile(&strings(&["module: {cuda"])).is_err());
+        assert!(LabelMatcher::compile(&strings(&["plain name"])).is_ok());
+    }
+}
