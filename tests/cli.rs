@@ -228,6 +228,11 @@ fn demo_plays_the_story_against_fakehub_and_exits_0() {
         text.contains("POST   /repos/acme/widgets/issues/2/labels -> 200"),
         "{text}"
     );
+    assert!(text.contains("labels: skipped"), "{text}");
+    assert!(
+        text.contains("why       `skipped`: rules[0] \"disabled tests\" (line "),
+        "{text}"
+    );
 }
 
 #[test]

@@ -95,6 +95,35 @@ impl Story {
         Ok(())
     }
 
+    /// Why the bot did what it did for the last `event.action` delivery:
+    /// the planner on its payload, as `probot plan` shows it.
+    async fn explain(&self, event: &str, action: &str) -> anyhow::Result<()> {
+        let delivery = self
+            .hub
+            .deliveries()
+            .await?
+            .into_iter()
+            .rev()
+            .find(|d| d.event == event && d.action.as_deref() == Some(action))
+            .context("the delivery to explain")?;
+        let payload = self.hub.delivery_payload(delivery.id).await?;
+        let parsed = probot::event::parse(event, &serde_json::to_vec(&payload)?)?;
+        let probot::event::Event::Item(item) = parsed else {
+            return Ok(());
+        };
+        let rules = probot::config::load(RULES)
+            .map_err(|_| anyhow::anyhow!("the demo rules do not load"))?;
+        let facts = probot::plan::Facts::default();
+        for decision in probot::plan::decide(&item, &rules, &facts, "probot[bot]") {
+            if let probot::plan::Action::AddLabels { .. } = decision.action {
+                for reason in decision.because {
+                    println!("   why       {reason}");
+                }
+            }
+        }
+        Ok(())
+    }
+
     async fn show_ref(&self, git_ref: &str) -> anyhow::Result<Option<String>> {
         let sha = self.hub.refs(REPO).await?.get(git_ref).cloned();
         match &sha {
@@ -325,6 +354,30 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         ))
         .await?;
     check(story.show_ref(&tag).await?.is_none(), "the tag was deleted")?;
+
+    let number = story
+        .hub
+        .open_issue(
+            REPO,
+            NewItem {
+                title: "DISABLED test_conv2d (__main__.TestNN)".into(),
+                body: "Flaky on linux.".into(),
+                author: "reporter".into(),
+                ..NewItem::default()
+            },
+        )
+        .await?;
+    story
+        .step(&format!(
+            "@reporter opens issue #{number} \"DISABLED test_conv2d (__main__.TestNN)\": a [[rules]] title rule labels it"
+        ))
+        .await?;
+    let issue = story.show(number).await?;
+    check(
+        issue.labels.contains(&"skipped".to_owned()),
+        "the title rule added `skipped`",
+    )?;
+    story.explain("issues", "opened").await?;
 
     println!("\nGitHub API calls the bot made, per step:");
     for (title, calls) in &story.calls {
