@@ -551,3 +551,33 @@ fn the_schema_offers_no_null_since_toml_has_none() {
         "`rules[0].when.draft` must be true or false, not the string \"no\""
     );
 }
+
+#[test]
+fn a_body_pattern_is_looked_at_when_the_body_changes_not_the_title() {
+    let rules = rules(
+        r#"
+[[rules]]
+when = { body = '(?m)^### Versions\s*$', kind = "issue" }
+add = ["has versions"]
+"#,
+    );
+    let world = World::default();
+    let mut opened = issue(ItemAction::Opened, "Crash", &[]);
+    opened.body = "Steps\n\n### Versions\nPyTorch 2.5".into();
+    assert_eq!(world.plan(&rules, &opened), [add(&["has versions"])]);
+    let mut edited = opened.clone();
+    edited.action = ItemAction::Edited;
+    edited.edits = Edits {
+        title: true,
+        body: false,
+    };
+    assert_eq!(world.plan(&rules, &edited), [], "only the title changed");
+    edited.edits = Edits {
+        title: false,
+        body: true,
+    };
+    assert_eq!(world.plan(&rules, &edited), [add(&["has versions"])]);
+    let mut without = opened.clone();
+    without.body = "Steps only".into();
+    assert_eq!(world.plan(&rules, &without), []);
+}
