@@ -265,3 +265,18 @@ async fn a_maintainers_rocm_pull_request_starts_rocm_ci_when_marked_ready() {
         "the rule's CI label starts its workflow at the head"
     );
 }
+
+#[tokio::test]
+async fn access_is_read_only_when_a_ci_label_comes() {
+    let t = Tester::with_rules(RULES).await;
+    let pr = open_pull(&t, &["README.md"], false).await;
+    // Rules could add CI labels (the dynamo paths add ciflow/inductor), but
+    // none does here: nobody's access is read, on opening, labels or pushes.
+    t.label(pr, "topic: not user facing").await;
+    t.push(pr, "contributor").await;
+    assert_eq!(t.reads("/permission").await, 0);
+    // A change to dynamo brings ciflow/inductor: now the author's access counts.
+    let pr = open_pull(&t, &["torch/_dynamo/x.py"], false).await;
+    assert!(labels(&t.item(pr).await).contains(&"ciflow/inductor"));
+    assert_eq!(t.reads("/permission").await, 1);
+}

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{is_pull_request, Action, Capability, Decision, Needs, Situation};
-use crate::config::{CiRules, CiTarget, Ruleset, Via};
+use crate::config::{CiRules, CiTarget, Via};
 use crate::event::{ItemAction, ItemEvent, PullRequestInfo};
 
 pub(super) const CAPABILITY: Capability = Capability { needs, plan };
@@ -21,7 +21,7 @@ pub(super) const CAPABILITY: Capability = Capability { needs, plan };
 /// for new commits.
 fn needs(situation: &Situation<'_>) -> Needs {
     let item = situation.item;
-    let whose = match wants_trust(item, situation.rules) {
+    let whose = match wants_trust(situation) {
         Whose::Nobody => return Needs::default(),
         Whose::Sender => &item.sender.login,
         Whose::Author => &item.author,
@@ -165,17 +165,19 @@ enum Whose {
 }
 
 /// Whose access this event needs read.
-fn wants_trust(item: &ItemEvent, ruleset: &Ruleset) -> Whose {
+fn wants_trust(situation: &Situation<'_>) -> Whose {
+    let (item, ruleset) = (situation.item, situation.rules);
     let rules = &ruleset.rules.ci;
     if rules.labels.is_empty() || !is_pull_request(item) || !item.open {
         return Whose::Nobody;
     }
-    // A rule (an implication, a path or title rule) may add a CI label.
+    // A rule (an implication, a path or title rule) adding a CI label on
+    // this event, as far as the facts read so far tell: once they tell
+    // more, the shell asks again.
     let rules_add_ci = || {
-        ruleset
-            .label_rules
+        super::labels::adding(situation)
             .iter()
-            .any(|rule| rule.add.iter().any(|l| rules.labels.contains_key(l)))
+            .any(|l| rules.labels.contains_key(l))
     };
     let any_mapped = || item.labels.iter().any(|l| rules.labels.contains_key(l));
     match &item.action {

@@ -100,6 +100,16 @@ fn each_with_why(labels: Vec<(String, String)>) -> (Vec<String>, Vec<String>) {
         .unzip()
 }
 
+/// The labels the rules add on this event, as far as the facts read so
+/// far tell.
+pub(super) fn adding(situation: &Situation<'_>) -> Vec<String> {
+    decide(situation)
+        .add
+        .into_iter()
+        .map(|(label, _)| label)
+        .collect()
+}
+
 /// Whether rules may add labels on this event: they do, or would once
 /// facts are read. The reactors (cc) need to know whether labels may come.
 pub(super) fn may_add(situation: &Situation<'_>) -> bool {
