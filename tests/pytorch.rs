@@ -280,3 +280,49 @@ async fn access_is_read_only_when_a_ci_label_comes() {
     assert!(labels(&t.item(pr).await).contains(&"ciflow/inductor"));
     assert_eq!(t.reads("/permission").await, 1);
 }
+
+#[tokio::test]
+async fn title_and_team_rules_hold_under_latency_limits_and_concurrent_pull_requests() {
+    let t = with_teams().await;
+    t.hub.enforce_rate_limits(true).await.unwrap();
+    t.hub
+        .set_latency(fakehub::Latency::Fixed { ms: 100 })
+        .await
+        .unwrap();
+    // Eight pull requests opened at once: GitHub delivers their webhooks
+    // concurrently, and every request the bot makes waits 100 ms.
+    let opened = (0..8).map(|i| {
+        let hub = t.hub.clone();
+        async move {
+            let (title, author) = match i % 2 {
+                0 => (format!("Revert change {i}"), "infra-person"),
+                _ => (format!("Reland change {i}"), "contributor"),
+            };
+            let item = NewItem {
+                title,
+                body: "Please review.".into(),
+                author: author.into(),
+                ..NewItem::default()
+            };
+            let pull = NewPull {
+                files: vec![format!("aten/x{i}.cpp")],
+                ..NewPull::default()
+            };
+            hub.open_pull(REPO, item, pull).await.expect("open")
+        }
+    });
+    let numbers = futures_util::future::join_all(opened).await;
+    t.hub.set_latency(fakehub::Latency::None).await.unwrap();
+    for (i, number) in numbers.iter().enumerate() {
+        let found = t.item(*number).await;
+        let found = labels(&found);
+        assert!(found.contains(&"ci-no-td"), "#{number}: {found:?}");
+        assert_eq!(
+            found.contains(&"topic: not user facing"),
+            i % 2 == 0,
+            "#{number}: only the team's pull requests: {found:?}"
+        );
+    }
+    // Each pull request asked about the team once; none was asked twice.
+    assert_eq!(t.reads("/memberships/").await, 8);
+}
