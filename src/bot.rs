@@ -207,14 +207,25 @@ impl Bot {
     }
 
     /// Why the bot has nothing to do with this comment, before reading
-    /// anything: its own, and comments without a command.
+    /// anything: its own, comments without a command, and commands past
+    /// their author's quota or the commands' share of the writes (anyone
+    /// can comment: a flood stops here, before it costs a read or a place
+    /// in the queue, and never spends what triage needs).
     pub fn ignores_comment(&self, comment: &CommentEvent) -> Option<&'static str> {
         if comment.sender.login.eq_ignore_ascii_case(&self.login) {
-            Some("the bot's own event")
+            return Some("the bot's own event");
         } else if subscriptions::parse_commands(&comment.body, &self.login).is_empty() {
-            Some("a comment with no command")
-        } else {
-            None
+            return Some("a comment with no command");
+        }
+        let admitted =
+            self.github
+                .admit_command(comment.installation, &comment.author, comment.comment_id);
+        match admitted {
+            Ok(()) => None,
+            Err(refused) => {
+                crate::metrics::command_refused(refused.name());
+                Some(refused.reason())
+            }
         }
     }
 
@@ -242,6 +253,7 @@ impl Bot {
         if !on_tracking_issue {
             return Ok(Outcome::Ignored("a command off the tracking issue"));
         }
+
         match subscribe::answer(&api, &self.login, comment).await? {
             None => Ok(Outcome::Ignored("a command answered already")),
             Some(answered) => {

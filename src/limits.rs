@@ -101,3 +101,33 @@ pub const MAX_BUFFERED_BYTES: usize = 64 * 1024 * 1024;
 /// Deliveries handled at once when handling inline (Lambda runs one per
 /// invocation); more are answered 503 with `Retry-After`.
 pub const MAX_INLINE_DELIVERIES: usize = 64;
+
+/// Writes a minute that commands may spend of an installation's budget
+/// (`github::pacing::PER_MINUTE`, 72): a third, eight commands a minute. Commands are the one input
+/// any GitHub user can send, and each answer writes (an edit, a reaction,
+/// perhaps a reply); the rest of the budget stays with triage (labels, cc,
+/// CI), whatever the comments. Past the share, a command is not answered.
+pub const COMMAND_WRITES_PER_MINUTE: usize = 24;
+
+/// The same share of the hourly budget (`github::pacing::PER_HOUR`, 450).
+pub const COMMAND_WRITES_PER_HOUR: usize = 150;
+
+/// Writes one command comment is charged for when it is admitted: the edit,
+/// the reply and the reaction. Verifying rounds after a racing edit are not
+/// charged: they happen only under a race, and at most `subscribe`'s five.
+pub const WRITES_PER_COMMAND: usize = 3;
+
+/// Command comments one person may have read in an hour, per installation;
+/// past it their commands are not read, looked up or answered (a reply
+/// would spend the budget the quota protects).
+pub const COMMANDS_PER_PERSON_PER_HOUR: usize = 10;
+
+/// People whose command comments are counted at once per installation:
+/// bounds the quota's memory. When it is full, a newcomer's command waits
+/// for an entry to leave the hour (it is not answered).
+pub const COMMAND_PEOPLE_TRACKED: usize = 10_000;
+
+/// Labels looked up on GitHub for one comment (a label with a line on the
+/// tracking issue needs no look-up); the rest are answered as not looked
+/// up. Without it one comment of ten commands could cost 200 reads.
+pub const MAX_LABEL_LOOKUPS_PER_COMMENT: usize = 20;

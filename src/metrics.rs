@@ -56,6 +56,12 @@ pub fn rate_limit_remaining(installation: Option<u64>, remaining: u64) {
         .set(remaining as f64);
 }
 
+/// A command comment not answered: past its author's quota
+/// (`person_quota`) or the commands' share of the writes (`share`).
+pub fn command_refused(why: &'static str) {
+    metrics::counter!("probot_commands_refused_total", "why" => why).increment(1);
+}
+
 /// Entries waiting in the work queue.
 pub fn queue_depth(entries: usize) {
     metrics::gauge!("probot_queue_depth").set(entries as f64);

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use crate::event::CommentEvent;
 use crate::github::{Fetched, GitHubError, Session};
+use crate::limits::MAX_LABEL_LOOKUPS_PER_COMMENT;
 use crate::subscriptions::{self, parse_commands, Command, CommandError, Verb};
 
 /// Rounds of write-then-verify before giving up on a body that keeps
@@ -52,6 +53,8 @@ pub enum Decision {
     AlreadySo,
     UnknownLabel,
     NotAllowed,
+    /// The comment named more unknown labels than are looked up for one.
+    NotLookedUp,
 }
 
 /// The commands' requests, and whether any acts for someone other than
@@ -126,6 +129,9 @@ pub fn reply(
             Decision::UnknownLabel => {
                 format!("- `{label}`: no such label in this repository, so @{who} was not {verb}")
             }
+            Decision::NotLookedUp => format!(
+                "- `{label}` was not looked up: one comment may name at most {MAX_LABEL_LOOKUPS_PER_COMMENT} labels the tracking issue has no line for"
+            ),
             Decision::NotAllowed => format!(
                 "- @{who} was not {verb} to `{label}`: only people with triage access can subscribe others and teams"
             ),
@@ -186,18 +192,36 @@ pub async fn answer(
     let mut body = item.body;
     // Decide each request on the body as read first.
     let mut outcomes: Vec<(Request, Decision)> = Vec::new();
+    // Each label is looked up once per comment, and only so many.
+    let mut looked_up: Vec<(String, bool)> = Vec::new();
     for request in requests {
+        let needs_lookup =
+            request.verb == Verb::Subscribe && !subscriptions::has_line(&body, &request.label);
         let outcome = if !allowed_for_others && !request.who.eq_ignore_ascii_case(&comment.author) {
             Decision::NotAllowed
         } else if apply_all(&body, std::slice::from_ref(&request)).is_none() {
             Decision::AlreadySo
-        } else if request.verb == Verb::Subscribe
-            && !subscriptions::has_line(&body, &request.label)
-            && !api.label_exists(repo, &request.label).await?
-        {
-            Decision::UnknownLabel
-        } else {
+        } else if !needs_lookup {
             Decision::Done
+        } else {
+            let known = looked_up
+                .iter()
+                .find(|(label, _)| *label == request.label)
+                .map(|(_, exists)| *exists);
+            let exists = match known {
+                Some(exists) => Some(exists),
+                None if looked_up.len() >= MAX_LABEL_LOOKUPS_PER_COMMENT => None,
+                None => {
+                    let exists = api.label_exists(repo, &request.label).await?;
+                    looked_up.push((request.label.clone(), exists));
+                    Some(exists)
+                }
+            };
+            match exists {
+                Some(true) => Decision::Done,
+                Some(false) => Decision::UnknownLabel,
+                None => Decision::NotLookedUp,
+            }
         };
         outcomes.push((request, outcome));
     }

@@ -235,3 +235,140 @@ async fn a_full_queue_answers_503_with_retry_after() {
         );
     }
 }
+
+/// Two repositories of one installation: the tracking issue's, where the
+/// flood lands, and another whose triage must not notice it.
+fn two_repositories() -> fakehub::Seed {
+    fakehub::Seed::from_toml(
+        r#"
+[app]
+id = 77
+slug = "probot"
+installations = [{ id = 5, account = "acme", repos = ["acme/widgets", "acme/gadgets"] }]
+
+[[repos]]
+name = "acme/widgets"
+labels = ["bug", "module: cuda"]
+collaborators = { maintainer = "admin" }
+files = { ".github/probot.toml" = "[cc]\ntracking_issue = 1\n" }
+
+[[repos.issues]]
+title = "Label subscriptions"
+author = "maintainer"
+body = "* bug @x\n* module: cuda @y\n"
+
+[[repos]]
+name = "acme/gadgets"
+labels = ["high priority", "triage review"]
+collaborators = { maintainer = "admin" }
+files = { ".github/probot.toml" = "[[labels.implies]]\nwhen = [\"high priority\"]\nadd = [\"triage review\"]\n" }
+"#,
+        None,
+    )
+    .expect("the seed")
+}
+
+/// Labels `issues` of acme/gadgets "high priority" at once; the time until
+/// the bot has implied "triage review" on every one, seen by reading them
+/// (the control calls settle only once every webhook of the moment, a
+/// flood's too, has been handled).
+async fn triage(t: &Tester, issues: &[u64]) -> std::time::Duration {
+    let started = std::time::Instant::now();
+    for &n in issues {
+        let hub = t.hub.clone();
+        tokio::spawn(async move {
+            hub.label("acme/gadgets", n, "maintainer", &["high priority"])
+                .await
+                .expect("label")
+        });
+    }
+    let mut pending = issues.to_vec();
+    while !pending.is_empty() {
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "#{pending:?} still unlabelled"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let mut still = Vec::new();
+        for n in pending {
+            let item = t.hub.issue("acme/gadgets", n).await.unwrap();
+            if !item.labels.iter().any(|l| l == "triage review") {
+                still.push(n);
+            }
+        }
+        pending = still;
+    }
+    started.elapsed()
+}
+
+/// Commands are the one input any GitHub user can send, and each answer
+/// writes. A flood of them from many people, on the tracking issue, while
+/// another repository of the same installation is triaged: the commands
+/// get their share of the installation's writes and no more, the flood
+/// never fills the queue, and triage is not slowed.
+#[tokio::test]
+async fn a_flood_of_commands_leaves_triage_its_budget_and_its_pace() {
+    use futures_util::StreamExt;
+    let t = Tester::start(two_repositories()).await;
+    let mut issues = Vec::new();
+    for n in 0..40 {
+        let item = fakehub::client::NewItem {
+            title: format!("issue {n}"),
+            author: "reporter".into(),
+            ..Default::default()
+        };
+        issues.push(t.hub.open_issue("acme/gadgets", item).await.unwrap());
+    }
+    t.hub.enforce_rate_limits(true).await.unwrap();
+    t.hub.set_latency(Latency::Fixed { ms: 100 }).await.unwrap();
+    let calm = triage(&t, &issues[..20]).await;
+
+    // 1,000 command comments from 200 people, 50 at a time, while the
+    // other twenty issues are triaged.
+    let flood = futures_util::stream::iter(0..1_000u32)
+        .map(|i| {
+            let hub = t.hub.clone();
+            async move {
+                let who = format!("user{}", i % 200);
+                hub.comment("acme/widgets", 1, &who, "@probot subscribe bug")
+                    .await
+                    .expect("comment")
+            }
+        })
+        .buffer_unordered(50)
+        .collect::<Vec<_>>();
+    let (_, flooded) = tokio::join!(flood, triage(&t, &issues[20..]));
+    t.hub.settle().await.unwrap();
+    eprintln!("20 label events: {calm:?} calm, {flooded:?} during a flood of 1,000 commands");
+
+    let requests = t.bot_requests().await;
+    let command_writes = requests
+        .iter()
+        .filter(|r| r.method != "GET" && r.path.starts_with("/repos/acme/widgets/"))
+        .count();
+    assert!(
+        command_writes <= probot::limits::COMMAND_WRITES_PER_MINUTE * 2,
+        "commands wrote {command_writes} times in about a minute"
+    );
+    assert!(
+        requests.iter().all(|r| r.status != 403 && r.status != 429),
+        "no request hit a rate limit"
+    );
+    let command_reads = requests
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with("/repos/acme/widgets/"))
+        .count();
+    assert!(
+        command_reads < 100,
+        "refused commands cost no read: {command_reads} reads for 1,000 comments"
+    );
+    let lost = t
+        .hub
+        .deliveries()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|d| d.status_code >= 500)
+        .count();
+    assert_eq!(lost, 0, "no delivery refused for a full queue");
+}

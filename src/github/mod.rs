@@ -25,6 +25,7 @@ mod calls;
 mod pacing;
 
 pub use calls::{Access, CommentSnapshot, HookDelivery, ItemSnapshot, OpenItem};
+pub use pacing::CommandRefusal;
 
 /// How the bot authenticates.
 #[derive(Clone)]
@@ -127,6 +128,8 @@ struct ClientInner {
     write_locks: Mutex<HashMap<RepoName, Arc<tokio::sync::Mutex<()>>>>,
     /// Per installation (`None`: the token).
     pacers: Mutex<HashMap<Option<u64>, pacing::Pacer>>,
+    /// Per installation: commands' share of its writes, and each person's.
+    command_gates: Mutex<HashMap<Option<u64>, pacing::CommandGate>>,
     policy: Policy,
 }
 
@@ -154,6 +157,7 @@ impl GitHub {
                 installations: Mutex::new(HashMap::new()),
                 write_locks: Mutex::new(HashMap::new()),
                 pacers: Mutex::new(HashMap::new()),
+                command_gates: Mutex::new(HashMap::new()),
                 policy,
             }),
         })
@@ -212,6 +216,27 @@ impl GitHub {
             .as_u64()
             .map(Some)
             .ok_or_else(|| GitHubError::Decode("the installation has no id".into()))
+    }
+
+    /// Admits command comment `id` by `login` in `installation`: within
+    /// the author's hourly quota and the commands' share of the
+    /// installation's writes. Never waits; a comment admitted before is
+    /// admitted again at no charge.
+    pub fn admit_command(
+        &self,
+        installation: Option<u64>,
+        login: &str,
+        id: u64,
+    ) -> std::result::Result<(), CommandRefusal> {
+        let mut gates = self
+            .inner
+            .command_gates
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        gates
+            .entry(installation)
+            .or_default()
+            .admit(Instant::now(), login, id)
     }
 
     /// A handle for one delivery: the installation's credentials and the

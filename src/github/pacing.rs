@@ -6,9 +6,19 @@
 //!
 //! Per process: two replicas share GitHub's limits and pace separately.
 //! When GitHub answers 403/429 anyway, the client waits `Retry-After`.
+//!
+//! Commands (comments any GitHub user can send) are admitted by a
+//! [`CommandGate`] first: a share of the budget and a quota per person,
+//! checked without waiting, so a flood of comments neither spends the
+//! budget triage needs nor holds a worker while it waits for a slot.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
+
+use crate::limits::{
+    COMMANDS_PER_PERSON_PER_HOUR, COMMAND_PEOPLE_TRACKED, COMMAND_WRITES_PER_HOUR,
+    COMMAND_WRITES_PER_MINUTE, WRITES_PER_COMMAND,
+};
 
 use tokio::time::Instant;
 
@@ -77,9 +87,159 @@ impl Pacer {
     }
 }
 
+/// Why a command comment was not admitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandRefusal {
+    /// Its author had `COMMANDS_PER_PERSON_PER_HOUR` read this hour.
+    PersonOverQuota,
+    /// Commands spent their share of the installation's writes.
+    ShareSpent,
+}
+
+impl CommandRefusal {
+    /// For metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            CommandRefusal::PersonOverQuota => "person_quota",
+            CommandRefusal::ShareSpent => "share",
+        }
+    }
+
+    /// For the delivery's log line.
+    pub fn reason(self) -> &'static str {
+        match self {
+            CommandRefusal::PersonOverQuota => {
+                "a command past its author's quota this hour; not answered"
+            }
+            CommandRefusal::ShareSpent => {
+                "a command past the commands' share of the write budget; not answered"
+            }
+        }
+    }
+}
+
+/// One installation's command admissions in the last hour: the writes
+/// charged to commands, and each person's comments (by id, so a comment
+/// admitted at the intake and again by the worker, or delivered twice, is
+/// counted once). Never waits.
+#[derive(Debug, Default)]
+pub struct CommandGate {
+    writes: VecDeque<Instant>,
+    people: HashMap<String, VecDeque<(Instant, u64)>>,
+}
+
+impl CommandGate {
+    /// Admits comment `id` by `login`, holding commands: within its
+    /// author's quota and the commands' share of the writes, both windows
+    /// having room now. Call before anything is read for it.
+    pub fn admit(&mut self, now: Instant, login: &str, id: u64) -> Result<(), CommandRefusal> {
+        let key = login.to_ascii_lowercase();
+        if let Some(times) = self.people.get_mut(&key) {
+            forget_before(times, now, HOUR, |(t, _)| *t);
+            if times.iter().any(|(_, seen)| *seen == id) {
+                return Ok(());
+            }
+            if times.len() >= COMMANDS_PER_PERSON_PER_HOUR {
+                return Err(CommandRefusal::PersonOverQuota);
+            }
+        } else if self.people.len() >= COMMAND_PEOPLE_TRACKED {
+            // Make room from people whose comments all left the hour.
+            self.people
+                .retain(|_, times| times.back().is_some_and(|(t, _)| *t + HOUR > now));
+            if self.people.len() >= COMMAND_PEOPLE_TRACKED {
+                return Err(CommandRefusal::PersonOverQuota);
+            }
+        }
+        forget_before(&mut self.writes, now, HOUR, |t| *t);
+        let last_minute = self
+            .writes
+            .iter()
+            .rev()
+            .take_while(|t| **t + MINUTE > now)
+            .count();
+        if last_minute + WRITES_PER_COMMAND > COMMAND_WRITES_PER_MINUTE
+            || self.writes.len() + WRITES_PER_COMMAND > COMMAND_WRITES_PER_HOUR
+        {
+            return Err(CommandRefusal::ShareSpent);
+        }
+        self.writes
+            .extend(std::iter::repeat_n(now, WRITES_PER_COMMAND));
+        self.people.entry(key).or_default().push_back((now, id));
+        Ok(())
+    }
+}
+
+fn forget_before<T>(
+    times: &mut VecDeque<T>,
+    now: Instant,
+    window: Duration,
+    at: impl Fn(&T) -> Instant,
+) {
+    while times.front().is_some_and(|t| at(t) + window <= now) {
+        times.pop_front();
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn commands_get_their_share_of_the_writes_and_no_more() {
+        let mut gate = CommandGate::default();
+        let start = Instant::now();
+        let mut id = 0;
+        let mut admit_many = |gate: &mut CommandGate, now| {
+            (0..100)
+                .filter(|_| {
+                    id += 1;
+                    // Many people, so no one meets their own quota.
+                    gate.admit(now, &format!("user{id}"), id).is_ok()
+                })
+                .count()
+        };
+        let admitted = admit_many(&mut gate, start);
+        assert_eq!(admitted, COMMAND_WRITES_PER_MINUTE / WRITES_PER_COMMAND);
+        // A minute later the minute's share is back, until the hour's is spent.
+        let mut admitted_in_hour = admitted;
+        for minute in 1..60 {
+            admitted_in_hour += admit_many(&mut gate, start + MINUTE * minute);
+        }
+        assert_eq!(
+            admitted_in_hour,
+            COMMAND_WRITES_PER_HOUR / WRITES_PER_COMMAND
+        );
+        assert_eq!(
+            gate.admit(start + MINUTE * 59, "late", 0),
+            Err(CommandRefusal::ShareSpent)
+        );
+        assert!(
+            gate.admit(start + HOUR, "late", 0).is_ok(),
+            "the hour passes"
+        );
+    }
+
+    #[test]
+    fn a_person_past_their_quota_is_refused_and_others_are_not() {
+        let mut gate = CommandGate::default();
+        let start = Instant::now();
+        // A minute apart, so the commands' share never runs out.
+        let at = |i: u64| start + MINUTE * i as u32;
+        let quota = COMMANDS_PER_PERSON_PER_HOUR as u64;
+        for i in 0..quota {
+            assert!(gate.admit(at(i), "mallory", i).is_ok());
+        }
+        assert_eq!(
+            gate.admit(at(quota), "Mallory", 99),
+            Err(CommandRefusal::PersonOverQuota),
+            "logins are compared as GitHub does, without case"
+        );
+        assert!(
+            gate.admit(at(quota), "mallory", 0).is_ok(),
+            "a comment admitted already (at the intake, or delivered twice) is not counted again"
+        );
+        assert!(gate.admit(at(quota), "alice", 100).is_ok());
+        assert!(gate.admit(start + HOUR, "mallory", 101).is_ok());
+    }
 
     #[test]
     fn a_burst_is_spread_over_the_minute_windows() {
