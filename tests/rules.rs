@@ -7,7 +7,7 @@ use support::{labels, Tester, REPO};
 const SYNCED: &str = r#"
 [[rules]]
 name = "docs only"
-when.files.any_glob_to_all_files = ["docs/**", "*.md"]
+when.files.all_files_to_any_glob = ["docs/**", "*.md"]
 add = ["docs only"]
 comment = "This pull request changes documentation only."
 sync = true

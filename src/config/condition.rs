@@ -14,10 +14,9 @@ use regex::{Regex, RegexBuilder};
 
 use super::diagnostic::{KeyPath, Problem};
 use super::rule::{Condition, EventName, FilesCondition, Kind};
-use globset::Glob;
 
 pub(crate) use super::matchers::Quantifier;
-use super::matchers::{path_glob, report, LabelMatcher};
+use super::matchers::{file_glob, report, FileGlob, LabelMatcher};
 
 /// The most memory one compiled regex may take.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
@@ -180,7 +179,7 @@ pub(crate) fn compile(
     condition: &Condition,
     at: &KeyPath,
     problems: &mut Vec<Problem>,
-    globs: &mut Vec<Glob>,
+    globs: &mut Vec<FileGlob>,
 ) -> Cond {
     let mut parts = Vec::new();
     let leaf = |test: Test, text: String| Cond::Leaf(Leaf { test, text });
@@ -365,7 +364,7 @@ fn compile_files(
     files: &FilesCondition,
     at: &KeyPath,
     problems: &mut Vec<Problem>,
-    index: &mut Vec<Glob>,
+    index: &mut Vec<FileGlob>,
     parts: &mut Vec<Cond>,
 ) {
     let quantified = [
@@ -379,7 +378,7 @@ fn compile_files(
             "any_glob_to_all_files",
             &files.any_glob_to_all_files,
             Quantifier::AnyGlobToAllFiles,
-            "every changed file matches one of",
+            "one glob matches every changed file of",
         ),
         (
             "all_globs_to_any_file",
@@ -392,6 +391,12 @@ fn compile_files(
             &files.all_globs_to_all_files,
             Quantifier::AllGlobsToAllFiles,
             "every changed file matches all of",
+        ),
+        (
+            "all_files_to_any_glob",
+            &files.all_files_to_any_glob,
+            Quantifier::AllFilesToAnyGlob,
+            "every changed file matches one of",
         ),
     ];
     let before = parts.len();
@@ -418,11 +423,11 @@ pub(crate) fn files_test(
     globs: &[String],
     at: &KeyPath,
     problems: &mut Vec<Problem>,
-    index: &mut Vec<Glob>,
+    index: &mut Vec<FileGlob>,
 ) -> Test {
     let first = index.len();
     for (i, pattern) in globs.iter().enumerate() {
-        match path_glob(pattern) {
+        match file_glob(pattern) {
             Ok(glob) => index.push(glob),
             Err(message) => problems.push(Problem::error(at.join(i), message)),
         }
@@ -522,6 +527,7 @@ pub(crate) fn lists<'a>(
                 ("any_glob_to_all_files", &files.any_glob_to_all_files),
                 ("all_globs_to_any_file", &files.all_globs_to_any_file),
                 ("all_globs_to_all_files", &files.all_globs_to_all_files),
+                ("all_files_to_any_glob", &files.all_files_to_any_glob),
             ] {
                 if let Some(list) = list {
                     out.push((at.join("files").join(key), list));

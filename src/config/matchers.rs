@@ -6,13 +6,21 @@ use std::collections::HashSet;
 
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 
-/// actions/labeler's four quantifiers over changed files and globs.
+/// actions/labeler's four quantifiers over changed files and globs, with
+/// labeler's meaning, and one of probot's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Quantifier {
+    /// Some glob matches some file.
     AnyGlobToAnyFile,
+    /// Some one glob matches every file.
     AnyGlobToAllFiles,
+    /// Some one file matches every glob.
     AllGlobsToAnyFile,
+    /// Every glob matches every file.
     AllGlobsToAllFiles,
+    /// Every file matches some glob, perhaps each another ("only docs and
+    /// markdown changed"): not one of labeler's.
+    AllFilesToAnyGlob,
 }
 
 /// Matches label names against a rule's `when` or `unless` list. An entry
@@ -105,20 +113,45 @@ impl PathMatcher {
     }
 }
 
-/// One path glob, anchored as `PathMatcher` has it, or why it is not one.
+/// One path glob, anchored as `PathMatcher` has it, or why it is not one:
+/// as in `.gitignore`, a pattern with a `/` (a leading one too) is relative
+/// to the repository's root, and one without matches in any directory.
 pub(crate) fn path_glob(pattern: &str) -> Result<Glob, String> {
     if pattern.trim().is_empty() {
         return Err("an empty pattern matches nothing".to_owned());
     }
-    let rooted = pattern.trim_start_matches('/');
-    let anchored = match rooted.contains('/') {
-        true => rooted.to_owned(),
-        false => format!("**/{rooted}"),
+    let anchored = match pattern.strip_prefix('/') {
+        Some(rooted) => rooted.trim_start_matches('/').to_owned(),
+        None if pattern.contains('/') => pattern.to_owned(),
+        None => format!("**/{pattern}"),
     };
+    if anchored.is_empty() {
+        return Err("`/` alone matches no file".to_owned());
+    }
     GlobBuilder::new(&anchored)
         .literal_separator(true)
         .build()
         .map_err(|error| glob_error(pattern, &error))
+}
+
+/// A glob of a `files` condition: `!pattern` matches every file that
+/// `pattern` does not, as in labeler (minimatch's negation).
+#[derive(Debug, Clone)]
+pub(crate) struct FileGlob {
+    glob: Glob,
+    negated: bool,
+}
+
+/// One glob of a `files` condition, or why it is not one.
+pub(crate) fn file_glob(pattern: &str) -> Result<FileGlob, String> {
+    let (negated, positive) = match pattern.strip_prefix('!') {
+        Some(rest) => (true, rest),
+        None => (false, pattern),
+    };
+    Ok(FileGlob {
+        glob: path_glob(positive)?,
+        negated,
+    })
 }
 
 /// Every glob of the label rules' `files` conditions in one set: one pass
@@ -126,73 +159,91 @@ pub(crate) fn path_glob(pattern: &str) -> Result<Glob, String> {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct FileIndex {
     globs: GlobSet,
-    len: usize,
+    negated: Vec<bool>,
 }
 
 /// Which globs of a [`FileIndex`] each changed file matches.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct FileHits {
-    /// Per file, the indexes of the globs it matches, in order.
+    /// Per file, the indexes of the globs whose pattern (before any `!`)
+    /// it matches, in order.
     per_file: Vec<Vec<usize>>,
-    /// Per glob, whether some file matches it.
-    any_file: Vec<bool>,
+    /// Per glob, how many files its pattern matches.
+    files_hit: Vec<usize>,
+    negated: Vec<bool>,
 }
 
 impl FileIndex {
-    pub(crate) fn new(globs: Vec<Glob>) -> Result<Self, String> {
-        let len = globs.len();
+    pub(crate) fn new(globs: Vec<FileGlob>) -> Result<Self, String> {
         let mut builder = GlobSetBuilder::new();
+        let mut negated = Vec::with_capacity(globs.len());
         for glob in globs {
-            builder.add(glob);
+            builder.add(glob.glob);
+            negated.push(glob.negated);
         }
         let globs = builder.build().map_err(|e| e.to_string())?;
-        Ok(FileIndex { globs, len })
+        Ok(FileIndex { globs, negated })
     }
 
     pub(crate) fn hits(&self, files: &[String]) -> FileHits {
-        let mut any_file = vec![false; self.len];
+        let mut files_hit = vec![0; self.negated.len()];
         let per_file = files
             .iter()
             .map(|file| {
                 let mut matched = self.globs.matches(file);
                 matched.sort_unstable();
                 for &g in &matched {
-                    any_file[g] = true;
+                    files_hit[g] += 1;
                 }
                 matched
             })
             .collect();
-        FileHits { per_file, any_file }
+        FileHits {
+            per_file,
+            files_hit,
+            negated: self.negated.clone(),
+        }
     }
 }
 
 impl FileHits {
-    /// How many of the globs `first..first + count` file `file` matches.
+    /// How many of the globs `first..first + count` match file `file`, a
+    /// negated one matching where its pattern does not.
     fn matched(&self, file: usize, first: usize, count: usize) -> usize {
         let hits = &self.per_file[file];
-        hits.partition_point(|&g| g < first + count) - hits.partition_point(|&g| g < first)
+        let hits = &hits[hits.partition_point(|&g| g < first)..];
+        let hits = &hits[..hits.partition_point(|&g| g < first + count)];
+        let negated_hits = hits.iter().filter(|&&g| self.negated[g]).count();
+        let negated = self.negated[first..first + count]
+            .iter()
+            .filter(|&&n| n)
+            .count();
+        hits.len() - negated_hits + (negated - negated_hits)
     }
 
-    /// actions/labeler's four quantifiers over the globs
-    /// `first..first + count`. The "every file" ones need a file.
+    /// How many files glob `g` matches.
+    fn files_matching(&self, g: usize) -> usize {
+        match self.negated[g] {
+            true => self.per_file.len() - self.files_hit[g],
+            false => self.files_hit[g],
+        }
+    }
+
+    /// The quantifiers over the globs `first..first + count`, with
+    /// labeler's meaning. The "every file" ones need a file (labeler holds
+    /// them of a pull request that changes none).
     pub(crate) fn quantify(&self, quantifier: Quantifier, first: usize, count: usize) -> bool {
         use Quantifier::*;
-        let files = 0..self.per_file.len();
-        let some_file = !self.per_file.is_empty();
+        let files = self.per_file.len();
+        let mut globs = first..first + count;
         match quantifier {
-            AnyGlobToAnyFile => self.any_file[first..first + count].iter().any(|&hit| hit),
-            AnyGlobToAllFiles => {
-                some_file && files.into_iter().all(|f| self.matched(f, first, count) > 0)
-            }
-            AllGlobsToAnyFile => files
-                .into_iter()
-                .any(|f| self.matched(f, first, count) == count),
+            AnyGlobToAnyFile => globs.any(|g| self.files_matching(g) > 0),
+            AnyGlobToAllFiles => files > 0 && globs.any(|g| self.files_matching(g) == files),
+            AllGlobsToAnyFile => (0..files).any(|f| self.matched(f, first, count) == count),
             AllGlobsToAllFiles => {
-                some_file
-                    && files
-                        .into_iter()
-                        .all(|f| self.matched(f, first, count) == count)
+                files > 0 && (0..files).all(|f| self.matched(f, first, count) == count)
             }
+            AllFilesToAnyGlob => files > 0 && (0..files).all(|f| self.matched(f, first, count) > 0),
         }
     }
 
@@ -249,6 +300,12 @@ mod tests {
         assert!(m.matches("torch/cuda/memory.py"));
         assert!(!m.matches("torch/cuda/amp/autocast.py"));
         assert!(!m.matches("src/docs.rs"));
+        // A leading `/` anchors a name at the root, as in `.gitignore`.
+        let rooted = PathMatcher::compile(&strings(&["/DEPS", "/*.toml"])).unwrap();
+        assert!(rooted.matches("DEPS"));
+        assert!(!rooted.matches("third_party/DEPS"));
+        assert!(rooted.matches("Cargo.toml"));
+        assert!(!rooted.matches("fakehub/Cargo.toml"));
     }
 
     #[test]

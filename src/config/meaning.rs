@@ -195,7 +195,7 @@ pub(crate) fn rule_marker(key: &str) -> String {
 fn compile_rules(
     rules: &Rules,
     problems: &mut Vec<Problem>,
-    file_globs: &mut Vec<globset::Glob>,
+    file_globs: &mut Vec<super::matchers::FileGlob>,
 ) -> Vec<CompiledRule> {
     let at = KeyPath::root().join("rules");
     let mut names = std::collections::HashSet::new();

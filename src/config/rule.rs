@@ -158,7 +158,9 @@ pub struct LabelsCondition {
 }
 
 /// Which files a pull request changes, with actions/labeler's four
-/// quantifiers. Globs as in `labels.paths`.
+/// quantifiers (and labeler's meaning), and one more. Globs as in
+/// `labels.paths`; `!glob` matches every file `glob` does not, as in
+/// labeler.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FilesCondition {
@@ -167,7 +169,7 @@ pub struct FilesCondition {
     #[schemars(length(min = 1))]
     pub any_glob_to_any_file: Option<Vec<String>>,
 
-    /// Every changed file matches some glob (docs-only changes, say).
+    /// One of the globs matches every changed file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1))]
     pub any_glob_to_all_files: Option<Vec<String>>,
@@ -181,6 +183,12 @@ pub struct FilesCondition {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1))]
     pub all_globs_to_all_files: Option<Vec<String>>,
+
+    /// Every changed file matches one glob or another (docs-only changes:
+    /// `["docs/**", "*.md"]`). Not one of labeler's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub all_files_to_any_glob: Option<Vec<String>>,
 }
 
 /// GitHub's `author_association`.

@@ -219,7 +219,7 @@ fn files_quantifiers_say_docs_only_and_every_file_under_one_directory() {
     let rules = rules(
         r#"
 [[rules]]
-when.files.any_glob_to_all_files = ["docs/**", "*.md"]
+when.files.all_files_to_any_glob = ["docs/**", "*.md"]
 add = ["docs only"]
 
 [[rules]]
@@ -246,6 +246,44 @@ add = ["python tests only"]
     );
     // The files are read once for all rules.
     assert_eq!(docs.reads(), ["files"]);
+}
+
+/// actions/labeler's own meaning of its quantifiers (v5 README and
+/// `__tests__/changedFiles.test.ts`), negated globs included.
+#[test]
+fn labelers_quantifiers_keep_labelers_meaning_with_negated_globs() {
+    let rules = rules(
+        r#"
+[[rules]]
+when.files.any_glob_to_all_files = ["docs/**", "*.md"]
+add = ["one glob covers all"]
+
+[[rules]]
+when.all = [{ files.any_glob_to_any_file = ["src/**"] }, { files.all_globs_to_all_files = ["!src/docs/*"] }]
+add = ["source"]
+
+[[rules]]
+when.files.all_globs_to_any_file = ["torch/**", "!**/test_*"]
+add = ["torch, not a test"]
+"#,
+    );
+    let opened = pull(ItemAction::Opened, "x", &[]);
+    let plan = |files: &[&str]| World::default().files(files).plan(&rules, &opened);
+    // Each file is matched by a glob, but by different ones: labeler says
+    // no glob matches them all.
+    assert_eq!(plan(&["docs/index.rst", "README.md"]), []);
+    assert_eq!(
+        plan(&["docs/index.rst", "docs/a/b.md"]),
+        [add(&["one glob covers all"])]
+    );
+    // labeler's README: "source" for src files except the docs sub-folder.
+    assert_eq!(plan(&["src/main.rs"]), [add(&["source"])]);
+    assert_eq!(plan(&["src/main.rs", "src/docs/x.md"]), []);
+    assert_eq!(plan(&["torch/nn/test_x.py"]), []);
+    assert_eq!(
+        plan(&["torch/nn/test_x.py", "torch/nn/linear.py"]),
+        [add(&["torch, not a test"])]
+    );
 }
 
 const AUTHORS: &str = r#"
