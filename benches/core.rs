@@ -111,6 +111,7 @@ fn opened_pull() -> ItemEvent {
             base_ref: "main".into(),
             merged: false,
             draft: false,
+            size: Default::default(),
         }),
         ..labeled_event()
     }

@@ -49,6 +49,8 @@ pub struct Actor {
 }
 
 /// A delivery, as the bot understands it.
+// Items are most deliveries: boxing them would save no memory.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// GitHub checking the hook works.
@@ -197,6 +199,17 @@ pub struct PullRequestInfo {
     pub merged: bool,
     /// A draft, not ready for review.
     pub draft: bool,
+    /// Its size, as the `pull_request` payload tells.
+    pub size: PullSize,
+}
+
+/// A pull request's size from its payload: `None` where the payload does
+/// not say (an `issues` event about a pull request, say).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PullSize {
+    pub changed_files: Option<u64>,
+    pub additions: Option<u64>,
+    pub deletions: Option<u64>,
 }
 
 /// An `issue_comment` delivery with action `created`.
@@ -380,6 +393,11 @@ fn item_event(
             .unwrap_or_default(),
         merged: item.merged.unwrap_or(false),
         draft: item.draft.unwrap_or(false),
+        size: PullSize {
+            changed_files: item.changed_files,
+            additions: item.additions,
+            deletions: item.deletions,
+        },
     });
     Ok(Ok(ItemEvent {
         kind,
@@ -466,6 +484,9 @@ mod wire {
         pub base: Option<Branch>,
         pub merged: Option<bool>,
         pub draft: Option<bool>,
+        pub changed_files: Option<u64>,
+        pub additions: Option<u64>,
+        pub deletions: Option<u64>,
     }
 
     #[derive(Deserialize)]

@@ -5,10 +5,12 @@
 //! - actions/labeler's `.github/labeler.yml`, v4 (`label: [glob, {any:
 //!   [...]}, {all: [...]}]`) and v5 (`label: [{changed-files:
 //!   [{any-glob-to-any-file: [...]}]}, {head-branch: [...]}, {all: [...]}]`).
-//!   Each label becomes a `[[rules]]` entry: the four file quantifiers,
-//!   `any`/`all` nesting and negated globs of the common forms carry over;
-//!   branch patterns (regular expressions in labeler) carry over when they
-//!   are plain text, anchored or not. The rest is named in a comment.
+//!   Each label becomes a `[[rules]]` entry with labeler's meaning (v5 to
+//!   v7): top-level entries and-ed, bare options gathered into the first
+//!   `any`, the four quantifiers and negated globs, globs from the root,
+//!   branch patterns that are plain text or alternatives of it, and
+//!   `max-files-changed`. The rest is named in a comment. The README's
+//!   "Moving from actions/labeler" says what carries over.
 //! - pytorch-probot's label-to-label YAML (`- any: [labels] then: [labels]`):
 //!   `any` becomes an implication, `all` a rule on `labels.all`.
 //!
@@ -17,7 +19,7 @@
 use serde::Serialize;
 use serde_yaml::Value;
 
-use crate::config::{Condition, FilesCondition, LabelsCondition, Rule};
+use crate::config::{Condition, FilesCondition, LabelsCondition, Rule, Size};
 
 /// Which configuration the text is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,32 +94,53 @@ fn name_of(label: &str) -> Option<String> {
     plain.then(|| label.to_owned())
 }
 
+/// labeler's top-level options: not labels.
+const MAX_FILES_CHANGED: &str = "max-files-changed";
+const LABELS_LIMIT: &str = "changed-files-labels-limit";
+
 fn labeler(map: &serde_yaml::Mapping) -> Imported {
     let mut out = String::from(
-        "# Imported from actions/labeler's .github/labeler.yml.\n\
-         # labeler's `sync-labels: true` input is `sync = true` on a rule.\n",
+        "# Imported from actions/labeler's .github/labeler.yml (v4 or v5, with the\n\
+         # meaning actions/labeler v5 to v7 give it).\n\
+         # labeler's `sync-labels: true` input is `sync = true` on a rule. Its\n\
+         # `dot: false` input (globs skip dot files) has no counterpart: probot's\n\
+         # globs match dot files, as labeler's do by default.\n",
     );
     let mut skipped = Vec::new();
+    let max_files = map.get(MAX_FILES_CHANGED).and_then(Value::as_u64);
+    if map.get(MAX_FILES_CHANGED).is_some() && max_files.is_none() {
+        skipped.push(format!("`{MAX_FILES_CHANGED}` is not a whole number"));
+    }
+    if let Some(limit) = map.get(LABELS_LIMIT) {
+        let note = format!(
+            "`{LABELS_LIMIT}: {}` (no file label when more than that many would be new) has no counterpart in probot",
+            serde_yaml::to_string(limit).unwrap_or_default().trim()
+        );
+        out.push_str(&format!("# not carried over: {note}\n"));
+        skipped.push(note);
+    }
+    if let Some(max) = max_files {
+        out.push_str(&format!(
+            "# `{MAX_FILES_CHANGED}: {max}`: each rule on files also says `changed_files.max = {max}`.\n"
+        ));
+    }
     for (label, rules) in map {
         let Some(label) = label.as_str() else {
             continue;
         };
+        if label == MAX_FILES_CHANGED || label == LABELS_LIMIT {
+            continue;
+        }
         let mut notes: Vec<String> = Vec::new();
         let entries: Vec<&Value> = match rules {
             Value::Sequence(items) => items.iter().collect(),
             other => vec![other],
         };
-        // v4: bare globs in the top list are one "any file matches".
-        let (globs, objects): (Vec<&Value>, Vec<&Value>) =
-            entries.into_iter().partition(|e| !e.is_mapping());
-        let mut parts: Vec<Condition> = Vec::new();
-        let globs: Vec<String> = globs.into_iter().flat_map(strings).collect();
-        if !globs.is_empty() {
-            parts.extend(v4_globs(&globs, false, &mut notes));
-        }
-        for object in objects {
-            parts.extend(match_object(object, &mut notes));
-        }
+        let v5 = entries.iter().any(|e| is_v5(e));
+        let when = match v5 {
+            true => v5_label(&entries, &mut notes),
+            false => v4_label(&entries, &mut notes),
+        };
         out.push('\n');
         for note in &notes {
             out.push_str(&format!(
@@ -126,18 +149,25 @@ fn labeler(map: &serde_yaml::Mapping) -> Imported {
             ));
             skipped.push(format!("{label}: {note}"));
         }
-        // The top-level list: any of its entries.
-        let when = match parts.len() {
-            0 => {
-                out.push_str(&format!("# {} has nothing probot can use\n", quote(label)));
-                continue;
-            }
-            1 => parts.remove(0),
-            _ => Condition {
-                any: Some(parts),
-                ..Condition::default()
-            },
+        let Some(mut when) = when else {
+            out.push_str(&format!("# {} has nothing probot can use\n", quote(label)));
+            continue;
         };
+        if let (Some(max), true) = (max_files, uses_files(&when)) {
+            when = Condition {
+                all: Some(vec![
+                    when,
+                    Condition {
+                        changed_files: Some(Size {
+                            min: None,
+                            max: Some(max),
+                        }),
+                        ..Condition::default()
+                    },
+                ]),
+                ..Condition::default()
+            };
+        }
         out.push_str(&rule_toml(Rule {
             name: name_of(label),
             when,
@@ -154,39 +184,38 @@ fn labeler(map: &serde_yaml::Mapping) -> Imported {
     }
 }
 
-fn files(set: impl FnOnce(&mut FilesCondition)) -> Condition {
-    let mut files = FilesCondition::default();
-    set(&mut files);
-    Condition {
-        files: Some(files),
-        ..Condition::default()
-    }
+/// Whether a condition reads the changed files (labeler's "changed-files
+/// label", which `max-files-changed` switches off).
+fn uses_files(condition: &Condition) -> bool {
+    condition.files.is_some()
+        || condition.any.iter().flatten().any(uses_files)
+        || condition.all.iter().flatten().any(uses_files)
+        || condition.not.as_deref().is_some_and(uses_files)
 }
 
-/// v4 glob lists: `any` (some file matches some glob) or `all` (every
-/// file matches every glob). A negated glob `!x` says "and no file matches
-/// x" in `all`; in `any` it can't be said.
-fn v4_globs(globs: &[String], all: bool, notes: &mut Vec<String>) -> Option<Condition> {
-    let (negated, plain): (Vec<String>, Vec<String>) =
-        globs.iter().cloned().partition(|g| g.starts_with('!'));
-    let negated: Vec<String> = negated.iter().map(|g| g[1..].to_owned()).collect();
-    if !all {
-        if !negated.is_empty() {
-            notes.push(format!("negated globs in `any` {}", list(&negated)));
-        }
-        return (!plain.is_empty()).then(|| files(|f| f.any_glob_to_any_file = Some(plain)));
-    }
-    let mut parts = Vec::new();
-    if !plain.is_empty() {
-        parts.push(files(|f| f.all_globs_to_all_files = Some(plain)));
-    }
-    if !negated.is_empty() {
-        parts.push(Condition {
-            not: Some(Box::new(files(|f| f.any_glob_to_any_file = Some(negated)))),
+/// A v5 entry: an object with v5's keys, or `any`/`all` of objects.
+fn is_v5(entry: &Value) -> bool {
+    let Value::Mapping(object) = entry else {
+        return false;
+    };
+    object.iter().any(|(key, value)| match key.as_str() {
+        Some("changed-files" | "head-branch" | "base-branch") => true,
+        Some("any" | "all") => value
+            .as_sequence()
+            .is_some_and(|s| s.iter().any(Value::is_mapping)),
+        _ => false,
+    })
+}
+
+fn any_of(mut parts: Vec<Condition>) -> Option<Condition> {
+    match parts.len() {
+        0 => None,
+        1 => parts.pop(),
+        _ => Some(Condition {
+            any: Some(parts),
             ..Condition::default()
-        });
+        }),
     }
-    all_of(parts)
 }
 
 fn all_of(mut parts: Vec<Condition>) -> Option<Condition> {
@@ -200,105 +229,212 @@ fn all_of(mut parts: Vec<Condition>) -> Option<Condition> {
     }
 }
 
-/// A v4 `{any: [...]}`/`{all: [...]}` or a v5 match object. The keys of one
-/// object must all hold. YAML nests as deep as its parser allows; labeler
-/// files nest two or three deep, and `check` refuses deeper rules.
-fn match_object(entry: &Value, notes: &mut Vec<String>) -> Option<Condition> {
-    let Value::Mapping(object) = entry else {
-        return v4_globs(&strings(entry), false, notes);
+fn files(set: impl FnOnce(&mut FilesCondition)) -> Condition {
+    let mut files = FilesCondition::default();
+    set(&mut files);
+    Condition {
+        files: Some(files),
+        ..Condition::default()
+    }
+}
+
+/// A labeler glob as a probot glob. labeler matches from the root with
+/// minimatch, so a glob without `/` is a root name (`*`: the root's files;
+/// `DEPS`: the root `DEPS`); in probot that takes a leading `/`.
+fn glob(pattern: &str) -> String {
+    let (bang, positive) = match pattern.strip_prefix('!') {
+        Some(rest) => ("!", rest),
+        None => ("", pattern),
     };
-    let mut parts = Vec::new();
-    for (key, value) in object {
-        let key = key.as_str().unwrap_or_default();
-        let nested = value
-            .as_sequence()
-            .is_some_and(|s| s.iter().any(Value::is_mapping));
-        match key {
-            "any" | "all" if nested => {
-                let inner: Vec<Condition> = value
-                    .as_sequence()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|item| match_object(item, notes))
-                    .collect();
-                if inner.is_empty() {
-                    continue;
-                }
-                parts.push(match key {
-                    "any" => Condition {
-                        any: Some(inner),
-                        ..Condition::default()
-                    },
-                    _ => Condition {
-                        all: Some(inner),
-                        ..Condition::default()
-                    },
-                });
-            }
-            "any" | "all" => parts.extend(v4_globs(&strings(value), key == "all", notes)),
-            "changed-files" => {
-                let mut quantified = Vec::new();
-                for matcher in value.as_sequence().into_iter().flatten() {
-                    for (kind, patterns) in matcher.as_mapping().into_iter().flatten() {
-                        let kind = kind.as_str().unwrap_or_default();
-                        quantified.extend(quantifier(kind, &strings(patterns), notes));
+    match positive.contains('/') {
+        true => pattern.to_owned(),
+        false => format!("{bang}/{positive}"),
+    }
+}
+
+fn globs(value: &Value) -> Vec<String> {
+    strings(value).iter().map(|g| glob(g)).collect()
+}
+
+/// v4: the entries are alternatives. A bare glob: some file matches it;
+/// `any: [globs]`: some file matches every glob; `all: [globs]`: every
+/// file matches every glob; an object with both: both.
+fn v4_label(entries: &[&Value], notes: &mut Vec<String>) -> Option<Condition> {
+    let mut alternatives = Vec::new();
+    for entry in entries {
+        match entry {
+            Value::Mapping(object) => {
+                let mut parts = Vec::new();
+                for (key, value) in object {
+                    let globs = Some(globs(value));
+                    match key.as_str() {
+                        Some("any") => parts.push(files(|f| f.all_globs_to_any_file = globs)),
+                        Some("all") => parts.push(files(|f| f.all_globs_to_all_files = globs)),
+                        other => notes.push(format!(
+                            "`{}` {}",
+                            other.unwrap_or("?"),
+                            list(&strings(value))
+                        )),
                     }
                 }
-                parts.extend(all_of(quantified));
+                alternatives.extend(all_of(parts));
             }
-            "head-branch" | "base-branch" => {
-                let (globs, regexes): (Vec<_>, Vec<_>) = strings(value)
-                    .into_iter()
-                    .map(|pattern| branch_glob(&pattern).ok_or(pattern))
-                    .partition(Result::is_ok);
-                let regexes: Vec<String> = regexes.into_iter().filter_map(Result::err).collect();
-                if !regexes.is_empty() {
-                    notes.push(format!(
-                        "`{key}` regular expressions {} (probot takes branch globs)",
-                        list(&regexes)
-                    ));
-                }
-                let globs: Vec<String> = globs.into_iter().filter_map(Result::ok).collect();
-                if !globs.is_empty() {
-                    parts.push(match key {
-                        "head-branch" => Condition {
-                            head: Some(globs),
-                            ..Condition::default()
-                        },
-                        _ => Condition {
-                            base: Some(globs),
-                            ..Condition::default()
-                        },
-                    });
+            other => {
+                for g in globs(other) {
+                    alternatives.push(files(|f| f.any_glob_to_any_file = Some(vec![g])));
                 }
             }
-            other => notes.push(format!("`{other}` {}", list(&strings(value)))),
         }
+    }
+    // Bare globs side by side are one list.
+    let (bare, rest): (Vec<Condition>, Vec<Condition>) = alternatives.into_iter().partition(|c| {
+        c.files
+            .as_ref()
+            .is_some_and(|f| f.any_glob_to_any_file.is_some())
+    });
+    let bare: Vec<String> = bare
+        .into_iter()
+        .filter_map(|c| c.files?.any_glob_to_any_file)
+        .flatten()
+        .collect();
+    let mut alternatives = rest;
+    if !bare.is_empty() {
+        alternatives.insert(0, files(|f| f.any_glob_to_any_file = Some(bare)));
+    }
+    any_of(alternatives)
+}
+
+/// v5: each top-level `any:` or `all:` entry must hold; bare options join
+/// the first `any` entry (made where there is none yet), as labeler
+/// gathers them.
+fn v5_label(entries: &[&Value], notes: &mut Vec<String>) -> Option<Condition> {
+    // Each top-level entry: whether it is `all`, and its options as
+    // (key, value) pairs. Options of one object inside `any`/`all` are
+    // or-ed/and-ed with the others, so they can be listed flat.
+    let mut tops: Vec<(bool, Vec<(&str, &Value)>)> = Vec::new();
+    for entry in entries {
+        let Value::Mapping(object) = entry else {
+            notes.push(format!("`{}` (not a v5 option)", list(&strings(entry))));
+            continue;
+        };
+        for (key, value) in object {
+            match key.as_str() {
+                Some(kind @ ("any" | "all")) => {
+                    let mut options = Vec::new();
+                    for option in value.as_sequence().into_iter().flatten() {
+                        match option {
+                            Value::Mapping(object) => options
+                                .extend(object.iter().map(|(k, v)| (k.as_str().unwrap_or("?"), v))),
+                            other => {
+                                notes.push(format!("`{}` (not a v5 option)", list(&strings(other))))
+                            }
+                        }
+                    }
+                    tops.push((kind == "all", options));
+                }
+                Some(option @ ("changed-files" | "head-branch" | "base-branch")) => {
+                    match tops.iter_mut().find(|(all, _)| !all) {
+                        Some((_, options)) => options.push((option, value)),
+                        None => tops.push((false, vec![(option, value)])),
+                    }
+                }
+                other => notes.push(format!(
+                    "`{}` {}",
+                    other.unwrap_or("?"),
+                    list(&strings(value))
+                )),
+            }
+        }
+    }
+    let mut parts = Vec::new();
+    for (all, options) in tops {
+        let unsaid = notes.len();
+        let inner: Vec<Condition> = options
+            .into_iter()
+            .flat_map(|(key, value)| v5_option(key, value, all, notes))
+            .collect();
+        // What can't be said drops the label where leaving it out would
+        // label more than labeler does: a part of an `all`, or an `any`
+        // with nothing left. Left out of an `any`, it only labels less.
+        if all && notes.len() > unsaid {
+            return None;
+        }
+        let part = match all {
+            true => all_of(inner),
+            false => any_of(inner),
+        };
+        parts.push(part?);
     }
     all_of(parts)
 }
 
-/// One of labeler v5's file quantifiers. Negated globs carry over where
-/// they mean "no file matches": every glob negated, over all files.
-fn quantifier(kind: &str, globs: &[String], notes: &mut Vec<String>) -> Option<Condition> {
-    let negated = globs.iter().filter(|g| g.starts_with('!')).count();
-    if negated > 0 {
-        let all_files = matches!(kind, "all-globs-to-all-files" | "any-glob-to-all-files");
-        if negated == globs.len() && (all_files || globs.len() == 1) {
-            let plain: Vec<String> = globs.iter().map(|g| g[1..].to_owned()).collect();
-            let none = Condition {
-                not: Some(Box::new(files(|f| f.any_glob_to_any_file = Some(plain)))),
-                ..Condition::default()
+/// One v5 option (`changed-files`, `head-branch`, `base-branch`) inside
+/// `any` (one of its patterns or quantifiers suffices) or `all` (each of
+/// them must hold).
+fn v5_option(key: &str, value: &Value, all: bool, notes: &mut Vec<String>) -> Vec<Condition> {
+    match key {
+        "changed-files" => {
+            let mut quantified = Vec::new();
+            let matchers: Vec<&Value> = match value {
+                Value::Sequence(items) => items.iter().collect(),
+                other => vec![other],
             };
-            // Every file avoids every glob: no file matches any of them.
-            if kind == "all-globs-to-all-files" || globs.len() == 1 && all_files {
-                return Some(none);
+            for matcher in matchers {
+                for (kind, patterns) in matcher.as_mapping().into_iter().flatten() {
+                    let kind = kind.as_str().unwrap_or_default();
+                    quantified.extend(quantifier(kind, globs(patterns), notes));
+                }
+            }
+            let combined = match all {
+                true => all_of(quantified),
+                false => any_of(quantified),
+            };
+            combined.into_iter().collect()
+        }
+        "head-branch" | "base-branch" => {
+            let mut per_regex = Vec::new();
+            for regex in strings(value) {
+                match branch_globs(&regex) {
+                    Some(globs) => per_regex.push(globs),
+                    None => notes.push(format!(
+                        "`{key}` regular expression {} (probot takes branch globs)",
+                        quote(&regex)
+                    )),
+                }
+            }
+            let branch = |globs: Vec<String>| match key {
+                "head-branch" => Condition {
+                    head: Some(globs),
+                    ..Condition::default()
+                },
+                _ => Condition {
+                    base: Some(globs),
+                    ..Condition::default()
+                },
+            };
+            match all {
+                // Each regex must match.
+                true => per_regex.into_iter().map(branch).collect(),
+                false => {
+                    let globs: Vec<String> = per_regex.into_iter().flatten().collect();
+                    match globs.is_empty() {
+                        true => Vec::new(),
+                        false => vec![branch(globs)],
+                    }
+                }
             }
         }
-        notes.push(format!("`{kind}` with negated globs {}", list(globs)));
-        return None;
+        other => {
+            notes.push(format!("`{other}` {}", list(&strings(value))));
+            Vec::new()
+        }
     }
-    let globs = Some(globs.to_vec());
+}
+
+/// One of labeler v5's file quantifiers; negated globs keep labeler's
+/// meaning in probot's quantifiers.
+fn quantifier(kind: &str, globs: Vec<String>, notes: &mut Vec<String>) -> Option<Condition> {
+    let globs = Some(globs);
     match kind {
         "any-glob-to-any-file" => Some(files(|f| f.any_glob_to_any_file = globs)),
         "any-glob-to-all-files" => Some(files(|f| f.any_glob_to_all_files = globs)),
@@ -314,8 +450,15 @@ fn quantifier(kind: &str, globs: &[String], notes: &mut Vec<String>) -> Option<C
     }
 }
 
-/// A labeler branch pattern (a regular expression, matched anywhere) as a
-/// glob, when it is plain text: `^release` -> `release*`, `main` -> `*main*`.
+/// A labeler branch pattern (a JavaScript regular expression, matched
+/// anywhere) as globs, when it is plain text or alternatives of plain
+/// text: `^release` -> `release*`, `main` -> `*main*`, `^bug/|fix/` ->
+/// `bug/*`, `*fix/*`.
+fn branch_globs(pattern: &str) -> Option<Vec<String>> {
+    pattern.split('|').map(branch_glob).collect()
+}
+
+/// One alternative of a branch pattern as a glob.
 fn branch_glob(pattern: &str) -> Option<String> {
     let start = pattern.strip_prefix('^');
     let body = start.unwrap_or(pattern);
@@ -422,6 +565,7 @@ mod tests {
                 base_ref: "main".into(),
                 merged: false,
                 draft: false,
+                size: Default::default(),
             }),
             replay_of: None,
         };
@@ -467,16 +611,9 @@ mod tests {
         );
         assert!(labels_for(&imported, &["src/a.rs", "src/generated/x.rs"], "x", &[]).is_empty());
         assert!(labels_for(&imported, &["src/a.rs", "README"], "x", &[]).is_empty());
-        // A negation inside `any` can't be said: named, the rest kept.
-        assert!(
-            imported
-                .skipped
-                .iter()
-                .any(|s| s.starts_with("module: ci: negated globs")),
-            "{:?}",
-            imported.skipped
-        );
-        assert_eq!(imported.skipped.len(), 1);
+        // v4's `any`: some file matches every glob, negations included.
+        assert!(labels_for(&imported, &[".github/ISSUE_TEMPLATE/bug.md"], "x", &[]).is_empty());
+        assert!(imported.skipped.is_empty(), "{:?}", imported.skipped);
     }
 
     #[test]

@@ -34,6 +34,10 @@ pub const MAX_REGEXES: usize = 200;
 /// 65,536 characters (at most 256 KiB in UTF-8) and a title at 256.
 pub const MAX_MATCHED_TEXT_BYTES: usize = 256 * 1024;
 
+/// Labels on one issue or pull request, as GitHub caps them: a rule's
+/// label that would be the 101st is not planned.
+pub const MAX_LABELS_PER_ITEM: usize = 100;
+
 /// Characters in one pattern or label name (GitHub's label names are at
 /// most 50; paths in a glob a few hundred).
 pub const MAX_PATTERN_CHARS: usize = 1_024;

@@ -257,7 +257,7 @@ fn import_prints_rules_that_check_and_names_what_it_left_out() {
     );
     assert!(
         rules.contains(
-            "[[rules]]\nname = \"module: docs\"\nadd = [\"module: docs\"]\n\n[rules.when.files]\nany_glob_to_any_file = [\"docs/**\", \"*.md\"]"
+            "[[rules]]\nname = \"module: docs\"\nadd = [\"module: docs\"]\n\n[rules.when.files]\nany_glob_to_any_file = [\"docs/**\", \"/*.md\"]"
         ),
         "{rules}"
     );

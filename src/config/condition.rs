@@ -83,10 +83,24 @@ pub(crate) enum Test {
     /// GitHub's names: `FIRST_TIME_CONTRIBUTOR`.
     Association(Vec<&'static str>),
     Draft(bool),
+    /// A pull request's size from its payload, within `min..=max`.
+    Size {
+        measure: Measure,
+        min: u64,
+        max: u64,
+    },
     Base(LabelMatcher),
     Head(LabelMatcher),
     Kind(Kind),
     Event(Events),
+}
+
+/// What a size condition counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Measure {
+    ChangedFiles,
+    Additions,
+    Deletions,
 }
 
 impl Cond {
@@ -113,7 +127,9 @@ impl Cond {
                     Events::of(&[Opened, Reopened, Labeled, Unlabeled])
                 }
                 Test::LabelAdded(_) => Events::of(&[Opened, Reopened, Labeled]),
-                Test::Files { .. } => Events::of(&[Opened, Reopened, Synchronize, ReadyForReview]),
+                Test::Files { .. } | Test::Size { .. } => {
+                    Events::of(&[Opened, Reopened, Synchronize, ReadyForReview])
+                }
                 Test::Title(_) => Events::of(&[Opened, Reopened, TitleEdited]),
                 Test::Body(_) => Events::of(&[Opened, Reopened, BodyEdited]),
                 Test::Draft(_) => Events::of(&[Opened, Reopened, ReadyForReview, ConvertedToDraft]),
@@ -312,6 +328,49 @@ pub(crate) fn compile(
             Test::Association(names.clone()),
             format!("author association is {}", names.join(" or ")),
         ));
+    }
+    for (key, size, measure, counted) in [
+        (
+            "changed_files",
+            condition.changed_files,
+            Measure::ChangedFiles,
+            "changed files",
+        ),
+        (
+            "additions",
+            condition.additions,
+            Measure::Additions,
+            "lines added",
+        ),
+        (
+            "deletions",
+            condition.deletions,
+            Measure::Deletions,
+            "lines deleted",
+        ),
+    ] {
+        let Some(size) = size else { continue };
+        let (min, max) = (size.min.unwrap_or(0), size.max.unwrap_or(u64::MAX));
+        let text = match (size.min, size.max) {
+            (Some(min), Some(max)) => format!("{min} to {max} {counted}"),
+            (Some(min), None) => format!("at least {min} {counted}"),
+            (None, Some(max)) => format!("at most {max} {counted}"),
+            (None, None) => {
+                problems.push(
+                    Problem::error(at.join(key), format!("`{key}` says nothing"))
+                        .with_help("give `min`, `max` or both"),
+                );
+                continue;
+            }
+        };
+        if min > max {
+            problems.push(Problem::error(
+                at.join(key),
+                format!("`{key}` has `min` {min} above `max` {max}, so it never holds"),
+            ));
+            continue;
+        }
+        parts.push(leaf(Test::Size { measure, min, max }, text));
     }
     if let Some(draft) = condition.draft {
         let text = match draft {

@@ -21,11 +21,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use check::{check, load, Checked};
-pub(crate) use condition::{Cond, Leaf, Quantifier, Test};
+pub(crate) use condition::{Cond, Leaf, Measure, Quantifier, Test};
 pub use diagnostic::{Location, Problem, Severity};
 pub(crate) use matchers::FileHits;
 pub use matchers::{LabelMatcher, PathMatcher};
-pub use rule::{Association, Condition, EventName, FilesCondition, Kind, LabelsCondition, Rule};
+pub use rule::{
+    Association, Condition, EventName, FilesCondition, Kind, LabelsCondition, Rule, Size,
+};
 pub(crate) use ruleset::CompiledRule;
 pub use ruleset::Ruleset;
 

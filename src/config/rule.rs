@@ -112,6 +112,21 @@ pub struct Condition {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub draft: Option<bool>,
 
+    /// How many files the pull request changes, as its payload says (no
+    /// API call): `{ max = 50 }`, `{ min = 1000 }`. Never holds for an
+    /// issue, nor on an event whose payload does not say (an `issues`
+    /// event about a pull request).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_files: Option<Size>,
+
+    /// How many lines the pull request adds, as its payload says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additions: Option<Size>,
+
+    /// How many lines the pull request deletes, as its payload says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletions: Option<Size>,
+
     /// The pull request's base branch matches one of these names or globs
     /// (`release/*`). Never holds for an issue.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -135,6 +150,18 @@ pub struct Condition {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1))]
     pub event: Option<Vec<EventName>>,
+}
+
+/// A number within bounds, both included; either may be left out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Size {
+    /// At least this many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<u64>,
+    /// At most this many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<u64>,
 }
 
 /// Which labels the item carries: names or globs.

@@ -341,6 +341,7 @@ impl Session {
             base_ref: text("/base/ref"),
             merged: pull["merged"].as_bool().unwrap_or(false),
             draft: pull["draft"].as_bool().unwrap_or(false),
+            size: Default::default(),
         })
     }
 

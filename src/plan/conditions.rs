@@ -9,7 +9,7 @@
 use std::collections::{BTreeSet, HashSet};
 
 use super::{Facts, Needs};
-use crate::config::{Cond, EventName, FileHits, Kind, Leaf, Quantifier, Test};
+use crate::config::{Cond, EventName, FileHits, Kind, Leaf, Measure, Quantifier, Test};
 use crate::event::{ItemAction, ItemEvent, ItemKind};
 
 /// The part of a title or body a regex reads: GitHub caps both well under
@@ -172,6 +172,14 @@ impl Judge<'_> {
                     .any(|name| item.association.eq_ignore_ascii_case(name)),
             ),
             Test::Draft(draft) => known(pull.is_some_and(|p| p.draft == *draft)),
+            Test::Size { measure, min, max } => {
+                let count = pull.and_then(|p| match measure {
+                    Measure::ChangedFiles => p.size.changed_files,
+                    Measure::Additions => p.size.additions,
+                    Measure::Deletions => p.size.deletions,
+                });
+                known(count.is_some_and(|n| (*min..=*max).contains(&n)))
+            }
             Test::Base(matcher) => known(pull.is_some_and(|p| matcher.matches(&p.base_ref))),
             Test::Head(matcher) => known(pull.is_some_and(|p| matcher.matches(&p.head_ref))),
             Test::Kind(kind) => known(match kind {

@@ -19,6 +19,7 @@
 //! Facts are read only when a rule that needs them is looked at and what
 //! is known does not decide it already (`conditions.rs`).
 
+use crate::limits::MAX_LABELS_PER_ITEM;
 use std::collections::{BTreeSet, HashSet};
 
 use super::conditions::{event_names, Judge, Truth};
@@ -77,9 +78,25 @@ fn plan(situation: &Situation<'_>) -> Vec<Decision> {
             }
         }
     }
+    // GitHub refuses a 101st label on an item: what would pass the cap is
+    // not planned, in the rules' order, and the plan says so.
+    let staying = situation
+        .item
+        .labels
+        .iter()
+        .filter(|l| !outcome.remove.iter().any(|(r, _)| r == *l))
+        .count();
+    let room = MAX_LABELS_PER_ITEM.saturating_sub(staying);
+    let over: Vec<(String, String)> = match outcome.add.len() > room {
+        true => outcome.add.split_off(room),
+        false => Vec::new(),
+    };
     let mut decisions = Vec::new();
     if !outcome.add.is_empty() {
-        let (labels, because) = each_with_why(outcome.add);
+        let (labels, mut because) = each_with_why(outcome.add);
+        because.extend(over.iter().map(|(label, _)| {
+            format!("`{label}` not added: GitHub allows at most {MAX_LABELS_PER_ITEM} labels on an item")
+        }));
         decisions.push(Decision::new(Action::AddLabels { labels }, because));
     }
     if !outcome.remove.is_empty() {

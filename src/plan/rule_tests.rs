@@ -46,6 +46,7 @@ fn pull(action: ItemAction, title: &str, labels: &[&str]) -> ItemEvent {
             base_ref: "main".into(),
             merged: false,
             draft: false,
+            size: Default::default(),
         }),
         ..issue(action, title, labels)
     }
@@ -246,6 +247,88 @@ add = ["python tests only"]
     );
     // The files are read once for all rules.
     assert_eq!(docs.reads(), ["files"]);
+}
+
+/// GitHub allows 100 labels on an item: the 101st is never planned, and
+/// the plan says why.
+#[test]
+fn no_rule_plans_a_101st_label() {
+    let rules = rules(
+        r#"
+[[rules]]
+when.label_added = ["high priority"]
+add = ["triage review", "oncall"]
+"#,
+    );
+    let others: Vec<String> = (0..98).map(|i| format!("label {i}")).collect();
+    let mut present: Vec<&str> = others.iter().map(String::as_str).collect();
+    let item = labeled("high priority", &present);
+    let decisions = World::default().decide(&rules, &item);
+    assert_eq!(actions(decisions.clone()), [add(&["triage review"])]);
+    assert!(
+        decisions[0]
+            .because
+            .iter()
+            .any(|b| b.contains("`oncall` not added: GitHub allows at most 100 labels")),
+        "{:?}",
+        decisions[0].because
+    );
+    present.push("one more");
+    let full = labeled("high priority", &present);
+    assert_eq!(World::default().plan(&rules, &full), []);
+}
+
+/// Size labels, from the payload's counts.
+#[test]
+fn size_labels_come_from_the_payload_with_no_read() {
+    let rules = rules(
+        r#"
+[[rules]]
+when.changed_files.max = 5
+when.additions.max = 99
+add = ["size: small"]
+
+[[rules]]
+when.any = [{ changed_files.min = 100 }, { additions.min = 1000 }, { deletions.min = 1000 }]
+add = ["size: huge"]
+"#,
+    );
+    let sized = |files, additions, deletions| {
+        let mut item = pull(ItemAction::Synchronize, "x", &[]);
+        if let Some(pull) = item.pull.as_mut() {
+            pull.size = crate::event::PullSize {
+                changed_files: Some(files),
+                additions: Some(additions),
+                deletions: Some(deletions),
+            };
+        }
+        item
+    };
+    let world = World::default();
+    assert_eq!(
+        world.plan(&rules, &sized(2, 40, 3)),
+        [add(&["size: small"])]
+    );
+    assert_eq!(
+        world.plan(&rules, &sized(2, 99, 0)),
+        [add(&["size: small"])]
+    );
+    assert_eq!(world.plan(&rules, &sized(6, 40, 3)), []);
+    assert_eq!(
+        world.plan(&rules, &sized(300, 10, 0)),
+        [add(&["size: huge"])]
+    );
+    assert_eq!(
+        world.plan(&rules, &sized(3, 10, 5000)),
+        [add(&["size: small", "size: huge"])]
+    );
+    // A payload that does not say (an `issues` event) holds no size.
+    assert_eq!(world.plan(&rules, &pull(ItemAction::Opened, "x", &[])), []);
+    assert!(crate::config::load("[[rules]]\nwhen.additions = {}\nadd = ['x']\n").is_err());
+    assert!(
+        crate::config::load("[[rules]]\nwhen.additions = { min = 5, max = 1 }\nadd = ['x']\n")
+            .is_err()
+    );
 }
 
 /// actions/labeler's own meaning of its quantifiers (v5 README and

@@ -49,6 +49,7 @@ fn pull_request(action: ItemAction, labels: &[&str]) -> ItemEvent {
             base_ref: "main".into(),
             merged: false,
             draft: false,
+            size: Default::default(),
         }),
         ..issue(action, labels)
     }
