@@ -48,6 +48,21 @@ pub struct Actor {
     pub login: String,
 }
 
+/// The login GitHub shows for a deleted account ("ghost"), and the one the
+/// bot gives a user the payload leaves `null` or out: GitHub's webhook
+/// schema allows `null` for the author of an issue, a pull request or a
+/// comment whose account was deleted, and a push without `sender`. The
+/// ghost matches no author rule and is never asked about.
+pub const GHOST: &str = "ghost";
+
+impl Actor {
+    fn ghost() -> Actor {
+        Actor {
+            login: GHOST.to_owned(),
+        }
+    }
+}
+
 /// A delivery, as the bot understands it.
 // Items are most deliveries: boxing them would save no memory.
 #[allow(clippy::large_enum_variant)]
@@ -270,9 +285,11 @@ impl Event {
 /// A payload the bot should act on but cannot read.
 #[derive(Debug, thiserror::Error)]
 pub enum EventError {
-    #[error("the payload is not valid JSON for a `{event}` event: {source}")]
+    #[error("the payload is not valid JSON for a `{event}` event: {path}: {source}")]
     Malformed {
         event: String,
+        /// Where in the payload, as `issue.user.login`.
+        path: String,
         #[source]
         source: serde_json::Error,
     },
@@ -282,14 +299,15 @@ pub enum EventError {
 
 /// Reads a delivery from its event name (`X-GitHub-Event`) and JSON body.
 pub fn parse(event: &str, payload: &[u8]) -> Result<Event, EventError> {
-    let malformed = |source| EventError::Malformed {
+    let malformed = |error: serde_path_to_error::Error<serde_json::Error>| EventError::Malformed {
         event: event.to_owned(),
-        source,
+        path: error.path().to_string(),
+        source: error.into_inner(),
     };
     match event {
         "ping" => Ok(Event::Ping),
         "issues" | "pull_request" => {
-            let wire: wire::ItemPayload = serde_json::from_slice(payload).map_err(malformed)?;
+            let wire: wire::ItemPayload = from_json(payload).map_err(malformed)?;
             let kind = if event == "issues" {
                 ItemKind::Issue
             } else {
@@ -299,7 +317,7 @@ pub fn parse(event: &str, payload: &[u8]) -> Result<Event, EventError> {
                 .map(|item| item.map_or_else(|action| ignored(event, action), Event::Item))
         }
         "issue_comment" => {
-            let wire: wire::CommentPayload = serde_json::from_slice(payload).map_err(malformed)?;
+            let wire: wire::CommentPayload = from_json(payload).map_err(malformed)?;
             if wire.action != "created" {
                 return Ok(ignored(event, Some(wire.action)));
             }
@@ -309,21 +327,28 @@ pub fn parse(event: &str, payload: &[u8]) -> Result<Event, EventError> {
                 number: wire.issue.number,
                 comment_id: wire.comment.id,
                 body: wire.comment.body.unwrap_or_default(),
-                author: wire.comment.user.login,
-                sender: actor(&wire.sender),
+                author: actor(wire.comment.user.as_ref()).login,
+                sender: actor(wire.sender.as_ref()),
             }))
         }
         "push" => {
-            let wire: wire::PushPayload = serde_json::from_slice(payload).map_err(malformed)?;
+            let wire: wire::PushPayload = from_json(payload).map_err(malformed)?;
             Ok(Event::Push(push_event(wire)?))
         }
         _ => {
             // Any JSON object is fine for an event we ignore; only a body
             // that is not JSON at all is malformed.
-            let wire: wire::AnyPayload = serde_json::from_slice(payload).map_err(malformed)?;
+            let wire: wire::AnyPayload = from_json(payload).map_err(malformed)?;
             Ok(ignored(event, wire.action))
         }
     }
+}
+
+/// Deserializes, keeping where in the payload it failed.
+fn from_json<'a, T: serde::Deserialize<'a>>(
+    payload: &'a [u8],
+) -> Result<T, serde_path_to_error::Error<serde_json::Error>> {
+    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(payload))
 }
 
 fn ignored(event: &str, action: Option<String>) -> Event {
@@ -338,10 +363,10 @@ fn repo_name(repository: &wire::Repository) -> Result<RepoName, EventError> {
         .ok_or_else(|| EventError::BadRepository(repository.full_name.clone()))
 }
 
-fn actor(user: &wire::User) -> Actor {
-    Actor {
+fn actor(user: Option<&wire::User>) -> Actor {
+    user.map_or_else(Actor::ghost, |user| Actor {
         login: user.login.clone(),
-    }
+    })
 }
 
 /// `Ok(Err(action))` for actions on items the bot does not act on at all.
@@ -407,7 +432,7 @@ fn item_event(
         number: item.number,
         title: item.title.unwrap_or_default(),
         body: item.body.unwrap_or_default(),
-        author: item.user.login,
+        author: actor(item.user.as_ref()).login,
         association: item.author_association.unwrap_or_default(),
         edits: Edits {
             title: wire.changes.as_ref().is_some_and(|c| c.title.is_some()),
@@ -415,7 +440,7 @@ fn item_event(
         },
         labels: item.labels.into_iter().map(|l| l.name).collect(),
         open: item.state == "open",
-        sender: actor(&wire.sender),
+        sender: actor(wire.sender.as_ref()),
         pull,
         replay_of: None,
     }))
@@ -435,7 +460,7 @@ fn push_event(wire: wire::PushPayload) -> Result<PushEvent, EventError> {
         default_branch: wire.repository.default_branch.unwrap_or_default(),
         git_ref: wire.git_ref,
         touched,
-        sender: actor(&wire.sender),
+        sender: actor(wire.sender.as_ref()),
     })
 }
 
@@ -456,7 +481,7 @@ mod wire {
         pub label: Option<Label>,
         pub changes: Option<Changes>,
         pub repository: Repository,
-        pub sender: User,
+        pub sender: Option<User>,
         pub installation: Option<Installation>,
     }
 
@@ -472,7 +497,7 @@ mod wire {
         pub number: u64,
         pub title: Option<String>,
         pub body: Option<String>,
-        pub user: User,
+        pub user: Option<User>,
         pub author_association: Option<String>,
         #[serde(default)]
         pub labels: Vec<Label>,
@@ -524,7 +549,7 @@ mod wire {
         pub issue: CommentedItem,
         pub comment: Comment,
         pub repository: Repository,
-        pub sender: User,
+        pub sender: Option<User>,
         pub installation: Option<Installation>,
     }
 
@@ -537,7 +562,7 @@ mod wire {
     pub struct Comment {
         pub id: u64,
         pub body: Option<String>,
-        pub user: User,
+        pub user: Option<User>,
     }
 
     #[derive(Deserialize)]
@@ -547,7 +572,7 @@ mod wire {
         #[serde(default)]
         pub commits: Vec<Commit>,
         pub repository: Repository,
-        pub sender: User,
+        pub sender: Option<User>,
         pub installation: Option<Installation>,
     }
 

@@ -18,8 +18,14 @@ use crate::plan::{self, Action, Facts};
 use crate::subscriptions::Subscriptions;
 
 /// The deliveries to ask again for: the latest attempt of each delivery
-/// (by GUID) none of whose attempts succeeded.
+/// (by GUID) none of whose attempts succeeded, unless it failed for good:
+/// a 4xx (a payload the bot refused, a bad signature) would fail the same
+/// way again. A timeout (408), a rate limit (429), a 5xx or no answer at
+/// all (0: the bot was down) may pass next time.
 pub fn to_redeliver(deliveries: &[HookDelivery]) -> Vec<&HookDelivery> {
+    let for_good = |d: &HookDelivery| {
+        (400..500).contains(&d.status_code) && !matches!(d.status_code, 408 | 429)
+    };
     let mut by_guid: BTreeMap<&str, Vec<&HookDelivery>> = BTreeMap::new();
     for delivery in deliveries {
         by_guid.entry(&delivery.guid).or_default().push(delivery);
@@ -28,6 +34,7 @@ pub fn to_redeliver(deliveries: &[HookDelivery]) -> Vec<&HookDelivery> {
         .into_values()
         .filter(|attempts| !attempts.iter().any(|a| (200..300).contains(&a.status_code)))
         .filter_map(|attempts| attempts.into_iter().max_by_key(|a| a.id))
+        .filter(|latest| !for_good(latest))
         .collect();
     failed.sort_by_key(|d| d.id);
     failed
@@ -256,8 +263,13 @@ mod tests {
             attempt(3, "b", 0),   // the bot was down
             attempt(4, "b", 503),
             attempt(5, "c", 202),
+            attempt(6, "d", 400), // a payload refused: it would be again
+            attempt(7, "e", 401), // a bad signature
+            attempt(8, "f", 429), // a rate limit passes
+            attempt(9, "g", 503),
+            attempt(10, "g", 408), // a timeout passes too
         ];
         let chosen: Vec<u64> = to_redeliver(&deliveries).iter().map(|d| d.id).collect();
-        assert_eq!(chosen, [4]);
+        assert_eq!(chosen, [4, 8, 10]);
     }
 }

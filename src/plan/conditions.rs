@@ -144,6 +144,10 @@ impl Judge<'_> {
             Test::Title(regex) => known(regex.is_match(within_limit(&item.title))),
             Test::Body(regex) => known(regex.is_match(within_limit(&item.body))),
             Test::Author { logins, teams } => {
+                // A deleted account: nobody's login, in no team.
+                if item.author == crate::event::GHOST {
+                    return Truth::Fails;
+                }
                 let author = item.author.to_ascii_lowercase();
                 if logins.contains(&author) {
                     return Truth::Holds;

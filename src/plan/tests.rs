@@ -502,6 +502,68 @@ fn every_fixture_payload_plans_or_is_ignored() {
     assert!(planned > 0, "no fixture planned anything");
 }
 
+/// GitHub's webhook schema allows `null` for the author of an issue, a
+/// pull request or a comment whose account was deleted, and a push with
+/// no `sender`: each parses, as the ghost, and plans as any other.
+#[test]
+fn payloads_with_a_deleted_user_or_no_sender_parse_as_the_ghost() {
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(fixtures().join(name)).expect("fixture"))
+            .expect("JSON")
+    };
+    let parse = |event: &str, payload: &serde_json::Value| {
+        event::parse(event, &serde_json::to_vec(payload).unwrap())
+            .unwrap_or_else(|e| panic!("{event}: {e}"))
+    };
+    let mut labeled = read("issues.labeled.1.json");
+    labeled["issue"]["user"] = serde_json::Value::Null;
+    let Event::Item(item) = parse("issues", &labeled) else {
+        panic!("an item event")
+    };
+    assert_eq!(item.author, event::GHOST);
+    let rules = rules("[cc]\ntracking_issue = 1\n[[labels.implies]]\nwhen = [\"bug\"]\nadd = [\"triage review\"]\n[[rules]]\nwhen.author = [\"ghost\", \"@acme/team\"]\nadd = [\"by a ghost\"]\n");
+    let story = Story::new(&rules).tracking_issue("* bug @watcher\n");
+    assert_eq!(
+        story.plan(item),
+        vec![add(&["triage review"]), cc(&["watcher"])],
+        "no author rule matches the ghost, and no team is asked about"
+    );
+
+    let mut opened = read("pull_request.opened.1.json");
+    opened["pull_request"]["user"] = serde_json::Value::Null;
+    opened.as_object_mut().unwrap().remove("sender");
+    let Event::Item(pull) = parse("pull_request", &opened) else {
+        panic!("an item event")
+    };
+    assert_eq!(
+        (pull.author.as_str(), pull.sender.login.as_str()),
+        (event::GHOST, event::GHOST)
+    );
+
+    let mut comment = read("issue_comment.created.1.json");
+    comment["comment"]["user"] = serde_json::Value::Null;
+    let Event::Comment(comment) = parse("issue_comment", &comment) else {
+        panic!("a comment")
+    };
+    assert_eq!(comment.author, event::GHOST);
+
+    let mut push = read("push.1.json");
+    push.as_object_mut().unwrap().remove("sender");
+    assert!(matches!(parse("push", &push), Event::Push(p) if p.sender.login == event::GHOST));
+}
+
+/// A payload that really is unreadable says where and why.
+#[test]
+fn an_unreadable_payload_names_the_field() {
+    let mut labeled: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(fixtures().join("issues.labeled.1.json")).expect("fixture"),
+    )
+    .unwrap();
+    labeled["issue"]["number"] = serde_json::json!("seven");
+    let error = event::parse("issues", &serde_json::to_vec(&labeled).unwrap()).unwrap_err();
+    assert!(error.to_string().contains("issue.number"), "{error}");
+}
+
 #[test]
 fn the_labeled_fixture_plans_its_implication_and_cc() {
     let payload = std::fs::read(fixtures().join("issues.labeled.1.json")).expect("fixture");
