@@ -1376,3 +1376,63 @@ async fn graphql_reads_an_issue_adds_labels_and_edits_a_body_with_webhooks() {
         serde_json::json!(["repository", "stargazerCount"])
     );
 }
+
+/// A client following `Link: rel="next"` gets the next page of the same
+/// query: every filter stays on every page, as on GitHub.
+#[tokio::test]
+async fn link_headers_keep_every_filter_of_the_query() {
+    let (hub, _) = start().await;
+    let control = hub.control();
+    for (n, author) in ["carol", "dave", "carol", "dave", "carol"]
+        .iter()
+        .enumerate()
+    {
+        let item = fakehub::client::NewItem {
+            title: format!("issue {n}"),
+            author: author.to_string(),
+            ..Default::default()
+        };
+        control.open_issue("acme/widgets", item).await.unwrap();
+    }
+    let http = reqwest::Client::new();
+    let mut next = Some(format!(
+        "{}/repos/acme/widgets/issues?creator=carol&state=all&sort=created&direction=asc&per_page=1",
+        hub.url()
+    ));
+    let mut seen = Vec::new();
+    while let Some(url) = next.take() {
+        let page = http
+            .get(&url)
+            .bearer_auth("ghp_alice")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200, "{url}");
+        next = page
+            .headers()
+            .get("link")
+            .and_then(|l| l.to_str().ok())
+            .and_then(|l| l.split(", ").find(|p| p.ends_with("rel=\"next\"")))
+            .map(|p| {
+                p.split(';')
+                    .next()
+                    .unwrap()
+                    .trim_matches(['<', '>'])
+                    .to_owned()
+            });
+        if let Some(next) = &next {
+            assert!(
+                next.contains("creator=carol") && next.contains("direction=asc"),
+                "{next}"
+            );
+        }
+        let items: Vec<serde_json::Value> = page.json().await.unwrap();
+        seen.extend(
+            items
+                .into_iter()
+                .map(|i| i["user"]["login"].as_str().unwrap().to_owned()),
+        );
+        assert!(seen.len() <= 10, "the pages never end");
+    }
+    assert_eq!(seen, ["carol", "carol", "carol"]);
+}

@@ -51,11 +51,7 @@ pub(super) async fn list_branches(
             branch_shape(&world, &scope.full, name, sha, name == repo.default_branch)
         })
         .collect();
-    Ok(paginate(
-        items,
-        &page,
-        &format!("{}{}", world.base_url, uri.path()),
-    ))
+    Ok(paginate(items, &page, &world.base_url, &uri))
 }
 
 pub(super) async fn get_branch(
@@ -140,11 +136,7 @@ pub(super) async fn list_assignees(
         .keys()
         .map(|login| shapes::user(&world, login))
         .collect();
-    Ok(paginate(
-        items,
-        &page,
-        &format!("{}{}", world.base_url, uri.path()),
-    ))
+    Ok(paginate(items, &page, &world.base_url, &uri))
 }
 
 /// The item's timeline: its label events and comments, oldest first.
@@ -172,6 +164,7 @@ pub(super) async fn list_timeline(
     Ok(paginate(
         events.into_iter().map(|(_, _, v)| v).collect(),
         &page,
-        &format!("{}{}", world.base_url, uri.path()),
+        &world.base_url,
+        &uri,
     ))
 }

@@ -105,11 +105,7 @@ pub(super) async fn list_comments(
         .filter(|c| c.issue == number)
         .map(|c| shapes::comment(&world, repo, c))
         .collect();
-    Ok(paginate(
-        items,
-        &page,
-        &format!("{}{}", world.base_url, request_uri.path()),
-    ))
+    Ok(paginate(items, &page, &world.base_url, &request_uri))
 }
 
 /// The item's events; fakehub keeps its labels added and removed.
@@ -128,11 +124,7 @@ pub(super) async fn list_issue_events(
         .iter()
         .map(|e| shapes::label_event(&world, repo, e))
         .collect();
-    Ok(paginate(
-        items,
-        &page,
-        &format!("{}{}", world.base_url, request_uri.path()),
-    ))
+    Ok(paginate(items, &page, &world.base_url, &request_uri))
 }
 
 #[derive(Deserialize)]
@@ -217,11 +209,7 @@ pub(super) async fn list_comment_reactions(
 ) -> ApiResult {
     let world = scope.hub.world();
     let items = reaction_shapes(&world, &scope.full, id)?;
-    Ok(paginate(
-        items,
-        &page,
-        &format!("{}{}", world.base_url, request_uri.path()),
-    ))
+    Ok(paginate(items, &page, &world.base_url, &request_uri))
 }
 
 fn reaction_shapes(world: &World, full: &str, id: u64) -> Result<Vec<Value>, ApiError> {
@@ -279,11 +267,7 @@ pub(super) async fn list_reviews(
         .iter()
         .map(|r| shapes::review(&world, repo, number, r))
         .collect();
-    Ok(paginate(
-        items,
-        &page,
-        &format!("{}{}", world.base_url, uri.path()),
-    ))
+    Ok(paginate(items, &page, &world.base_url, &uri))
 }
 
 #[derive(Deserialize)]

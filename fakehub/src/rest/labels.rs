@@ -129,11 +129,7 @@ pub(super) async fn list_repo_labels(
         .values()
         .map(|l| shapes::label(&world, repo, l))
         .collect();
-    Ok(paginate(
-        items,
-        &page,
-        &format!("{}{}", world.base_url, uri.path()),
-    ))
+    Ok(paginate(items, &page, &world.base_url, &uri))
 }
 
 #[derive(Deserialize)]
@@ -172,11 +168,7 @@ pub(super) async fn list_pull_files(
         .iter()
         .map(|f| shapes::pull_file(f, &pr.head_sha))
         .collect();
-    Ok(paginate(
-        items,
-        &page,
-        &format!("{}{}", world.base_url, uri.path()),
-    ))
+    Ok(paginate(items, &page, &world.base_url, &uri))
 }
 
 /// One label of the repository: the usual "does it exist" check.

@@ -404,7 +404,11 @@ struct Page {
 }
 
 /// A page of `items`, with GitHub's `Link` header when there are more.
-fn paginate(items: Vec<Value>, page: &Page, url: &str) -> Response {
+/// Each link is the request's own URL (every filter, sort and state it
+/// asked for) with only `page` and `per_page` changed, as GitHub's are:
+/// a client that follows `rel="next"` gets the next page of the same
+/// query.
+fn paginate(items: Vec<Value>, page: &Page, base_url: &str, uri: &axum::http::Uri) -> Response {
     let per_page = page.per_page.unwrap_or(30).clamp(1, 100);
     let current = page.page.unwrap_or(1).max(1);
     let last = items.len().div_ceil(per_page).max(1);
@@ -414,7 +418,22 @@ fn paginate(items: Vec<Value>, page: &Page, url: &str) -> Response {
         .take(per_page)
         .collect();
     let mut response = Json(Value::Array(slice)).into_response();
-    let link_to = |n: usize| format!("<{url}?per_page={per_page}&page={n}>");
+    let kept: Vec<&str> = uri
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter(|pair| {
+            let name = pair.split('=').next().unwrap_or_default();
+            !pair.is_empty() && name != "page" && name != "per_page"
+        })
+        .collect();
+    let link_to = |n: usize| {
+        let mut query = kept.clone();
+        let (per, at) = (format!("per_page={per_page}"), format!("page={n}"));
+        query.push(&per);
+        query.push(&at);
+        format!("<{base_url}{}?{}>", uri.path(), query.join("&"))
+    };
     let mut links = Vec::new();
     if current < last {
         links.push(format!("{}; rel=\"next\"", link_to(current + 1)));

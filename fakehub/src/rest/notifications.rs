@@ -28,9 +28,5 @@ pub(super) async fn list_notifications(
         .into_iter()
         .map(|n| shapes::notification(&world, n))
         .collect();
-    Ok(paginate(
-        items,
-        &page,
-        &format!("{}{}", world.base_url, request_uri.path()),
-    ))
+    Ok(paginate(items, &page, &world.base_url, &request_uri))
 }

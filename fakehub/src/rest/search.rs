@@ -252,11 +252,7 @@ fn list_items(
         .into_iter()
         .map(|i| shape(&world, repo, i))
         .collect();
-    Ok(paginate(
-        items,
-        &page_of(query),
-        &format!("{}{}", world.base_url, uri.path()),
-    ))
+    Ok(paginate(items, &page_of(query), &world.base_url, &uri))
 }
 
 /// `GET /search/issues?q=…`: within one repository (`repo:` is required),
