@@ -186,7 +186,7 @@ impl Bot {
                 None => api.item(&item.repo, item.number, None).await?,
             } {
                 Fetched::Found { value, .. } => {
-                    let now = item.as_now(&value.labels, &value.body);
+                    let now = item.as_now(&value.labels, &value.body, value.open);
                     decisions = plan::decide(&now, &ruleset, &facts, &self.login);
                     Some(value)
                 }

@@ -187,11 +187,13 @@ pub struct ItemEvent {
 }
 
 impl ItemEvent {
-    /// The same event, with the item's labels and body as read just now.
-    pub fn as_now(&self, labels: &[String], body: &str) -> ItemEvent {
+    /// The same event, with the item's labels, body and state as read
+    /// just now.
+    pub fn as_now(&self, labels: &[String], body: &str, open: bool) -> ItemEvent {
         ItemEvent {
             labels: labels.to_vec(),
             body: body.to_owned(),
+            open,
             ..self.clone()
         }
     }

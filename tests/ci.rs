@@ -345,3 +345,64 @@ async fn reopening_brings_the_tag_back_at_the_head() {
     t.hub.set_state(REPO, pr, "member", "open").await.unwrap();
     assert_eq!(t.tags().await.get(&tag), Some(&t.head(pr).await));
 }
+
+/// The `labeled` delivery fakehub sent for `label` on `pr`, its payload
+/// turned into a late delivery of `action`: what GitHub sends when
+/// deliveries arrive out of order.
+async fn late(t: &Tester, pr: u64, label: &str, action: &str) -> Value {
+    let deliveries = t.hub.deliveries().await.unwrap();
+    let labeled = deliveries
+        .iter()
+        .rev()
+        .find(|d| d.event == "pull_request" && d.action.as_deref() == Some("labeled"))
+        .expect("a labeled delivery");
+    let mut payload = t.hub.delivery_payload(labeled.id).await.unwrap();
+    assert_eq!(payload["pull_request"]["number"], pr);
+    assert_eq!(payload["label"]["name"], label);
+    payload["action"] = Value::from(action);
+    if action == "closed" {
+        payload["pull_request"]["state"] = Value::from("closed");
+    }
+    payload
+}
+
+/// Deliveries arrive out of order: a late `unlabeled` or `closed` is
+/// planned on the pull request as it is now, so it deletes no tag of a
+/// label still there on an open pull request. And closing for real
+/// deletes only the tags there are, not one for every mapped label.
+#[tokio::test]
+async fn a_late_unlabeled_or_closed_delivery_deletes_no_tag_that_should_stay() {
+    let t = tester().await;
+    let pr = t.open_pull_from("member", false, &[]).await;
+    t.label(pr, "ciflow/trunk").await;
+    let tag = format!("ciflow/trunk/{pr}");
+    let head = t.head(pr).await;
+    assert_eq!(t.tags().await.get(&tag), Some(&head));
+    t.hub.clear_requests().await.unwrap();
+
+    for action in ["unlabeled", "closed"] {
+        let payload = late(&t, pr, "ciflow/trunk", action).await;
+        assert_eq!(t.post_signed("pull_request", &payload).await.status(), 202);
+        t.hub.settle().await.unwrap();
+        assert_eq!(
+            t.tags().await.get(&tag),
+            Some(&head),
+            "a late `{action}` kept the tag"
+        );
+    }
+    let deletes = |requests: Vec<fakehub::LoggedRequest>| {
+        requests
+            .into_iter()
+            .filter(|r| r.method == "DELETE" && r.path.contains("/git/refs/"))
+            .count()
+    };
+    assert_eq!(deletes(t.bot_requests().await), 0);
+
+    t.hub.set_state(REPO, pr, "member", "closed").await.unwrap();
+    assert!(t.tags().await.is_empty());
+    assert_eq!(
+        deletes(t.bot_requests().await),
+        1,
+        "one DELETE: the one tag there was, not one per mapped label"
+    );
+}

@@ -14,6 +14,7 @@ pub struct ItemSnapshot {
     pub body: String,
     pub labels: Vec<String>,
     pub author: String,
+    pub open: bool,
 }
 
 impl Session {
@@ -176,7 +177,10 @@ fn read_item(value: Value) -> Result<OpenItem> {
         number: u64,
         body: Option<String>,
         labels: Vec<Label>,
-        user: User,
+        /// `null` for a deleted account in GitHub's description.
+        user: Option<User>,
+        #[serde(default)]
+        state: String,
         pull_request: Option<serde::de::IgnoredAny>,
     }
     #[derive(Deserialize)]
@@ -195,7 +199,10 @@ fn read_item(value: Value) -> Result<OpenItem> {
         snapshot: ItemSnapshot {
             body: item.body.unwrap_or_default(),
             labels: item.labels.into_iter().map(|l| l.name).collect(),
-            author: item.user.login,
+            author: item
+                .user
+                .map_or_else(|| crate::event::GHOST.to_owned(), |u| u.login),
+            open: item.state != "closed",
         },
     })
 }

@@ -209,8 +209,11 @@ fn actions<'a>(
     let mapped = |label: &'a str| rules.labels.get(label).map(|target| (label, target));
     let mut actions = Vec::new();
     match &item.action {
-        ItemAction::Closed => {
-            for (label, target) in &rules.labels {
+        // Planned again on the item read fresh: a closed pull request
+        // reopened since, or a label applied again, keeps its CI.
+        ItemAction::Closed if !item.open => {
+            // The tags of the labels it carries: only those were made.
+            for (label, target) in item.labels.iter().filter_map(|l| mapped(l)) {
                 if uses_tag(target, pull) {
                     actions.push(Action::DeleteTag {
                         tag: tag_name(label, item.number),
@@ -223,7 +226,8 @@ fn actions<'a>(
                 });
             }
         }
-        ItemAction::Unlabeled(label) => {
+        ItemAction::Closed => {}
+        ItemAction::Unlabeled(label) if !item.labels.contains(label) => {
             if let Some((label, target)) = mapped(label) {
                 if uses_tag(target, pull) {
                     actions.push(Action::DeleteTag {

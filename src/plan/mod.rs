@@ -104,13 +104,21 @@ pub enum Action {
 }
 
 impl Action {
-    /// Whether the action depends on the item's labels or body, which the
-    /// payload may show stale: the shell reads the item fresh and plans
-    /// again before applying it.
+    /// Whether the action depends on the item's labels, body or state,
+    /// which the payload may show stale (a delivery late or out of order):
+    /// the shell reads the item fresh and plans again before applying it.
+    /// CI's tags and dispatches are level-based like labels and cc: a late
+    /// `unlabeled` or `closed` deletes no tag of a label still there.
     pub fn needs_fresh_item(&self) -> bool {
         matches!(
             self,
-            Action::AddLabels { .. } | Action::RemoveLabels { .. } | Action::Cc { .. }
+            Action::AddLabels { .. }
+                | Action::RemoveLabels { .. }
+                | Action::Cc { .. }
+                | Action::SyncTag { .. }
+                | Action::DeleteTag { .. }
+                | Action::Dispatch(_)
+                | Action::ForgetDispatches { .. }
         )
     }
 
