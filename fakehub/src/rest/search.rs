@@ -252,7 +252,7 @@ fn list_items(
         .into_iter()
         .map(|i| shape(&world, repo, i))
         .collect();
-    Ok(paginate(items, &page_of(query), &world.base_url, &uri))
+    Ok(paginate(items, &page_of(query), &world.base_url, uri))
 }
 
 /// `GET /search/issues?q=…`: within one repository (`repo:` is required),
