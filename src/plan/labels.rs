@@ -134,6 +134,25 @@ pub(super) fn may_add(situation: &Situation<'_>) -> bool {
     !outcome.add.is_empty() || !outcome.needs.is_empty()
 }
 
+/// Whether `when` held with the labels as they were before a label event
+/// (nothing arriving): then the event did not make it hold. A condition
+/// that can't be judged then counts as not holding.
+fn held_before(
+    now: &Judge<'_>,
+    before: &Option<HashSet<String>>,
+    when: &crate::config::Cond,
+) -> bool {
+    let Some(before) = before else {
+        return false;
+    };
+    let then = Judge {
+        present: before,
+        arrived: &[],
+        ..*now
+    };
+    then.truth(when) == Truth::Holds
+}
+
 /// The labels that arrive with the event itself.
 fn arrivals(item: &ItemEvent) -> Vec<String> {
     match &item.action {
@@ -177,6 +196,23 @@ fn decide(situation: &Situation<'_>) -> Outcome {
         .changed_files
         .as_deref()
         .map(|files| rules.file_index.hits(files));
+    // The labels just before a label event: the rules it looks at held
+    // then already, or not.
+    let before: Option<HashSet<String>> = match &item.action {
+        ItemAction::Unlabeled(label) => {
+            let mut before = present.clone();
+            before.insert(label.clone());
+            Some(before)
+        }
+        ItemAction::Labeled(_) if !arrived.is_empty() => Some(
+            present
+                .iter()
+                .filter(|l| !arrived.contains(l))
+                .cloned()
+                .collect(),
+        ),
+        _ => None,
+    };
     let mut fired = vec![false; rules.label_rules.len()];
     let mut failed = vec![false; rules.label_rules.len()];
     let mut removing: BTreeSet<String> = BTreeSet::new();
@@ -204,6 +240,10 @@ fn decide(situation: &Situation<'_>) -> Outcome {
                 file_hits: file_hits.as_ref(),
             };
             match judge.truth(&rule.when) {
+                // Rules are edge-based: a label event fires only the rules
+                // it makes hold, so a label a person removed stays removed
+                // while the labels that brought it are unchanged.
+                Truth::Holds if round == 0 && held_before(&judge, &before, &rule.when) => {}
                 Truth::Holds => {
                     fired[i] = true;
                     failed[i] = false;

@@ -249,6 +249,35 @@ add = ["python tests only"]
     assert_eq!(docs.reads(), ["files"]);
 }
 
+/// A rule on `labels.all` (what `import` and the PyTorch example write)
+/// is edge-based too: a maintainer who removes the label it added keeps
+/// it removed, on that `unlabeled` and on unrelated labels after it, until
+/// the labels that brought it change.
+#[test]
+fn a_label_a_maintainer_removed_stays_removed_while_the_rules_inputs_stand() {
+    let rules = rules(
+        r#"
+[[rules]]
+when.labels.all = ["high priority", "module: *"]
+add = ["oncall: triage"]
+"#,
+    );
+    let world = World::default();
+    let present = ["high priority", "module: cuda"];
+    let removed = issue(
+        ItemAction::Unlabeled("oncall: triage".into()),
+        "x",
+        &present,
+    );
+    assert_eq!(world.plan(&rules, &removed), []);
+    assert_eq!(world.plan(&rules, &labeled("docs", &present)), []);
+    // An input arriving makes it hold: then it fires.
+    assert_eq!(
+        world.plan(&rules, &labeled("module: cuda", &["high priority"])),
+        [add(&["oncall: triage"])]
+    );
+}
+
 /// GitHub allows 100 labels on an item: the 101st is never planned, and
 /// the plan says why.
 #[test]
