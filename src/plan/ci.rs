@@ -268,14 +268,7 @@ fn actions<'a>(
             // comment asked for: say, in it, that CI started (only if the
             // pull request has one).
             if matches!(item.action, ItemAction::Labeled(_)) && !started.is_empty() {
-                actions.push(Action::UpdateComment {
-                    marker: WAITING_COMMENT_MARKER.to_owned(),
-                    body: format!(
-                        "{WAITING_COMMENT_MARKER}\nCI ({}) started for {}.",
-                        started.join(", "),
-                        short(&pull.head_sha)
-                    ),
-                });
+                actions.push(waiting_resolved(&started, pull));
             }
         }
         ItemAction::Reopened | ItemAction::Synchronize => {
@@ -289,9 +282,13 @@ fn actions<'a>(
                 return actions;
             }
             if trust.author_can_write {
+                let started: Vec<String> = present.iter().map(|(l, _)| format!("`{l}`")).collect();
                 for (label, target) in present {
                     actions.extend(start(item, pull, label, target));
                 }
+                // CI follows this commit: a waiting comment from an
+                // earlier push (before the author could write) says so.
+                actions.push(waiting_resolved(&started, pull));
             } else {
                 let labels: Vec<String> = present.iter().map(|(l, _)| format!("`{l}`")).collect();
                 actions.push(Action::Comment {
@@ -309,6 +306,18 @@ fn actions<'a>(
         _ => {}
     }
     actions
+}
+
+/// The waiting comment, if the pull request has one, saying CI started.
+fn waiting_resolved(started: &[String], pull: &PullRequestInfo) -> Action {
+    Action::UpdateComment {
+        marker: WAITING_COMMENT_MARKER.to_owned(),
+        body: format!(
+            "{WAITING_COMMENT_MARKER}\nCI ({}) started for {}.",
+            started.join(", "),
+            short(&pull.head_sha)
+        ),
+    }
 }
 
 fn short(sha: &str) -> &str {

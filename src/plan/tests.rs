@@ -757,10 +757,13 @@ fn an_untrusted_push_keeps_the_tag_and_says_why() {
         matches!(plan.as_slice(), [Action::Comment { marker, .. }] if marker == WAITING_COMMENT_MARKER),
         "{plan:?}"
     );
+    // A push by an author with write access: CI follows it, and a waiting
+    // comment from an earlier push, if there is one, says CI started.
     let plan =
         ci_story(&rules, trusted()).plan(pull_request(ItemAction::Synchronize, &["ciflow/trunk"]));
     assert!(
-        matches!(plan.as_slice(), [Action::SyncTag { .. }]),
+        matches!(plan.as_slice(), [Action::SyncTag { .. }, Action::UpdateComment { marker, body }]
+            if marker == WAITING_COMMENT_MARKER && body.contains("`ciflow/trunk`) started for abc")),
         "{plan:?}"
     );
 }
