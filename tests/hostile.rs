@@ -171,6 +171,10 @@ async fn a_thousand_problems_make_a_check_run_github_accepts() {
     assert!(summary.chars().count() <= MAX_CHECK_SUMMARY_CHARS);
     assert!(run.output["annotations"].as_array().unwrap().len() <= 50);
     assert!(summary.contains("more problems not shown"), "{summary}");
+    assert_eq!(
+        run.output["title"], "2000 errors, 0 warnings",
+        "every problem counted, the first hundred shown"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

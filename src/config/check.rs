@@ -24,7 +24,19 @@ use crate::limits::{
 pub struct Checked {
     /// `Some` when there are no errors (warnings allowed).
     pub ruleset: Option<Ruleset>,
+    /// The first `MAX_PROBLEMS`, and a line saying how many more.
     pub problems: Vec<Problem>,
+    /// Every error found, shown or not.
+    pub errors: usize,
+    /// Every warning found, shown or not.
+    pub warnings: usize,
+}
+
+/// Problems found but not located or shown (past `MAX_PROBLEMS`): counted.
+#[derive(Debug, Clone, Copy, Default)]
+struct Unshown {
+    errors: usize,
+    warnings: usize,
 }
 
 /// The one way from rules text to rules the planner can use: the rules,
@@ -46,11 +58,17 @@ pub fn check(source: &str) -> Checked {
                 MAX_RULES_BYTES / 1024
             ),
         );
-        return finish(None, vec![problem]);
+        return finish(None, vec![problem], Unshown::default());
     }
     let document = match SpannedDocument::parse(source) {
         Ok(document) => document,
-        Err(problems) => return finish(None, problems),
+        Err((problems, total)) => {
+            let unshown = Unshown {
+                errors: total - problems.len(),
+                warnings: 0,
+            };
+            return finish(None, problems, unshown);
+        }
     };
     let locate = |problem: Problem, part: Part| locate(source, &document, problem, part);
 
@@ -61,9 +79,13 @@ pub fn check(source: &str) -> Checked {
             format!("the rules nest deeper than {MAX_RULES_DEPTH} tables and arrays"),
         )
         .with_help("flatten the condition: `all` and `any` take lists");
-        return finish(None, vec![locate(problem, Part::Value)]);
+        return finish(None, vec![locate(problem, Part::Value)], Unshown::default());
     }
     let schema_problems = schema_problems(&json);
+    let mut unshown = Unshown {
+        errors: schema_problems.len().saturating_sub(MAX_PROBLEMS + 1),
+        warnings: 0,
+    };
     let mut problems: Vec<Problem> = schema_problems
         .iter()
         .take(MAX_PROBLEMS + 1)
@@ -107,6 +129,12 @@ pub fn check(source: &str) -> Checked {
         true => compile(checkable),
         false => (Compiled::default(), oversized),
     };
+    for problem in semantic.iter().skip(MAX_PROBLEMS + 1) {
+        match problem.is_error() {
+            true => unshown.errors += 1,
+            false => unshown.warnings += 1,
+        }
+    }
     problems.extend(
         semantic
             .into_iter()
@@ -137,7 +165,7 @@ pub fn check(source: &str) -> Checked {
             required: compiled.required,
         }
     });
-    finish(ruleset, problems)
+    finish(ruleset, problems, unshown)
 }
 
 /// The path to the first value nested deeper than `MAX_RULES_DEPTH`, found
@@ -181,24 +209,32 @@ fn sound_section<T: serde::de::DeserializeOwned + Default>(
 
 /// Errors first, in file order, at most `MAX_PROBLEMS` of them and a last
 /// line saying how many more there are.
-fn finish(ruleset: Option<Ruleset>, mut problems: Vec<Problem>) -> Checked {
+fn finish(ruleset: Option<Ruleset>, mut problems: Vec<Problem>, unshown: Unshown) -> Checked {
     problems.sort_by_key(|p| {
         let start = p.location.as_ref().map_or(usize::MAX, |l| l.span.start);
         (p.severity, start)
     });
-    if problems.len() > MAX_PROBLEMS {
-        let more = problems.len() - MAX_PROBLEMS;
+    let shown_errors = problems.iter().filter(|p| p.is_error()).count();
+    let errors = shown_errors + unshown.errors;
+    let warnings = problems.len() - shown_errors + unshown.warnings;
+    if errors + warnings > MAX_PROBLEMS {
+        let more = errors + warnings - MAX_PROBLEMS;
         problems.truncate(MAX_PROBLEMS);
         let severity = problems.last().map_or(Severity::Error, |p| p.severity);
         problems.push(Problem {
             severity,
             ..Problem::error(
                 KeyPath::root(),
-                format!("and more problems not shown ({more} or more): probot check reports the first {MAX_PROBLEMS}"),
+                format!("and {more} more problems not shown: probot check reports the first {MAX_PROBLEMS}"),
             )
         });
     }
-    Checked { ruleset, problems }
+    Checked {
+        ruleset,
+        problems,
+        errors,
+        warnings,
+    }
 }
 
 /// Lists longer than the limits: each is one problem, and the file is not

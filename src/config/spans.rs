@@ -23,14 +23,16 @@ pub(crate) enum Part {
 }
 
 impl<'i> SpannedDocument<'i> {
-    /// Parses TOML, reporting every syntax error the parser can recover from.
-    pub(crate) fn parse(source: &'i str) -> Result<Self, Vec<Problem>> {
+    /// Parses TOML, reporting every syntax error the parser can recover
+    /// from: the first ones located, and how many there are in all.
+    pub(crate) fn parse(source: &'i str) -> Result<Self, (Vec<Problem>, usize)> {
         let (root, errors) = DeTable::parse_recoverable(source);
         if errors.is_empty() {
             return Ok(SpannedDocument { root });
         }
+        let total = errors.len();
         // One more than the limit, so `check` can say there were more.
-        Err(errors
+        let located = errors
             .into_iter()
             .take(crate::limits::MAX_PROBLEMS + 1)
             .map(|error| {
@@ -38,7 +40,8 @@ impl<'i> SpannedDocument<'i> {
                 problem.location = error.span().map(|span| super::Location::of(source, span));
                 problem
             })
-            .collect())
+            .collect();
+        Err((located, total))
     }
 
     /// The document as JSON, for schema validation.

@@ -410,7 +410,9 @@ mod hostile {
         assert_eq!(checked.problems.len(), MAX_PROBLEMS + 1);
         assert!(checked.problems[MAX_PROBLEMS]
             .message
-            .contains("more problems not shown"));
+            .contains("and 900 more problems not shown"));
+        // Every one counted, though a hundred are shown.
+        assert_eq!((checked.errors, checked.warnings), (1_000, 0));
         // Each rendered problem shows a window of the line, not all of it.
         let rendered: usize = checked
             .problems

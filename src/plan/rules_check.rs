@@ -124,8 +124,8 @@ pub fn too_slow_to_check(item: &ItemEvent, budget: std::time::Duration) -> Optio
 fn report(item: &ItemEvent, head_rules: &str) -> Option<Action> {
     let head_sha = item.pull.as_ref()?.head_sha.clone();
     let checked = config::check(head_rules);
-    let errors = checked.problems.iter().filter(|p| p.is_error()).count();
-    let warnings = checked.problems.len() - errors;
+    // Every problem counted, the first hundred shown.
+    let (errors, warnings) = (checked.errors, checked.warnings);
     let title = match (errors, warnings) {
         (0, 0) => "The rules are valid".to_owned(),
         (0, w) => format!("The rules are valid, with {w} warning{}", plural(w)),
