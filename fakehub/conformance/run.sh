@@ -52,6 +52,8 @@ echo "fakehub at $url"
 
 key="$here/../testdata/app-private-key.pem"
 status=0
+# Every JSON response from here on is kept, for the REST description.
+curl -fs -X POST "$url/_fakehub/responses" >/dev/null
 PYTHONPATH="$deps/py" python3 "$here/pygithub_check.py" "$url" "$key" || status=1
 cp "$here/octokit_check.mjs" "$deps/node/"
 node "$deps/node/octokit_check.mjs" "$url" "$key" || status=1
@@ -74,4 +76,6 @@ if grep -q "panicked" "$botlog"; then
 fi
 refused="$(grep -c "rejected a malformed delivery" "$botlog" || true)"
 echo "bot log: $refused deliveries refused as malformed, no panic"
+cp "$here/openapi_check.mjs" "$deps/node/"
+node "$deps/node/openapi_check.mjs" "$url" || status=1
 exit $status

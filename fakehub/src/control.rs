@@ -41,6 +41,10 @@ pub(crate) fn router(hub: Arc<Hub>) -> Router {
         .route("/_fakehub/hooks", post(add_hook).patch(set_hook_active))
         .route("/_fakehub/tokens", post(mint_token))
         .route("/_fakehub/deliveries", get(read_deliveries))
+        .route(
+            "/_fakehub/responses",
+            post(record_responses).get(read_responses),
+        )
         .route("/_fakehub/deliveries/{id}", get(read_delivery_payload))
         .route("/_fakehub/deliveries/{id}/redeliver", post(redeliver))
         .route(
@@ -369,6 +373,24 @@ async fn mint_token(State(hub): Shared, Json(input): Json<MintToken>) -> Result 
         },
     );
     Ok((StatusCode::CREATED, Json(json!({"token": token}))).into_response())
+}
+
+/// Starts recording the JSON responses the REST API sends (anew).
+async fn record_responses(State(hub): Shared) -> Result {
+    *hub.responses.lock().unwrap_or_else(|p| p.into_inner()) = Some(Vec::new());
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The responses recorded since recording started: method, path, status
+/// and body of each.
+async fn read_responses(State(hub): Shared) -> Result {
+    let recorded = hub
+        .responses
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone()
+        .unwrap_or_default();
+    Ok(Json(json!(recorded)).into_response())
 }
 
 async fn read_deliveries(State(hub): Shared) -> Result {

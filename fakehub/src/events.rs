@@ -147,7 +147,7 @@ fn render_one(world: &World, change: Change) -> Option<Outgoing> {
                 "compare": format!("{}/{full}/compare/{before}...{after}", world.base_url),
                 "head_commit": commits.last().cloned(),
                 "commits": commits,
-                "pusher": {"name": actor, "email": format!("{actor}@users.noreply.fakehub")},
+                "pusher": {"name": actor, "email": crate::state::noreply_email(&actor)},
             });
             Some(Outgoing {
                 event: "push",

@@ -91,6 +91,9 @@ pub(crate) struct Hub {
     /// REST requests being served, for GitHub's limit on concurrent ones.
     in_flight: AtomicUsize,
     http: reqwest::Client,
+    /// JSON responses sent, while recording (`POST /_fakehub/responses`):
+    /// for checking them against GitHub's REST description.
+    responses: Mutex<Option<Vec<serde_json::Value>>>,
 }
 
 impl Hub {
@@ -266,6 +269,7 @@ impl FakeHub {
             sequential_webhooks: options.sequential_webhooks,
             latency: Mutex::new(options.latency),
             in_flight: AtomicUsize::new(0),
+            responses: Mutex::new(None),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
                 .build()

@@ -204,7 +204,27 @@ pub(super) async fn authenticated_user(State(hub): Shared, Extension(who): Who) 
         return Err(ApiError::new(403, "Resource not accessible by integration"));
     };
     let world = hub.world();
-    ok(shapes::user(&world, &login))
+    // The signed-in user's profile, as the REST description's public user.
+    let mut user = shapes::user(&world, &login);
+    let since = crate::state::timestamp(world.started_at);
+    for (key, value) in [
+        ("name", json!(login)),
+        ("company", json!(null)),
+        ("blog", json!("")),
+        ("location", json!(null)),
+        ("email", json!(null)),
+        ("hireable", json!(null)),
+        ("bio", json!(null)),
+        ("public_repos", json!(0)),
+        ("public_gists", json!(0)),
+        ("followers", json!(0)),
+        ("following", json!(0)),
+        ("created_at", json!(since)),
+        ("updated_at", json!(since)),
+    ] {
+        user[key] = value;
+    }
+    ok(user)
 }
 
 pub(super) async fn rate_limit(State(hub): Shared, Extension(who): Who) -> ApiResult {

@@ -64,13 +64,22 @@ pub(super) async fn get_branch(
         .refs
         .get(&format!("refs/heads/{branch}"))
         .ok_or_else(|| ApiError::new(404, "Branch not found"))?;
-    ok(branch_shape(
-        &world,
-        &scope.full,
-        &branch,
-        sha,
-        branch == repo.default_branch,
-    ))
+    // One branch is the description's branch with protection: the whole
+    // commit, links, and what protection there is (none).
+    let base = &world.base_url;
+    let full = &scope.full;
+    let mut value = branch_shape(&world, full, &branch, sha, branch == repo.default_branch);
+    value["commit"] = commit_shape(&world, full, sha, Vec::new());
+    value["_links"] = json!({
+        "html": format!("{base}/{full}/tree/{}", shapes::encode(&branch)),
+        "self": format!("{base}/repos/{full}/branches/{}", shapes::encode(&branch)),
+    });
+    value["protection"] = json!({"enabled": false, "required_status_checks": {"enforcement_level": "off", "contexts": [], "checks": []}});
+    value["protection_url"] = json!(format!(
+        "{base}/repos/{full}/branches/{}/protection",
+        shapes::encode(&branch)
+    ));
+    ok(value)
 }
 
 /// A commit fakehub knows: a branch or tag head, or a pull request's head.
@@ -105,22 +114,32 @@ pub(super) async fn get_commit(
                 .collect()
         })
         .unwrap_or_default();
+    ok(commit_shape(&world, &scope.full, &resolved, files))
+}
+
+/// A commit as GitHub's REST description has it, made up but whole.
+fn commit_shape(world: &World, full: &str, sha: &str, files: Vec<Value>) -> Value {
     let base = &world.base_url;
-    let full = &scope.full;
-    ok(json!({
-        "sha": resolved,
-        "node_id": format!("C_fake{}", &resolved[..8.min(resolved.len())]),
-        "url": format!("{base}/repos/{full}/commits/{resolved}"),
-        "html_url": format!("{base}/{full}/commit/{resolved}"),
+    let by = json!({"name": "fakehub", "email": "fakehub@example.invalid", "date": crate::state::timestamp(world.started_at)});
+    json!({
+        "sha": sha,
+        "node_id": format!("C_fake{}", &sha[..8.min(sha.len())]),
+        "url": format!("{base}/repos/{full}/commits/{sha}"),
+        "html_url": format!("{base}/{full}/commit/{sha}"),
+        "comments_url": format!("{base}/repos/{full}/commits/{sha}/comments"),
         "commit": {
+            "url": format!("{base}/repos/{full}/git/commits/{sha}"),
             "message": "A commit fakehub made up",
-            "tree": {"sha": sha_of(&format!("tree:{resolved}"))},
-            "author": {"name": "fakehub", "email": "fakehub@example.invalid", "date": crate::state::timestamp(world.started_at)},
-            "committer": {"name": "fakehub", "email": "fakehub@example.invalid", "date": crate::state::timestamp(world.started_at)},
+            "comment_count": 0,
+            "tree": {"sha": sha_of(&format!("tree:{sha}")), "url": format!("{base}/repos/{full}/git/trees/{}", sha_of(&format!("tree:{sha}")))},
+            "author": by,
+            "committer": by,
         },
+        "author": null,
+        "committer": null,
         "parents": [],
         "files": files,
-    }))
+    })
 }
 
 /// Who may be assigned: the repository's collaborators.

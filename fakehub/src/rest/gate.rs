@@ -72,7 +72,52 @@ pub(super) async fn gate(State(hub): Shared, mut request: Request, next: Next) -
         token: who,
         status: response.status().as_u16(),
     });
-    response
+    record(&hub, &method, &path, response).await
+}
+
+/// Responses recorded at most, and the largest body kept: enough for a
+/// conformance run, bounded for a long-lived fakehub left recording.
+const MAX_RECORDED: usize = 20_000;
+const MAX_RECORDED_BODY: usize = 1 << 20;
+
+/// Keeps a JSON response, while recording, for checking against GitHub's
+/// REST description.
+async fn record(hub: &Hub, method: &Method, path: &str, response: Response) -> Response {
+    let recording = hub
+        .responses
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+        .is_some_and(|r| r.len() < MAX_RECORDED);
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.contains("json"));
+    if !recording || !json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_RECORDED_BODY).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if let Ok(body) = serde_json::from_slice::<Value>(&bytes) {
+        let entry = json!({
+            "method": method.as_str(),
+            "path": path,
+            "status": parts.status.as_u16(),
+            "body": body,
+        });
+        if let Some(recorded) = hub
+            .responses
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_mut()
+        {
+            recorded.push(entry);
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 pub(super) fn fault_response(fault: &crate::Fault) -> Response {

@@ -9,6 +9,9 @@ pub(super) async fn get_repo(scope: Scope) -> ApiResult {
     let full = scope.full.clone();
     let repo = world.repo(&full)?;
     let mut value = shapes::repo(&world, repo);
+    // The full repository has these too (GitHub's REST description).
+    value["network_count"] = json!(0);
+    value["subscribers_count"] = json!(0);
     if let Identity::User(login) = &scope.who {
         let role = match repo.collaborators.get(login).map(String::as_str) {
             _ if *login == repo.owner => "admin",

@@ -294,7 +294,9 @@ pub(super) async fn search_issues(
         .skip((current - 1) * per_page)
         .take(per_page)
         .collect();
-    ok(json!({"total_count": total, "incomplete_results": false, "items": slice}))
+    ok(
+        json!({"total_count": total, "incomplete_results": false, "items": slice, "search_type": "lexical"}),
+    )
 }
 
 #[cfg(test)]

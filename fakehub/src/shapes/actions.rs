@@ -49,7 +49,8 @@ pub fn workflow_run(world: &World, repo: &Repo, dispatch: &crate::state::Dispatc
         .find(|w| w.path.ends_with(&format!("/{}", dispatch.target)))
         .map_or(0, |w| w.id);
     let now = timestamp(world.started_at);
-    let actor = json!({"name": dispatch.actor, "email": format!("{}@users.noreply.fakehub", dispatch.actor)});
+    let actor =
+        json!({"name": dispatch.actor, "email": crate::state::noreply_email(&dispatch.actor)});
     json!({
         "id": dispatch.run_id,
         "workflow_id": workflow_id,

@@ -50,7 +50,7 @@ pub fn repo(world: &World, repo: &Repo) -> Value {
     let full = repo.full_name();
     let api = format!("{base}/repos/{full}");
     let created = timestamp(world.started_at);
-    json!({
+    let mut value = json!({
         "id": repo.id,
         "node_id": format!("MDEwOlJlcG9zaXRvcnk{}", repo.id),
         "name": repo.name,
@@ -135,7 +135,10 @@ pub fn repo(world: &World, repo: &Repo) -> Value {
         "license": null,
         "mirror_url": null,
         "custom_properties": {},
-    })
+    });
+    // Past what one `json!` expands.
+    value["has_discussions"] = json!(false);
+    value
 }
 
 pub fn label(world: &World, repo: &Repo, label: &Label) -> Value {
@@ -289,6 +292,15 @@ pub fn pull(world: &World, repo: &Repo, issue: &Issue) -> Value {
     let Value::Object(obj) = &mut value else {
         return value;
     };
+    // A pull request's labels say `description` as a string (the REST
+    // description), never null: "" when a label has none.
+    if let Some(Value::Array(labels)) = obj.get_mut("labels") {
+        for label in labels {
+            if label["description"].is_null() {
+                label["description"] = json!("");
+            }
+        }
+    }
     // Fields of issues that a pull request object does not have.
     for issue_only in [
         "repository_url",

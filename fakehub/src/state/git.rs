@@ -50,8 +50,8 @@ impl World {
             "id": after, "tree_id": sha_of(&after), "distinct": true, "message": "fakehub commit",
             "timestamp": timestamp(now()),
             "url": format!("{}/{full}/commit/{after}", self.base_url),
-            "author": {"name": actor, "email": format!("{actor}@users.noreply.fakehub"), "username": actor},
-            "committer": {"name": actor, "email": format!("{actor}@users.noreply.fakehub"), "username": actor},
+            "author": {"name": actor, "email": crate::state::noreply_email(actor), "username": actor},
+            "committer": {"name": actor, "email": crate::state::noreply_email(actor), "username": actor},
             "added": added, "removed": removed, "modified": modified,
         });
         Ok(vec![self.push_event(

@@ -685,3 +685,17 @@ pub struct PullPush {
     #[serde(default)]
     pub contents: BTreeMap<String, String>,
 }
+
+/// The no-reply address of a login, as a valid address: `probot[bot]` is
+/// `probot-bot@users.noreply.fakehub` (brackets may not stand in one).
+pub fn noreply_email(login: &str) -> String {
+    let local: String = login
+        .trim_end_matches(']')
+        .chars()
+        .map(|c| match c.is_ascii_alphanumeric() || c == '-' {
+            true => c,
+            false => '-',
+        })
+        .collect();
+    format!("{local}@users.noreply.fakehub")
+}
