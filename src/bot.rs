@@ -74,6 +74,11 @@ impl Bot {
         }
     }
 
+    /// Whether the bot acts as a GitHub App (through installations).
+    pub fn is_app(&self) -> bool {
+        self.github.is_app()
+    }
+
     /// Why the bot has nothing to do with this item event, before reading
     /// anything.
     pub fn ignores(&self, item: &ItemEvent) -> Option<&'static str> {

@@ -220,8 +220,11 @@ async fn handle_pending(bot: &Bot, pending: Pending) {
             Ok(Outcome::Ignored(reason)) => {
                 tracing::info!(outcome = "ignored", reason, waited_ms, elapsed_ms, "handled")
             }
+            Err(HandleError::GitHub(error @ crate::github::GitHubError::Installation { .. })) => {
+                tracing::warn!(outcome = "no_installation", %error, waited_ms, elapsed_ms, "handled; nothing can be done for it until the App is installed there again")
+            }
             Err(error) => {
-                tracing::error!(outcome = "failed", %error, waited_ms, elapsed_ms, "handled; `probot redeliver` can't bring it back (it was answered 202): `probot reconcile` can")
+                tracing::error!(outcome = "failed", %error, waited_ms, elapsed_ms, "handled; not done, and GitHub will not send it again (it was answered 202): `probot reconcile` restores cc lines and CI tags, not label rules")
             }
         }
     }
@@ -280,6 +283,9 @@ fn outcome_name(outcome: &Result<Outcome, HandleError>) -> &'static str {
         Ok(Outcome::Done { .. }) => "done",
         Ok(Outcome::NoRules) => "no_rules",
         Ok(Outcome::Ignored(_)) => "ignored",
+        Err(HandleError::GitHub(crate::github::GitHubError::Installation { .. })) => {
+            "no_installation"
+        }
         Err(HandleError::GitHub(error)) if error.is_permanent() => "refused",
         Err(_) => "failed",
     }
@@ -443,6 +449,15 @@ async fn webhook(State(state): State<Arc<AppState>>, request: Request) -> Respon
     let (action, repo) = describe(&event);
     let span = tracing::info_span!("delivery", id = %delivery, event = %event_name, action = %action, repo = %repo);
     async move {
+        // An App acts only through an installation: a delivery naming none
+        // can't be acted on, now or later (so it is answered 200, which
+        // `redeliver` leaves), and is never queued.
+        if state.bot.is_app() && event.repo().is_some() && event.installation().is_none() {
+            let reason = "the delivery names no installation, and an App can only act through one";
+            tracing::warn!(outcome = "refused", reason, "answered; not worth redelivering");
+            return (StatusCode::OK, format!("not done, and not worth redelivering: {reason}"))
+                .into_response();
+        }
         if let Some(queue) = &state.queue {
             let work = match &event {
                 Event::Item(item) => Some(state.bot.ignores(item).map_or_else(
@@ -494,6 +509,10 @@ async fn webhook(State(state): State<Arc<AppState>>, request: Request) -> Respon
                     StatusCode::ACCEPTED
                 };
                 (status, reason).into_response()
+            }
+            Err(HandleError::GitHub(error @ crate::github::GitHubError::Installation { .. })) => {
+                tracing::warn!(outcome = "no_installation", %error, elapsed_ms, "handled; nothing can be done for it until the App is installed there again");
+                (StatusCode::OK, format!("not done, and not worth redelivering: {error}")).into_response()
             }
             // Answered as handled, so GitHub does not show it as failing
             // and `redeliver` does not send it again: it would fail the same.

@@ -308,6 +308,60 @@ async fn a_delivery_without_an_installation_is_not_worth_redelivering() {
         .contains("not worth redelivering"));
 }
 
+/// Queued too: an App's delivery with no installation is refused at the
+/// intake, said so, and never queued.
+#[tokio::test]
+async fn a_queued_delivery_without_an_installation_is_refused_at_intake() {
+    let t = Tester::with_rules(RULES).await;
+    let payload = serde_json::json!({
+        "action": "labeled",
+        "issue": {"number": 2, "user": {"login": "x"}, "labels": [{"name": "bug"}], "state": "open"},
+        "label": {"name": "bug"},
+        "repository": {"full_name": REPO},
+        "sender": {"login": "maintainer"}
+    });
+    t.hub.clear_requests().await.unwrap();
+    let answer = t.post_signed("issues", &payload).await;
+    assert_eq!(
+        answer.status(),
+        200,
+        "not queued (202), and not worth redelivering"
+    );
+    assert!(answer
+        .text()
+        .await
+        .unwrap()
+        .contains("names no installation"));
+    t.hub.settle().await.unwrap();
+    assert!(t.bot_requests().await.is_empty(), "nothing was read for it");
+}
+
+/// An installation GitHub no longer knows (the App was removed) is not a
+/// repository without rules: the token's 404 is its own outcome.
+#[tokio::test]
+async fn a_removed_installation_is_said_so_not_taken_for_no_rules() {
+    let t = Tester::start_handling(seed(Some(RULES)), Handling::Inline).await;
+    let payload = serde_json::json!({
+        "action": "labeled",
+        "issue": {"number": 2, "user": {"login": "x"}, "labels": [{"name": "bug"}], "state": "open"},
+        "label": {"name": "bug"},
+        "repository": {"full_name": REPO},
+        "sender": {"login": "maintainer"},
+        "installation": {"id": 999}
+    });
+    let answer = t.post_signed("issues", &payload).await;
+    assert_eq!(
+        answer.status(),
+        200,
+        "not a 5xx that redeliver would send again"
+    );
+    let text = answer.text().await.unwrap();
+    assert!(
+        text.contains("refused installation 999 a token") && text.contains("not installed there"),
+        "{text}"
+    );
+}
+
 #[test]
 fn a_token_with_a_newline_is_an_error_not_a_panic() {
     let out = Command::new(env!("CARGO_BIN_EXE_probot"))

@@ -51,8 +51,22 @@ impl std::fmt::Debug for Auth {
 pub enum GitHubError {
     #[error("GitHub could not be reached: {0}")]
     Transport(String),
-    #[error("GitHub answered {status}: {message}")]
-    Status { status: u16, message: String },
+    #[error("GitHub answered {status} to {request}: {message}")]
+    Status {
+        status: u16,
+        message: String,
+        /// The request that failed: `GET /repos/acme/widgets/issues/7`.
+        request: String,
+    },
+    /// GitHub refused the installation a token: the App is not installed
+    /// there (any more), or is suspended. Not "no rules": nothing can be
+    /// read or written for it until it is installed again.
+    #[error("GitHub refused installation {installation} a token ({status}: {message}): the App is not installed there any more, or is suspended")]
+    Installation {
+        installation: u64,
+        status: u16,
+        message: String,
+    },
     #[error("rate limited by GitHub for {0:?} more, past this delivery's deadline")]
     RateLimited(Duration),
     #[error("GitHub's answer could not be read: {0}")]
@@ -68,7 +82,7 @@ impl GitHubError {
     pub fn is_permanent(&self) -> bool {
         match self {
             GitHubError::Status { status, .. } => (400..500).contains(status) && *status != 429,
-            GitHubError::Setup(_) => true,
+            GitHubError::Installation { .. } | GitHubError::Setup(_) => true,
             GitHubError::Transport(_) | GitHubError::RateLimited(_) | GitHubError::Decode(_) => {
                 false
             }
@@ -77,7 +91,9 @@ impl GitHubError {
 
     pub fn status(&self) -> Option<u16> {
         match self {
-            GitHubError::Status { status, .. } => Some(*status),
+            GitHubError::Status { status, .. } | GitHubError::Installation { status, .. } => {
+                Some(*status)
+            }
             _ => None,
         }
     }
@@ -165,6 +181,11 @@ impl GitHub {
 
     /// The bot's own login: `<slug>[bot]` for an App, the token's user
     /// otherwise.
+    /// Whether it authenticates as a GitHub App.
+    pub fn is_app(&self) -> bool {
+        self.inner.is_app
+    }
+
     pub async fn whoami(&self) -> Result<String> {
         let api = Session {
             octo: Arc::clone(&self.inner.root),
@@ -398,6 +419,7 @@ impl Session {
                         return Err(GitHubError::Status {
                             status: answer.status.as_u16(),
                             message: answer.message(),
+                            request: format!("{method} {path}"),
                         });
                     }
                     return Ok(answer);
@@ -435,8 +457,8 @@ impl Session {
             self.octo.execute(request),
         )
         .await
-        .map_err(|_| GitHubError::Transport("timed out".into()))?
-        .map_err(|e| from_octocrab(&e))?;
+        .map_err(|_| GitHubError::Transport(format!("{method_name} {path} timed out")))?
+        .map_err(|e| self.from_octocrab(&e))?;
         let status = response.status();
         let headers = response.headers().clone();
         crate::metrics::github_request(method_name, path, status.as_u16());
@@ -568,15 +590,28 @@ fn rate_limit_wait(headers: &HeaderMap) -> Option<Duration> {
     Some(Duration::from_secs(reset.saturating_sub(now).max(1)))
 }
 
-/// An octocrab error as ours: GitHub's answers (octocrab fetching an
-/// installation token gets one) keep their status, the rest is transport.
-fn from_octocrab(error: &octocrab::Error) -> GitHubError {
-    match error {
-        octocrab::Error::GitHub { source, .. } => GitHubError::Status {
-            status: source.status_code.as_u16(),
-            message: source.message.clone(),
-        },
-        other => GitHubError::Transport(error_text(other)),
+impl Session {
+    /// An octocrab error as ours. octocrab hands back the request's own
+    /// answer whatever its status, so a GitHub answer as an error is the
+    /// one it got fetching this installation's token: an installation
+    /// GitHub does not know (any more), its own outcome. The rest is
+    /// transport.
+    fn from_octocrab(&self, error: &octocrab::Error) -> GitHubError {
+        match (error, self.installation) {
+            (octocrab::Error::GitHub { source, .. }, Some(installation)) => {
+                GitHubError::Installation {
+                    installation,
+                    status: source.status_code.as_u16(),
+                    message: source.message.clone(),
+                }
+            }
+            (octocrab::Error::GitHub { source, .. }, None) => GitHubError::Status {
+                status: source.status_code.as_u16(),
+                message: source.message.clone(),
+                request: "the token".to_owned(),
+            },
+            (other, _) => GitHubError::Transport(error_text(other)),
+        }
     }
 }
 
