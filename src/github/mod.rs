@@ -458,7 +458,7 @@ impl Session {
         )
         .await
         .map_err(|_| GitHubError::Transport(format!("{method_name} {path} timed out")))?
-        .map_err(|e| self.from_octocrab(&e))?;
+        .map_err(|e| self.octocrab_error(&e))?;
         let status = response.status();
         let headers = response.headers().clone();
         crate::metrics::github_request(method_name, path, status.as_u16());
@@ -596,7 +596,7 @@ impl Session {
     /// one it got fetching this installation's token: an installation
     /// GitHub does not know (any more), its own outcome. The rest is
     /// transport.
-    fn from_octocrab(&self, error: &octocrab::Error) -> GitHubError {
+    fn octocrab_error(&self, error: &octocrab::Error) -> GitHubError {
         match (error, self.installation) {
             (octocrab::Error::GitHub { source, .. }, Some(installation)) => {
                 GitHubError::Installation {
