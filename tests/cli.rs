@@ -271,3 +271,46 @@ fn import_prints_rules_that_check_and_names_what_it_left_out() {
     let garbage = temp_file("garbage.yml", "- 1\n- 2\n");
     assert_eq!(probot(&["import", path(&garbage)]).status.code(), Some(2));
 }
+
+/// Every event plans in JSON; a subscribe command on the tracking issue
+/// plans what the server would do: the edit, the reaction.
+#[test]
+fn plan_prints_json_for_every_event_and_plans_a_subscribe_command() {
+    let plan = |event: &str, payload: &str| {
+        let out = probot(&[
+            "plan",
+            "--config",
+            "examples/plan/probot.toml",
+            "--event",
+            event,
+            "--payload",
+            payload,
+            "--tracking-issue",
+            "examples/plan/tracking-issue.md",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("JSON for every event")
+    };
+    let planned = plan("issue_comment", "examples/plan/issue_comment.created.json");
+    let edit = &planned[0];
+    assert_eq!(edit["type"], "edit_tracking_issue", "{planned}");
+    let body = edit["body"].as_str().unwrap();
+    assert!(
+        body.contains("triage review") && body.contains("@newcomer"),
+        "{body}"
+    );
+    assert_eq!(planned.as_array().unwrap().last().unwrap()["content"], "+1");
+
+    let push = temp_file(
+        "push.json",
+        r#"{"ref": "refs/heads/main", "commits": [], "repository": {"full_name": "pytorch/pytorch", "default_branch": "main"}}"#,
+    );
+    assert_eq!(plan("push", path(&push)), serde_json::json!([]));
+}
