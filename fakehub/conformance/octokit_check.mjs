@@ -97,6 +97,17 @@ await check("DELETE /issues/{n}/labels/{name}", () => bot.rest.issues.removeLabe
 await check("PATCH /issues/{n}", () => bot.rest.issues.update({ owner, repo, issue_number: 2, body: "Steps.\n\ncc @bob" }));
 const comment = await check("POST /issues/{n}/comments", () => bot.rest.issues.createComment({ owner, repo, issue_number: 3, body: "Thanks!" }));
 await check("POST /reactions", () => bot.rest.reactions.createForIssueComment({ owner, repo, comment_id: comment?.data?.id, content: "eyes" }));
+await check("POST /issues/{n}/reactions", () => bot.rest.reactions.createForIssue({ owner, repo, issue_number: 2, content: "heart" }));
+await check("POST /issues/{n}/assignees", async () => {
+  const answer = await bot.rest.issues.addAssignees({ owner, repo, issue_number: 2, assignees: ["bob", "nobody-here"] });
+  expect(answer.status === 201 && answer.data.assignees.map((a) => a.login).join() === "bob", "bob assigned, an unassignable login passed over");
+  return answer;
+});
+await check("DELETE /issues/{n}/assignees", async () => {
+  const answer = await bot.rest.issues.removeAssignees({ owner, repo, issue_number: 2, assignees: ["bob"] });
+  expect(answer.data.assignees.length === 0, "nobody assigned");
+  return answer;
+});
 await check("GET /labels/{name}", () => bot.rest.issues.getLabel({ owner, repo, name: "bug" }));
 await check("POST /labels", () => bot.rest.issues.createLabel({ owner, repo, name: "from octokit", color: "aaaaaa" }));
 await check("PATCH /labels/{name}", () => bot.rest.issues.updateLabel({ owner, repo, name: "from octokit", new_name: "from octokit, renamed", color: "bbbbbb" }));
@@ -108,6 +119,11 @@ const pull = await check("GET /pulls/{n}", () => bot.rest.pulls.get({ owner, rep
 await check("POST /pulls/{n}/reviews", () => bot.rest.pulls.createReview({ owner, repo, pull_number: 3, event: "COMMENT", body: "Looks fine." }));
 await check("GET /pulls/{n}/reviews", () => bot.rest.pulls.listReviews({ owner, repo, pull_number: 3 }));
 await check("GET /pulls/{n}/files", () => bot.rest.pulls.listFiles({ owner, repo, pull_number: 3 }));
+await check("GET /pulls/{n}/commits", async () => {
+  const answer = await bot.rest.pulls.listCommits({ owner, repo, pull_number: 3 });
+  expect(answer.data.length === 1 && answer.data[0].sha === pull?.data?.head?.sha, "the head commit");
+  return answer;
+});
 await check("GET /git/matching-refs", () => bot.rest.git.listMatchingRefs({ owner, repo, ref: "heads" }));
 const sha = pull?.data?.head?.sha;
 await check("POST /git/refs", () => bot.rest.git.createRef({ owner, repo, ref: "refs/tags/ciflow/trunk/3", sha }));

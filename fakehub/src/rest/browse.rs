@@ -117,6 +117,24 @@ pub(super) async fn get_commit(
     ok(commit_shape(&world, &scope.full, &resolved, files))
 }
 
+/// A pull request's commits: fakehub keeps its head, the one commit.
+pub(super) async fn list_pull_commits(
+    scope: Scope,
+    Path((_, _, number)): Path<(String, String, u64)>,
+    Query(page): Query<Page>,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+) -> ApiResult {
+    let world = scope.hub.world();
+    let repo = world.repo(&scope.full)?;
+    let pull = repo
+        .issues
+        .get(&number)
+        .and_then(|i| i.pull.as_ref())
+        .ok_or_else(ApiError::not_found)?;
+    let head = commit_shape(&world, &scope.full, &pull.head_sha, Vec::new());
+    Ok(paginate(vec![head], &page, &world.base_url, &uri))
+}
+
 /// A commit as GitHub's REST description has it, made up but whole.
 fn commit_shape(world: &World, full: &str, sha: &str, files: Vec<Value>) -> Value {
     let base = &world.base_url;

@@ -212,6 +212,82 @@ pub(super) async fn list_comment_reactions(
     Ok(paginate(items, &page, &world.base_url, &request_uri))
 }
 
+/// `POST /issues/{number}/reactions`: a reaction to the item itself.
+pub(super) async fn react_to_item(
+    scope: Scope,
+    Path((_, _, number)): Path<(String, String, u64)>,
+    Json(input): Json<NewReaction>,
+) -> ApiResult {
+    let mut world = scope.hub.world();
+    let (full, actor) = scope.writer(&world)?;
+    let added = world.react_to_item(&full, number, &input.content, &actor)?;
+    let repo = world.repo(&full)?;
+    let issue = repo.issues.get(&number).ok_or_else(ApiError::not_found)?;
+    let value = issue
+        .reactions
+        .iter()
+        .find(|r| r.content == input.content && r.user == actor)
+        .map(|r| shapes::reaction(&world, r))
+        .unwrap_or_default();
+    match added {
+        true => created(value),
+        false => ok(value),
+    }
+}
+
+pub(super) async fn list_item_reactions(
+    scope: Scope,
+    Path((_, _, number)): Path<(String, String, u64)>,
+    Query(page): Query<Page>,
+    axum::extract::OriginalUri(request_uri): axum::extract::OriginalUri,
+) -> ApiResult {
+    let world = scope.hub.world();
+    let repo = world.repo(&scope.full)?;
+    let issue = repo.issues.get(&number).ok_or_else(ApiError::not_found)?;
+    let items = issue
+        .reactions
+        .iter()
+        .map(|r| shapes::reaction(&world, r))
+        .collect();
+    Ok(paginate(items, &page, &world.base_url, &request_uri))
+}
+
+#[derive(Deserialize)]
+pub(super) struct Assignees {
+    #[serde(default)]
+    assignees: Vec<String>,
+}
+
+/// `POST /issues/{number}/assignees` (201) and `DELETE` (200): the item.
+pub(super) async fn add_assignees(
+    scope: Scope,
+    Path((_, _, number)): Path<(String, String, u64)>,
+    Json(input): Json<Assignees>,
+) -> ApiResult {
+    assign(scope, number, &input.assignees, true)
+}
+
+pub(super) async fn remove_assignees(
+    scope: Scope,
+    Path((_, _, number)): Path<(String, String, u64)>,
+    Json(input): Json<Assignees>,
+) -> ApiResult {
+    assign(scope, number, &input.assignees, false)
+}
+
+fn assign(scope: Scope, number: u64, logins: &[String], add: bool) -> ApiResult {
+    let mut world = scope.hub.world();
+    let (full, _) = scope.writer(&world)?;
+    world.assign(&full, number, logins, add)?;
+    let repo = world.repo(&full)?;
+    let issue = repo.issues.get(&number).ok_or_else(ApiError::not_found)?;
+    let value = shapes::issue(&world, repo, issue);
+    match add {
+        true => created(value),
+        false => ok(value),
+    }
+}
+
 fn reaction_shapes(world: &World, full: &str, id: u64) -> Result<Vec<Value>, ApiError> {
     let repo = world.repo(full)?;
     let comment = repo

@@ -131,6 +131,14 @@ pub(crate) fn router(hub: Arc<Hub>) -> Router {
             get(list_comment_reactions).post(react_to_comment),
         )
         .route(
+            "/issues/{number}/reactions",
+            get(list_item_reactions).post(react_to_item),
+        )
+        .route(
+            "/issues/{number}/assignees",
+            post(add_assignees).delete(remove_assignees),
+        )
+        .route(
             "/issues/{number}/labels",
             get(list_item_labels)
                 .post(add_labels)
@@ -151,6 +159,7 @@ pub(crate) fn router(hub: Arc<Hub>) -> Router {
         .route("/pulls", get(list_pulls))
         .route("/pulls/{number}", get(get_pull).patch(patch_pull))
         .route("/pulls/{number}/files", get(list_pull_files))
+        .route("/pulls/{number}/commits", get(list_pull_commits))
         .route(
             "/pulls/{number}/reviews",
             get(list_reviews).post(create_review),

@@ -183,8 +183,8 @@ fn item_common(world: &World, repo: &Repo, issue: &Issue) -> Value {
         "body": issue.body,
         "user": user(world, &issue.author),
         "labels": labels_of(world, repo, &issue.labels),
-        "assignee": null,
-        "assignees": [],
+        "assignee": issue.assignees.first().map(|login| user(world, login)),
+        "assignees": issue.assignees.iter().map(|login| user(world, login)).collect::<Vec<_>>(),
         "milestone": null,
         "locked": false,
         "active_lock_reason": null,
@@ -194,7 +194,10 @@ fn item_common(world: &World, repo: &Repo, issue: &Issue) -> Value {
         "updated_at": timestamp(issue.updated_at),
         "closed_by": issue.closed_by.as_deref().map(|login| user(world, login)),
         "author_association": association(world, repo, &issue.author),
-        "reactions": reactions_summary(&format!("{api}/reactions"), &[]),
+        "reactions": reactions_summary(
+            &format!("{api}/reactions"),
+            &issue.reactions.iter().map(|r| r.content.as_str()).collect::<Vec<_>>(),
+        ),
         "timeline_url": format!("{api}/timeline"),
         "performed_via_github_app": null,
     })

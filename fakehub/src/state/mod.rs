@@ -245,6 +245,8 @@ impl World {
                 state_reason: (!open).then_some("completed"),
                 pull,
                 label_events: Vec::new(),
+                assignees: Vec::new(),
+                reactions: Vec::new(),
             },
         );
         Ok(number)

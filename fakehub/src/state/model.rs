@@ -67,6 +67,10 @@ pub struct Issue {
     pub pull: Option<PullRequest>,
     /// Labels added and removed, oldest first: the issue's events.
     pub label_events: Vec<LabelEvent>,
+    /// Who it is assigned to, in order.
+    pub assignees: Vec<Login>,
+    /// Reactions to the issue or pull request itself.
+    pub reactions: Vec<Reaction>,
 }
 
 /// A label added to or removed from an item, as its events list it.

@@ -112,6 +112,70 @@ impl World {
     }
 }
 
+impl World {
+    /// A reaction of `user` to issue or pull request `number` itself;
+    /// `false` when it was there already (GitHub answers 200, not 201).
+    pub fn react_to_item(
+        &mut self,
+        full: &str,
+        number: u64,
+        content: &str,
+        user: &str,
+    ) -> Outcome<bool> {
+        if !REACTIONS.contains(&content) {
+            return Err(Refusal::unprocessable(format!(
+                "content `{content}` is not a reaction GitHub knows"
+            )));
+        }
+        let id = self.id();
+        let issue = self
+            .repo_mut(full)?
+            .issues
+            .get_mut(&number)
+            .ok_or_else(Refusal::not_found)?;
+        if issue
+            .reactions
+            .iter()
+            .any(|r| r.content == content && r.user == user)
+        {
+            return Ok(false);
+        }
+        issue.reactions.push(Reaction {
+            id,
+            content: content.to_owned(),
+            user: user.to_owned(),
+            created_at: now(),
+        });
+        Ok(true)
+    }
+
+    /// Assigns (or, with `add` false, unassigns) `logins` on an item. As on
+    /// GitHub, people who can't be assigned (not collaborators) are passed
+    /// over silently, and at most ten are assigned.
+    pub fn assign(&mut self, full: &str, number: u64, logins: &[String], add: bool) -> Outcome<()> {
+        let repo = self.repo_mut(full)?;
+        let assignable: Vec<String> = logins
+            .iter()
+            .filter(|l| repo.collaborators.contains_key(*l) || **l == repo.owner)
+            .cloned()
+            .collect();
+        let issue = repo
+            .issues
+            .get_mut(&number)
+            .ok_or_else(Refusal::not_found)?;
+        if add {
+            for login in assignable {
+                if !issue.assignees.contains(&login) && issue.assignees.len() < 10 {
+                    issue.assignees.push(login);
+                }
+            }
+        } else {
+            issue.assignees.retain(|a| !logins.contains(a));
+        }
+        Ok(())
+    }
+}
+
 /// The logins and `org/team`s `text` mentions, lowercased, outside code.
 pub fn mentions(text: &str) -> BTreeSet<String> {
     let mut found = BTreeSet::new();
