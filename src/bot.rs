@@ -49,11 +49,6 @@ pub enum HandleError {
 /// changed files include them), and no capability needs more than two.
 const MAX_READ_ROUNDS: usize = 4;
 
-/// Time to check a pull request's rules file (the limits keep the largest
-/// allowed under 2 s in a debug build); past it, a failing check run says
-/// it could not be checked.
-const CHECK_BUDGET: std::time::Duration = std::time::Duration::from_secs(5);
-
 pub struct Bot {
     github: GitHub,
     login: String,
@@ -145,33 +140,7 @@ impl Bot {
             (true, Some(facts)) => facts?,
             _ => self.gather(&api, item, &ruleset).await?,
         };
-        // Checking a pull request's rules file is CPU work on input anyone
-        // can write: off the async workers, so it holds up no other item.
-        let mut decisions = match facts.rules_at_head.is_some() {
-            false => plan::decide(item, &ruleset, &facts, &self.login),
-            true => {
-                let (event, rules, known, login) = (
-                    item.clone(),
-                    Arc::clone(&ruleset),
-                    facts.clone(),
-                    self.login.clone(),
-                );
-                let checking = tokio::task::spawn_blocking(move || {
-                    plan::decide(&event, &rules, &known, &login)
-                });
-                match tokio::time::timeout(CHECK_BUDGET, checking).await {
-                    Ok(Ok(decisions)) => decisions,
-                    Ok(Err(_)) => {
-                        return Ok(Outcome::Ignored("the rules check stopped unexpectedly"))
-                    }
-                    // The limits make this rare; the thread finishes on its own.
-                    Err(_) => plan::too_slow_to_check(item, CHECK_BUDGET)
-                        .into_iter()
-                        .map(|run| plan::Decision::one(run, "the rules check took too long"))
-                        .collect(),
-                }
-            }
-        };
+        let mut decisions = plan::decide(item, &ruleset, &facts, &self.login);
         if decisions.is_empty() {
             return Ok(match has_rules {
                 true => Outcome::Done {
@@ -344,7 +313,7 @@ pub(crate) async fn read_facts(
         match &needs.rules_at {
             None => Ok::<_, GitHubError>(None),
             Some(sha) => match api.file(&item.repo, RULES_PATH, Some(sha), None).await? {
-                Fetched::Found { value, .. } => Ok(Some(Some(value))),
+                Fetched::Found { value, .. } => Ok(Some(Some(caches.head_review(value).await))),
                 Fetched::Missing | Fetched::NotModified => Ok(Some(None)),
             },
         }

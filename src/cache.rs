@@ -3,8 +3,12 @@
 //! each use (a 304 costs no rate limit), so every running copy of the bot
 //! sees an edit, not only the one that received its webhook.
 //!
+//! And the check of rules files that pull requests change, by content:
+//! each text is checked once, whatever the pushes and events that show it.
+//!
 //! Races it accepts: two deliveries for one repository may revalidate at
-//! once; both store the same answer.
+//! once; both store the same answer. Two events showing one new rules
+//! file at once may both check it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -12,6 +16,8 @@ use std::sync::{Arc, Mutex};
 use crate::config::{self, Ruleset, RULES_PATH};
 use crate::event::RepoName;
 use crate::github::{Fetched, GitHubError, Session};
+use crate::limits::CHECK_BUDGET;
+use crate::plan::{review_within, HeadReview};
 use crate::subscriptions::Subscriptions;
 
 /// A repository's rules as last read from its default branch.
@@ -61,7 +67,13 @@ pub struct Caches {
     /// The last rules that passed `check`, used when a read fails.
     last_good: Mutex<HashMap<RepoName, Arc<Ruleset>>>,
     tracking: Mutex<HashMap<TrackingIssue, Entry<Arc<Subscriptions>>>>,
+    /// Pull requests' rules files, checked, by the SHA-256 of their text
+    /// (content-addressed, as git's blob sha is).
+    head_reviews: Mutex<HashMap<[u8; 32], Arc<HeadReview>>>,
 }
+
+/// Checked rules files kept at once: a check run's text is at most 64 KiB.
+const MAX_HEAD_REVIEWS: usize = 64;
 
 fn unexpected_304() -> GitHubError {
     GitHubError::Decode("304 Not Modified for a request without an ETag".into())
@@ -74,6 +86,29 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Caches {
+    /// A pull request's rules file checked, once per content: the check is
+    /// CPU work on input anyone can write, so it runs off the async
+    /// workers, within `CHECK_BUDGET`, which ends it.
+    pub async fn head_review(&self, text: String) -> Arc<HeadReview> {
+        use sha2::Digest;
+        let key: [u8; 32] = sha2::Sha256::digest(text.as_bytes()).into();
+        if let Some(review) = lock(&self.head_reviews).get(&key) {
+            crate::metrics::cache("head_rules", "hit");
+            return Arc::clone(review);
+        }
+        crate::metrics::cache("head_rules", "miss");
+        let review = tokio::task::spawn_blocking(move || review_within(&text, CHECK_BUDGET))
+            .await
+            .unwrap_or_else(|_| HeadReview::unchecked(CHECK_BUDGET));
+        let review = Arc::new(review);
+        let mut reviews = lock(&self.head_reviews);
+        if reviews.len() >= MAX_HEAD_REVIEWS {
+            reviews.clear();
+        }
+        reviews.insert(key, Arc::clone(&review));
+        review
+    }
+
     /// The rules on the default branch, revalidated.
     pub async fn rules(&self, api: &Session, repo: &RepoName) -> Result<LoadedRules, GitHubError> {
         let (rules, freshness) = self.read_rules(api, repo).await?;
@@ -225,5 +260,26 @@ impl Caches {
             },
         );
         Ok((subscriptions, Freshness::Fetched))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pull request's rules file is checked once per content, however
+    /// many pushes and events show it: the second ask is the first answer.
+    #[tokio::test]
+    async fn a_rules_file_is_checked_once_per_content() {
+        let caches = Caches::default();
+        let text = "[[rules]]\nwhen.title = '(?i)\\pL{9}'\nadd = ['x']\n".to_owned();
+        let first = caches.head_review(text.clone()).await;
+        let again = caches.head_review(text).await;
+        assert!(Arc::ptr_eq(&first, &again), "checked again");
+        let other = caches
+            .head_review("[cc]\ntracking_issue = 0\n".to_owned())
+            .await;
+        assert!(!Arc::ptr_eq(&first, &other));
+        assert_ne!(*first, *other);
     }
 }

@@ -42,6 +42,11 @@ pub const MAX_LABELS_PER_ITEM: usize = 100;
 /// most 50; paths in a glob a few hundred).
 pub const MAX_PATTERN_CHARS: usize = 1_024;
 
+/// Time to check a pull request's rules file: the size limits keep the
+/// largest allowed under 2 s in a debug build, and compiling regexes stops
+/// at it; past it, a failing check run says the file could not be checked.
+pub const CHECK_BUDGET: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Problems `check` reports for one file; the rest are counted ("and N
 /// more"). Finding them is linear; locating and rendering each is not free.
 pub const MAX_PROBLEMS: usize = 100;

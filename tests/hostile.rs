@@ -105,6 +105,39 @@ async fn a_fork_pushing_regex_bombs_and_deep_conditions_gets_a_failing_check_run
     }
 }
 
+/// Regexes each under the size limit that are slow to compile (case-folded
+/// Unicode classes): the budget ends the check (it does not run on in the
+/// background), the pull request gets a failing check run saying so, and
+/// pushing the same file again checks nothing again.
+#[tokio::test]
+async fn a_file_slow_to_compile_is_cut_off_at_the_budget_and_checked_once() {
+    let t = Tester::with_rules(RULES).await;
+    let pr = t.open_pull_from("contributor", true, &[]).await;
+    let slow: String = (0..200)
+        .map(|i| {
+            format!(
+                "[[rules]]\nwhen = {{ title = '(?i){}{i}' }}\nadd = [\"x\"]\n",
+                r"\pL".repeat(100)
+            )
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    fails_the_config_check(&t, pr, &slow, "could not be checked within 5 s").await;
+    let first = started.elapsed();
+    // The same file on a new commit: its check is remembered by content.
+    let started = std::time::Instant::now();
+    t.hub
+        .push_contents(REPO, pr, "contributor", &[("README.md", "again")])
+        .await
+        .unwrap();
+    let again = started.elapsed();
+    let runs = t.hub.check_runs(REPO).await.unwrap();
+    let last = runs.last().expect("a check run for the new head");
+    assert_eq!(last.head_sha, t.head(pr).await);
+    assert_eq!(last.output["title"], "The rules could not be checked");
+    eprintln!("200 slow regexes: cut off after {first:?}; the same file again: {again:?}");
+}
+
 #[tokio::test]
 async fn a_title_and_body_at_any_size_cost_regexes_linear_time() {
     // 100 regexes that backtrack exponentially in engines that backtrack,

@@ -138,7 +138,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
             if head_rules.is_none() {
                 eprintln!("note: no --head-rules given, so the changed rules file is not checked");
             }
-            facts.rules_at_head = Some(head_rules.clone());
+            facts.rules_at_head = Some(head_rules.as_deref().map(|t| Arc::new(plan::review(t))));
         }
         for login in &needs.write_access {
             facts.set_write_access(login, matches!(args.trust, TrustArg::Write));

@@ -47,6 +47,16 @@ pub fn load(source: &str) -> Result<Ruleset, Vec<Problem>> {
     checked.ruleset.ok_or(checked.problems)
 }
 
+/// Checks the text of a rules file within `budget`; `None` when the work
+/// was cut off at it (a file made to be slow to compile). Linear work
+/// (parsing, the schema, globs) is bounded by the size limits; compiling
+/// regexes stops at the budget, past it by one regex's compile at most.
+pub fn check_within(source: &str, budget: std::time::Duration) -> Option<Checked> {
+    let deadline = std::time::Instant::now() + budget;
+    let (checked, ran_out) = super::condition::within_deadline(deadline, || check(source));
+    (!ran_out).then_some(checked)
+}
+
 /// Checks the text of a rules file.
 pub fn check(source: &str) -> Checked {
     if source.len() > MAX_RULES_BYTES {

@@ -498,9 +498,39 @@ pub(crate) fn files_test(
     }
 }
 
+thread_local! {
+    /// When the check running on this thread must stop compiling regexes
+    /// (`check_within`), and whether it had to: compiling is the one part
+    /// of a check whose cost a file's author can push far up (case-folded
+    /// Unicode classes), so the budget is enforced between regexes.
+    static DEADLINE: std::cell::Cell<(Option<std::time::Instant>, bool)> =
+        const { std::cell::Cell::new((None, false)) };
+}
+
+/// Runs `check` with regex compilation cut off at `deadline`; `true` when
+/// it was cut off.
+pub(crate) fn within_deadline<T>(
+    deadline: std::time::Instant,
+    check: impl FnOnce() -> T,
+) -> (T, bool) {
+    DEADLINE.with(|d| d.set((Some(deadline), false)));
+    let value = check();
+    let (_, ran_out) = DEADLINE.with(|d| d.replace((None, false)));
+    (value, ran_out)
+}
+
 /// A regex from the rules file, compiled with a size limit; `None`, with
-/// the problem reported, when it can't be.
+/// the problem reported, when it can't be (or the check's time ran out).
 fn regex(pattern: &str, at: &KeyPath, problems: &mut Vec<Problem>) -> Option<Regex> {
+    let (deadline, _) = DEADLINE.with(|d| d.get());
+    if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+        DEADLINE.with(|d| d.set((deadline, true)));
+        problems.push(Problem::error(
+            at.clone(),
+            "not compiled: the check ran out of time",
+        ));
+        return None;
+    }
     let compiled = RegexBuilder::new(pattern)
         .size_limit(REGEX_SIZE_LIMIT)
         .dfa_size_limit(REGEX_SIZE_LIMIT)

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use check::{check, load, Checked};
+pub use check::{check, check_within, load, Checked};
 pub(crate) use condition::{Cond, Leaf, Measure, Quantifier, Test};
 pub use diagnostic::{Location, Problem, Severity};
 pub(crate) use matchers::FileHits;

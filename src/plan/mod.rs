@@ -35,7 +35,7 @@ use crate::subscriptions::Subscriptions;
 pub use cc::{cc_comment, CcEntry, CC_COMMENT_MARKER};
 pub use ci::{Dispatch, DispatchKind, LABELS_COMMENT_MARKER, WAITING_COMMENT_MARKER};
 pub use required::REQUIRED_CHECK_NAME;
-pub use rules_check::{too_slow_to_check, Annotation, CheckRun, CHECK_NAME};
+pub use rules_check::{review, review_within, Annotation, CheckRun, HeadReview, CHECK_NAME};
 pub use scopes::SCOPE_COMMENT_MARKER;
 pub use tracking::UNREADABLE_MARKER;
 
@@ -301,9 +301,9 @@ impl Needs {
 pub struct Facts {
     pub subscriptions: Option<Arc<Subscriptions>>,
     pub changed_files: Option<Vec<String>>,
-    /// The rules file at the pull request's head; `Some(None)` when the
-    /// head has none.
-    pub rules_at_head: Option<Option<String>>,
+    /// The rules file at the pull request's head, checked; `Some(None)`
+    /// when the head has none.
+    pub rules_at_head: Option<Option<Arc<HeadReview>>>,
     /// Write access by login, lowercased (GitHub logins ignore case).
     pub write_access: BTreeMap<String, bool>,
     /// Labels a person removed from the item: since a replayed event was

@@ -46,9 +46,20 @@ fn planned(situation: &Situation<'_>) -> Vec<Action> {
         .as_deref()
         .is_some_and(|files| changes_rules(item, files));
     match (changed, &facts.rules_at_head) {
-        (true, Some(Some(head_rules))) => report(item, head_rules).into_iter().collect(),
+        (true, Some(Some(review))) => report(item, review).into_iter().collect(),
         _ => Vec::new(),
     }
+}
+
+/// What checking a rules file found, ready for a check run on any commit
+/// that has that file: the shell checks a file's text once (by its
+/// content) and plans with this, so no plan checks again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeadReview {
+    conclusion: String,
+    title: String,
+    summary: String,
+    annotations: Vec<Annotation>,
 }
 
 /// The check run's name, as it shows on the pull request.
@@ -102,28 +113,51 @@ fn changes_rules(item: &ItemEvent, changed_files: &[String]) -> bool {
     is_new_code(item) && changed_files.iter().any(|f| f == RULES_PATH)
 }
 
-/// The check run for a rules file that could not be checked within
-/// `budget`: a failure that says so, rather than no answer.
-pub fn too_slow_to_check(item: &ItemEvent, budget: std::time::Duration) -> Option<Action> {
-    let head_sha = item.pull.as_ref()?.head_sha.clone();
+/// The check run for the rules file at the pull request's head.
+fn report(item: &ItemEvent, review: &HeadReview) -> Option<Action> {
     Some(Action::CheckRun(CheckRun {
         name: CHECK_NAME.to_owned(),
-        head_sha,
-        conclusion: "failure".to_owned(),
-        title: "The rules could not be checked".to_owned(),
-        summary: format!(
-            "`{RULES_PATH}` could not be checked within {} s; make it smaller or simpler \
-             (`probot check` locally says more).",
-            budget.as_secs()
-        ),
-        annotations: Vec::new(),
+        head_sha: item.pull.as_ref()?.head_sha.clone(),
+        conclusion: review.conclusion.clone(),
+        title: review.title.clone(),
+        summary: review.summary.clone(),
+        annotations: review.annotations.clone(),
     }))
 }
 
-/// The check run for the rules file at the pull request's head.
-fn report(item: &ItemEvent, head_rules: &str) -> Option<Action> {
-    let head_sha = item.pull.as_ref()?.head_sha.clone();
-    let checked = config::check(head_rules);
+/// Checks a rules file within `budget` (a pull request's file is anyone's
+/// input): what `probot check` would say, or, past the budget, a failure
+/// saying it could not be checked.
+pub fn review_within(head_rules: &str, budget: std::time::Duration) -> HeadReview {
+    match config::check_within(head_rules, budget) {
+        Some(checked) => review_of(head_rules, checked),
+        None => HeadReview::unchecked(budget),
+    }
+}
+
+impl HeadReview {
+    /// A failure saying the file could not be checked within `budget`,
+    /// rather than no answer.
+    pub fn unchecked(budget: std::time::Duration) -> HeadReview {
+        HeadReview {
+            conclusion: "failure".to_owned(),
+            title: "The rules could not be checked".to_owned(),
+            summary: format!(
+                "`{RULES_PATH}` could not be checked within {} s; make it smaller or simpler \
+                 (`probot check` locally says more).",
+                budget.as_secs()
+            ),
+            annotations: Vec::new(),
+        }
+    }
+}
+
+/// Checks a rules file with no budget (`probot plan`, tests).
+pub fn review(head_rules: &str) -> HeadReview {
+    review_of(head_rules, config::check(head_rules))
+}
+
+fn review_of(head_rules: &str, checked: config::Checked) -> HeadReview {
     // Every problem counted, the first hundred shown.
     let (errors, warnings) = (checked.errors, checked.warnings);
     let title = match (errors, warnings) {
@@ -190,14 +224,12 @@ fn report(item: &ItemEvent, head_rules: &str) -> Option<Action> {
             }
         })
         .collect();
-    Some(Action::CheckRun(CheckRun {
-        name: CHECK_NAME.to_owned(),
-        head_sha,
+    HeadReview {
         conclusion: if errors == 0 { "success" } else { "failure" }.to_owned(),
         title,
         summary,
         annotations,
-    }))
+    }
 }
 
 fn plural(n: usize) -> &'static str {

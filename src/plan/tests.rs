@@ -133,7 +133,7 @@ impl<'a> Story<'a> {
                 facts.changed_files = Some(self.files.clone());
             }
             if needs.rules_at.is_some() {
-                facts.rules_at_head = Some(self.head_rules.map(str::to_owned));
+                facts.rules_at_head = Some(self.head_rules.map(|t| Arc::new(super::review(t))));
             }
             if needs.label_adders {
                 facts.label_adders = Some(self.adders.clone());
@@ -887,21 +887,39 @@ fn a_replay_reads_the_label_history_only_when_it_would_add_and_spares_what_a_per
     );
 }
 
+/// The budget ends a check: compiling regexes stops at it, and the pull
+/// request gets a failing check run saying the file could not be checked.
 #[test]
 fn a_rules_file_too_slow_to_check_gets_a_failing_check_run_saying_so() {
-    let item = pull_request(ItemAction::Synchronize, &[]);
-    let Some(Action::CheckRun(run)) = too_slow_to_check(&item, std::time::Duration::from_secs(5))
-    else {
-        panic!("expected a check run")
+    let head = "[[rules]]\nwhen.title = '(?i)\\pL{9}'\nadd = ['x']\n";
+    assert_eq!(
+        super::review_within(head, std::time::Duration::from_secs(60)),
+        super::review(head)
+    );
+    let cut_off = super::review_within(head, std::time::Duration::ZERO);
+    let rules = rules(IMPLIES);
+    let facts = Facts {
+        changed_files: Some(vec![".github/probot.toml".into()]),
+        rules_at_head: Some(Some(Arc::new(cut_off))),
+        ..Facts::default()
+    };
+    let planned = plan(
+        &pull_request(ItemAction::Synchronize, &[]),
+        &rules,
+        &facts,
+        BOT,
+    );
+    let [Action::CheckRun(run)] = planned.as_slice() else {
+        panic!("expected one check run, got {planned:?}")
     };
     assert_eq!(
         (run.conclusion.as_str(), run.head_sha.as_str()),
         ("failure", "abc")
     );
-    assert!(run.summary.contains("within 5 s"), "{}", run.summary);
-    assert_eq!(
-        too_slow_to_check(&issue(ItemAction::Opened, &[]), std::time::Duration::ZERO),
-        None
+    assert!(
+        run.summary.contains("could not be checked within 0 s"),
+        "{}",
+        run.summary
     );
 }
 
