@@ -42,12 +42,34 @@ pub enum Outcome {
 pub enum HandleError {
     #[error(transparent)]
     GitHub(#[from] GitHubError),
+    /// A bug: the planner kept asking for a fact nobody reads.
+    #[error("{0}")]
+    Unsettled(String),
 }
 
-/// Rounds of `plan::needs` before the bot gives up asking: each round may
-/// depend on the one before (the rules at a head are read only when the
-/// changed files include them), and no capability needs more than two.
-const MAX_READ_ROUNDS: usize = 4;
+impl From<plan::SettleError<HandleError>> for HandleError {
+    fn from(error: plan::SettleError<HandleError>) -> Self {
+        match error {
+            plan::SettleError::Source(error) => error,
+            unsettled => HandleError::Unsettled(unsettled.to_string()),
+        }
+    }
+}
+
+/// GitHub as the source of an item's facts: the bot's and `reconcile`'s.
+pub(crate) struct GitHubFacts<'a> {
+    pub api: &'a Session,
+    pub caches: &'a Caches,
+    pub item: &'a ItemEvent,
+}
+
+impl plan::FactSource for GitHubFacts<'_> {
+    type Error = HandleError;
+
+    async fn read(&mut self, needs: Needs, facts: &mut Facts) -> Result<(), HandleError> {
+        read_facts(self.api, self.caches, self.item, needs, facts).await
+    }
+}
 
 pub struct Bot {
     github: GitHub,
@@ -257,15 +279,15 @@ impl Bot {
         item: &ItemEvent,
         ruleset: &Ruleset,
     ) -> Result<Facts, HandleError> {
-        let mut facts = Facts::default();
-        for _ in 0..MAX_READ_ROUNDS {
-            let needs = plan::needs(item, ruleset, &facts, &self.login);
-            if needs.is_empty() {
-                break;
-            }
-            read_facts(api, &self.caches, item, needs, &mut facts).await?;
-        }
-        Ok(facts)
+        let mut source = GitHubFacts {
+            api,
+            caches: &self.caches,
+            item,
+        };
+        Ok(plan::settle(&mut source, Facts::default(), |facts| {
+            plan::needs(item, ruleset, facts, &self.login)
+        })
+        .await?)
     }
 
     /// Whether a plan on what the bot already knows (the payload, the

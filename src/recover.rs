@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use tokio::time::{Duration, Instant};
 
 use crate::apply::{self, Write};
-use crate::bot::{read_facts, HandleError};
+use crate::bot::{GitHubFacts, HandleError};
 use crate::cache::{Caches, LoadedRules};
 use crate::event::{Actor, ItemEvent, ItemKind, RepoName};
 use std::sync::Arc;
@@ -174,7 +174,7 @@ impl Item<'_> {
         repo: &RepoName,
         open: OpenItem,
         subscriptions: &mut Option<Arc<Subscriptions>>,
-    ) -> Result<Reconciled, GitHubError> {
+    ) -> Result<Reconciled, HandleError> {
         let api = self.session;
         let pull = match open.is_pull {
             true => Some(api.pull_head(repo, open.number).await?),
@@ -204,19 +204,19 @@ impl Item<'_> {
             replay_of: None,
         };
         // The tracking issue is read once for every item.
-        let mut facts = Facts {
+        let known = Facts {
             subscriptions: subscriptions.clone(),
             ..Facts::default()
         };
-        loop {
-            let needs = plan::reconcile_needs(&item, self.ruleset, &facts, self.bot);
-            if needs.is_empty() {
-                break;
-            }
-            read_facts(api, self.caches, &item, needs, &mut facts)
-                .await
-                .map_err(|HandleError::GitHub(error)| error)?;
-        }
+        let mut source = GitHubFacts {
+            api,
+            caches: self.caches,
+            item: &item,
+        };
+        let facts = plan::settle(&mut source, known, |facts| {
+            plan::reconcile_needs(&item, self.ruleset, facts, self.bot)
+        })
+        .await?;
         subscriptions.clone_from(&facts.subscriptions);
         let actions = plan::reconcile(&item, self.ruleset, &facts, self.bot);
         let writes = match (self.dry_run, actions.is_empty()) {

@@ -79,7 +79,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Import(args) => import::run(args),
-        Command::Plan(args) => plan::run(args),
+        Command::Plan(args) => plan::run(args).await,
         Command::Serve(args) => {
             logging("info", args.log_format);
             serve::run(args).await

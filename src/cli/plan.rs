@@ -70,7 +70,7 @@ fn read(path: &PathBuf) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("can't read {}", path.display()))
 }
 
-pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     let source = read(&args.config)?;
     let checked = config::check(&source);
     let name = args.config.display().to_string();
@@ -116,29 +116,56 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     let head_rules = args.head_rules.as_ref().map(read).transpose()?;
 
     // The same rounds of reads the bot makes, answered from the files.
-    let mut facts = Facts::default();
-    for _ in 0..4 {
-        let needs = plan::needs(item, &ruleset, &facts, &args.bot);
-        if needs.is_empty() {
-            break;
-        }
+    let mut source = Offline {
+        args: &args,
+        item,
+        subscriptions: Arc::new(subscriptions),
+        files,
+        head_rules: head_rules.map(|text| Arc::new(plan::review(&text))),
+    };
+    let facts = plan::settle(&mut source, Facts::default(), |facts| {
+        plan::needs(item, &ruleset, facts, &args.bot)
+    })
+    .await?;
+    let decisions = plan::decide(item, &ruleset, &facts, &args.bot);
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&decisions)?),
+        Format::Text => print!("{}", describe(&event, &decisions)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The facts a plan asks for, from the command line's files and flags.
+struct Offline<'a> {
+    args: &'a PlanArgs,
+    item: &'a event::ItemEvent,
+    subscriptions: Arc<Subscriptions>,
+    files: Vec<String>,
+    head_rules: Option<Arc<plan::HeadReview>>,
+}
+
+impl plan::FactSource for Offline<'_> {
+    type Error = std::convert::Infallible;
+
+    async fn read(&mut self, needs: plan::Needs, facts: &mut Facts) -> Result<(), Self::Error> {
+        let (args, item) = (self.args, self.item);
         if needs.tracking_issue.is_some() {
             if args.tracking_issue.is_none() {
                 eprintln!("note: no --tracking-issue given, so nobody is subscribed");
             }
-            facts.subscriptions = Some(Arc::new(subscriptions.clone()));
+            facts.subscriptions = Some(Arc::clone(&self.subscriptions));
         }
         if needs.changed_files {
             if args.files.is_none() {
                 eprintln!("note: no --files given, so path rules see no changed files");
             }
-            facts.changed_files = Some(files.clone());
+            facts.changed_files = Some(self.files.clone());
         }
         if needs.rules_at.is_some() {
-            if head_rules.is_none() {
+            if self.head_rules.is_none() {
                 eprintln!("note: no --head-rules given, so the changed rules file is not checked");
             }
-            facts.rules_at_head = Some(head_rules.as_deref().map(|t| Arc::new(plan::review(t))));
+            facts.rules_at_head = Some(self.head_rules.clone());
         }
         for login in &needs.write_access {
             facts.set_write_access(login, matches!(args.trust, TrustArg::Write));
@@ -165,13 +192,8 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         if needs.label_removals_since.is_some() || needs.label_removals_within.is_some() {
             facts.labels_removed = Some(Vec::new());
         }
+        Ok(())
     }
-    let decisions = plan::decide(item, &ruleset, &facts, &args.bot);
-    match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&decisions)?),
-        Format::Text => print!("{}", describe(&event, &decisions)),
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// What the server would do with a comment's subscribe commands, offline:

@@ -377,6 +377,58 @@ pub fn needs(item: &ItemEvent, rules: &Ruleset, facts: &Facts, bot: &str) -> Nee
     needs_of(&PRODUCERS, &REACTORS, item, rules, facts, bot)
 }
 
+/// Rounds of reading before a plan settles: each round reads what the one
+/// before showed is needed (the rules at a pull request's head only once
+/// its changed files show the rules changed); no capability needs more
+/// than two. Reaching it is an error naming what is still unmet, never a
+/// hang: a need nobody reads shows up here.
+pub const MAX_SETTLE_ROUNDS: usize = 4;
+
+/// Where facts come from: GitHub (the bot and `reconcile`), files given on
+/// the command line (`probot plan`), or a story (the tests). One loop,
+/// [`settle`], asks each of them the same way.
+pub trait FactSource {
+    type Error;
+    /// Reads every fact `needs` names into `facts`.
+    fn read(
+        &mut self,
+        needs: Needs,
+        facts: &mut Facts,
+    ) -> impl std::future::Future<Output = Result<(), Self::Error>>;
+}
+
+/// A plan that could not settle.
+#[derive(Debug, thiserror::Error)]
+pub enum SettleError<E> {
+    #[error(transparent)]
+    Source(E),
+    #[error("the plan still needs {0:?} after {MAX_SETTLE_ROUNDS} rounds of reading")]
+    Unsettled(Box<Needs>),
+}
+
+/// Reads from `source`, round by round, until `needs_of` (`needs` or
+/// `reconcile_needs` on the facts so far) asks for nothing more.
+pub async fn settle<S: FactSource>(
+    source: &mut S,
+    mut facts: Facts,
+    needs_of: impl Fn(&Facts) -> Needs,
+) -> Result<Facts, SettleError<S::Error>> {
+    for _ in 0..MAX_SETTLE_ROUNDS {
+        let needs = needs_of(&facts);
+        if needs.is_empty() {
+            return Ok(facts);
+        }
+        source
+            .read(needs, &mut facts)
+            .await
+            .map_err(SettleError::Source)?;
+    }
+    match needs_of(&facts) {
+        unmet if unmet.is_empty() => Ok(facts),
+        unmet => Err(SettleError::Unsettled(Box::new(unmet))),
+    }
+}
+
 /// Decides what to do about one event.
 pub fn plan(item: &ItemEvent, rules: &Ruleset, facts: &Facts, bot: &str) -> Vec<Action> {
     actions(decide(item, rules, facts, bot))

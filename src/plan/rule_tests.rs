@@ -93,32 +93,13 @@ impl World {
     }
 
     fn decide(&self, rules: &Ruleset, item: &ItemEvent) -> Vec<Decision> {
-        let mut facts = Facts::default();
-        for _ in 0..6 {
-            let needs = needs(item, rules, &facts, BOT);
-            if needs.is_empty() {
-                break;
-            }
-            let mut reads = self.reads.borrow_mut();
-            if needs.changed_files {
-                reads.push("files".into());
-                facts.changed_files = Some(self.files.clone());
-            }
-            for team in &needs.author_teams {
-                reads.push(format!("team {team}"));
-                facts
-                    .author_teams
-                    .insert(team.clone(), self.teams.contains(team));
-            }
-            if needs.label_adders {
-                reads.push("label events".into());
-                facts.label_adders = Some(self.adders.clone());
-            }
-            if needs.label_removals_since.is_some() || needs.label_removals_within.is_some() {
-                reads.push("label events".into());
-                facts.labels_removed = Some(Vec::new());
-            }
-        }
+        let mut source = self;
+        let settled = settle(&mut source, Facts::default(), |facts| {
+            needs(item, rules, facts, BOT)
+        });
+        let facts = futures_util::FutureExt::now_or_never(settled)
+            .expect("the world answers at once")
+            .unwrap_or_else(|error| panic!("{error}"));
         decide(item, rules, &facts, BOT)
     }
 
@@ -128,6 +109,34 @@ impl World {
 
     fn reads(&self) -> Vec<String> {
         self.reads.borrow().clone()
+    }
+}
+
+/// What GitHub would answer, recording what was read.
+impl FactSource for &World {
+    type Error = std::convert::Infallible;
+
+    async fn read(&mut self, needs: Needs, facts: &mut Facts) -> Result<(), Self::Error> {
+        let mut reads = self.reads.borrow_mut();
+        if needs.changed_files {
+            reads.push("files".into());
+            facts.changed_files = Some(self.files.clone());
+        }
+        for team in &needs.author_teams {
+            reads.push(format!("team {team}"));
+            facts
+                .author_teams
+                .insert(team.clone(), self.teams.contains(team));
+        }
+        if needs.label_adders {
+            reads.push("label events".into());
+            facts.label_adders = Some(self.adders.clone());
+        }
+        if needs.label_removals_since.is_some() || needs.label_removals_within.is_some() {
+            reads.push("label events".into());
+            facts.labels_removed = Some(Vec::new());
+        }
+        Ok(())
     }
 }
 

@@ -117,41 +117,59 @@ impl<'a> Story<'a> {
         self
     }
 
-    /// Plans as the bot does: reads what `needs` asks, round by round,
-    /// from the story, then plans.
+    /// Plans as the bot does: reads what `needs` asks, round by round
+    /// (the one bounded loop, `settle`), from the story, then plans.
     fn plan(&self, item: ItemEvent) -> Vec<Action> {
-        let mut facts = Facts::default();
-        loop {
-            let needs = needs(&item, self.rules, &facts, self.bot);
-            if needs.is_empty() {
-                break;
-            }
-            if needs.tracking_issue.is_some() {
-                facts.subscriptions = Some(Arc::new(self.subscriptions.clone()));
-            }
-            if needs.changed_files {
-                facts.changed_files = Some(self.files.clone());
-            }
-            if needs.rules_at.is_some() {
-                facts.rules_at_head = Some(self.head_rules.map(|t| Arc::new(super::review(t))));
-            }
-            if needs.label_adders {
-                facts.label_adders = Some(self.adders.clone());
-            }
-            if needs.label_removals_since.is_some() || needs.label_removals_within.is_some() {
-                self.history_reads.set(self.history_reads.get() + 1);
-                facts.labels_removed = Some(self.removed.clone());
-            }
-            for login in &needs.write_access {
-                let can_write = match login {
-                    l if l.eq_ignore_ascii_case(&item.sender.login) => self.trust.sender_can_write,
-                    l if l.eq_ignore_ascii_case(&item.author) => self.trust.author_can_write,
-                    _ => panic!("the plan asked about {login}, who is in no story"),
-                };
-                facts.set_write_access(login, can_write);
-            }
-        }
+        let mut source = Told {
+            story: self,
+            item: &item,
+        };
+        let settled = settle(&mut source, Facts::default(), |facts| {
+            needs(&item, self.rules, facts, self.bot)
+        });
+        let facts = futures_util::FutureExt::now_or_never(settled)
+            .expect("a story answers at once")
+            .unwrap_or_else(|error| panic!("{error}"));
         plan(&item, self.rules, &facts, self.bot)
+    }
+}
+
+/// A story as the source of facts.
+struct Told<'s> {
+    story: &'s Story<'s>,
+    item: &'s ItemEvent,
+}
+
+impl FactSource for Told<'_> {
+    type Error = std::convert::Infallible;
+
+    async fn read(&mut self, needs: Needs, facts: &mut Facts) -> Result<(), Self::Error> {
+        let (story, item) = (self.story, self.item);
+        if needs.tracking_issue.is_some() {
+            facts.subscriptions = Some(Arc::new(story.subscriptions.clone()));
+        }
+        if needs.changed_files {
+            facts.changed_files = Some(story.files.clone());
+        }
+        if needs.rules_at.is_some() {
+            facts.rules_at_head = Some(story.head_rules.map(|t| Arc::new(super::review(t))));
+        }
+        if needs.label_adders {
+            facts.label_adders = Some(story.adders.clone());
+        }
+        if needs.label_removals_since.is_some() || needs.label_removals_within.is_some() {
+            story.history_reads.set(story.history_reads.get() + 1);
+            facts.labels_removed = Some(story.removed.clone());
+        }
+        for login in &needs.write_access {
+            let can_write = match login {
+                l if l.eq_ignore_ascii_case(&item.sender.login) => story.trust.sender_can_write,
+                l if l.eq_ignore_ascii_case(&item.author) => story.trust.author_can_write,
+                _ => panic!("the plan asked about {login}, who is in no story"),
+            };
+            facts.set_write_access(login, can_write);
+        }
+        Ok(())
     }
 }
 
@@ -1272,4 +1290,27 @@ fn a_label_of_the_other_kind_implies_nothing_and_is_never_implied() {
         Story::new(&rules).plan(labeled("triage review", &[])),
         Vec::<Action>::new()
     );
+}
+
+/// A source that never fills a need (a new kind of fact nobody reads yet)
+/// ends the one loop with an error naming it, never a hang.
+#[test]
+fn a_need_nobody_reads_is_an_error_naming_it_not_a_hang() {
+    struct Deaf;
+    impl FactSource for Deaf {
+        type Error = std::convert::Infallible;
+        async fn read(&mut self, _: Needs, _: &mut Facts) -> Result<(), Self::Error> {
+            Ok(())
+        }
+    }
+    let rules = rules(PATHS);
+    let item = pull_request(ItemAction::Opened, &[]);
+    let mut deaf = Deaf;
+    let settled = settle(&mut deaf, Facts::default(), |facts| {
+        needs(&item, &rules, facts, BOT)
+    });
+    match futures_util::FutureExt::now_or_never(settled).expect("at once") {
+        Err(SettleError::Unsettled(unmet)) => assert!(unmet.changed_files, "{unmet:?}"),
+        other => panic!("expected an unsettled plan, got {other:?}"),
+    }
 }
