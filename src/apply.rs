@@ -8,19 +8,24 @@
 //! overwritten, as on GitHub's own UI.
 
 use crate::cc_line;
-use crate::event::{ItemEvent, RepoName};
-use crate::github::{CommentSnapshot, GitHubError, ItemSnapshot, Session};
+use crate::event::RepoName;
+use std::time::Duration;
+
+use crate::github::{CommentSnapshot, Fetched, GitHubError, ItemSnapshot, Session};
 use crate::plan::{cc_comment, Action, CcEntry, Dispatch, DispatchKind, CC_COMMENT_MARKER};
+use crate::subscriptions::{apply_wishes, Wish};
 
 /// One write made, described for logs and the demo transcript.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Write(pub String);
 
-/// Where the actions go: the session, the item, and the bot's own login
-/// (its comments are the only ones it keeps).
+/// Where the actions go: the session, the item (a repository's issue or
+/// pull request), and the bot's own login (its comments are the only ones
+/// it keeps).
 pub struct Target<'a> {
     pub api: &'a Session,
-    pub item: &'a ItemEvent,
+    pub repo: &'a RepoName,
+    pub number: u64,
     pub bot: &'a str,
 }
 
@@ -31,17 +36,17 @@ pub async fn apply(
     actions: &[Action],
     fresh: Option<&ItemSnapshot>,
 ) -> Result<Vec<Write>, GitHubError> {
-    let (api, item) = (target.api, target.item);
+    let (api, item) = (target.api, target);
     let mut writes = Vec::new();
     for action in actions {
         match action {
             Action::AddLabels { labels } => {
-                api.add_labels(&item.repo, item.number, labels).await?;
+                api.add_labels(item.repo, item.number, labels).await?;
                 writes.push(Write(action.to_string()));
             }
             Action::RemoveLabels { labels } => {
                 for label in labels {
-                    api.remove_label(&item.repo, item.number, label).await?;
+                    api.remove_label(item.repo, item.number, label).await?;
                 }
                 writes.push(Write(action.to_string()));
             }
@@ -50,7 +55,7 @@ pub async fn apply(
                     continue;
                 };
                 if let Some(body) = cc_line::merge(&fresh.body, users) {
-                    api.set_body(&item.repo, item.number, &body).await?;
+                    api.set_body(item.repo, item.number, &body).await?;
                     writes.push(Write(action.to_string()));
                 }
             }
@@ -60,21 +65,21 @@ pub async fn apply(
                 }
             }
             Action::CheckRun(run) => {
-                api.create_check_run(&item.repo, &run.to_request()).await?;
+                api.create_check_run(item.repo, &run.to_request()).await?;
                 writes.push(Write(action.to_string()));
             }
             Action::SyncTag { tag, sha } => {
-                if sync_tag(api, &item.repo, tag, sha).await? {
+                if sync_tag(api, item.repo, tag, sha).await? {
                     writes.push(Write(action.to_string()));
                 }
             }
             Action::DeleteTag { tag } => {
-                if api.delete_ref(&item.repo, &Action::tag_ref(tag)).await? {
+                if api.delete_ref(item.repo, &Action::tag_ref(tag)).await? {
                     writes.push(Write(action.to_string()));
                 }
             }
             Action::Dispatch(dispatch) => {
-                if dispatch_once(api, &item.repo, dispatch).await? {
+                if dispatch_once(api, item.repo, dispatch).await? {
                     writes.push(Write(action.to_string()));
                 }
             }
@@ -84,23 +89,93 @@ pub async fn apply(
                 }
             }
             Action::UpdateComment { marker, body } => {
-                let comments = api.comments(&item.repo, item.number).await?;
+                let comments = api.comments(item.repo, item.number).await?;
                 if let Some(found) = bots_comment(&comments, target.bot, marker) {
                     if found.body != *body {
-                        api.update_comment(&item.repo, found.id, body).await?;
+                        api.update_comment(item.repo, found.id, body).await?;
                         writes.push(Write(action.to_string()));
                     }
                 }
             }
             Action::ForgetDispatches { number } => {
                 let prefix = Dispatch::records_of(*number);
-                for git_ref in api.matching_refs(&item.repo, &prefix).await? {
-                    api.delete_ref(&item.repo, &git_ref).await?;
+                for git_ref in api.matching_refs(item.repo, &prefix).await? {
+                    api.delete_ref(item.repo, &git_ref).await?;
                 }
+            }
+            Action::Subscriptions { number, wishes } => {
+                let rounds = keep_wishes(api, item.repo, *number, wishes).await?;
+                if rounds > 0 {
+                    writes.push(Write(format!("{action} in {rounds} rounds")));
+                }
+            }
+            Action::Reply { number, body } => {
+                api.create_comment(item.repo, *number, body).await?;
+                writes.push(Write(action.to_string()));
+            }
+            Action::React {
+                comment_id,
+                content,
+            } => {
+                api.react(item.repo, *comment_id, content).await?;
+                writes.push(Write(action.to_string()));
             }
         }
     }
     Ok(writes)
+}
+
+/// Rounds of write-then-verify before giving up on a body that keeps
+/// changing under the bot.
+const MAX_WISH_ROUNDS: usize = 5;
+
+/// How long a writer waits before reading back what it wrote: longer than
+/// another writer's read-then-write takes at GitHub's latency, so that the
+/// read sees any edit that raced it. Jittered, so two writers don't verify
+/// in lockstep.
+const SETTLE: Duration = Duration::from_millis(400);
+
+/// Makes `wishes` hold in issue `number`'s body: GitHub has no conditional
+/// update for a body, so it writes, waits, reads back, and writes again
+/// what a racing edit lost; whichever writer reads last repairs the loss.
+/// Returns the writes made.
+async fn keep_wishes(
+    api: &Session,
+    repo: &RepoName,
+    number: u64,
+    wishes: &[Wish],
+) -> Result<usize, GitHubError> {
+    let mut rounds = 0;
+    let mut body = match api.item(repo, number, None).await? {
+        Fetched::Found { value, .. } => value.body,
+        Fetched::Missing | Fetched::NotModified => return Ok(0),
+    };
+    while rounds < MAX_WISH_ROUNDS {
+        let Some(edited) = apply_wishes(&body, wishes) else {
+            break;
+        };
+        rounds += 1;
+        api.set_body(repo, number, &edited).await?;
+        tokio::time::sleep(SETTLE + jitter(number, rounds, &edited)).await;
+        body = match api.item(repo, number, None).await? {
+            Fetched::Found { value, .. } => value.body,
+            Fetched::Missing | Fetched::NotModified => break,
+        };
+    }
+    Ok(rounds)
+}
+
+/// Up to 400 ms more, different per write and round, without a random
+/// source: enough that two writers rarely read back at the same instant.
+fn jitter(number: u64, round: usize, written: &str) -> Duration {
+    let seed = written
+        .bytes()
+        .fold(number, |h, b| h.wrapping_mul(31).wrapping_add(b as u64));
+    let mixed = seed
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(round as u64 * 0x6A09_E667)
+        .rotate_left(17);
+    Duration::from_millis(mixed % 400)
 }
 
 /// Points the tag at `sha`, creating or moving it; `false` when it was
@@ -177,16 +252,16 @@ fn bots_comment<'c>(
 
 /// Keeps one comment with `marker`: created once, then edited in place.
 async fn keep_comment(target: &Target<'_>, marker: &str, body: &str) -> Result<bool, GitHubError> {
-    let (api, item) = (target.api, target.item);
-    let comments = api.comments(&item.repo, item.number).await?;
+    let (api, item) = (target.api, target);
+    let comments = api.comments(item.repo, item.number).await?;
     match bots_comment(&comments, target.bot, marker) {
         Some(found) if found.body == body => Ok(false),
         Some(found) => api
-            .update_comment(&item.repo, found.id, body)
+            .update_comment(item.repo, found.id, body)
             .await
             .map(|()| true),
         None => api
-            .create_comment(&item.repo, item.number, body)
+            .create_comment(item.repo, item.number, body)
             .await
             .map(|()| true),
     }
@@ -198,15 +273,15 @@ async fn keep_cc_comment(
     users: &[CcEntry],
     reasons: bool,
 ) -> Result<bool, GitHubError> {
-    let (api, item) = (target.api, target.item);
-    let comments = api.comments(&item.repo, item.number).await?;
+    let (api, item) = (target.api, target);
+    let comments = api.comments(item.repo, item.number).await?;
     let existing = bots_comment(&comments, target.bot, CC_COMMENT_MARKER);
     let Some(body) = cc_comment(existing.map(|c| c.body.as_str()), users, reasons) else {
         return Ok(false);
     };
     match existing {
-        Some(found) => api.update_comment(&item.repo, found.id, &body).await?,
-        None => api.create_comment(&item.repo, item.number, &body).await?,
+        Some(found) => api.update_comment(item.repo, found.id, &body).await?,
+        None => api.create_comment(item.repo, item.number, &body).await?,
     }
     Ok(true)
 }

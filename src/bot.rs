@@ -193,7 +193,8 @@ impl Bot {
         };
         let target = apply::Target {
             api: &api,
-            item,
+            repo: &item.repo,
+            number: item.number,
             bot: &self.login,
         };
         let because = decisions.iter().flat_map(|d| d.because.clone()).collect();
@@ -250,26 +251,23 @@ impl Bot {
             return Ok(Outcome::Ignored("a command off the tracking issue"));
         }
 
-        match subscribe::answer(&api, &self.login, comment).await? {
-            None => Ok(Outcome::Ignored("a command answered already")),
-            Some(answered) => {
-                let mut writes = Vec::new();
-                if answered.changed {
-                    writes.push(Write(format!(
-                        "edit the tracking issue ({} rounds)",
-                        answered.rounds
-                    )));
-                }
-                if answered.replied {
-                    writes.push(Write("reply".into()));
-                }
-                writes.push(Write("react".into()));
-                Ok(Outcome::Done {
-                    writes,
-                    because: Vec::new(),
-                })
-            }
-        }
+        let Some(actions) = subscribe::answer(&api, &self.login, comment).await? else {
+            return Ok(Outcome::Ignored("a command answered already"));
+        };
+        let target = apply::Target {
+            api: &api,
+            repo: &comment.repo,
+            number: comment.number,
+            bot: &self.login,
+        };
+        let writes = apply::apply(&target, &actions, None).await?;
+        Ok(Outcome::Done {
+            writes,
+            because: vec![format!(
+                "commands by @{} on the tracking issue",
+                comment.author
+            )],
+        })
     }
 
     /// Reads what `plan::needs` asks, round by round.

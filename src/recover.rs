@@ -223,7 +223,8 @@ impl Item<'_> {
             (false, false) => {
                 let target = apply::Target {
                     api,
-                    item: &item,
+                    repo: &item.repo,
+                    number: item.number,
                     bot: self.bot,
                 };
                 apply::apply(&target, &actions, Some(&open.snapshot)).await?

@@ -3,48 +3,33 @@
 //! (or, for people with triage access, for others and teams), then answers
 //! with a reaction, and a short reply when something was not done.
 //!
-//! The decision is pure ([`requests`], [`apply_all`], [`reply`]); [`answer`]
-//! does the reads and writes. A comment that holds no command costs no API
-//! call: the grammar is checked before anything is read.
+//! The decision is pure ([`requests`], [`reply`]); [`answer`] does the
+//! reads and returns the actions (the wishes for the tracking issue, a
+//! reply, a reaction), which `apply.rs` writes like every other action. A
+//! comment that holds no command costs no API call: the grammar is checked
+//! before anything is read.
 //!
-//! Races it accepts, and how it closes them: GitHub has no conditional
+//! Races it accepts, and how they are closed: GitHub has no conditional
 //! update for an issue body, so two commands handled at once (by two copies
 //! of the bot, or a person editing the issue meanwhile) can overwrite each
 //! other's edit. Every command's wish is level-based ("@alice is on the
-//! `bug` line"), so after writing the bot waits a moment, reads the body
-//! again and re-applies whatever is missing, for a few rounds: a lost
-//! update is repaired by whichever writer reads last. A duplicate delivery
-//! finds the bot's reaction on the comment and does nothing; two copies of
-//! one delivery handled at the same instant may both reply.
-
-use std::time::Duration;
+//! `bug` line"), so `apply.rs` writes, waits a moment, reads the body again
+//! and re-applies whatever is missing, for a few rounds: a lost update is
+//! repaired by whichever writer reads last. A duplicate delivery finds the
+//! bot's reaction on the comment and does nothing; two copies of one
+//! delivery handled at the same instant may both reply.
 
 use crate::event::CommentEvent;
 use crate::github::{Fetched, GitHubError, Session};
 use crate::limits::MAX_LABEL_LOOKUPS_PER_COMMENT;
-use crate::subscriptions::{self, parse_commands, Command, CommandError, Verb};
-
-/// Rounds of write-then-verify before giving up on a body that keeps
-/// changing under the bot.
-const MAX_ROUNDS: usize = 5;
-
-/// How long a writer waits before reading back what it wrote: longer than
-/// another writer's read-then-write takes at GitHub's latency, so that the
-/// read sees any edit that raced it. Jittered, so two writers don't verify
-/// in lockstep.
-const SETTLE: Duration = Duration::from_millis(400);
+use crate::plan::Action;
+use crate::subscriptions::{self, apply_wishes, parse_commands, Command, CommandError, Verb, Wish};
 
 /// Marks the bot's replies to commands.
 pub const REPLY_MARKER: &str = "<!-- probot:subscribe-reply -->";
 
-/// One wish: `who` subscribed to (or not subscribed to) `label`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Request {
-    pub verb: Verb,
-    pub label: String,
-    /// A login or `org/team`, without `@`.
-    pub who: String,
-}
+/// One wish a command made, as `requests` reads it.
+pub type Request = Wish;
 
 /// What became of one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,18 +71,7 @@ pub fn requests(commands: &[Command], commenter: &str) -> (Vec<Request>, bool) {
 
 /// The body with every request applied; `None` when all hold already.
 pub fn apply_all(body: &str, requests: &[Request]) -> Option<String> {
-    let mut current: Option<String> = None;
-    for request in requests {
-        let text = current.as_deref().unwrap_or(body);
-        let edited = match request.verb {
-            Verb::Subscribe => subscriptions::subscribe(text, &request.label, &request.who),
-            Verb::Unsubscribe => subscriptions::unsubscribe(text, &request.label, &request.who),
-        };
-        if let Some(edited) = edited {
-            current = Some(edited);
-        }
-    }
-    current
+    apply_wishes(body, requests)
 }
 
 /// The reply to a command's author: what was not done as asked, and why.
@@ -147,21 +121,15 @@ pub fn reply(
     ))
 }
 
-/// What the command comment came to: for the delivery's log line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answered {
-    pub changed: bool,
-    pub replied: bool,
-    pub rounds: usize,
-}
-
-/// Handles the commands in `comment`, a comment on the tracking issue.
-/// The caller has checked it holds commands and is on the tracking issue.
+/// Reads what the commands in `comment` (a comment on the tracking issue)
+/// need and decides: the actions that answer it, for `apply.rs`; `None`
+/// when it was answered already (the bot's reaction is on it). The caller
+/// has checked it holds commands and is on the tracking issue.
 pub async fn answer(
     api: &Session,
     bot: &str,
     comment: &CommentEvent,
-) -> Result<Option<Answered>, GitHubError> {
+) -> Result<Option<Vec<Action>>, GitHubError> {
     let parsed = parse_commands(&comment.body, bot);
     let (commands, errors): (Vec<Command>, Vec<CommandError>) =
         parsed
@@ -189,8 +157,8 @@ pub async fn answer(
     let Fetched::Found { value: item, .. } = api.item(repo, comment.number, None).await? else {
         return Ok(None);
     };
-    let mut body = item.body;
-    // Decide each request on the body as read first.
+    let body = item.body;
+    // Decide each request on the body as read.
     let mut outcomes: Vec<(Request, Decision)> = Vec::new();
     // Each label is looked up once per comment, and only so many.
     let mut looked_up: Vec<(String, bool)> = Vec::new();
@@ -199,7 +167,7 @@ pub async fn answer(
             request.verb == Verb::Subscribe && !subscriptions::has_line(&body, &request.label);
         let outcome = if !allowed_for_others && !request.who.eq_ignore_ascii_case(&comment.author) {
             Decision::NotAllowed
-        } else if apply_all(&body, std::slice::from_ref(&request)).is_none() {
+        } else if apply_wishes(&body, std::slice::from_ref(&request)).is_none() {
             Decision::AlreadySo
         } else if !needs_lookup {
             Decision::Done
@@ -225,54 +193,50 @@ pub async fn answer(
         };
         outcomes.push((request, outcome));
     }
-    let wanted: Vec<Request> = outcomes
+    Ok(Some(actions(comment, &body, outcomes, &errors)))
+}
+
+/// The actions that answer a comment: its wishes for the tracking issue
+/// (when any changes it), a reply when something was not done, and the
+/// reaction last, which marks the comment answered for duplicates.
+fn actions(
+    comment: &CommentEvent,
+    body: &str,
+    outcomes: Vec<(Request, Decision)>,
+    errors: &[CommandError],
+) -> Vec<Action> {
+    let wishes: Vec<Wish> = outcomes
         .iter()
         .filter(|(_, outcome)| *outcome == Decision::Done)
         .map(|(request, _)| request.clone())
         .collect();
-    // Write, wait, read back, and write again what a racing edit lost.
-    let mut rounds = 0;
-    while rounds < MAX_ROUNDS {
-        let Some(edited) = apply_all(&body, &wanted) else {
-            break;
-        };
-        rounds += 1;
-        api.set_body(repo, comment.number, &edited).await?;
-        tokio::time::sleep(SETTLE + jitter(comment.comment_id, rounds)).await;
-        body = match api.item(repo, comment.number, None).await? {
-            Fetched::Found { value, .. } => value.body,
-            Fetched::Missing | Fetched::NotModified => break,
-        };
+    let mut actions = Vec::new();
+    let edited = apply_wishes(body, &wishes);
+    if edited.is_some() {
+        actions.push(Action::Subscriptions {
+            number: comment.number,
+            wishes,
+        });
     }
     let all_done = outcomes
         .iter()
         .all(|(_, o)| matches!(o, Decision::Done | Decision::AlreadySo))
         && errors.is_empty();
-    let unreadable = subscriptions::Subscriptions::parse(&body)
+    let after = edited.as_deref().unwrap_or(body);
+    let unreadable = subscriptions::Subscriptions::parse(after)
         .problems()
         .to_vec();
-    let reply = reply(&comment.author, &outcomes, &errors, &unreadable);
-    if let Some(text) = &reply {
-        api.create_comment(repo, comment.number, text).await?;
+    if let Some(text) = reply(&comment.author, &outcomes, errors, &unreadable) {
+        actions.push(Action::Reply {
+            number: comment.number,
+            body: text,
+        });
     }
-    // The reaction last: it marks the comment answered for duplicates.
-    let reaction = if all_done { "+1" } else { "confused" };
-    api.react(repo, comment.comment_id, reaction).await?;
-    Ok(Some(Answered {
-        changed: rounds > 0,
-        replied: reply.is_some(),
-        rounds,
-    }))
-}
-
-/// Up to 400 ms more, different per comment and round, without a random
-/// source: enough that two writers rarely read back at the same instant.
-fn jitter(seed: u64, round: usize) -> Duration {
-    let mixed = seed
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        .wrapping_add(round as u64 * 0x6A09_E667)
-        .rotate_left(17);
-    Duration::from_millis(mixed % 400)
+    actions.push(Action::React {
+        comment_id: comment.comment_id,
+        content: if all_done { "+1" } else { "confused" }.to_owned(),
+    });
+    actions
 }
 
 #[cfg(test)]

@@ -101,6 +101,17 @@ pub enum Action {
     UpdateComment { marker: String, body: String },
     /// Forget the dispatches made for a closed pull request.
     ForgetDispatches { number: u64 },
+    /// Make these subscription wishes hold in tracking issue `number`'s
+    /// body. Level-based against lost updates: written, read back after a
+    /// moment, and written again for what a racing edit lost.
+    Subscriptions {
+        number: u64,
+        wishes: Vec<crate::subscriptions::Wish>,
+    },
+    /// A new comment on item `number`: the answer to a command.
+    Reply { number: u64, body: String },
+    /// A reaction to comment `comment_id`.
+    React { comment_id: u64, content: String },
 }
 
 impl Action {
@@ -185,6 +196,15 @@ impl std::fmt::Display for Action {
             Action::Comment { marker, .. } => write!(f, "comment {marker}"),
             Action::UpdateComment { marker, .. } => write!(f, "update comment {marker}"),
             Action::ForgetDispatches { number } => write!(f, "forget the dispatches of #{number}"),
+            Action::Subscriptions { number, wishes } => {
+                write!(
+                    f,
+                    "edit the tracking issue #{number} ({} wishes)",
+                    wishes.len()
+                )
+            }
+            Action::Reply { number, .. } => write!(f, "reply on #{number}"),
+            Action::React { content, .. } => write!(f, "react {content}"),
         }
     }
 }

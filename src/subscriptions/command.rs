@@ -24,7 +24,8 @@ use crate::limits::{MAX_COMMANDS_PER_COMMENT, MAX_COMMENT_BYTES, MAX_LABELS_PER_
 
 use super::mentions;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Verb {
     Subscribe,
     Unsubscribe,

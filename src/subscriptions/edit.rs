@@ -3,7 +3,33 @@
 //! of the body left as it was, so a person's prose, order and spacing
 //! survive the bot.
 
-use super::{mentions, parse_line, Line};
+use super::{mentions, parse_line, Line, Verb};
+
+/// One wish about the tracking issue: `who` (a login or `org/team`,
+/// without `@`) subscribed to `label`, or not. Level-based: applying it
+/// again to a body where it holds changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Wish {
+    pub verb: Verb,
+    pub label: String,
+    pub who: String,
+}
+
+/// The body with every wish applied, in order; `None` when all hold.
+pub fn apply_wishes(body: &str, wishes: &[Wish]) -> Option<String> {
+    let mut current: Option<String> = None;
+    for wish in wishes {
+        let text = current.as_deref().unwrap_or(body);
+        let edited = match wish.verb {
+            Verb::Subscribe => subscribe(text, &wish.label, &wish.who),
+            Verb::Unsubscribe => unsubscribe(text, &wish.label, &wish.who),
+        };
+        if let Some(edited) = edited {
+            current = Some(edited);
+        }
+    }
+    current
+}
 
 /// The body with `who` (a login or `org/team`, without `@`) subscribed to
 /// `label`: appended to the label's first line, or to a bare `* label`

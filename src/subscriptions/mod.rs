@@ -35,7 +35,7 @@ use crate::limits::{
 };
 
 pub use command::{parse_commands, Command, CommandError, Verb};
-pub use edit::{has_line, subscribe, unsubscribe};
+pub use edit::{apply_wishes, has_line, subscribe, unsubscribe, Wish};
 pub use paths::{check_globs, PathSubscriptions};
 
 /// Problems reported for one tracking issue; the rest are counted.
