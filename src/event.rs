@@ -274,6 +274,46 @@ impl Event {
         }
     }
 
+    /// The event's name as GitHub's `X-GitHub-Event` says it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::Item(item) => match item.kind {
+                ItemKind::Issue => "issues",
+                ItemKind::PullRequest => "pull_request",
+            },
+            Event::Push(_) => "push",
+            Event::Comment(_) => "issue_comment",
+            Event::Ping => "ping",
+            Event::Ignored { .. } => "other",
+        }
+    }
+
+    /// The action alone, for metrics: few values, no label names.
+    pub fn action_name(&self) -> String {
+        match self {
+            Event::Item(item) => item.action.name().to_owned(),
+            Event::Comment(_) => "created".into(),
+            Event::Push(_) | Event::Ping => "-".into(),
+            Event::Ignored { action, .. } => action.clone().unwrap_or_else(|| "-".into()),
+        }
+    }
+
+    /// The action in words and the repository, for the delivery's log line.
+    pub fn describe(&self) -> (String, String) {
+        match self {
+            Event::Item(item) => (item.action.to_string(), item.repo.to_string()),
+            Event::Push(push) => (push.git_ref.clone(), push.repo.to_string()),
+            Event::Comment(comment) => (
+                format!("comment on #{}", comment.number),
+                comment.repo.to_string(),
+            ),
+            Event::Ping => ("-".into(), "-".into()),
+            Event::Ignored { action, .. } => {
+                (action.clone().unwrap_or_else(|| "-".into()), "-".into())
+            }
+        }
+    }
+
     pub fn installation(&self) -> Option<u64> {
         match self {
             Event::Item(item) => item.installation,
