@@ -12,7 +12,7 @@
 pub(crate) mod apply;
 pub mod bot;
 pub(crate) mod cache;
-pub mod cc_line;
+pub(crate) mod cc_line;
 pub mod config;
 pub mod event;
 pub mod github;
@@ -23,7 +23,7 @@ pub mod listener;
 pub mod local;
 pub(crate) mod metrics;
 pub mod plan;
-pub mod queue;
+pub(crate) mod queue;
 pub mod recover;
 pub mod server;
 pub mod subscribe;

@@ -70,10 +70,6 @@ impl LabelMatcher {
     pub fn matches(&self, label: &str) -> bool {
         self.exact.contains(label) || self.globs.as_ref().is_some_and(|g| g.is_match(label))
     }
-
-    pub fn matches_any<'a>(&self, mut labels: impl Iterator<Item = &'a str>) -> bool {
-        labels.any(|label| self.matches(label))
-    }
 }
 
 /// Matches changed file paths. `*` stays within one directory; a pattern

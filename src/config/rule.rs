@@ -295,20 +295,6 @@ pub enum EventName {
 }
 
 impl EventName {
-    pub const ALL: [EventName; 11] = [
-        EventName::Opened,
-        EventName::Reopened,
-        EventName::Edited,
-        EventName::TitleEdited,
-        EventName::BodyEdited,
-        EventName::Labeled,
-        EventName::Unlabeled,
-        EventName::Synchronize,
-        EventName::ReadyForReview,
-        EventName::ConvertedToDraft,
-        EventName::Closed,
-    ];
-
     /// A bit of its own, for sets of events.
     pub(crate) fn bit(self) -> u16 {
         1 << (self as u16)
