@@ -75,7 +75,9 @@ pub fn apply_all(body: &str, requests: &[Request]) -> Option<String> {
 }
 
 /// The reply to a command's author: what was not done as asked, and why.
-/// `None` when everything was done.
+/// `None` when nothing was refused: a wish that held already is answered
+/// by the reaction alone (every reply spends the installation's writes),
+/// and named only in a reply that is sent anyway.
 pub fn reply(
     commenter: &str,
     outcomes: &[(Request, Decision)],
@@ -112,7 +114,12 @@ pub fn reply(
         };
         lines.push(line);
     }
-    if lines.is_empty() {
+    let refused = !errors.is_empty()
+        || !unreadable.is_empty()
+        || outcomes
+            .iter()
+            .any(|(_, o)| !matches!(o, Decision::Done | Decision::AlreadySo));
+    if !refused {
         return None;
     }
     Some(format!(
@@ -331,6 +338,11 @@ mod tests {
         assert_eq!(
             reply("alice", &[(request("bug"), Decision::Done)], &[], &[]),
             None
+        );
+        assert_eq!(
+            reply("alice", &[(request("bug"), Decision::AlreadySo)], &[], &[]),
+            None,
+            "a wish that held already needs no reply: the reaction says it"
         );
         let text = reply(
             "alice",

@@ -163,8 +163,14 @@ async fn what_cannot_be_done_is_answered_in_one_reply() {
         .body
         .contains("* high priority @ezyang @gchanan @carol"));
 
+    // Asked again: it holds, and the reaction alone says so (a reply
+    // would spend a write the installation's budget is short of).
     let again = t.say(1, "carol", "@probot subscribe high priority").await;
-    assert!(t.replies().await[1].contains("@carol is already subscribed to `high priority`"));
+    assert_eq!(
+        t.replies().await.len(),
+        1,
+        "no reply when nothing was refused"
+    );
     assert_eq!(t.reactions_to(again).await, ["+1"]);
 }
 
