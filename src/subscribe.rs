@@ -128,94 +128,98 @@ pub fn reply(
     ))
 }
 
-/// Reads what the commands in `comment` (a comment on the tracking issue)
-/// need and decides: the actions that answer it, for `apply.rs`; `None`
-/// when it was answered already (the bot's reaction is on it). The caller
-/// has checked it holds commands and is on the tracking issue.
-pub async fn answer(
-    api: &Session,
-    bot: &str,
-    comment: &CommentEvent,
-) -> Result<Option<Vec<Action>>, GitHubError> {
-    let parsed = parse_commands(&comment.body, bot);
-    let (commands, errors): (Vec<Command>, Vec<CommandError>) =
-        parsed
-            .into_iter()
-            .fold((Vec::new(), Vec::new()), |(mut ok, mut bad), c| {
-                match c {
-                    Ok(command) => ok.push(command),
-                    Err(error) => bad.push(error),
-                }
-                (ok, bad)
-            });
-    let repo = &comment.repo;
-    let reactions = api.comment_reactions(repo, comment.comment_id).await?;
-    if reactions
-        .iter()
-        .any(|(_, login)| login.eq_ignore_ascii_case(bot))
-    {
-        return Ok(None);
-    }
-    let (requests, for_others) = requests(&commands, &comment.author);
-    let allowed_for_others = match for_others {
-        false => true,
-        true => api.access(repo, &comment.author).await?.can_triage(),
-    };
-    let Fetched::Found { value: item, .. } = api.item(repo, comment.number, None).await? else {
-        return Ok(None);
-    };
-    let body = item.body;
-    // Decide each request on the body as read.
-    let mut outcomes: Vec<(Request, Decision)> = Vec::new();
-    // Each label is looked up once per comment, and only so many.
-    let mut looked_up: Vec<(String, bool)> = Vec::new();
-    for request in requests {
-        let needs_lookup =
-            request.verb == Verb::Subscribe && !subscriptions::has_line(&body, &request.label);
-        let outcome = if !allowed_for_others && !request.who.eq_ignore_ascii_case(&comment.author) {
-            Decision::NotAllowed
-        } else if apply_wishes(&body, std::slice::from_ref(&request)).is_none() {
-            Decision::AlreadySo
-        } else if !needs_lookup {
-            Decision::Done
-        } else {
-            let known = looked_up
-                .iter()
-                .find(|(label, _)| *label == request.label)
-                .map(|(_, exists)| *exists);
-            let exists = match known {
-                Some(exists) => Some(exists),
-                None if looked_up.len() >= MAX_LABEL_LOOKUPS_PER_COMMENT => None,
-                None => {
-                    let exists = api.label_exists(repo, &request.label).await?;
-                    looked_up.push((request.label.clone(), exists));
-                    Some(exists)
-                }
-            };
-            match exists {
-                Some(true) => Decision::Done,
-                Some(false) => Decision::UnknownLabel,
-                None => Decision::NotLookedUp,
-            }
-        };
-        outcomes.push((request, outcome));
-    }
-    Ok(Some(actions(comment, &body, outcomes, &errors)))
+/// The commands of one comment, read: the wishes they make, the lines that
+/// could not be read, and whether any acts for someone other than the
+/// commenter (which needs triage access).
+#[derive(Debug, Clone, Default)]
+pub struct Commands {
+    pub wishes: Vec<Request>,
+    pub errors: Vec<CommandError>,
+    pub for_others: bool,
 }
 
-/// The actions that answer a comment: its wishes for the tracking issue
-/// (when any changes it), a reply when something was not done, and the
-/// reaction last, which marks the comment answered for duplicates.
-fn actions(
+/// Reads the commands of `comment` by `commenter`. Pure and linear.
+pub fn read(comment: &str, bot: &str, commenter: &str) -> Commands {
+    let (commands, errors): (Vec<Command>, Vec<CommandError>) = parse_commands(comment, bot)
+        .into_iter()
+        .fold((Vec::new(), Vec::new()), |(mut ok, mut bad), c| {
+            match c {
+                Ok(command) => ok.push(command),
+                Err(error) => bad.push(error),
+            }
+            (ok, bad)
+        });
+    let (wishes, for_others) = requests(&commands, commenter);
+    Commands {
+        wishes,
+        errors,
+        for_others,
+    }
+}
+
+/// The labels to look up before deciding: subscribed to without a line in
+/// the body, by a wish that is allowed, each once, at most
+/// `MAX_LABEL_LOOKUPS_PER_COMMENT`.
+pub fn lookups(
+    body: &str,
+    commands: &Commands,
+    commenter: &str,
+    allowed_for_others: bool,
+) -> Vec<String> {
+    let mut labels: Vec<String> = Vec::new();
+    for wish in &commands.wishes {
+        let allowed = allowed_for_others || wish.who.eq_ignore_ascii_case(commenter);
+        let unknown = allowed
+            && wish.verb == Verb::Subscribe
+            && !subscriptions::has_line(body, &wish.label)
+            && apply_wishes(body, std::slice::from_ref(wish)).is_some();
+        if unknown && !labels.contains(&wish.label) {
+            if labels.len() == MAX_LABEL_LOOKUPS_PER_COMMENT {
+                break;
+            }
+            labels.push(wish.label.clone());
+        }
+    }
+    labels
+}
+
+/// The answer to a comment's commands, pure: its wishes for the tracking
+/// issue (when any changes it), a reply when something was refused, and
+/// the reaction last, which marks the comment answered for duplicates.
+/// `known` says which looked-up labels exist; a label without a line that
+/// is not in it was not looked up.
+pub fn decide(
     comment: &CommentEvent,
     body: &str,
-    outcomes: Vec<(Request, Decision)>,
-    errors: &[CommandError],
+    commands: &Commands,
+    allowed_for_others: bool,
+    known: &[(String, bool)],
 ) -> Vec<Action> {
+    let outcomes: Vec<(Request, Decision)> = commands
+        .wishes
+        .iter()
+        .map(|wish| {
+            let outcome = if !allowed_for_others && !wish.who.eq_ignore_ascii_case(&comment.author)
+            {
+                Decision::NotAllowed
+            } else if apply_wishes(body, std::slice::from_ref(wish)).is_none() {
+                Decision::AlreadySo
+            } else if wish.verb == Verb::Unsubscribe || subscriptions::has_line(body, &wish.label) {
+                Decision::Done
+            } else {
+                match known.iter().find(|(label, _)| *label == wish.label) {
+                    Some((_, true)) => Decision::Done,
+                    Some((_, false)) => Decision::UnknownLabel,
+                    None => Decision::NotLookedUp,
+                }
+            };
+            (wish.clone(), outcome)
+        })
+        .collect();
     let wishes: Vec<Wish> = outcomes
         .iter()
         .filter(|(_, outcome)| *outcome == Decision::Done)
-        .map(|(request, _)| request.clone())
+        .map(|(wish, _)| wish.clone())
         .collect();
     let mut actions = Vec::new();
     let edited = apply_wishes(body, &wishes);
@@ -228,12 +232,12 @@ fn actions(
     let all_done = outcomes
         .iter()
         .all(|(_, o)| matches!(o, Decision::Done | Decision::AlreadySo))
-        && errors.is_empty();
+        && commands.errors.is_empty();
     let after = edited.as_deref().unwrap_or(body);
     let unreadable = subscriptions::Subscriptions::parse(after)
         .problems()
         .to_vec();
-    if let Some(text) = reply(&comment.author, &outcomes, errors, &unreadable) {
+    if let Some(text) = reply(&comment.author, &outcomes, &commands.errors, &unreadable) {
         actions.push(Action::Reply {
             number: comment.number,
             body: text,
@@ -244,6 +248,45 @@ fn actions(
         content: if all_done { "+1" } else { "confused" }.to_owned(),
     });
     actions
+}
+
+/// Reads what the commands in `comment` (a comment on the tracking issue)
+/// need and decides: the actions that answer it, for `apply.rs`; `None`
+/// when it was answered already (the bot's reaction is on it). The caller
+/// has checked it holds commands and is on the tracking issue.
+pub async fn answer(
+    api: &Session,
+    bot: &str,
+    comment: &CommentEvent,
+) -> Result<Option<Vec<Action>>, GitHubError> {
+    let commands = read(&comment.body, bot, &comment.author);
+    let repo = &comment.repo;
+    let reactions = api.comment_reactions(repo, comment.comment_id).await?;
+    if reactions
+        .iter()
+        .any(|(_, login)| login.eq_ignore_ascii_case(bot))
+    {
+        return Ok(None);
+    }
+    let allowed_for_others = match commands.for_others {
+        false => true,
+        true => api.access(repo, &comment.author).await?.can_triage(),
+    };
+    let Fetched::Found { value: item, .. } = api.item(repo, comment.number, None).await? else {
+        return Ok(None);
+    };
+    let mut known = Vec::new();
+    for label in lookups(&item.body, &commands, &comment.author, allowed_for_others) {
+        let exists = api.label_exists(repo, &label).await?;
+        known.push((label, exists));
+    }
+    Ok(Some(decide(
+        comment,
+        &item.body,
+        &commands,
+        allowed_for_others,
+        &known,
+    )))
 }
 
 #[cfg(test)]

@@ -299,12 +299,13 @@ fn plan_prints_json_for_every_event_and_plans_a_subscribe_command() {
         serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("JSON for every event")
     };
     let planned = plan("issue_comment", "examples/plan/issue_comment.created.json");
-    let edit = &planned[0];
-    assert_eq!(edit["type"], "edit_tracking_issue", "{planned}");
-    let body = edit["body"].as_str().unwrap();
-    assert!(
-        body.contains("triage review") && body.contains("@newcomer"),
-        "{body}"
+    assert_eq!(
+        planned[0]["type"], "subscriptions",
+        "the server's own decision: {planned}"
+    );
+    assert_eq!(
+        planned[0]["wishes"],
+        serde_json::json!([{"verb": "subscribe", "label": "triage review", "who": "newcomer"}])
     );
     assert_eq!(planned.as_array().unwrap().last().unwrap()["content"], "+1");
 

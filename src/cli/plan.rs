@@ -96,7 +96,7 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         };
         match args.format {
             Format::Json => println!("{}", serde_json::to_string_pretty(&planned)?),
-            Format::Text => print!("{}", describe_comment(&event, &planned)),
+            Format::Text => print!("{}", describe(&event, &planned)),
         }
         return Ok(ExitCode::SUCCESS);
     };
@@ -196,21 +196,20 @@ impl plan::FactSource for Offline<'_> {
     }
 }
 
-/// What the server would do with a comment's subscribe commands, offline:
-/// the tracking issue's body from `--tracking-issue`, access from
-/// `--trust`, and every label without a line in the issue taken to exist
-/// (the server looks it up).
+/// What the server would do with a comment's subscribe commands, offline,
+/// decided by the server's own `subscribe::decide`: the tracking issue's
+/// body from `--tracking-issue`, access from `--trust`, and every label
+/// without a line in the issue taken to exist (the server looks it up).
 fn plan_comment(
     comment: &event::CommentEvent,
     ruleset: &config::Ruleset,
     tracking: Option<&str>,
     args: &PlanArgs,
-) -> Vec<serde_json::Value> {
-    use probot::subscribe::{apply_all, reply, requests, Decision as Outcome};
-    use probot::subscriptions::{has_line, parse_commands, Command, CommandError};
-    use serde_json::json;
-    let parsed = parse_commands(&comment.body, &args.bot);
-    if parsed.is_empty() || comment.sender.login.eq_ignore_ascii_case(&args.bot) {
+) -> Vec<Decision> {
+    use probot::subscribe;
+    let commands = subscribe::read(&comment.body, &args.bot, &comment.author);
+    let no_commands = commands.wishes.is_empty() && commands.errors.is_empty();
+    if no_commands || comment.sender.login.eq_ignore_ascii_case(&args.bot) {
         return Vec::new();
     }
     let on_tracking = ruleset
@@ -229,96 +228,39 @@ fn plan_comment(
         eprintln!("note: no --tracking-issue given, so its body is taken to be empty");
     }
     let body = tracking.unwrap_or_default();
-    let (commands, errors): (Vec<Command>, Vec<CommandError>) =
-        parsed
+    let allowed_for_others = matches!(args.trust, TrustArg::Write);
+    let known: Vec<(String, bool)> =
+        subscribe::lookups(body, &commands, &comment.author, allowed_for_others)
             .into_iter()
-            .fold((Vec::new(), Vec::new()), |(mut ok, mut bad), c| {
-                match c {
-                    Ok(command) => ok.push(command),
-                    Err(error) => bad.push(error),
-                }
-                (ok, bad)
-            });
-    let (wishes, _) = requests(&commands, &comment.author);
-    let may_for_others = matches!(args.trust, TrustArg::Write);
-    let outcomes: Vec<_> = wishes
-        .into_iter()
-        .map(|request| {
-            let outcome = if !may_for_others && !request.who.eq_ignore_ascii_case(&comment.author) {
-                Outcome::NotAllowed
-            } else if apply_all(body, std::slice::from_ref(&request)).is_none() {
-                Outcome::AlreadySo
-            } else {
-                if !has_line(body, &request.label) {
-                    eprintln!("note: `{}` has no line in the tracking issue; the server looks it up, here it is taken to exist", request.label);
-                }
-                Outcome::Done
-            };
-            (request, outcome)
-        })
-        .collect();
-    let wanted: Vec<_> = outcomes
-        .iter()
-        .filter(|(_, o)| *o == Outcome::Done)
-        .map(|(r, _)| r.clone())
-        .collect();
-    let mut planned = Vec::new();
-    let because = |o: &[(probot::subscribe::Request, Outcome)]| -> Vec<String> {
-        o.iter()
-            .filter(|(_, outcome)| *outcome == Outcome::Done)
-            .map(|(r, _)| {
-                format!(
-                    "@{} asked: {:?} @{} to `{}`",
-                    comment.author, r.verb, r.who, r.label
-                )
+            .map(|label| {
+                eprintln!("note: `{label}` has no line in the tracking issue; the server looks it up, here it is taken to exist");
+                (label, true)
             })
-            .collect()
-    };
-    if let Some(edited) = apply_all(body, &wanted) {
-        planned.push(json!({"type": "edit_tracking_issue", "number": comment.number, "body": edited, "because": because(&outcomes)}));
-    }
-    let unreadable = Subscriptions::parse(body).problems().to_vec();
-    if let Some(text) = reply(&comment.author, &outcomes, &errors, &unreadable) {
-        planned.push(
-            json!({"type": "reply", "body": text, "because": ["something was not done as asked"]}),
-        );
-    }
-    let all_done = errors.is_empty()
-        && outcomes
-            .iter()
-            .all(|(_, o)| matches!(o, Outcome::Done | Outcome::AlreadySo));
-    planned.push(json!({"type": "react", "content": if all_done { "+1" } else { "confused" }, "because": ["it marks the comment answered"]}));
-    planned
-}
-
-fn describe_comment(event: &event::Event, planned: &[serde_json::Value]) -> String {
-    let mut out = match event {
-        event::Event::Comment(c) => {
-            format!("comment on {}#{} by @{}:\n", c.repo, c.number, c.author)
-        }
-        other => return describe(other, &[]),
-    };
-    if planned.is_empty() {
-        out.push_str("  nothing to do\n");
-    }
-    for action in planned {
-        let kind = action["type"].as_str().unwrap_or_default();
-        let detail = action["body"]
-            .as_str()
-            .or(action["content"].as_str())
-            .unwrap_or_default();
-        out.push_str(&format!("  {kind}: {}\n", detail.replace('\n', "\n    ")));
-    }
-    out
+            .collect();
+    subscribe::decide(comment, body, &commands, allowed_for_others, &known)
+        .into_iter()
+        .map(|action| Decision {
+            because: vec![format!(
+                "commands by @{} on the tracking issue",
+                comment.author
+            )],
+            action,
+        })
+        .collect()
 }
 
 fn describe(event: &event::Event, decisions: &[Decision]) -> String {
     let mut out = String::new();
-    if let event::Event::Item(item) = event {
-        out.push_str(&format!(
+    match event {
+        event::Event::Item(item) => out.push_str(&format!(
             "{} {}#{} {} by @{}:\n",
             item.kind, item.repo, item.number, item.action, item.sender.login
-        ));
+        )),
+        event::Event::Comment(c) => out.push_str(&format!(
+            "comment on {}#{} by @{}:\n",
+            c.repo, c.number, c.author
+        )),
+        _ => {}
     }
     if decisions.is_empty() {
         out.push_str("  nothing to do\n");
