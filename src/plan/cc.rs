@@ -76,9 +76,9 @@ fn wanted(situation: &Situation<'_>) -> bool {
         false => cc.issues,
     };
     // A push can add path labels, and their subscribers must hear of it
-    // now: the bot ignores the `labeled` events of its own writes. Asking
-    // the rules costs a pass over them, so only when nothing cheaper tells.
-    let rules_may_add = || super::labels::may_add(situation);
+    // now: the bot ignores the `labeled` events of its own writes. The
+    // producers' labels, and whether more may come, are in the situation.
+    let rules_may_add = || !situation.added.is_empty() || situation.more_may_come;
     let labels_may_change =
         is_arrival(item) || matches!(item.action, ItemAction::Labeled(_)) || rules_may_add();
     // An item that has no label and can get none (implications need a

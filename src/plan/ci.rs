@@ -174,11 +174,7 @@ fn wants_trust(situation: &Situation<'_>) -> Whose {
     // A rule (an implication, a path or title rule) adding a CI label on
     // this event, as far as the facts read so far tell: once they tell
     // more, the shell asks again.
-    let rules_add_ci = || {
-        super::labels::adding(situation)
-            .iter()
-            .any(|l| rules.labels.contains_key(l))
-    };
+    let rules_add_ci = || situation.added.iter().any(|l| rules.labels.contains_key(l));
     let any_mapped = || item.labels.iter().any(|l| rules.labels.contains_key(l));
     match &item.action {
         ItemAction::Labeled(arrived)

@@ -117,23 +117,6 @@ fn each_with_why(labels: Vec<(String, String)>) -> (Vec<String>, Vec<String>) {
         .unzip()
 }
 
-/// The labels the rules add on this event, as far as the facts read so
-/// far tell.
-pub(super) fn adding(situation: &Situation<'_>) -> Vec<String> {
-    decide(situation)
-        .add
-        .into_iter()
-        .map(|(label, _)| label)
-        .collect()
-}
-
-/// Whether rules may add labels on this event: they do, or would once
-/// facts are read. The reactors (cc) need to know whether labels may come.
-pub(super) fn may_add(situation: &Situation<'_>) -> bool {
-    let outcome = decide(situation);
-    !outcome.add.is_empty() || !outcome.needs.is_empty()
-}
-
 /// Whether `when` held with the labels as they were before a label event
 /// (nothing arriving): then the event did not make it hold. A condition
 /// that can't be judged then counts as not holding.

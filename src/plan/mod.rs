@@ -71,6 +71,9 @@ pub(crate) struct Situation<'a> {
     bot: &'a str,
     /// Labels the producers add in this plan; empty in phase one.
     added: &'a [String],
+    /// The producers still need facts read, so more labels may come than
+    /// `added` says: what a reactor asks for now must allow for them.
+    more_may_come: bool,
 }
 
 /// One thing the bot wants to be true of the item the event is about.
@@ -506,19 +509,46 @@ fn needs_of(
     facts: &Facts,
     bot: &str,
 ) -> Needs {
-    let situation = Situation {
+    let mut situation = Situation {
         item,
         rules,
         facts,
         bot,
         added: &[],
+        more_may_come: false,
     };
-    producers
+    // As in `plan_with`: the reactors see what the producers add, as far
+    // as the facts read so far tell, and whether more may come; no reactor
+    // runs a producer itself.
+    let producing = producers
         .iter()
-        .chain(reactors)
         .map(|capability| (capability.needs)(&situation))
         .fold(Needs::default(), Needs::union)
+        .unmet(facts);
+    let added = added_labels(
+        producers
+            .iter()
+            .flat_map(|capability| (capability.plan)(&situation)),
+    );
+    situation.added = &added;
+    situation.more_may_come = !producing.is_empty();
+    reactors
+        .iter()
+        .map(|capability| (capability.needs)(&situation))
+        .fold(producing, Needs::union)
         .unmet(facts)
+}
+
+/// The labels some decisions add.
+fn added_labels(decisions: impl IntoIterator<Item = Decision>) -> Vec<String> {
+    decisions
+        .into_iter()
+        .filter_map(|decision| match decision.action {
+            Action::AddLabels { labels } => Some(labels),
+            _ => None,
+        })
+        .flatten()
+        .collect()
 }
 
 fn plan_with(
@@ -535,19 +565,13 @@ fn plan_with(
         facts,
         bot,
         added: &[],
+        more_may_come: false,
     };
     let mut actions: Vec<Decision> = producers
         .iter()
         .flat_map(|capability| (capability.plan)(&situation))
         .collect();
-    let added: Vec<String> = actions
-        .iter()
-        .filter_map(|decision| match &decision.action {
-            Action::AddLabels { labels } => Some(labels.iter().cloned()),
-            _ => None,
-        })
-        .flatten()
-        .collect();
+    let added = added_labels(actions.iter().cloned());
     situation.added = &added;
     for capability in reactors {
         actions.extend((capability.plan)(&situation));
