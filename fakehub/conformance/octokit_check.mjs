@@ -119,6 +119,13 @@ const pull = await check("GET /pulls/{n}", () => bot.rest.pulls.get({ owner, rep
 await check("POST /pulls/{n}/reviews", () => bot.rest.pulls.createReview({ owner, repo, pull_number: 3, event: "COMMENT", body: "Looks fine." }));
 await check("GET /pulls/{n}/reviews", () => bot.rest.pulls.listReviews({ owner, repo, pull_number: 3 }));
 await check("GET /pulls/{n}/files", () => bot.rest.pulls.listFiles({ owner, repo, pull_number: 3 }));
+await check("POST /pulls/{n}/requested_reviewers", () => bot.rest.pulls.requestReviewers({ owner, repo, pull_number: 3, reviewers: ["alice"] }));
+await check("GET /search/issues?q=review-requested:", async () => {
+  const answer = await bot.rest.search.issuesAndPullRequests({ q: "repo:acme/widgets is:pr is:open review-requested:alice" });
+  expect(answer.data.items.map((i) => i.number).join() === "3", "the pull request with alice's pending request");
+  return answer;
+});
+await check("DELETE /pulls/{n}/requested_reviewers", () => bot.rest.pulls.removeRequestedReviewers({ owner, repo, pull_number: 3, reviewers: ["alice"] }));
 await check("GET /pulls/{n}/commits", async () => {
   const answer = await bot.rest.pulls.listCommits({ owner, repo, pull_number: 3 });
   expect(answer.data.length === 1 && answer.data[0].sha === pull?.data?.head?.sha, "the head commit");

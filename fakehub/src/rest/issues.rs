@@ -275,17 +275,49 @@ pub(super) async fn remove_assignees(
     assign(scope, number, &input.assignees, false)
 }
 
+/// Assigns or unassigns, and sends `assigned`/`unassigned` for each login
+/// whose assignment changed, as GitHub does.
 fn assign(scope: Scope, number: u64, logins: &[String], add: bool) -> ApiResult {
-    let mut world = scope.hub.world();
-    let (full, _) = scope.writer(&world)?;
-    world.assign(&full, number, logins, add)?;
-    let repo = world.repo(&full)?;
-    let issue = repo.issues.get(&number).ok_or_else(ApiError::not_found)?;
-    let value = shapes::issue(&world, repo, issue);
+    let (events, value) = {
+        let mut world = scope.hub.world();
+        let (full, actor) = scope.writer(&world)?;
+        let changed = world.assign(&full, number, logins, add)?;
+        let action = if add { "assigned" } else { "unassigned" };
+        let changes = per_login(&world, &full, number, &actor, action, "assignee", &changed);
+        let events = crate::events::render(&world, changes);
+        let repo = world.repo(&full)?;
+        let issue = repo.issues.get(&number).ok_or_else(ApiError::not_found)?;
+        (events, shapes::issue(&world, repo, issue))
+    };
+    scope.hub.emit(events);
     match add {
         true => created(value),
         false => ok(value),
     }
+}
+
+/// One item event per login, the login's user under `field`
+/// (`assignee`, `requested_reviewer`).
+fn per_login(
+    world: &World,
+    full: &str,
+    number: u64,
+    actor: &str,
+    action: &str,
+    field: &str,
+    logins: &[String],
+) -> Vec<crate::state::Change> {
+    logins
+        .iter()
+        .map(|login| crate::state::Change::Item {
+            repo: full.to_owned(),
+            number,
+            action: action.to_owned(),
+            actor: actor.to_owned(),
+            label: None,
+            extra: json!({ field: shapes::user(world, login) }),
+        })
+        .collect()
 }
 
 fn reaction_shapes(world: &World, full: &str, id: u64) -> Result<Vec<Value>, ApiError> {
@@ -366,12 +398,48 @@ pub(super) async fn request_reviewers(
             "fakehub does not implement team reviewers",
         ));
     }
-    let mut world = scope.hub.world();
-    let (full, _) = scope.writer(&world)?;
-    world.request_reviewers(&full, number, &input.reviewers)?;
-    let repo = world.repo(&full)?;
-    let issue = repo.issues.get(&number).ok_or_else(ApiError::not_found)?;
-    created(shapes::pull(&world, repo, issue))
+    review_requests(scope, number, &input.reviewers, true)
+}
+
+/// `DELETE /pulls/{number}/requested_reviewers`: the requests go, with
+/// `review_request_removed` for each.
+pub(super) async fn remove_requested_reviewers(
+    scope: Scope,
+    Path((_, _, number)): Path<(String, String, u64)>,
+    Json(input): Json<ReviewRequest>,
+) -> ApiResult {
+    review_requests(scope, number, &input.reviewers, false)
+}
+
+fn review_requests(scope: Scope, number: u64, logins: &[String], add: bool) -> ApiResult {
+    let (events, value) = {
+        let mut world = scope.hub.world();
+        let (full, actor) = scope.writer(&world)?;
+        let changed = world.request_reviewers(&full, number, logins, add)?;
+        let action = if add {
+            "review_requested"
+        } else {
+            "review_request_removed"
+        };
+        let changes = per_login(
+            &world,
+            &full,
+            number,
+            &actor,
+            action,
+            "requested_reviewer",
+            &changed,
+        );
+        let events = crate::events::render(&world, changes);
+        let repo = world.repo(&full)?;
+        let issue = repo.issues.get(&number).ok_or_else(ApiError::not_found)?;
+        (events, shapes::pull(&world, repo, issue))
+    };
+    scope.hub.emit(events);
+    match add {
+        true => created(value),
+        false => ok(value),
+    }
 }
 
 pub(super) async fn list_requested_reviewers(

@@ -166,7 +166,9 @@ pub(crate) fn router(hub: Arc<Hub>) -> Router {
         )
         .route(
             "/pulls/{number}/requested_reviewers",
-            get(list_requested_reviewers).post(request_reviewers),
+            get(list_requested_reviewers)
+                .post(request_reviewers)
+                .delete(remove_requested_reviewers),
         )
         .route("/git/ref/{*git_ref}", get(get_ref))
         .route("/git/matching-refs/{*git_ref}", get(matching_refs))

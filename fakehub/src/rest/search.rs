@@ -16,6 +16,8 @@ struct Filter {
     labels: Vec<String>,
     creator: Option<String>,
     mentioned: Option<String>,
+    /// A pull request with a pending review request of this login.
+    review_requested: Option<String>,
     since: Option<u64>,
     head: Option<String>,
     base: Option<String>,
@@ -103,9 +105,10 @@ impl Filter {
                 ("label", _) => filter.labels.push(value),
                 ("author", _) => filter.creator = Some(value),
                 ("mentions", _) => filter.mentioned = Some(value),
+                ("review-requested", _) => filter.review_requested = Some(value),
                 _ => {
                     return Err(refuse(format!(
-                        "fakehub does not implement the search qualifier `{term}`; it knows repo:, is:, type:, state:, label:, author:, mentions:"
+                        "fakehub does not implement the search qualifier `{term}`; it knows repo:, is:, type:, state:, label:, author:, mentions:, review-requested:"
                     )))
                 }
             }
@@ -133,6 +136,13 @@ impl Filter {
                 .as_deref()
                 .is_none_or(|c| issue.author.eq_ignore_ascii_case(c))
             && self.mentioned.as_deref().is_none_or(mentioned)
+            && self.review_requested.as_deref().is_none_or(|login| {
+                issue.pull.as_ref().is_some_and(|p| {
+                    p.requested_reviewers
+                        .iter()
+                        .any(|r| r.eq_ignore_ascii_case(login))
+                })
+            })
             && self.since.is_none_or(|since| issue.updated_at >= since)
             && self.head.as_deref().is_none_or(|head| {
                 let branch = head.split_once(':').map_or(head, |(_, b)| b);

@@ -152,7 +152,14 @@ impl World {
     /// Assigns (or, with `add` false, unassigns) `logins` on an item. As on
     /// GitHub, people who can't be assigned (not collaborators) are passed
     /// over silently, and at most ten are assigned.
-    pub fn assign(&mut self, full: &str, number: u64, logins: &[String], add: bool) -> Outcome<()> {
+    /// Returns the logins whose assignment changed, in order.
+    pub fn assign(
+        &mut self,
+        full: &str,
+        number: u64,
+        logins: &[String],
+        add: bool,
+    ) -> Outcome<Vec<String>> {
         let repo = self.repo_mut(full)?;
         let assignable: Vec<String> = logins
             .iter()
@@ -163,16 +170,24 @@ impl World {
             .issues
             .get_mut(&number)
             .ok_or_else(Refusal::not_found)?;
+        let mut changed = Vec::new();
         if add {
             for login in assignable {
                 if !issue.assignees.contains(&login) && issue.assignees.len() < 10 {
-                    issue.assignees.push(login);
+                    issue.assignees.push(login.clone());
+                    changed.push(login);
                 }
             }
         } else {
+            changed = issue
+                .assignees
+                .iter()
+                .filter(|a| logins.contains(a))
+                .cloned()
+                .collect();
             issue.assignees.retain(|a| !logins.contains(a));
         }
-        Ok(())
+        Ok(changed)
     }
 }
 

@@ -241,17 +241,31 @@ impl World {
     }
 
     /// Asks these people to review a pull request.
-    pub fn request_reviewers(&mut self, full: &str, number: u64, logins: &[String]) -> Outcome<()> {
+    /// Requests reviews of `logins` (or, with `add` false, removes the
+    /// requests); returns the logins whose request changed, in order.
+    pub fn request_reviewers(
+        &mut self,
+        full: &str,
+        number: u64,
+        logins: &[String],
+        add: bool,
+    ) -> Outcome<Vec<String>> {
         let issue = self.issue_mut(full, number)?;
         let Some(pull) = issue.pull.as_mut() else {
             return Err(Refusal::not_found());
         };
+        let mut changed = Vec::new();
         for login in logins {
-            if !pull.requested_reviewers.contains(login) {
+            let requested = pull.requested_reviewers.contains(login);
+            if add && !requested {
                 pull.requested_reviewers.push(login.clone());
+                changed.push(login.clone());
+            } else if !add && requested {
+                pull.requested_reviewers.retain(|r| r != login);
+                changed.push(login.clone());
             }
         }
-        Ok(())
+        Ok(changed)
     }
 
     /// Edits a repository label (new name, color, description); items
