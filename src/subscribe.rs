@@ -28,9 +28,6 @@ use crate::subscriptions::{self, apply_wishes, parse_commands, Command, CommandE
 /// Marks the bot's replies to commands.
 pub const REPLY_MARKER: &str = "<!-- probot:subscribe-reply -->";
 
-/// One wish a command made, as `requests` reads it.
-pub type Request = Wish;
-
 /// What became of one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
@@ -44,7 +41,7 @@ pub enum Decision {
 
 /// The commands' requests, and whether any acts for someone other than
 /// the commenter (which needs triage access).
-pub fn requests(commands: &[Command], commenter: &str) -> (Vec<Request>, bool) {
+pub fn requests(commands: &[Command], commenter: &str) -> (Vec<Wish>, bool) {
     let mut requests = Vec::new();
     let mut for_others = false;
     for command in commands {
@@ -55,7 +52,7 @@ pub fn requests(commands: &[Command], commenter: &str) -> (Vec<Request>, bool) {
         for_others |= whom.iter().any(|w| !w.eq_ignore_ascii_case(commenter));
         for label in &command.labels {
             for who in &whom {
-                let request = Request {
+                let request = Wish {
                     verb: command.verb,
                     label: label.clone(),
                     who: (*who).to_owned(),
@@ -69,18 +66,13 @@ pub fn requests(commands: &[Command], commenter: &str) -> (Vec<Request>, bool) {
     (requests, for_others)
 }
 
-/// The body with every request applied; `None` when all hold already.
-pub fn apply_all(body: &str, requests: &[Request]) -> Option<String> {
-    apply_wishes(body, requests)
-}
-
 /// The reply to a command's author: what was not done as asked, and why.
 /// `None` when nothing was refused: a wish that held already is answered
 /// by the reaction alone (every reply spends the installation's writes),
 /// and named only in a reply that is sent anyway.
 pub fn reply(
     commenter: &str,
-    outcomes: &[(Request, Decision)],
+    outcomes: &[(Wish, Decision)],
     errors: &[CommandError],
     unreadable: &[subscriptions::LineProblem],
 ) -> Option<String> {
@@ -133,7 +125,7 @@ pub fn reply(
 /// commenter (which needs triage access).
 #[derive(Debug, Clone, Default)]
 pub struct Commands {
-    pub wishes: Vec<Request>,
+    pub wishes: Vec<Wish>,
     pub errors: Vec<CommandError>,
     pub for_others: bool,
 }
@@ -195,7 +187,7 @@ pub fn decide(
     allowed_for_others: bool,
     known: &[(String, bool)],
 ) -> Vec<Action> {
-    let outcomes: Vec<(Request, Decision)> = commands
+    let outcomes: Vec<(Wish, Decision)> = commands
         .wishes
         .iter()
         .map(|wish| {
@@ -321,45 +313,45 @@ mod tests {
     fn requests_apply_in_order_and_hold_when_applied_again() {
         let body = "* bug @x\n";
         let requests = vec![
-            Request {
+            Wish {
                 verb: Verb::Subscribe,
                 label: "bug".into(),
                 who: "alice".into(),
             },
-            Request {
+            Wish {
                 verb: Verb::Unsubscribe,
                 label: "bug".into(),
                 who: "x".into(),
             },
-            Request {
+            Wish {
                 verb: Verb::Subscribe,
                 label: "docs".into(),
                 who: "alice".into(),
             },
         ];
-        let edited = apply_all(body, &requests).unwrap();
+        let edited = apply_wishes(body, &requests).unwrap();
         assert_eq!(edited, "* bug @alice\n* docs @alice\n");
-        assert_eq!(apply_all(&edited, &requests), None);
+        assert_eq!(apply_wishes(&edited, &requests), None);
     }
 
     #[test]
     fn a_lost_update_is_seen_and_repaired_by_applying_again() {
         // Two writers read the same body; the second overwrote the first.
         let base = "* bug @x\n";
-        let alice = Request {
+        let alice = Wish {
             verb: Verb::Subscribe,
             label: "bug".into(),
             who: "alice".into(),
         };
-        let bob = Request {
+        let bob = Wish {
             verb: Verb::Subscribe,
             label: "bug".into(),
             who: "bob".into(),
         };
-        let bobs_write = apply_all(base, std::slice::from_ref(&bob)).unwrap();
-        let repaired = apply_all(&bobs_write, std::slice::from_ref(&alice)).unwrap();
+        let bobs_write = apply_wishes(base, std::slice::from_ref(&bob)).unwrap();
+        let repaired = apply_wishes(&bobs_write, std::slice::from_ref(&alice)).unwrap();
         assert_eq!(repaired, "* bug @x @bob @alice\n");
-        assert_eq!(apply_all(&repaired, &[alice, bob]), None);
+        assert_eq!(apply_wishes(&repaired, &[alice, bob]), None);
     }
 
     #[test]
@@ -373,7 +365,7 @@ mod tests {
 
     #[test]
     fn the_reply_says_what_was_not_done_and_nothing_when_all_was() {
-        let request = |label: &str| Request {
+        let request = |label: &str| Wish {
             verb: Verb::Subscribe,
             label: label.into(),
             who: "bob".into(),

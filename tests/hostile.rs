@@ -318,16 +318,25 @@ async fn a_repository_name_with_a_newline_is_refused() {
     assert_eq!(answer.status(), 400);
 }
 
-#[tokio::test]
-async fn a_delivery_without_an_installation_is_not_worth_redelivering() {
-    let t = Tester::start_handling(seed(Some(RULES)), Handling::Inline).await;
-    let payload = serde_json::json!({
+/// `issues.labeled` "bug" on #2 by a maintainer, naming `installation`.
+fn labeled_bug(installation: Option<u64>) -> serde_json::Value {
+    let mut payload = serde_json::json!({
         "action": "labeled",
         "issue": {"number": 2, "user": {"login": "x"}, "labels": [{"name": "bug"}], "state": "open"},
         "label": {"name": "bug"},
         "repository": {"full_name": REPO},
         "sender": {"login": "maintainer"}
     });
+    if let Some(id) = installation {
+        payload["installation"] = serde_json::json!({ "id": id });
+    }
+    payload
+}
+
+#[tokio::test]
+async fn a_delivery_without_an_installation_is_not_worth_redelivering() {
+    let t = Tester::start_handling(seed(Some(RULES)), Handling::Inline).await;
+    let payload = labeled_bug(None);
     let answer = t.post_signed("issues", &payload).await;
     assert_eq!(
         answer.status(),
@@ -346,13 +355,7 @@ async fn a_delivery_without_an_installation_is_not_worth_redelivering() {
 #[tokio::test]
 async fn a_queued_delivery_without_an_installation_is_refused_at_intake() {
     let t = Tester::with_rules(RULES).await;
-    let payload = serde_json::json!({
-        "action": "labeled",
-        "issue": {"number": 2, "user": {"login": "x"}, "labels": [{"name": "bug"}], "state": "open"},
-        "label": {"name": "bug"},
-        "repository": {"full_name": REPO},
-        "sender": {"login": "maintainer"}
-    });
+    let payload = labeled_bug(None);
     t.hub.clear_requests().await.unwrap();
     let answer = t.post_signed("issues", &payload).await;
     assert_eq!(
@@ -374,14 +377,7 @@ async fn a_queued_delivery_without_an_installation_is_refused_at_intake() {
 #[tokio::test]
 async fn a_removed_installation_is_said_so_not_taken_for_no_rules() {
     let t = Tester::start_handling(seed(Some(RULES)), Handling::Inline).await;
-    let payload = serde_json::json!({
-        "action": "labeled",
-        "issue": {"number": 2, "user": {"login": "x"}, "labels": [{"name": "bug"}], "state": "open"},
-        "label": {"name": "bug"},
-        "repository": {"full_name": REPO},
-        "sender": {"login": "maintainer"},
-        "installation": {"id": 999}
-    });
+    let payload = labeled_bug(Some(999));
     let answer = t.post_signed("issues", &payload).await;
     assert_eq!(
         answer.status(),

@@ -278,16 +278,38 @@ pub(super) async fn remove_assignees(
 /// Assigns or unassigns, and sends `assigned`/`unassigned` for each login
 /// whose assignment changed, as GitHub does.
 fn assign(scope: Scope, number: u64, logins: &[String], add: bool) -> ApiResult {
+    let action = if add { "assigned" } else { "unassigned" };
+    per_login_write(
+        scope,
+        number,
+        add,
+        (action, "assignee"),
+        |world, full| world.assign(full, number, logins, add),
+        shapes::issue,
+    )
+}
+
+/// A write that changes some logins' relation to an item (assigned,
+/// review requested): the change, one `action` webhook per login whose
+/// relation changed (its user under `field`), and the item in `shape`,
+/// 201 when adding, 200 when removing.
+fn per_login_write(
+    scope: Scope,
+    number: u64,
+    add: bool,
+    (action, field): (&str, &str),
+    change: impl FnOnce(&mut World, &str) -> crate::state::Outcome<Vec<String>>,
+    shape: fn(&World, &crate::state::Repo, &crate::state::Issue) -> Value,
+) -> ApiResult {
     let (events, value) = {
         let mut world = scope.hub.world();
         let (full, actor) = scope.writer(&world)?;
-        let changed = world.assign(&full, number, logins, add)?;
-        let action = if add { "assigned" } else { "unassigned" };
-        let changes = per_login(&world, &full, number, &actor, action, "assignee", &changed);
+        let changed = change(&mut world, &full)?;
+        let changes = per_login(&world, &full, number, &actor, action, field, &changed);
         let events = crate::events::render(&world, changes);
         let repo = world.repo(&full)?;
         let issue = repo.issues.get(&number).ok_or_else(ApiError::not_found)?;
-        (events, shapes::issue(&world, repo, issue))
+        (events, shape(&world, repo, issue))
     };
     scope.hub.emit(events);
     match add {
@@ -412,34 +434,19 @@ pub(super) async fn remove_requested_reviewers(
 }
 
 fn review_requests(scope: Scope, number: u64, logins: &[String], add: bool) -> ApiResult {
-    let (events, value) = {
-        let mut world = scope.hub.world();
-        let (full, actor) = scope.writer(&world)?;
-        let changed = world.request_reviewers(&full, number, logins, add)?;
-        let action = if add {
-            "review_requested"
-        } else {
-            "review_request_removed"
-        };
-        let changes = per_login(
-            &world,
-            &full,
-            number,
-            &actor,
-            action,
-            "requested_reviewer",
-            &changed,
-        );
-        let events = crate::events::render(&world, changes);
-        let repo = world.repo(&full)?;
-        let issue = repo.issues.get(&number).ok_or_else(ApiError::not_found)?;
-        (events, shapes::pull(&world, repo, issue))
+    let action = if add {
+        "review_requested"
+    } else {
+        "review_request_removed"
     };
-    scope.hub.emit(events);
-    match add {
-        true => created(value),
-        false => ok(value),
-    }
+    per_login_write(
+        scope,
+        number,
+        add,
+        (action, "requested_reviewer"),
+        |world, full| world.request_reviewers(full, number, logins, add),
+        shapes::pull,
+    )
 }
 
 pub(super) async fn list_requested_reviewers(
