@@ -91,6 +91,11 @@ impl Bot {
         }
     }
 
+    /// Its connection to GitHub.
+    pub fn github(&self) -> &GitHub {
+        &self.github
+    }
+
     /// Whether the bot acts as a GitHub App (through installations).
     pub fn is_app(&self) -> bool {
         self.github.is_app()

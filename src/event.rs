@@ -8,7 +8,9 @@
 use std::fmt;
 
 /// A repository, `owner/name`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct RepoName {
     pub owner: String,
     pub name: String,
@@ -43,7 +45,7 @@ impl fmt::Display for RepoName {
 }
 
 /// Who did it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Actor {
     pub login: String,
 }
@@ -84,13 +86,13 @@ pub enum Event {
 }
 
 /// Issues and pull requests share one shape: a pull request is an issue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ItemKind {
     Issue,
     PullRequest,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ItemAction {
     Opened,
     Reopened,
@@ -158,7 +160,7 @@ impl fmt::Display for ItemKind {
 }
 
 /// An `issues` or `pull_request` delivery.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemEvent {
     pub kind: ItemKind,
     pub action: ItemAction,
@@ -200,13 +202,13 @@ impl ItemEvent {
 }
 
 /// The fields an `edited` action changed, from the payload's `changes`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Edits {
     pub title: bool,
     pub body: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PullRequestInfo {
     pub head_sha: String,
     pub head_ref: String,
@@ -222,7 +224,7 @@ pub struct PullRequestInfo {
 
 /// A pull request's size from its payload: `None` where the payload does
 /// not say (an `issues` event about a pull request, say).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PullSize {
     pub changed_files: Option<u64>,
     pub additions: Option<u64>,
@@ -230,7 +232,7 @@ pub struct PullSize {
 }
 
 /// An `issue_comment` delivery with action `created`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CommentEvent {
     pub repo: RepoName,
     pub installation: Option<u64>,

@@ -7,7 +7,8 @@
 //! `cc_line` the line the bot keeps in bodies, `subscribe` the commands
 //! people leave on the tracking issue. `bot` runs one delivery:
 //! facts from `cache` and `github`, then `plan`, then `apply`; `server` is
-//! the webhook intake.
+//! the webhook intake, and `shared` lets replicas share its queue and write
+//! budget through Redis.
 
 pub(crate) mod apply;
 pub mod bot;
@@ -26,5 +27,6 @@ pub mod plan;
 pub(crate) mod queue;
 pub mod recover;
 pub mod server;
+pub mod shared;
 pub mod subscribe;
 pub mod subscriptions;

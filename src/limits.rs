@@ -140,3 +140,32 @@ pub const COMMAND_PEOPLE_TRACKED: usize = 10_000;
 /// tracking issue needs no look-up); the rest are answered as not looked
 /// up. Without it one comment of ten commands could cost 200 reads.
 pub const MAX_LABEL_LOOKUPS_PER_COMMENT: usize = 20;
+
+/// How long a worker waits for a write's slot in its installation's budget
+/// (or GitHub's `Retry-After`) while holding an item. Past that the item
+/// goes back to the queue until the budget has room, and the worker takes
+/// another installation's item: one installation's burst (or its spent
+/// hour) never holds the workers everyone shares. A pacing wait within a
+/// minute's budget is a second or less; longer means the window is full.
+pub const WORKER_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// When work that still failed after its retries is tried again: 1 min,
+/// 5 min, 30 min and 2 h after each failure (about 2.6 h in all, longer
+/// than GitHub's usual incidents). After the last it is kept (a Redis
+/// stream with replicas; memory and the log without) until `probot failed
+/// retry` or `POST /failed/retry`.
+pub const FAILED_RETRY_WAITS: [std::time::Duration; 4] = [
+    std::time::Duration::from_secs(60),
+    std::time::Duration::from_secs(300),
+    std::time::Duration::from_secs(1_800),
+    std::time::Duration::from_secs(7_200),
+];
+
+/// Failed items kept in memory without Redis: the oldest is dropped (and
+/// its loss logged) past this.
+pub const FAILED_KEPT: usize = 1_000;
+
+/// How long replicas remember a delivery id, to handle each once: GitHub
+/// redelivers on request within its 3-day log, but duplicates of one
+/// delivery arrive within seconds.
+pub const DELIVERY_SEEN_FOR: std::time::Duration = std::time::Duration::from_secs(24 * 3_600);

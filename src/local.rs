@@ -129,3 +129,57 @@ impl Local {
         self.hub.control()
     }
 }
+
+/// A Redis server of its own on a free loopback port, for tests and
+/// benchmarks of replicas: `redis-server` from the PATH (Debian's package;
+/// `.ci/run` installs it), or the one `PROBOT_TEST_REDIS_SERVER` names. It
+/// keeps nothing on disk and stops when dropped.
+pub struct RedisServer {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl RedisServer {
+    pub async fn start() -> Result<RedisServer, LocalError> {
+        let program =
+            std::env::var("PROBOT_TEST_REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
+        let port = std::net::TcpListener::bind(("127.0.0.1", 0))?
+            .local_addr()?
+            .port();
+        let child = std::process::Command::new(&program)
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--loglevel", "warning"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!("can't start `{program}` (install Debian's redis-server, or set PROBOT_TEST_REDIS_SERVER): {e}"),
+                )
+            })?;
+        let server = RedisServer { child, port };
+        // Up once it accepts a connection.
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return Ok(server);
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        Err(std::io::Error::other(format!("{program} did not start listening on {port}")).into())
+    }
+
+    /// `redis://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -147,6 +147,37 @@ pub fn endpoint(path: &str) -> String {
     format!("/{}", out.join("/"))
 }
 
+/// A write found no room in its installation's budget within the worker's
+/// patience; its item went back to the queue.
+pub fn deferred() {
+    metrics::counter!("probot_budget_deferrals_total").increment(1);
+}
+
+/// Items that failed after their retries: `kept` (to be tried again, or
+/// listed) or `dropped` (memory full, without Redis).
+pub fn failed_work(what: &'static str) {
+    metrics::counter!("probot_failed_items_total", "what" => what).increment(1);
+}
+
+/// Entries this replica claimed from a replica that stopped answering.
+pub fn claimed(count: usize) {
+    metrics::counter!("probot_shared_claims_total").increment(count as u64);
+}
+
+/// The shared queue as Redis sees it: entries in the stream, entries read
+/// by a replica and not acknowledged, the oldest of those, failed entries.
+pub fn shared_queue(length: u64, pending: u64, oldest_pending: Duration, failed: u64) {
+    metrics::gauge!("probot_shared_stream_length").set(length as f64);
+    metrics::gauge!("probot_shared_pending").set(pending as f64);
+    metrics::gauge!("probot_shared_oldest_pending_seconds").set(oldest_pending.as_secs_f64());
+    metrics::gauge!("probot_shared_failed").set(failed as f64);
+}
+
+/// Redis could not be reached (intake, worker or heartbeat).
+pub fn shared_unreachable() {
+    metrics::counter!("probot_shared_unreachable_total").increment(1);
+}
+
 #[cfg(test)]
 mod tests {
     use super::endpoint;

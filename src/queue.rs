@@ -23,6 +23,18 @@
 //! Comments wait here too, under the item they were made on: commands on
 //! the tracking issue then take their turn one at a time in a process, and
 //! wait out the write pacing instead of the delivery's deadline.
+//!
+//! Fair to every installation: a worker never waits holding an item. When
+//! an item's next write would wait for its installation's budget, the
+//! worker gives it back (`give_back`) with the time the budget has room,
+//! and the installation's other items wait out that time too (`pause`), so
+//! workers go to the items that can make progress now. Items given back are
+//! handled again from the start; handling is idempotent (a fresh read,
+//! level-based writes).
+//!
+//! With replicas (`--redis-url`) this queue is each replica's local view:
+//! entries come from the shared stream (`shared/`), carry their stream ids
+//! (`Pending::entries`), and are acknowledged there once handled.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
@@ -38,7 +50,7 @@ pub type ItemKey = (RepoName, u64);
 /// What a worker handles: an event on an item, or a comment made on one.
 // Items are most of the work: boxing them would save no memory.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Work {
     Item(ItemEvent),
     Comment(CommentEvent),
@@ -81,18 +93,51 @@ pub struct Pending {
     pub deliveries: Vec<String>,
     /// When the oldest of them arrived.
     pub received: Instant,
+    /// Their ids in the shared stream, to acknowledge once handled (none
+    /// without replicas).
+    pub entries: Vec<String>,
+    /// Times it was handled and failed after its retries.
+    pub failures: u32,
+}
+
+impl Pending {
+    pub fn new(event: impl Into<Work>, delivery: String) -> Self {
+        Pending {
+            event: event.into(),
+            deliveries: vec![delivery],
+            received: Instant::now(),
+            entries: Vec::new(),
+            failures: 0,
+        }
+    }
+
+    /// The installation whose budget its writes spend.
+    pub fn installation(&self) -> Option<u64> {
+        match &self.event {
+            Work::Item(item) => item.installation,
+            Work::Comment(comment) => comment.installation,
+        }
+    }
 }
 
 /// The queue refused an event: it is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Full;
 
+struct Ready {
+    key: ItemKey,
+    at: Instant,
+    installation: Option<u64>,
+}
+
 #[derive(Default)]
 struct State {
     pending: HashMap<ItemKey, VecDeque<Pending>>,
     /// Items with pending events and no worker, in the order they became
-    /// so, with the time they may be taken.
-    ready: VecDeque<(ItemKey, Instant)>,
+    /// so, with the time they may be taken and their installation.
+    ready: VecDeque<Ready>,
+    /// Installations whose writes have no room until then.
+    paused: HashMap<Option<u64>, Instant>,
     running: HashSet<ItemKey>,
     /// Entries waiting, across items.
     entries: usize,
@@ -127,18 +172,25 @@ impl WorkQueue {
     /// Adds an event, folding it into the item's last pending event when
     /// they coalesce.
     pub fn push(&self, event: impl Into<Work>, delivery: String) -> Result<(), Full> {
-        let event = event.into();
-        let key = event.key();
+        self.push_pending(Pending::new(event, delivery))
+    }
+
+    /// Adds a pending entry (one from the shared stream, say), folding it
+    /// as `push` does.
+    pub fn push_pending(&self, pending: Pending) -> Result<(), Full> {
+        let key = pending.event.key();
         let mut guard = self.state();
         let state = &mut *guard;
         if let Some(last) = state.pending.get_mut(&key).and_then(VecDeque::back_mut) {
-            let merged = match (&last.event, &event) {
+            let merged = match (&last.event, &pending.event) {
                 (Work::Item(earlier), Work::Item(later)) => coalesce(earlier, later),
                 _ => None,
             };
             if let Some(merged) = merged {
                 last.event = Work::Item(merged);
-                last.deliveries.push(delivery);
+                last.deliveries.extend(pending.deliveries);
+                last.entries.extend(pending.entries);
+                last.failures = last.failures.max(pending.failures);
                 crate::metrics::coalesced();
                 return Ok(());
             }
@@ -146,16 +198,17 @@ impl WorkQueue {
         if state.entries >= self.capacity {
             return Err(Full);
         }
+        let installation = pending.installation();
         let queue = state.pending.entry(key.clone()).or_default();
         let became_ready = queue.is_empty() && !state.running.contains(&key);
-        queue.push_back(Pending {
-            event,
-            deliveries: vec![delivery],
-            received: Instant::now(),
-        });
+        queue.push_back(pending);
         state.entries += 1;
         if became_ready {
-            state.ready.push_back((key, Instant::now() + self.window));
+            state.ready.push_back(Ready {
+                key,
+                at: Instant::now() + self.window,
+                installation,
+            });
         }
         crate::metrics::queue_depth(state.entries);
         drop(guard);
@@ -181,16 +234,21 @@ impl WorkQueue {
         }
     }
 
-    /// The next item whose window has passed; else when the next one's
-    /// will, if there is one.
+    /// The next item whose window has passed and whose installation's
+    /// writes have room; else when the first one will, if there is one.
     fn take(&self) -> Result<(ItemKey, Vec<Pending>), Option<Instant>> {
-        let mut state = self.state();
-        match state.ready.front() {
-            None => return Err(None),
-            Some((_, at)) if *at > Instant::now() => return Err(Some(*at)),
-            Some(_) => {}
-        }
-        let Some((key, _)) = state.ready.pop_front() else {
+        let mut guard = self.state();
+        let state = &mut *guard;
+        let now = Instant::now();
+        state.paused.retain(|_, until| *until > now);
+        let due = |ready: &Ready| {
+            let paused = state.paused.get(&ready.installation).copied();
+            paused.map_or(ready.at, |until| until.max(ready.at))
+        };
+        let Some(index) = state.ready.iter().position(|r| due(r) <= now) else {
+            return Err(state.ready.iter().map(due).min());
+        };
+        let Some(Ready { key, .. }) = state.ready.remove(index) else {
             return Err(None);
         };
         let events: Vec<Pending> = state
@@ -213,8 +271,13 @@ impl WorkQueue {
     pub fn done(&self, key: &ItemKey) {
         let mut state = self.state();
         state.running.remove(key);
-        if state.pending.get(key).is_some_and(|q| !q.is_empty()) {
-            state.ready.push_back((key.clone(), Instant::now()));
+        if let Some(first) = state.pending.get(key).and_then(VecDeque::front) {
+            let installation = first.installation();
+            state.ready.push_back(Ready {
+                key: key.clone(),
+                at: Instant::now(),
+                installation,
+            });
             drop(state);
             self.work.notify_one();
             return;
@@ -224,6 +287,57 @@ impl WorkQueue {
         if idle {
             self.idle.notify_waiters();
         }
+    }
+
+    /// The caller gives `key` back unfinished: `events` (those it had not
+    /// finished, in order) wait again, ahead of any that came meanwhile, to
+    /// be taken no sooner than `at`. Never refused for capacity: they were
+    /// in the queue already.
+    pub fn give_back(&self, key: &ItemKey, events: Vec<Pending>, at: Instant) {
+        let mut guard = self.state();
+        let state = &mut *guard;
+        state.running.remove(key);
+        let queue = state.pending.entry(key.clone()).or_default();
+        state.entries += events.len();
+        for pending in events.into_iter().rev() {
+            queue.push_front(pending);
+        }
+        if let Some(first) = queue.front() {
+            let installation = first.installation();
+            state.ready.push_back(Ready {
+                key: key.clone(),
+                at,
+                installation,
+            });
+        }
+        crate::metrics::queue_depth(state.entries);
+        drop(guard);
+        self.work.notify_one();
+    }
+
+    /// No item of `installation` is taken before `until`: its writes have
+    /// no room till then.
+    pub fn pause(&self, installation: Option<u64>, until: Instant) {
+        let mut state = self.state();
+        let at = state.paused.entry(installation).or_insert(until);
+        *at = (*at).max(until);
+        drop(state);
+        // A sleeping worker re-reads when the next item is due.
+        self.work.notify_one();
+    }
+
+    /// Entries that could be taken now (their window passed, their
+    /// installation not paused), and entries waiting in all.
+    pub fn ready_now(&self) -> (usize, usize) {
+        let state = self.state();
+        let now = Instant::now();
+        let ready = state
+            .ready
+            .iter()
+            .filter(|r| r.at <= now && state.paused.get(&r.installation).is_none_or(|u| *u <= now))
+            .map(|r| state.pending.get(&r.key).map_or(0, VecDeque::len))
+            .sum();
+        (ready, state.entries)
     }
 
     /// Nothing waiting and nothing being worked on.

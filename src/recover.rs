@@ -71,6 +71,80 @@ pub async fn redeliver(
     Ok(Redelivered { chosen, failed })
 }
 
+/// Redelivers, every `every`, the App's deliveries that failed since the
+/// last sweep and were not redelivered by a sweep before (each delivery
+/// once, remembered for three days; in Redis with replicas, where one
+/// replica sweeps each period). Permanent failures (4xx) are left, as
+/// `redeliver` leaves them. Runs until the process stops.
+pub async fn sweep_forever(
+    client: GitHub,
+    every: Duration,
+    shared: Option<Arc<crate::shared::Shared>>,
+) {
+    let mut redelivered_here = std::collections::HashSet::new();
+    loop {
+        tokio::time::sleep(every).await;
+        if let Some(shared) = &shared {
+            match shared.sweep_turn(every).await {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(error) => {
+                    tracing::warn!(%error, "can't take the redelivery sweep's turn in Redis");
+                    continue;
+                }
+            }
+        }
+        // Twice the period: a sweep that ran late misses nothing.
+        let since = (chrono::Utc::now()
+            - chrono::Duration::from_std(every * 2).unwrap_or(chrono::Duration::hours(1)))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+        match sweep(&client, &since, shared.as_deref(), &mut redelivered_here).await {
+            Ok(0) => tracing::debug!(since, "redelivery sweep: nothing failed"),
+            Ok(count) => tracing::info!(
+                since,
+                count,
+                "redelivery sweep: asked GitHub to redeliver failed deliveries"
+            ),
+            Err(error) => {
+                tracing::warn!(%error, since, "redelivery sweep failed; the next one tries again")
+            }
+        }
+    }
+}
+
+async fn sweep(
+    client: &GitHub,
+    since: &str,
+    shared: Option<&crate::shared::Shared>,
+    redelivered_here: &mut std::collections::HashSet<String>,
+) -> Result<usize, GitHubError> {
+    let api = client.app_api(Instant::now() + Duration::from_secs(120))?;
+    let deliveries = api.hook_deliveries(since, 10_000).await?;
+    let mut count = 0;
+    for delivery in to_redeliver(&deliveries) {
+        let first = match shared {
+            Some(shared) => shared
+                .first_redelivery(&delivery.guid)
+                .await
+                .unwrap_or(false),
+            None => redelivered_here.insert(delivery.guid.clone()),
+        };
+        if !first {
+            continue;
+        }
+        match api.redeliver(delivery.id).await {
+            Ok(()) => count += 1,
+            Err(error) => tracing::warn!(%error, guid = %delivery.guid, "could not redeliver"),
+        }
+    }
+    // Forget deliveries past GitHub's three-day log.
+    if redelivered_here.len() > 100_000 {
+        redelivered_here.clear();
+    }
+    Ok(count)
+}
+
 /// The issue and pull request deliveries since `since` (RFC 3339, UTC)
 /// that a bot answered 202 (queued) and so may not have finished, each
 /// once, oldest first, as events to handle again: what a bot restarted

@@ -5,6 +5,7 @@ mod action;
 mod check;
 #[cfg(feature = "demo")]
 mod demo;
+mod failed;
 mod import;
 #[cfg(feature = "lambda")]
 mod lambda;
@@ -55,6 +56,9 @@ enum Command {
     /// re-applied: they fire as labels arrive, and a maintainer may have
     /// removed an implied label on purpose.
     Reconcile(recover::ReconcileArgs),
+    /// List or retry the work replicas kept after it failed on every retry
+    /// (with `--redis-url`).
+    Failed(failed::FailedArgs),
     /// Handle the one event of a GitHub Actions job, with its token.
     Action(action::ActionArgs),
     /// Watch the bot work against a fake GitHub on this machine: no account
@@ -96,6 +100,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Reconcile(args) => {
             logging("warn", LogFormat::Text);
             recover::reconcile(args).await
+        }
+        Command::Failed(args) => {
+            logging("warn", LogFormat::Text);
+            failed::run(args).await
         }
         Command::Action(args) => {
             logging("warn", LogFormat::Text);

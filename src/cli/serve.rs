@@ -51,6 +51,50 @@ pub struct ServeArgs {
     /// a crash. Needs an App (it reads the App's deliveries).
     #[arg(long, env = "PROBOT_REPLAY_SINCE", value_parser = parse_age)]
     replay_since: Option<chrono::Duration>,
+    #[command(flatten)]
+    redis: RedisArgs,
+    /// Every DURATION (`10m`), ask GitHub to redeliver the App's deliveries
+    /// that failed since the last sweep (each once; 4xx left alone). Needs
+    /// an App. With Redis, one replica sweeps each period.
+    #[arg(long, env = "PROBOT_REDELIVER_EVERY", value_parser = parse_age)]
+    redeliver_every: Option<chrono::Duration>,
+}
+
+/// Replicas sharing one queue and one write budget through Redis.
+#[derive(Args)]
+pub struct RedisArgs {
+    /// Redis (or Valkey) shared by the replicas: `redis://HOST:6379`.
+    /// Without it the queue lives in this process, as for one replica.
+    #[arg(long, env = "PROBOT_REDIS_URL", hide_env_values = true)]
+    redis_url: Option<String>,
+    /// Names every key: replicas with one prefix share a queue.
+    #[arg(long, env = "PROBOT_REDIS_PREFIX", default_value = "probot")]
+    redis_prefix: String,
+    /// Seconds after which work held by a replica that stopped (killed,
+    /// partitioned) is claimed by another.
+    #[arg(long, env = "PROBOT_CLAIM_AFTER", default_value_t = 60)]
+    claim_after: u64,
+}
+
+impl RedisArgs {
+    /// Connects when a URL was given.
+    pub async fn connect(&self) -> anyhow::Result<Option<probot::shared::Shared>> {
+        let Some(url) = &self.redis_url else {
+            return Ok(None);
+        };
+        if self.claim_after < 3 {
+            bail!("--claim-after must be 3 seconds or more");
+        }
+        let settings = probot::shared::Settings {
+            url: url.clone(),
+            prefix: self.redis_prefix.clone(),
+            claim_after: std::time::Duration::from_secs(self.claim_after),
+        };
+        let shared = probot::shared::Shared::connect(&settings)
+            .await
+            .context("can't reach Redis (--redis-url)")?;
+        Ok(Some(shared))
+    }
 }
 
 /// How to reach and authenticate to GitHub; shared by the commands that do.
@@ -147,10 +191,15 @@ pub async fn service(args: &ServeArgs, handling: Handling) -> anyhow::Result<(Se
         secrets,
         insecure_skip_signature: args.insecure_skip_signature,
     };
-    Ok((
-        server::service(Bot::new(client, login.clone()), intake, handling),
-        login,
-    ))
+    let bot = Bot::new(client, login.clone());
+    let service = match args.redis.connect().await? {
+        Some(shared) => {
+            tracing::info!(consumer = %shared.consumer(), prefix = %args.redis.redis_prefix, claim_after_s = args.redis.claim_after, "sharing the queue and the write budget through Redis");
+            server::replica(bot, intake, handling, shared)
+        }
+        None => server::service(bot, intake, handling),
+    };
+    Ok((service, login))
 }
 
 /// The secrets as given, each whole. A secret is a random string of any
@@ -179,7 +228,22 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         capacity: args.queue_capacity,
         workers: args.workers,
     };
-    let (Service { router, queue }, login) = service(&args, handling).await?;
+    let (
+        Service {
+            router,
+            queue,
+            shared,
+        },
+        login,
+    ) = service(&args, handling).await?;
+    if let Some(every) = args.redeliver_every {
+        let client = args.github.client()?;
+        if !client.is_app() {
+            bail!("--redeliver-every needs an App: a token has no delivery log");
+        }
+        let every = every.to_std().context("--redeliver-every")?;
+        tokio::spawn(recover::sweep_forever(client, every, shared.clone()));
+    }
     if let (Some(age), Some(queue)) = (args.replay_since, &queue) {
         let since = (chrono::Utc::now() - age)
             .format("%Y-%m-%dT%H:%M:%SZ")
@@ -231,7 +295,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         if tokio::time::timeout(SHUTDOWN_GRACE, queue.idle())
             .await
             .is_err()
+            && shared.is_some()
         {
+            tracing::warn!(
+                claim_after_s = args.redis.claim_after,
+                "stopping with work left; it stays in Redis, and another replica (or this one, restarted) claims it after claim_after"
+            );
+        } else if !queue.is_idle() {
             let left = queue.leftover();
             let deliveries: Vec<String> = left.iter().flat_map(|p| p.deliveries.clone()).collect();
             let items: Vec<String> = left

@@ -25,7 +25,7 @@ mod calls;
 mod pacing;
 
 pub use calls::{Access, CommentSnapshot, HookDelivery, ItemSnapshot, OpenItem};
-pub use pacing::CommandRefusal;
+pub use pacing::{with_patience, CommandRefusal, PER_HOUR, PER_MINUTE};
 
 /// How the bot authenticates.
 #[derive(Clone)]
@@ -69,6 +69,11 @@ pub enum GitHubError {
     },
     #[error("rate limited by GitHub for {0:?} more, past this delivery's deadline")]
     RateLimited(Duration),
+    /// A worker's write would wait `0` for its installation's budget (or
+    /// for GitHub's `Retry-After`), longer than a worker holds an item: the
+    /// item goes back to the queue till then (`pacing::patience`).
+    #[error("the installation's writes have no room for {0:?}; the item waits its turn")]
+    Deferred(Duration),
     #[error("GitHub's answer could not be read: {0}")]
     Decode(String),
     #[error("could not set up the GitHub client: {0}")]
@@ -83,9 +88,10 @@ impl GitHubError {
         match self {
             GitHubError::Status { status, .. } => (400..500).contains(status) && *status != 429,
             GitHubError::Installation { .. } | GitHubError::Setup(_) => true,
-            GitHubError::Transport(_) | GitHubError::RateLimited(_) | GitHubError::Decode(_) => {
-                false
-            }
+            GitHubError::Transport(_)
+            | GitHubError::RateLimited(_)
+            | GitHubError::Deferred(_)
+            | GitHubError::Decode(_) => false,
         }
     }
 
@@ -142,8 +148,10 @@ struct ClientInner {
     /// instead of sharing it, and would fetch a token of its own.
     installations: Mutex<HashMap<u64, Arc<Octocrab>>>,
     write_locks: Mutex<HashMap<RepoName, Arc<tokio::sync::Mutex<()>>>>,
-    /// Per installation (`None`: the token).
+    /// Per installation (`None`: the token), unless replicas share one.
     pacers: Mutex<HashMap<Option<u64>, pacing::Pacer>>,
+    /// The budget replicas share through Redis, when they do.
+    shared_budget: std::sync::OnceLock<crate::shared::Budget>,
     /// Per installation: commands' share of its writes, and each person's.
     command_gates: Mutex<HashMap<Option<u64>, pacing::CommandGate>>,
     policy: Policy,
@@ -173,14 +181,19 @@ impl GitHub {
                 installations: Mutex::new(HashMap::new()),
                 write_locks: Mutex::new(HashMap::new()),
                 pacers: Mutex::new(HashMap::new()),
+                shared_budget: std::sync::OnceLock::new(),
                 command_gates: Mutex::new(HashMap::new()),
                 policy,
             }),
         })
     }
 
-    /// The bot's own login: `<slug>[bot]` for an App, the token's user
-    /// otherwise.
+    /// Paces writes with `budget`, shared with other replicas, instead of
+    /// in this process alone. Set once, before the first write.
+    pub fn share_budget(&self, budget: crate::shared::Budget) {
+        let _ = self.inner.shared_budget.set(budget);
+    }
+
     /// Whether it authenticates as a GitHub App.
     pub fn is_app(&self) -> bool {
         self.inner.is_app
@@ -394,6 +407,9 @@ impl Session {
                 }
                 Ok(answer) if is_rate_limited(answer) => {
                     let wait = rate_limit_wait(&answer.headers).unwrap_or(backoff);
+                    if pacing::patience().is_some_and(|p| wait > p) {
+                        return Err(GitHubError::Deferred(wait));
+                    }
                     if Instant::now() + wait > self.deadline {
                         return Err(GitHubError::RateLimited(wait));
                     }
@@ -537,14 +553,31 @@ impl Session {
         write: impl std::future::Future<Output = Result<T>>,
     ) -> Result<T> {
         let now = Instant::now();
-        let slot = {
-            let mut pacers = self
+        let patience = pacing::patience();
+        let slot = match self.client.inner.shared_budget.get() {
+            Some(budget) => {
+                let reserved = budget
+                    .reserve(self.installation, patience)
+                    .await
+                    .map_err(|e| GitHubError::Transport(e.to_string()))?;
+                reserved.map(|wait| now + wait).map_err(|wait| now + wait)
+            }
+            None => self
                 .client
                 .inner
                 .pacers
                 .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            pacers.entry(self.installation).or_default().reserve(now)
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(self.installation)
+                .or_default()
+                .reserve_within(now, patience),
+        };
+        let slot = match slot {
+            Ok(slot) => slot,
+            Err(slot) => {
+                crate::metrics::deferred();
+                return Err(GitHubError::Deferred(slot - now));
+            }
         };
         if slot > now {
             if slot > self.deadline {

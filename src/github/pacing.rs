@@ -4,8 +4,14 @@
 //! Each write reserves the first slot both windows allow, so workers
 //! writing at once get successive slots instead of a 403 each.
 //!
-//! Per process: two replicas share GitHub's limits and pace separately.
-//! When GitHub answers 403/429 anyway, the client waits `Retry-After`.
+//! Per process, or shared by replicas through Redis (`shared/budget.rs`,
+//! the same reservation as an atomic script). When GitHub answers 403/429
+//! anyway, the client waits `Retry-After`.
+//!
+//! A queue's worker never sleeps long holding an item: it handles it within
+//! [`patience`], and a write whose slot is further off than that is not
+//! reserved; the write fails with `GitHubError::Deferred`, and the worker
+//! gives the item back to the queue till then (`queue.rs`).
 //!
 //! Commands (comments any GitHub user can send) are admitted by a
 //! [`CommandGate`] first: a share of the budget and a quota per person,
@@ -37,10 +43,41 @@ pub struct Pacer {
     sent: VecDeque<Instant>,
 }
 
+tokio::task_local! {
+    /// How long a write of this task may wait for its slot (or for GitHub's
+    /// own `Retry-After`) before giving up with `Deferred`.
+    static PATIENCE: Duration;
+}
+
+/// Runs `work` with writes that wait at most `patience` for their slot.
+pub async fn with_patience<T>(patience: Duration, work: impl std::future::Future<Output = T>) -> T {
+    PATIENCE.scope(patience, work).await
+}
+
+/// How long a write may wait here: unbounded (within the deadline) unless
+/// a worker said otherwise.
+pub fn patience() -> Option<Duration> {
+    PATIENCE.try_with(|p| *p).ok()
+}
+
 impl Pacer {
     /// Reserves the first slot at or after `now` that keeps both windows
     /// under their limits, and returns it.
+    #[cfg(test)]
     pub fn reserve(&mut self, now: Instant) -> Instant {
+        match self.reserve_within(now, None) {
+            Ok(slot) | Err(slot) => slot,
+        }
+    }
+
+    /// Reserves the first slot at or after `now` that keeps both windows
+    /// under their limits and returns it; when that is more than `patience`
+    /// off, reserves nothing and returns it as an error.
+    pub fn reserve_within(
+        &mut self,
+        now: Instant,
+        patience: Option<Duration>,
+    ) -> Result<Instant, Instant> {
         while self.sent.front().is_some_and(|t| *t + HOUR <= now) {
             self.sent.pop_front();
         }
@@ -55,10 +92,13 @@ impl Pacer {
                 (Err(at), _) | (_, Err(at)) => slot = at,
             }
         }
+        if patience.is_some_and(|p| slot > now + p) {
+            return Err(slot);
+        }
         // Slots are handed out in order, so the queue stays sorted.
         let at = self.sent.partition_point(|t| *t <= slot);
         self.sent.insert(at, slot);
-        slot
+        Ok(slot)
     }
 
     /// `Ok` when fewer than `limit` sends fall in `(slot - window, slot]`,
@@ -257,6 +297,23 @@ mod tests {
                 "{in_minute} writes in the minute up to {slot:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_slot_past_the_patience_is_not_reserved() {
+        let mut pacer = Pacer::default();
+        let start = Instant::now();
+        for _ in 0..PER_MINUTE {
+            assert_eq!(pacer.reserve_within(start, Some(Duration::ZERO)), Ok(start));
+        }
+        let patience = Some(Duration::from_secs(1));
+        assert_eq!(pacer.reserve_within(start, patience), Err(start + MINUTE));
+        assert_eq!(
+            pacer.reserve_within(start, patience),
+            Err(start + MINUTE),
+            "nothing was reserved, so the answer is the same"
+        );
+        assert_eq!(pacer.reserve(start), start + MINUTE);
     }
 
     #[test]

@@ -20,6 +20,7 @@ use crate::bot::{HandleError, Outcome};
 use crate::event::{self, Event};
 use crate::limits::{MAX_PAYLOAD_BYTES, REQUEST_BODY_TIMEOUT};
 use crate::queue::{Full, Work, WorkQueue};
+use crate::shared::{Appended, Shared};
 
 fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok())
@@ -171,7 +172,10 @@ pub(super) async fn webhook(State(state): State<Arc<AppState>>, request: Request
                 _ => None,
             };
             if let Some(work) = work {
-                return enqueue(queue, work, &delivery);
+                return match &state.shared {
+                    Some(shared) => append(shared, work, &delivery).await,
+                    None => enqueue(queue, work, &delivery),
+                };
             }
         }
         let Ok(_handling) = state.inline.try_acquire() else {
@@ -242,6 +246,43 @@ fn enqueue(queue: &WorkQueue, work: Result<Work, &'static str>, delivery: &str) 
                 StatusCode::SERVICE_UNAVAILABLE,
                 [(header::RETRY_AFTER, "60")],
                 "the queue is full; try again later",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Stores work in the queue replicas share and answers: 202 only once
+/// Redis has it, 503 when Redis can't be reached (GitHub marks the
+/// delivery failed, and the sweep or `probot redeliver` brings it back).
+async fn append(shared: &Shared, work: Result<Work, &'static str>, delivery: &str) -> Response {
+    let work = match work {
+        Ok(work) => work,
+        Err(reason) => {
+            tracing::info!(outcome = "ignored", reason, "answered");
+            return (StatusCode::ACCEPTED, reason).into_response();
+        }
+    };
+    match shared.append(&work, delivery).await {
+        Ok(Appended::Stored) => {
+            tracing::debug!("queued in Redis");
+            (StatusCode::ACCEPTED, "queued").into_response()
+        }
+        Ok(Appended::Seen) => {
+            tracing::info!(
+                outcome = "ignored",
+                reason = "a delivery seen before",
+                "answered"
+            );
+            (StatusCode::ACCEPTED, "seen before").into_response()
+        }
+        Err(error) => {
+            crate::metrics::shared_unreachable();
+            tracing::warn!(outcome = "refused", %error, "can't store the delivery in Redis; GitHub will show it failed, and `probot redeliver` (or --redeliver-every) brings it back");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, "60")],
+                "the queue can't be reached; try again later",
             )
                 .into_response()
         }

@@ -30,11 +30,16 @@ use crate::event::ItemEvent;
 use crate::limits::{MAX_BUFFERED_BYTES, MAX_INLINE_DELIVERIES, MAX_PAYLOAD_BYTES};
 use crate::queue::WorkQueue;
 
+mod failed;
 mod intake;
+mod replicas;
 mod worker;
 
+use failed::Failures;
 use intake::webhook;
 use worker::work;
+
+use crate::shared::Shared;
 
 /// Time to handle a delivery inline: under GitHub's 10 s, with room to
 /// answer.
@@ -96,6 +101,8 @@ struct AppState {
     intake: Intake,
     /// `None` when deliveries are handled inline.
     queue: Option<Arc<WorkQueue>>,
+    /// The queue replicas share, when they do: the intake appends there.
+    shared: Option<Arc<Shared>>,
     /// KiB of bodies buffered before their signature is checked.
     buffered: Semaphore,
     /// Deliveries handled inline at once.
@@ -106,12 +113,25 @@ struct AppState {
 pub struct Service {
     pub router: Router,
     pub queue: Option<Arc<WorkQueue>>,
+    /// The queue replicas share, when they do.
+    pub shared: Option<Arc<Shared>>,
 }
 
 /// The bot's HTTP routes: the webhook, `/healthz`, `/metrics` and `/idle`
 /// (200 once nothing is queued or being handled, 503 before). Queued
 /// handling starts its workers here, on the current runtime.
 pub fn service(bot: Bot, intake: Intake, handling: Handling) -> Service {
+    build(bot, intake, handling, None)
+}
+
+/// A replica's service: queued handling whose queue and write budget are
+/// shared through Redis with every replica connected to `shared`.
+pub fn replica(bot: Bot, intake: Intake, handling: Handling, shared: Shared) -> Service {
+    bot.github().share_budget(shared.budget());
+    build(bot, intake, handling, Some(Arc::new(shared)))
+}
+
+fn build(bot: Bot, intake: Intake, handling: Handling, shared: Option<Arc<Shared>>) -> Service {
     // Install the recorder before the first delivery is counted.
     let _ = crate::metrics::handle();
     let path = intake.path.clone();
@@ -120,8 +140,29 @@ pub fn service(bot: Bot, intake: Intake, handling: Handling) -> Service {
         Handling::Inline => None,
         Handling::Queued { capacity, workers } => {
             let queue = Arc::new(WorkQueue::new(capacity, COALESCE_WINDOW));
-            for _ in 0..workers.max(1) {
-                tokio::spawn(work(Arc::clone(&bot), Arc::clone(&queue)));
+            let failures = Arc::new(Failures::default());
+            let workers = workers.max(1);
+            for _ in 0..workers {
+                tokio::spawn(work(
+                    Arc::clone(&bot),
+                    Arc::clone(&queue),
+                    shared.clone(),
+                    Arc::clone(&failures),
+                ));
+            }
+            match &shared {
+                Some(shared) => {
+                    tokio::spawn(replicas::feed(
+                        Arc::clone(shared),
+                        Arc::clone(&queue),
+                        workers,
+                        capacity,
+                    ));
+                    tokio::spawn(replicas::heartbeat(Arc::clone(shared), Arc::clone(&queue)));
+                }
+                None => {
+                    tokio::spawn(failed::revive(failures, Arc::clone(&queue)));
+                }
             }
             Some(queue)
         }
@@ -130,17 +171,40 @@ pub fn service(bot: Bot, intake: Intake, handling: Handling) -> Service {
         bot,
         intake,
         queue: queue.clone(),
+        shared: shared.clone(),
         buffered: Semaphore::new(MAX_BUFFERED_BYTES / 1024),
         inline: Semaphore::new(MAX_INLINE_DELIVERIES),
     });
     let router = Router::new()
         .route(&path, post(webhook))
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/idle", get(idle))
         .layer(DefaultBodyLimit::max(MAX_PAYLOAD_BYTES))
         .with_state(state);
-    Service { router, queue }
+    Service {
+        router,
+        queue,
+        shared,
+    }
+}
+
+/// Healthy when it can take deliveries: with replicas, when Redis answers.
+async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    match &state.shared {
+        Some(shared) => match shared.ping().await {
+            Ok(()) => (StatusCode::OK, "ok").into_response(),
+            Err(error) => {
+                crate::metrics::shared_unreachable();
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("Redis is unreachable: {error}"),
+                )
+                    .into_response()
+            }
+        },
+        None => (StatusCode::OK, "ok").into_response(),
+    }
 }
 
 /// Queues events to handle again (a replay after a crash); returns how
@@ -162,6 +226,27 @@ pub fn router(bot: Bot, intake: Intake) -> Router {
 }
 
 async fn idle(State(state): State<Arc<AppState>>) -> Response {
+    // With replicas: idle when the shared stream is empty too (entries
+    // leave it once handled).
+    if let Some(shared) = &state.shared {
+        match shared.stats().await {
+            Ok(stats) if stats.length == 0 => {}
+            Ok(stats) => {
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("busy: {} in the shared queue", stats.length),
+                )
+                    .into_response()
+            }
+            Err(error) => {
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("Redis is unreachable: {error}"),
+                )
+                    .into_response()
+            }
+        }
+    }
     match &state.queue {
         Some(queue) if !queue.is_idle() => {
             let (depth, _) = queue.depth();

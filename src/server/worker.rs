@@ -8,46 +8,164 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::QUEUED_BUDGET;
+use super::{Failures, QUEUED_BUDGET};
 use crate::bot::{Bot, HandleError, Outcome};
 use crate::event::Event;
-use crate::queue::{Pending, WorkQueue};
+use crate::github::GitHubError;
+use crate::limits::{FAILED_RETRY_WAITS, WORKER_PATIENCE};
+use crate::queue::{ItemKey, Pending, WorkQueue};
+use crate::shared::Shared;
+
+/// How soon an item locked by another replica is looked at again.
+const LOCKED_RETRY: Duration = Duration::from_millis(200);
 
 /// A worker: takes an item, handles its events in order, gives it back.
-pub(super) async fn work(bot: Arc<Bot>, queue: Arc<WorkQueue>) {
+/// With replicas, only under the item's lock, acknowledging each entry
+/// once handled.
+pub(super) async fn work(
+    bot: Arc<Bot>,
+    queue: Arc<WorkQueue>,
+    shared: Option<Arc<Shared>>,
+    failures: Arc<Failures>,
+) {
     loop {
         let (key, batch) = queue.next().await;
-        for pending in batch {
-            handle_pending(&bot, pending).await;
+        if let Some(shared) = &shared {
+            match shared.lock_item(&key).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    queue.give_back(&key, batch, Instant::now() + LOCKED_RETRY);
+                    continue;
+                }
+                Err(error) => {
+                    crate::metrics::shared_unreachable();
+                    tracing::warn!(%error, "can't lock an item in Redis; trying again soon");
+                    queue.give_back(&key, batch, Instant::now() + Duration::from_secs(1));
+                    continue;
+                }
+            }
         }
-        queue.done(&key);
+        let given_back = handle_item(&bot, &queue, shared.as_deref(), &failures, &key, batch).await;
+        if let Some(shared) = &shared {
+            if let Err(error) = shared.unlock_item(&key).await {
+                // It expires after `claim_after`.
+                tracing::warn!(%error, "can't release an item's lock in Redis");
+            }
+        }
+        if !given_back {
+            queue.done(&key);
+        }
         if let (_, Some(age)) = queue.depth() {
             crate::metrics::queue_oldest(age);
         }
     }
 }
 
-async fn handle_pending(bot: &Bot, pending: Pending) {
-    let event = pending.event.into_event();
+/// Handles an item's events in order; true when they went back to the
+/// queue, the budget having no room for a write within the worker's
+/// patience.
+async fn handle_item(
+    bot: &Bot,
+    queue: &WorkQueue,
+    shared: Option<&Shared>,
+    failures: &Failures,
+    key: &ItemKey,
+    batch: Vec<Pending>,
+) -> bool {
+    let mut rest = batch.into_iter();
+    while let Some(pending) = rest.next() {
+        let installation = pending.installation();
+        match handle_pending(bot, &pending, shared.is_some()).await {
+            Step::Done => settle(shared, &pending).await,
+            Step::Deferred(wait) => {
+                let until = Instant::now() + wait;
+                tracing::debug!(
+                    ?wait,
+                    "the installation's writes have no room yet; the item waits its turn"
+                );
+                queue.pause(installation, until);
+                let events = std::iter::once(pending).chain(rest).collect();
+                queue.give_back(key, events, until);
+                return true;
+            }
+            Step::Failed(error) => {
+                let mut pending = pending;
+                pending.failures += 1;
+                match shared {
+                    Some(shared) => {
+                        if let Err(failed) = shared.fail(&pending, &error).await {
+                            // Left pending in Redis: claimed and redone.
+                            crate::metrics::shared_unreachable();
+                            tracing::error!(error = %failed, "can't keep failed work in Redis; it stays queued there and is claimed again");
+                        }
+                    }
+                    None => failures.keep(pending, error),
+                }
+                crate::metrics::failed_work("kept");
+            }
+        }
+    }
+    false
+}
+
+/// An entry handled (whatever it came to): acknowledged in Redis.
+async fn settle(shared: Option<&Shared>, pending: &Pending) {
+    if let Some(shared) = shared {
+        if let Err(error) = shared.ack(&pending.entries).await {
+            // Claimed and redone later, which writes nothing twice.
+            crate::metrics::shared_unreachable();
+            tracing::warn!(%error, "can't acknowledge handled work in Redis");
+        }
+    }
+}
+
+/// What came of one entry.
+enum Step {
+    /// Handled: done, ignored, or refused for good.
+    Done,
+    /// Not finished: its installation's writes have no room for this long.
+    Deferred(Duration),
+    /// Failed after its retries, for this reason.
+    Failed(String),
+}
+
+async fn handle_pending(bot: &Bot, pending: &Pending, shared: bool) -> Step {
+    let event = pending.event.clone().into_event();
     let (action, repo) = event.describe();
     let deliveries = pending.deliveries.join(",");
     let span = tracing::info_span!("delivery", id = %deliveries, event = %event.name(), action = %action, repo = %repo);
     async {
         let started = Instant::now();
         let outcome = handle_with_retries(bot, &event).await;
+        if let Err(HandleError::GitHub(GitHubError::Deferred(wait))) = &outcome {
+            return Step::Deferred(*wait);
+        }
         let waited_ms = started.duration_since(pending.received).as_millis() as u64;
         let elapsed_ms = started.elapsed().as_millis() as u64;
+        let retry_in = FAILED_RETRY_WAITS.get(pending.failures as usize).copied();
         report(
             &event,
             &outcome,
             pending.received.elapsed(),
             Some(waited_ms),
             elapsed_ms,
-            Handled::Queued,
+            Handled::Queued { retry_in, shared },
         );
+        match outcome {
+            Err(error @ HandleError::GitHub(_)) if !is_final(&error) => {
+                Step::Failed(error.to_string())
+            }
+            // Done, ignored, refused for good, or a bug that would recur.
+            _ => Step::Done,
+        }
     }
     .instrument(span)
     .await
+}
+
+/// Failures that would fail again: not kept for another try.
+fn is_final(error: &HandleError) -> bool {
+    matches!(error, HandleError::GitHub(error) if error.is_permanent())
 }
 
 /// Attempts at one queued entry: GitHub answered 202 for it, so nobody
@@ -64,11 +182,18 @@ async fn handle_with_retries(bot: &Bot, event: &Event) -> Result<Outcome, Handle
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let outcome = bot.handle(event, Instant::now() + QUEUED_BUDGET).await;
+        let outcome = crate::github::with_patience(
+            WORKER_PATIENCE,
+            bot.handle(event, Instant::now() + QUEUED_BUDGET),
+        )
+        .await;
         let Err(HandleError::GitHub(error)) = &outcome else {
             return outcome;
         };
-        if error.is_permanent() || attempt >= WORK_ATTEMPTS {
+        if error.is_permanent()
+            || matches!(error, GitHubError::Deferred(_))
+            || attempt >= WORK_ATTEMPTS
+        {
             return outcome;
         }
         let pause = match error {
@@ -88,7 +213,12 @@ async fn handle_with_retries(bot: &Bot, event: &Event) -> Result<Outcome, Handle
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Handled {
     Inline,
-    Queued,
+    /// From the queue; a failure is tried again in `retry_in`, or after
+    /// its last try kept (with Redis: `shared`) or dropped.
+    Queued {
+        retry_in: Option<Duration>,
+        shared: bool,
+    },
 }
 
 /// The delivery's one log line and its metrics, the same for inline and
@@ -142,8 +272,23 @@ pub(super) fn report(
             Handled::Inline => {
                 tracing::error!(outcome = "failed", %error, elapsed_ms, "handled; GitHub shows it failed, and `probot redeliver` can send it again")
             }
-            Handled::Queued => {
-                tracing::error!(outcome = "failed", %error, waited_ms, elapsed_ms, "handled; not done, and GitHub will not send it again (it was answered 202): `probot reconcile` restores cc lines and CI tags, not label rules")
+            Handled::Queued {
+                retry_in: Some(retry_in),
+                ..
+            } => {
+                tracing::error!(outcome = "failed", %error, waited_ms, elapsed_ms, ?retry_in, "handled; not done: kept with the failed work, and tried again in retry_in (`probot failed list` shows it)")
+            }
+            Handled::Queued {
+                retry_in: None,
+                shared: true,
+            } => {
+                tracing::error!(outcome = "failed", %error, waited_ms, elapsed_ms, "handled; not done after every retry: kept in Redis until a person retries it (`probot failed list`, `probot failed retry`)")
+            }
+            Handled::Queued {
+                retry_in: None,
+                shared: false,
+            } => {
+                tracing::error!(outcome = "failed", %error, waited_ms, elapsed_ms, "handled; not done after every retry, and dropped: `probot reconcile` restores cc lines and CI tags, not label rules")
             }
         },
     }

@@ -1,0 +1,90 @@
+//! One write budget per installation for every replica: the slot
+//! reservation of `github/pacing.rs`, as one atomic script in Redis, with
+//! the same windows (72 a minute, 450 an hour) so N replicas together stay
+//! inside GitHub's 80 and 500. Redis's clock decides, so replicas' clocks
+//! need not agree.
+//!
+//! Each installation's reserved slots are a sorted set (score: the slot in
+//! ms), trimmed to the last hour at each reservation and expiring an hour
+//! after its last slot. One round trip per write.
+
+use std::time::Duration;
+
+use redis::aio::ConnectionManager;
+
+use super::{Keys, SharedError};
+use crate::github::{PER_HOUR, PER_MINUTE};
+
+/// The reservation: the first slot at or after now that keeps fewer than
+/// `per_minute` slots in the minute up to it and `per_hour` in the hour,
+/// as `Pacer::reserve_within` computes it. Returns {reserved, wait in ms};
+/// nothing is reserved when the wait is over `patience` (ms, -1: none).
+const RESERVE: &str = r"
+local key = KEYS[1]
+local per_minute = tonumber(ARGV[1])
+local per_hour = tonumber(ARGV[2])
+local patience = tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - 3600000)
+local function after(slot, limit, window)
+  local r = redis.call('ZREVRANGEBYSCORE', key, slot, '-inf', 'WITHSCORES', 'LIMIT', limit - 1, 1)
+  if #r == 0 then return nil end
+  local oldest = tonumber(r[2])
+  if oldest + window > slot then return oldest + window end
+  return nil
+end
+local slot = now
+-- Each step moves past one full window; two windows settle in a few.
+for _ = 1, 100 do
+  local later = after(slot, per_minute, 60000) or after(slot, per_hour, 3600000)
+  if not later then break end
+  slot = later
+end
+local wait = slot - now
+if patience >= 0 and wait > patience then return {0, wait} end
+local n = redis.call('INCR', key .. ':n')
+redis.call('ZADD', key, slot, slot .. ':' .. n)
+redis.call('PEXPIRE', key, 3600000 + wait)
+redis.call('PEXPIRE', key .. ':n', 3600000 + wait)
+return {1, wait}
+";
+
+/// The budget replicas share. Cheap to clone.
+#[derive(Clone)]
+pub struct Budget {
+    conn: ConnectionManager,
+    keys: Keys,
+    script: std::sync::Arc<redis::Script>,
+}
+
+impl Budget {
+    pub(super) fn new(conn: ConnectionManager, keys: Keys) -> Self {
+        Budget {
+            conn,
+            keys,
+            script: std::sync::Arc::new(redis::Script::new(RESERVE)),
+        }
+    }
+
+    /// Reserves `installation`'s next write slot: `Ok(wait)` till it, or
+    /// `Err(wait)` (nothing reserved) when that is past `patience`.
+    pub async fn reserve(
+        &self,
+        installation: Option<u64>,
+        patience: Option<Duration>,
+    ) -> Result<Result<Duration, Duration>, SharedError> {
+        let patience = patience.map_or(-1, |p| p.as_millis() as i64);
+        let mut conn = self.conn.clone();
+        let (reserved, wait): (i64, i64) = self
+            .script
+            .key(self.keys.budget(installation))
+            .arg(PER_MINUTE)
+            .arg(PER_HOUR)
+            .arg(patience)
+            .invoke_async(&mut conn)
+            .await?;
+        let wait = Duration::from_millis(wait.max(0) as u64);
+        Ok(if reserved == 1 { Ok(wait) } else { Err(wait) })
+    }
+}
