@@ -37,6 +37,8 @@ pub struct Local {
     pub bots: Vec<Running>,
     app_id: u64,
     handling: Handling,
+    /// Where bots share their queue and write budget, when they do.
+    shared: Option<crate::shared::Settings>,
 }
 
 impl Local {
@@ -69,8 +71,37 @@ impl Local {
             bots: Vec::new(),
             app_id,
             handling,
+            shared: None,
         };
         local.add_bot().await?;
+        Ok(local)
+    }
+
+    /// fakehub and `replicas` bots sharing one queue and one write budget
+    /// through the Redis `shared` names, each hooked up as GitHub would
+    /// hook a load balancer's targets.
+    pub async fn start_replicas(
+        mut seed: Seed,
+        options: Options,
+        shared: crate::shared::Settings,
+        replicas: usize,
+    ) -> Result<Local, LocalError> {
+        let app = seed.app.as_mut().ok_or(LocalError::NoApp)?;
+        if app.public_key.is_none() && app.public_key_file.is_none() {
+            app.public_key = Some(TEST_APP_PUBLIC_KEY.to_owned());
+        }
+        let app_id = app.id;
+        let hub = FakeHub::start(seed, options).await?;
+        let mut local = Local {
+            hub,
+            bots: Vec::new(),
+            app_id,
+            handling: Handling::SERVER,
+            shared: Some(shared),
+        };
+        for _ in 0..replicas.max(1) {
+            local.add_bot().await?;
+        }
         Ok(local)
     }
 
@@ -106,7 +137,16 @@ impl Local {
             secrets: vec![LOCAL_SECRET.into()],
             insecure_skip_signature: false,
         };
-        let service = server::service(Bot::new(client, login), intake, self.handling);
+        let bot = Bot::new(client, login);
+        let service = match &self.shared {
+            Some(settings) => {
+                let shared = crate::shared::Shared::connect(settings)
+                    .await
+                    .map_err(|e| std::io::Error::other(e.to_string()))?;
+                server::replica(bot, intake, self.handling, shared)
+            }
+            None => server::service(bot, intake, self.handling),
+        };
         Ok(server::spawn(service.router, addr).await?)
     }
 

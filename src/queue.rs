@@ -326,15 +326,16 @@ impl WorkQueue {
         self.work.notify_one();
     }
 
-    /// Entries that could be taken now (their window passed, their
-    /// installation not paused), and entries waiting in all.
-    pub fn ready_now(&self) -> (usize, usize) {
+    /// Entries that could be taken within `horizon` (their window passes
+    /// by then and their installation is not paused past it), and entries
+    /// waiting in all: what a feeder counts before reading more.
+    pub fn ready_within(&self, horizon: std::time::Duration) -> (usize, usize) {
         let state = self.state();
-        let now = Instant::now();
+        let by = Instant::now() + horizon;
         let ready = state
             .ready
             .iter()
-            .filter(|r| r.at <= now && state.paused.get(&r.installation).is_none_or(|u| *u <= now))
+            .filter(|r| r.at <= by && state.paused.get(&r.installation).is_none_or(|u| *u <= by))
             .map(|r| state.pending.get(&r.key).map_or(0, VecDeque::len))
             .sum();
         (ready, state.entries)

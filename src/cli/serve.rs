@@ -347,8 +347,8 @@ async fn shutdown() {
     tracing::info!("shutting down: no new deliveries; finishing those in flight");
 }
 
-/// `30m`, `24h` (or `24`), `3d`: how far back to look, for
-/// `--replay-since` and `redeliver --since`.
+/// `30s`, `30m`, `24h` (or `24`), `3d`: how far back to look, for
+/// `--replay-since` and `redeliver --since`, or how often to sweep.
 pub(super) fn parse_age(text: &str) -> Result<chrono::Duration, String> {
     use chrono::Duration;
     let (number, unit) = text.split_at(
@@ -357,11 +357,12 @@ pub(super) fn parse_age(text: &str) -> Result<chrono::Duration, String> {
     );
     let n: i64 = number
         .parse()
-        .map_err(|_| format!("`{text}` is not like 30m, 24h or 3d"))?;
+        .map_err(|_| format!("`{text}` is not like 30s, 30m, 24h or 3d"))?;
     match unit {
+        "s" => Ok(Duration::seconds(n)),
         "m" => Ok(Duration::minutes(n)),
         "h" | "" => Ok(Duration::hours(n)),
         "d" => Ok(Duration::days(n)),
-        _ => Err(format!("`{text}` is not like 30m, 24h or 3d")),
+        _ => Err(format!("`{text}` is not like 30s, 30m, 24h or 3d")),
     }
 }

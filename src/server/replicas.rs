@@ -22,7 +22,8 @@ pub(super) async fn feed(
     capacity: usize,
 ) {
     loop {
-        let (ready, waiting) = queue.ready_now();
+        // Entries in their coalescing window count: they start soon.
+        let (ready, waiting) = queue.ready_within(Duration::from_secs(1));
         if ready >= workers || waiting >= capacity {
             tokio::time::sleep(FULL_PAUSE).await;
             continue;

@@ -430,6 +430,9 @@ impl Shared {
             .iter()
             .cloned()
             .collect();
+        if held.is_empty() && locks.is_empty() {
+            return Ok(());
+        }
         let mut pipe = redis::pipe();
         for chunk in held.chunks(100) {
             pipe.cmd("XCLAIM")
