@@ -178,6 +178,8 @@ fn build(bot: Bot, intake: Intake, handling: Handling, shared: Option<Arc<Shared
     let router = Router::new()
         .route(&path, post(webhook))
         .route("/healthz", get(healthz))
+        // Alive whatever Redis does: for a liveness probe, which restarts.
+        .route("/livez", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
         .route("/idle", get(idle))
         .layer(DefaultBodyLimit::max(MAX_PAYLOAD_BYTES))
