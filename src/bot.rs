@@ -17,10 +17,10 @@ use tokio::time::Instant;
 use crate::apply::{self, Write};
 use crate::cache::{Caches, LoadedRules};
 use crate::config::{Ruleset, RULES_PATH};
-use crate::event::{CommentEvent, Event, ItemEvent};
+use crate::event::{CommentEvent, Event, ItemAction, ItemEvent, ItemKind};
 use crate::github::{Fetched, GitHub, GitHubError, Session};
 use crate::plan::{self, Action, Facts, Needs};
-use crate::{subscribe, subscriptions};
+use crate::{label_commands, subscribe, subscriptions};
 
 /// What became of a delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -231,8 +231,9 @@ impl Bot {
         }
     }
 
-    /// A comment: commands to the bot on the tracking issue, or nothing.
-    /// Only a comment that holds a command costs an API call.
+    /// A comment: label commands (on any item, when the rules allow them),
+    /// subscription commands (on the tracking issue), or nothing. Only a
+    /// comment that holds a command costs an API call.
     async fn handle_comment(
         &self,
         comment: &CommentEvent,
@@ -252,27 +253,124 @@ impl Bot {
                     .as_deref()
                     .is_none_or(|r| r.eq_ignore_ascii_case(&comment.repo.to_string()))
         });
-        if !on_tracking_issue {
-            return Ok(Outcome::Ignored("a command off the tracking issue"));
+        let labelling = label_commands::read(&comment.body, &self.login);
+        let labelling = (ruleset.label_commands_on() && !labelling.is_empty()).then_some(labelling);
+        let subscribing = on_tracking_issue && {
+            let read = subscribe::read(&comment.body, &self.login, &comment.author);
+            !read.wishes.is_empty() || !read.errors.is_empty()
+        };
+        if labelling.is_none() && !subscribing {
+            return Ok(Outcome::Ignored(
+                "no command these rules take here (label commands are off, or it is not the tracking issue)",
+            ));
         }
 
-        let Some(actions) = subscribe::answer(&api, &self.login, comment).await? else {
-            return Ok(Outcome::Ignored("a command answered already"));
-        };
+        let mut actions = Vec::new();
+        let mut because = Vec::new();
+        let mut changed = None;
+        if let Some(commands) = &labelling {
+            let Some(answer) =
+                label_commands::answer(&api, &self.login, &ruleset, comment, commands).await?
+            else {
+                return Ok(Outcome::Ignored("a command answered already"));
+            };
+            actions.extend(answer.actions);
+            because.push(format!("label commands by @{}", comment.author));
+            changed = Some((answer.added, answer.removed));
+        }
+        if subscribing {
+            match subscribe::answer(&api, &self.login, comment).await? {
+                Some(answered) => {
+                    actions.extend(answered);
+                    because.push(format!(
+                        "commands by @{} on the tracking issue",
+                        comment.author
+                    ));
+                }
+                None if actions.is_empty() => {
+                    return Ok(Outcome::Ignored("a command answered already"))
+                }
+                None => {}
+            }
+        }
         let target = apply::Target {
             api: &api,
             repo: &comment.repo,
             number: comment.number,
             bot: &self.login,
         };
-        let writes = apply::apply(&target, &actions, None).await?;
-        Ok(Outcome::Done {
-            writes,
-            because: vec![format!(
-                "commands by @{} on the tracking issue",
-                comment.author
-            )],
-        })
+        let mut writes = apply::apply(&target, &one_reaction(actions), None).await?;
+        if let Some((added, removed)) = changed {
+            let (more, why) = self
+                .as_if_labelled_by(&api, comment, added, removed, deadline)
+                .await?;
+            writes.extend(more);
+            because.extend(why);
+        }
+        Ok(Outcome::Done { writes, because })
+    }
+
+    /// Handles the item as if the commenter had added `added` and taken off
+    /// `removed` by hand: a label added by command is a label like any
+    /// other, and the commenter (not the bot) is the actor CI's trust gate
+    /// judges. The bot's own `labeled` webhooks are ignored, so this is the
+    /// one place those labels take effect.
+    async fn as_if_labelled_by(
+        &self,
+        api: &Session,
+        comment: &CommentEvent,
+        added: Vec<String>,
+        removed: Vec<String>,
+        deadline: Instant,
+    ) -> Result<(Vec<Write>, Vec<String>), HandleError> {
+        let Some(item) = api.whole_item(&comment.repo, comment.number).await? else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        let pull = match item.is_pull {
+            true => Some(api.pull_head(&comment.repo, comment.number).await?),
+            false => None,
+        };
+        let event = |action: ItemAction| ItemEvent {
+            kind: if item.is_pull {
+                ItemKind::PullRequest
+            } else {
+                ItemKind::Issue
+            },
+            action,
+            repo: comment.repo.clone(),
+            installation: comment.installation,
+            number: comment.number,
+            title: item.title.clone(),
+            body: item.snapshot.body.clone(),
+            author: item.snapshot.author.clone(),
+            association: String::new(),
+            edits: Default::default(),
+            labels: item.snapshot.labels.clone(),
+            open: item.snapshot.open,
+            sender: comment.sender.clone(),
+            pull: pull.clone(),
+            replay_of: None,
+        };
+        let mut events: Vec<ItemEvent> = removed
+            .into_iter()
+            .map(|label| event(ItemAction::Unlabeled(label)))
+            .collect();
+        if !added.is_empty() {
+            events.push(event(ItemAction::Labeled(added)));
+        }
+        let mut writes = Vec::new();
+        let mut because = Vec::new();
+        for event in events {
+            if let Outcome::Done {
+                writes: more,
+                because: why,
+            } = self.handle_item(&event, deadline).await?
+            {
+                writes.extend(more);
+                because.extend(why);
+            }
+        }
+        Ok((writes, because))
     }
 
     /// Reads what `plan::needs` asks, round by round.
@@ -418,4 +516,30 @@ pub(crate) async fn read_facts(
         facts.set_write_access(login, can_write);
     }
     Ok(())
+}
+
+/// The answers of label and subscription commands in one comment carry a
+/// reaction each; the comment gets one, last: `+1` when both were.
+fn one_reaction(actions: Vec<Action>) -> Vec<Action> {
+    let (reactions, mut rest): (Vec<Action>, Vec<Action>) = actions
+        .into_iter()
+        .partition(|a| matches!(a, Action::React { .. }));
+    let mut merged: Option<Action> = None;
+    for reaction in reactions {
+        merged = Some(match (merged, reaction) {
+            (
+                Some(Action::React {
+                    comment_id,
+                    content: first,
+                }),
+                Action::React { content, .. },
+            ) => Action::React {
+                comment_id,
+                content: if first == "+1" { content } else { first },
+            },
+            (_, reaction) => reaction,
+        });
+    }
+    rest.extend(merged);
+    rest
 }

@@ -18,6 +18,7 @@ pub mod config;
 pub mod event;
 pub mod github;
 pub mod import;
+pub mod label_commands;
 pub mod limits;
 pub mod listener;
 #[cfg(feature = "demo")]

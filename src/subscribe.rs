@@ -86,7 +86,8 @@ pub fn reply(
         let (label, who) = (&request.label, &request.who);
         let verb = match request.verb {
             Verb::Subscribe => "subscribed",
-            Verb::Unsubscribe => "unsubscribed",
+            // Wishes are subscriptions only (`read` keeps no other verb).
+            Verb::Unsubscribe | Verb::Label | Verb::Unlabel => "unsubscribed",
         };
         let line = match outcome {
             Decision::Done => continue,
@@ -132,12 +133,14 @@ pub struct Commands {
 
 /// Reads the commands of `comment` by `commenter`. Pure and linear.
 pub fn read(comment: &str, bot: &str, commenter: &str) -> Commands {
+    // Label commands are `label_commands.rs`'s.
     let (commands, errors): (Vec<Command>, Vec<CommandError>) = parse_commands(comment, bot)
         .into_iter()
         .fold((Vec::new(), Vec::new()), |(mut ok, mut bad), c| {
             match c {
-                Ok(command) => ok.push(command),
-                Err(error) => bad.push(error),
+                Ok(command) if command.verb.is_subscription() => ok.push(command),
+                Err(error) if !error.is_about_labels() => bad.push(error),
+                _ => {}
             }
             (ok, bad)
         });

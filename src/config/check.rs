@@ -128,6 +128,7 @@ pub fn check(source: &str) -> Checked {
                 labels: sound_section(&json, "labels", &schema_problems),
                 ci: sound_section(&json, "ci", &schema_problems),
                 rules: sound_section(&json, "rules", &schema_problems),
+                commands: sound_section(&json, "commands", &schema_problems),
             };
             &partial
         }
@@ -173,6 +174,7 @@ pub fn check(source: &str) -> Checked {
             issues_only: compiled.issues_only,
             pull_requests_only: compiled.pull_requests_only,
             required: compiled.required,
+            label_commands: compiled.label_commands,
         }
     });
     finish(ruleset, problems, unshown)
@@ -292,6 +294,12 @@ fn oversized(rules: &Rules) -> Vec<Problem> {
         MAX_RULES_PER_LIST,
         "rules",
     );
+    list(
+        root.join("commands").join("labels"),
+        rules.commands.labels.len(),
+        MAX_RULES_PER_LIST,
+        "entries",
+    );
     let cc_paths: &[crate::config::CcPathRule] = rules.cc.as_ref().map_or(&[], |cc| &cc.paths);
     list(
         root.join("cc").join("paths"),
@@ -342,6 +350,17 @@ fn oversized(rules: &Rules) -> Vec<Problem> {
         .iter()
         .enumerate()
         .map(|(i, rule)| (labels.join("required").join(i).join("one_of"), &rule.one_of));
+    let label_commands = rules
+        .commands
+        .labels
+        .iter()
+        .enumerate()
+        .map(|(i, permission)| {
+            (
+                root.join("commands").join("labels").join(i).join("labels"),
+                &permission.labels,
+            )
+        });
     let cc_globs = cc_paths.iter().enumerate().map(|(i, rule)| {
         (
             root.join("cc").join("paths").join(i).join("files"),
@@ -367,6 +386,7 @@ fn oversized(rules: &Rules) -> Vec<Problem> {
         .chain(path_rules)
         .chain(lists)
         .chain(required)
+        .chain(label_commands)
         .chain(cc_globs)
         .chain(in_rules)
     {

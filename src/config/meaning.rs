@@ -31,6 +31,7 @@ pub(super) struct Compiled {
     pub issues_only: LabelMatcher,
     pub pull_requests_only: LabelMatcher,
     pub required: Vec<LabelMatcher>,
+    pub label_commands: Vec<(LabelMatcher, super::Who)>,
 }
 
 /// What the schema cannot say, found while compiling the rules: globs that
@@ -163,9 +164,25 @@ pub(super) fn compile(rules: &Rules) -> (Compiled, Vec<Problem>) {
             )
         })
         .collect();
+    let commands_at = KeyPath::root().join("commands").join("labels");
+    let label_commands = rules
+        .commands
+        .labels
+        .iter()
+        .enumerate()
+        .map(|(i, permission)| {
+            let matcher = report(
+                LabelMatcher::compile(&permission.labels),
+                &commands_at.join(i).join("labels"),
+                &mut problems,
+            );
+            (matcher, permission.who)
+        })
+        .collect();
     check_ci(rules, &mut problems);
     (
         Compiled {
+            label_commands,
             label_rules,
             file_index,
             cc_paths,

@@ -59,6 +59,69 @@ pub struct Rules {
     /// `labels.paths` are shorthand for rules of this form.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<Rule>,
+
+    /// Commands people may give the bot in comments, beyond subscribing:
+    /// `@probot label …` and `@probot unlabel …`. Off when absent.
+    #[serde(default, skip_serializing_if = "CommandRules::is_empty")]
+    pub commands: CommandRules,
+}
+
+/// Commands in comments on issues and pull requests.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommandRules {
+    /// Who may add and take off which labels with `@probot label` and
+    /// `@probot unlabel`: a label matching several entries needs the least
+    /// access any of them names; a label matching none can't be changed by
+    /// command. Labels added by command act like any person's: rules, cc
+    /// and CI react to them, with the commenter as the actor (so a CI label
+    /// from someone without write access starts no CI).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<LabelPermission>,
+}
+
+impl CommandRules {
+    fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+}
+
+/// Labels some people may change by command.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LabelPermission {
+    /// Label names or globs (`module: *`).
+    pub labels: Vec<String>,
+    /// The least access to the repository needed: `anyone` (whoever can
+    /// comment), `triage`, `write`, `maintain` or `admin`.
+    #[serde(default)]
+    pub who: Who,
+}
+
+/// An access level to a repository, least first.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Who {
+    #[default]
+    Anyone,
+    Triage,
+    Write,
+    Maintain,
+    Admin,
+}
+
+impl Who {
+    pub fn name(self) -> &'static str {
+        match self {
+            Who::Anyone => "anyone",
+            Who::Triage => "triage",
+            Who::Write => "write",
+            Who::Maintain => "maintain",
+            Who::Admin => "admin",
+        }
+    }
 }
 
 /// Who gets CC'd, and where the subscriptions live.

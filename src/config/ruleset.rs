@@ -104,9 +104,26 @@ pub struct Ruleset {
     pub(crate) pull_requests_only: LabelMatcher,
     /// `labels.required[i].one_of`, compiled, in order.
     pub(crate) required: Vec<LabelMatcher>,
+    /// `commands.labels`, compiled, in order.
+    pub(crate) label_commands: Vec<(LabelMatcher, super::Who)>,
 }
 
 impl Ruleset {
+    /// The least access that may change `label` by command; `None` when no
+    /// one may (or label commands are off).
+    pub fn label_command_access(&self, label: &str) -> Option<super::Who> {
+        self.label_commands
+            .iter()
+            .filter(|(matcher, _)| matcher.matches(label))
+            .map(|(_, who)| *who)
+            .min()
+    }
+
+    /// Whether label commands are on.
+    pub fn label_commands_on(&self) -> bool {
+        !self.label_commands.is_empty()
+    }
+
     /// Each rule that adds or removes labels, in words, in the order they
     /// run: for the check run of a pull request that changes the rules.
     pub fn describe_label_rules(&self) -> Vec<String> {

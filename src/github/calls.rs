@@ -68,6 +68,16 @@ impl Session {
         })
     }
 
+    /// An issue or pull request with its kind and title, or `None` when it
+    /// is gone.
+    pub async fn whole_item(&self, repo: &RepoName, number: u64) -> Result<Option<OpenItem>> {
+        let url = format!("{}/issues/{number}", repo_path(repo));
+        match self.get_conditional(&url, None).await? {
+            Fetched::Found { value, .. } => Ok(Some(read_item(value)?)),
+            Fetched::NotModified | Fetched::Missing => Ok(None),
+        }
+    }
+
     /// Every path a pull request changes (GitHub lists at most 3,000).
     pub async fn pull_files(&self, repo: &RepoName, number: u64) -> Result<Vec<String>> {
         let files = self
@@ -166,6 +176,7 @@ pub struct HookDelivery {
 pub struct OpenItem {
     pub number: u64,
     pub is_pull: bool,
+    pub title: String,
     pub snapshot: ItemSnapshot,
 }
 
@@ -175,6 +186,8 @@ fn read_item(value: Value) -> Result<OpenItem> {
     #[derive(Deserialize)]
     struct Item {
         number: u64,
+        #[serde(default)]
+        title: String,
         body: Option<String>,
         labels: Vec<Label>,
         /// `null` for a deleted account in GitHub's description.
@@ -196,6 +209,7 @@ fn read_item(value: Value) -> Result<OpenItem> {
     Ok(OpenItem {
         number: item.number,
         is_pull: item.pull_request.is_some(),
+        title: item.title,
         snapshot: ItemSnapshot {
             body: item.body.unwrap_or_default(),
             labels: item.labels.into_iter().map(|l| l.name).collect(),

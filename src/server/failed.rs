@@ -98,3 +98,46 @@ impl Failures {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Actor, CommentEvent, RepoName};
+
+    fn comment() -> Pending {
+        Pending::new(
+            CommentEvent {
+                repo: RepoName::new("acme", "widgets"),
+                installation: Some(1),
+                number: 1,
+                comment_id: 9,
+                body: "@probot subscribe bug".into(),
+                author: "alice".into(),
+                sender: Actor {
+                    login: "alice".into(),
+                },
+            },
+            "d1".into(),
+        )
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failed_work_is_tried_again_on_the_schedule_then_dropped() {
+        let failures = Failures::default();
+        let mut pending = comment();
+        for wait in FAILED_RETRY_WAITS {
+            pending.failures += 1;
+            failures.keep(pending, "GitHub answered 502".into());
+            tokio::time::advance(wait - std::time::Duration::from_secs(1)).await;
+            assert!(failures.due().is_empty(), "not before {wait:?}");
+            tokio::time::advance(std::time::Duration::from_secs(1)).await;
+            let mut due = failures.due();
+            assert_eq!(due.len(), 1, "due after {wait:?}");
+            pending = due.remove(0);
+        }
+        pending.failures += 1;
+        failures.keep(pending, "GitHub answered 502".into());
+        tokio::time::advance(std::time::Duration::from_secs(86_400)).await;
+        assert!(failures.due().is_empty(), "dropped after its last try");
+    }
+}

@@ -1,10 +1,22 @@
-//! Commands in comments on the tracking issue:
+//! Commands in comments: subscriptions, on the tracking issue, and labels,
+//! on any issue or pull request (when the rules allow them):
 //!
 //! ```text
 //! @probot subscribe module: cuda, oncall: jit
 //! @probot unsubscribe module: cuda
 //! @probot subscribe module: docs for @alice @acme/docs-team
+//! @probot label module: cuda, triaged
+//! @probot unlabel needs repro
+//! @probot label +module:cuda -"needs repro"
 //! ```
+//!
+//! Labels are separated by commas; a label is everything between two
+//! commas, spaces included (`needs repro`). A label in double quotes or
+//! backticks is taken as written, commas and a leading `+` or `-`
+//! included: `"bug, regression"`. In a `label` command, an item that
+//! starts with `+` or `-` is a list of changes separated by blanks, as
+//! triagebot's `@rustbot label +A-foo -B-bar` (a name with a blank in it
+//! goes in quotes there: `+"needs repro"`); `-` takes the label off.
 //!
 //! A command is a line of its own that starts with the bot's mention
 //! (`@<app slug>` or `@<app slug>[bot]`, any case, after at most three
@@ -29,6 +41,17 @@ use super::mentions;
 pub enum Verb {
     Subscribe,
     Unsubscribe,
+    /// Add these labels to the item commented on.
+    Label,
+    /// Take these labels off it.
+    Unlabel,
+}
+
+impl Verb {
+    /// A command on the tracking issue's subscriptions.
+    pub fn is_subscription(self) -> bool {
+        matches!(self, Verb::Subscribe | Verb::Unsubscribe)
+    }
 }
 
 /// One command, read.
@@ -53,6 +76,35 @@ pub enum CommandError {
         "more than {MAX_COMMANDS_PER_COMMENT} commands in one comment; the rest were not read"
     )]
     TooManyCommands,
+    #[error("`{0}`: a quote is not closed")]
+    OpenQuote(String),
+    #[error("`{0}`: after `+` or `-`, every change starts with `+` or `-` (quote a name with a blank: `+\"needs repro\"`)")]
+    MixedChanges(String),
+    #[error("`{0}`: labels change on the item commented on; `for` is for subscriptions")]
+    LabelFor(String),
+}
+
+impl CommandError {
+    /// Whether the line was a label command (answered by label commands,
+    /// not subscriptions).
+    pub fn is_about_labels(&self) -> bool {
+        match self {
+            CommandError::TooManyCommands => false,
+            CommandError::NoLabel(line)
+            | CommandError::BadTarget(line)
+            | CommandError::TooManyLabels(line)
+            | CommandError::OpenQuote(line)
+            | CommandError::MixedChanges(line)
+            | CommandError::LabelFor(line) => is_label_line(line),
+        }
+    }
+}
+
+/// A command line whose verb is `label` or `unlabel`.
+fn is_label_line(line: &str) -> bool {
+    line.split_whitespace().nth(1).is_some_and(|verb| {
+        verb.eq_ignore_ascii_case("label") || verb.eq_ignore_ascii_case("unlabel")
+    })
 }
 
 /// The commands in a comment to the bot `bot` (its login, `slug[bot]`),
@@ -94,11 +146,17 @@ pub fn parse_commands(comment: &str, bot: &str) -> Vec<Result<Command, CommandEr
         let Some((verb, args)) = verb(rest) else {
             continue;
         };
-        if commands.len() == MAX_COMMANDS_PER_COMMENT {
+        if commands.len() >= MAX_COMMANDS_PER_COMMENT {
             commands.push(Err(CommandError::TooManyCommands));
             break;
         }
-        commands.push(command(verb, args, text.trim()));
+        match verb {
+            Verb::Label | Verb::Unlabel => match label_command(verb, args, text.trim()) {
+                Ok(changes) => commands.extend(changes.into_iter().map(Ok)),
+                Err(error) => commands.push(Err(error)),
+            },
+            _ => commands.push(command(verb, args, text.trim())),
+        }
     }
     commands
 }
@@ -122,6 +180,8 @@ fn verb(rest: &str) -> Option<(Verb, &str)> {
     let verb = match rest[..word_end].to_ascii_lowercase().as_str() {
         "subscribe" => Verb::Subscribe,
         "unsubscribe" => Verb::Unsubscribe,
+        "label" => Verb::Label,
+        "unlabel" => Verb::Unlabel,
         _ => return None,
     };
     Some((verb, &rest[word_end..]))
@@ -176,6 +236,87 @@ fn command(verb: Verb, args: &str, line: &str) -> Result<Command, CommandError> 
     })
 }
 
+/// A `label` or `unlabel` line: the labels to add (one `Label` command)
+/// and to take off (one `Unlabel`), whichever it names.
+fn label_command(verb: Verb, args: &str, line: &str) -> Result<Vec<Command>, CommandError> {
+    let mut add = Vec::new();
+    let mut remove = Vec::new();
+    let plain = if verb == Verb::Label {
+        &mut add
+    } else {
+        &mut remove
+    };
+    let mut signed = Vec::new();
+    if !mentions(args).is_empty() {
+        return Err(CommandError::LabelFor(line.to_owned()));
+    }
+    for item in split_outside_quotes(args, |c| c == ',')
+        .ok_or_else(|| CommandError::OpenQuote(line.to_owned()))?
+    {
+        let item = item.trim();
+        if item.is_empty() {
+            continue;
+        }
+        if !item.starts_with(['+', '-']) {
+            plain.push(unquote(item).to_owned());
+            continue;
+        }
+        let changes = split_outside_quotes(item, char::is_whitespace)
+            .ok_or_else(|| CommandError::OpenQuote(line.to_owned()))?;
+        for change in changes.into_iter().filter(|c| !c.is_empty()) {
+            let (sign, name) = change.split_at(1);
+            let name = unquote(name);
+            if !matches!(sign, "+" | "-") || name.is_empty() {
+                return Err(CommandError::MixedChanges(line.to_owned()));
+            }
+            signed.push((sign == "+", name.to_owned()));
+        }
+    }
+    for (adds, name) in signed {
+        if adds { &mut add } else { &mut remove }.push(name);
+    }
+    if add.is_empty() && remove.is_empty() {
+        return Err(CommandError::NoLabel(line.to_owned()));
+    }
+    if add.len() + remove.len() > MAX_LABELS_PER_COMMAND {
+        return Err(CommandError::TooManyLabels(line.to_owned()));
+    }
+    Ok([(Verb::Label, add), (Verb::Unlabel, remove)]
+        .into_iter()
+        .filter(|(_, labels)| !labels.is_empty())
+        .map(|(verb, labels)| Command {
+            verb,
+            labels,
+            for_whom: Vec::new(),
+        })
+        .collect())
+}
+
+/// `text` split where `split` says, except inside double quotes or
+/// backticks; `None` when a quote is left open. Linear.
+fn split_outside_quotes(text: &str, split: impl Fn(char) -> bool) -> Option<Vec<&str>> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let mut quote: Option<char> = None;
+    for (at, c) in text.char_indices() {
+        match quote {
+            Some(open) if c == open => quote = None,
+            Some(_) => {}
+            None if c == '"' || c == '`' => quote = Some(c),
+            None if split(c) => {
+                parts.push(&text[start..at]);
+                start = at + c.len_utf8();
+            }
+            None => {}
+        }
+    }
+    if quote.is_some() {
+        return None;
+    }
+    parts.push(&text[start..]);
+    Some(parts)
+}
+
 /// `text` without a last word `word` (any case), when it ends with it.
 fn strip_word_suffix<'a>(text: &'a str, word: &str) -> Option<&'a str> {
     let start = text.len().checked_sub(word.len())?;
@@ -217,6 +358,58 @@ mod tests {
             labels: labels.iter().map(|s| s.to_string()).collect(),
             for_whom: whom.iter().map(|s| s.to_string()).collect(),
         }
+    }
+
+    #[test]
+    fn label_commands_take_names_with_blanks_quotes_and_signs() {
+        assert_eq!(
+            ok("@probot label module: cuda, needs repro\n@probot unlabel `triaged`"),
+            [
+                cmd(Verb::Label, &["module: cuda", "needs repro"], &[]),
+                cmd(Verb::Unlabel, &["triaged"], &[]),
+            ]
+        );
+        assert_eq!(
+            ok("@probot label \"bug, regression\", \"-1\""),
+            [cmd(Verb::Label, &["bug, regression", "-1"], &[])],
+            "quotes keep commas and signs"
+        );
+        assert_eq!(
+            ok("@probot label +A-foo -B-bar +\"needs repro\""),
+            [
+                cmd(Verb::Label, &["A-foo", "needs repro"], &[]),
+                cmd(Verb::Unlabel, &["B-bar"], &[]),
+            ],
+            "triagebot's form"
+        );
+    }
+
+    #[test]
+    fn label_commands_that_cant_be_read_say_why() {
+        let errors = |comment: &str| -> Vec<CommandError> {
+            parse_commands(comment, BOT)
+                .into_iter()
+                .filter_map(Result::err)
+                .collect()
+        };
+        assert!(matches!(
+            errors("@probot label \"open")[..],
+            [CommandError::OpenQuote(_)]
+        ));
+        assert!(matches!(
+            errors("@probot label +a b")[..],
+            [CommandError::MixedChanges(_)]
+        ));
+        assert!(matches!(
+            errors("@probot label bug for @alice")[..],
+            [CommandError::LabelFor(_)]
+        ));
+        assert!(matches!(
+            errors("@probot label , ,")[..],
+            [CommandError::NoLabel(_)]
+        ));
+        assert!(errors("@probot label , ,")[0].is_about_labels());
+        assert!(!errors("@probot subscribe")[0].is_about_labels());
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub fn apply_wishes(body: &str, wishes: &[Wish]) -> Option<String> {
         let edited = match wish.verb {
             Verb::Subscribe => subscribe(text, &wish.label, &wish.who),
             Verb::Unsubscribe => unsubscribe(text, &wish.label, &wish.who),
+            // Not a subscription: nothing in the tracking issue changes.
+            Verb::Label | Verb::Unlabel => None,
         };
         if let Some(edited) = edited {
             current = Some(edited);
