@@ -326,3 +326,38 @@ async fn title_and_team_rules_hold_under_latency_limits_and_concurrent_pull_requ
     // Each pull request asked about the team once; none was asked twice.
     assert_eq!(t.reads("/memberships/").await, 8);
 }
+
+#[tokio::test]
+async fn a_contributor_labels_by_command_as_pytorchbot_allows() {
+    let t = Tester::start(support::seed_with(
+        Some(RULES),
+        r#"labels = ["module: cuda", "high priority", "triaged"]"#,
+    ))
+    .await;
+    let issue = t.open_issue("reporter", "cuda breaks", &[]).await;
+    t.hub
+        .comment(
+            REPO,
+            issue,
+            "reporter",
+            "@probot label \"module: cuda\", high priority",
+        )
+        .await
+        .unwrap();
+    let item = t.item(issue).await;
+    assert!(
+        labels(&item).contains(&"module: cuda"),
+        "{:?} {:?}",
+        labels(&item),
+        bot_comments(&item)
+    );
+    assert!(
+        !labels(&item).contains(&"high priority"),
+        "priorities need triage access"
+    );
+    let said = bot_comments(&item).join("\n");
+    assert!(
+        said.contains("`high priority`: needs triage access"),
+        "{said}"
+    );
+}
