@@ -173,6 +173,11 @@ pub fn shared_queue(length: u64, pending: u64, oldest_pending: Duration, failed:
     metrics::gauge!("probot_shared_failed").set(failed as f64);
 }
 
+/// One round trip to Redis, by what it was for (`append`, `reserve`, …).
+pub fn redis_round_trip(op: &'static str) {
+    metrics::counter!("probot_redis_round_trips_total", "op" => op).increment(1);
+}
+
 /// Redis could not be reached (intake, worker or heartbeat).
 pub fn shared_unreachable() {
     metrics::counter!("probot_shared_unreachable_total").increment(1);

@@ -347,6 +347,13 @@ impl Control {
         self.send(self.http.get(self.url("/requests"))).await
     }
 
+    /// The request log this moment, without settling first: what a bot
+    /// has sent so far, mid-burst.
+    pub async fn requests_now(&self) -> Result<Vec<LoggedRequest>> {
+        self.send(self.http.get(self.url("/requests?now=true")))
+            .await
+    }
+
     /// Requests so far, counted by `METHOD /path`.
     pub async fn request_counts(&self) -> Result<std::collections::BTreeMap<String, u64>> {
         self.send(self.http.get(self.url("/requests/counts"))).await

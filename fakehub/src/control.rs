@@ -421,8 +421,21 @@ async fn redeliver(State(hub): Shared, Path(id): Path<u64>) -> Result {
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn read_requests(State(hub): Shared) -> Result {
-    hub.settle().await;
+#[derive(Deserialize)]
+struct ReadRequests {
+    /// `true`: the log as it is this moment, without settling first (to
+    /// look at a bot mid-burst).
+    #[serde(default)]
+    now: bool,
+}
+
+async fn read_requests(
+    State(hub): Shared,
+    axum::extract::Query(read): axum::extract::Query<ReadRequests>,
+) -> Result {
+    if !read.now {
+        hub.settle().await;
+    }
     let world = hub.world();
     Ok(Json(json!(world.requests)).into_response())
 }

@@ -74,6 +74,7 @@ impl Budget {
         installation: Option<u64>,
         patience: Option<Duration>,
     ) -> Result<Result<Duration, Duration>, SharedError> {
+        crate::metrics::redis_round_trip("reserve");
         let patience = patience.map_or(-1, |p| p.as_millis() as i64);
         let mut conn = self.conn.clone();
         let (reserved, wait): (i64, i64) = self

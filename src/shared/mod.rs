@@ -251,6 +251,7 @@ impl Shared {
 
     /// Stores a delivery for any replica to handle, unless it was seen.
     pub(crate) async fn append(&self, work: &Work, delivery: &str) -> Result<Appended> {
+        crate::metrics::redis_round_trip("append");
         let json = serde_json::to_string(work).map_err(|e| SharedError::Decode(e.to_string()))?;
         let id: Option<String> = self
             .append
@@ -274,6 +275,7 @@ impl Shared {
     /// one. Entries that can't be read are acknowledged and logged (they
     /// would fail the same way on every replica).
     pub(crate) async fn read(&self, count: usize) -> Result<Vec<Pending>> {
+        crate::metrics::redis_round_trip("read");
         type Reply = Option<Vec<(String, Vec<(String, Vec<String>)>)>>;
         let reply: Reply = redis::cmd("XREADGROUP")
             .arg("GROUP")
@@ -299,6 +301,7 @@ impl Shared {
     /// Entries of replicas that stopped renewing them for `claim_after`,
     /// now this replica's.
     pub(crate) async fn claim_stale(&self, count: usize) -> Result<Vec<Pending>> {
+        crate::metrics::redis_round_trip("claim");
         type Reply = (String, Vec<(String, Vec<String>)>, Vec<String>);
         let (_, entries, _): Reply = redis::cmd("XAUTOCLAIM")
             .arg(self.keys.stream())
@@ -356,6 +359,7 @@ impl Shared {
     /// Entries handled: acknowledged and deleted, so the stream holds only
     /// work not done.
     pub(crate) async fn ack(&self, entries: &[String]) -> Result<()> {
+        crate::metrics::redis_round_trip("ack");
         if entries.is_empty() {
             return Ok(());
         }
@@ -380,6 +384,7 @@ impl Shared {
     /// Takes the item's lock for this replica, for `claim_after` (the
     /// heartbeat renews it); false when another replica holds it.
     pub(crate) async fn lock_item(&self, key: &ItemKey) -> Result<bool> {
+        crate::metrics::redis_round_trip("lock");
         let name = self.keys.item(key);
         let taken: Option<String> = redis::cmd("SET")
             .arg(&name)
@@ -399,6 +404,7 @@ impl Shared {
     }
 
     pub(crate) async fn unlock_item(&self, key: &ItemKey) -> Result<()> {
+        crate::metrics::redis_round_trip("unlock");
         let name = self.keys.item(key);
         self.locks
             .lock()
@@ -416,6 +422,7 @@ impl Shared {
     /// Renews this replica's locks and the idle time of the entries it
     /// holds, so no other replica claims them while it is alive.
     pub async fn heartbeat(&self) -> Result<()> {
+        crate::metrics::redis_round_trip("heartbeat");
         let held: Vec<String> = self
             .held
             .lock()
@@ -457,6 +464,7 @@ impl Shared {
     /// Work that failed after its retries: kept in the failed stream, to
     /// be tried again at its due time, and its entries acknowledged.
     pub(crate) async fn fail(&self, pending: &Pending, error: &str) -> Result<Option<Duration>> {
+        crate::metrics::redis_round_trip("fail");
         let wait = FAILED_RETRY_WAITS
             .get(pending.failures.saturating_sub(1) as usize)
             .copied();
@@ -484,6 +492,7 @@ impl Shared {
 
     /// The failed entries, oldest first (at most `count`).
     pub async fn failed(&self, count: usize) -> Result<Vec<Failed>> {
+        crate::metrics::redis_round_trip("list_failed");
         let entries: Vec<(String, Vec<String>)> = redis::cmd("XRANGE")
             .arg(self.keys.failed())
             .arg("-")
@@ -517,6 +526,7 @@ impl Shared {
     /// Moves failed entries back to the queue: those due by now, or (by a
     /// person) the one named, or all. Returns how many moved.
     pub async fn revive(&self, which: Revive<'_>) -> Result<usize> {
+        crate::metrics::redis_round_trip("revive");
         let entries: Vec<(String, Vec<String>)> = redis::cmd("XRANGE")
             .arg(self.keys.failed())
             .arg("-")
@@ -564,6 +574,7 @@ impl Shared {
 
     /// The queue's figures, for metrics.
     pub async fn stats(&self) -> Result<Stats> {
+        crate::metrics::redis_round_trip("stats");
         let mut pipe = redis::pipe();
         pipe.cmd("XLEN").arg(self.keys.stream());
         pipe.cmd("XPENDING")
@@ -590,6 +601,7 @@ impl Shared {
 
     /// Redis answers.
     pub async fn ping(&self) -> Result<()> {
+        crate::metrics::redis_round_trip("ping");
         let _: String = redis::cmd("PING")
             .query_async(&mut self.conn.clone())
             .await?;
@@ -599,6 +611,7 @@ impl Shared {
     /// Takes the sweep's turn for `every`: true for one replica in each
     /// period.
     pub async fn sweep_turn(&self, every: Duration) -> Result<bool> {
+        crate::metrics::redis_round_trip("sweep");
         let taken: Option<String> = redis::cmd("SET")
             .arg(self.keys.sweep())
             .arg(&self.consumer)
@@ -613,6 +626,7 @@ impl Shared {
     /// Records that delivery `guid` was redelivered; false if a replica
     /// did so already.
     pub async fn first_redelivery(&self, guid: &str) -> Result<bool> {
+        crate::metrics::redis_round_trip("sweep");
         let taken: Option<String> = redis::cmd("SET")
             .arg(self.keys.redelivered(guid))
             .arg(1)
