@@ -315,3 +315,44 @@ fn plan_prints_json_for_every_event_and_plans_a_subscribe_command() {
     );
     assert_eq!(plan("push", path(&push)), serde_json::json!([]));
 }
+
+#[test]
+fn plan_shows_what_a_label_command_would_do_and_what_it_would_refuse() {
+    let mut payload: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string("examples/plan/issue_comment.created.json").unwrap(),
+    )
+    .unwrap();
+    payload["comment"]["body"] = "@probot label module: cuda, high priority".into();
+    payload["issue"]["number"] = 5.into();
+    let payload = temp_file("label-command.json", &payload.to_string());
+    let out = probot(&[
+        "plan",
+        "--config",
+        "examples/pytorch/probot.toml",
+        "--event",
+        "issue_comment",
+        "--payload",
+        path(&payload),
+        "--item-labels",
+        "triaged",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let planned: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(planned[0]["type"], "add_labels", "{planned}");
+    assert_eq!(planned[0]["labels"], serde_json::json!(["module: cuda"]));
+    assert!(
+        planned[1]["body"]
+            .as_str()
+            .unwrap()
+            .contains("`high priority`: needs triage access"),
+        "{planned}"
+    );
+    assert_eq!(planned[2]["content"], "confused");
+}

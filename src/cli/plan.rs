@@ -48,6 +48,10 @@ pub struct PlanArgs {
     /// draft). Others count as added by a person.
     #[arg(long, value_delimiter = ',')]
     bot_added: Vec<String>,
+    /// The labels the item commented on carries, for label commands (the
+    /// comment's payload does not say).
+    #[arg(long, value_delimiter = ',')]
+    item_labels: Vec<String>,
     /// The bot's login: its own events plan nothing and it is never CC'd.
     #[arg(long, default_value = "probot[bot]")]
     bot: String,
@@ -196,11 +200,62 @@ impl plan::FactSource for Offline<'_> {
     }
 }
 
-/// What the server would do with a comment's subscribe commands, offline,
-/// decided by the server's own `subscribe::decide`: the tracking issue's
-/// body from `--tracking-issue`, access from `--trust`, and every label
-/// without a line in the issue taken to exist (the server looks it up).
+/// What the server would do with a comment's commands, offline: its label
+/// commands (decided by `label_commands`, the item's labels from
+/// `--item-labels`), then its subscribe commands (by `subscribe::decide`,
+/// the tracking issue's body from `--tracking-issue`); access from
+/// `--trust`, and every label looked up taken to exist (the server asks).
 fn plan_comment(
+    comment: &event::CommentEvent,
+    ruleset: &config::Ruleset,
+    tracking: Option<&str>,
+    args: &PlanArgs,
+) -> Vec<Decision> {
+    if comment.sender.login.eq_ignore_ascii_case(&args.bot) {
+        return Vec::new();
+    }
+    let mut planned = plan_label_commands(comment, ruleset, args);
+    planned.extend(plan_subscriptions(comment, ruleset, tracking, args));
+    planned
+}
+
+fn plan_label_commands(
+    comment: &event::CommentEvent,
+    ruleset: &config::Ruleset,
+    args: &PlanArgs,
+) -> Vec<Decision> {
+    use probot::label_commands;
+    let commands = label_commands::read(&comment.body, &args.bot);
+    if commands.is_empty() {
+        return Vec::new();
+    }
+    if !ruleset.label_commands_on() {
+        eprintln!("note: label commands are off: the rules have no [[commands.labels]]");
+        return Vec::new();
+    }
+    let who = match args.trust {
+        TrustArg::Write => config::Who::Write,
+        TrustArg::None => config::Who::Anyone,
+    };
+    let known: Vec<(String, bool)> =
+        label_commands::lookups(ruleset, &commands, &args.item_labels, who)
+            .into_iter()
+            .map(|label| {
+                eprintln!("note: `{label}` is taken to exist; the server looks it up");
+                (label, true)
+            })
+            .collect();
+    let outcomes = label_commands::outcomes(ruleset, &commands, &args.item_labels, who, &known);
+    label_commands::decide(comment, &commands, &outcomes)
+        .into_iter()
+        .map(|action| Decision {
+            because: vec![format!("label commands by @{}", comment.author)],
+            action,
+        })
+        .collect()
+}
+
+fn plan_subscriptions(
     comment: &event::CommentEvent,
     ruleset: &config::Ruleset,
     tracking: Option<&str>,
@@ -209,7 +264,7 @@ fn plan_comment(
     use probot::subscribe;
     let commands = subscribe::read(&comment.body, &args.bot, &comment.author);
     let no_commands = commands.wishes.is_empty() && commands.errors.is_empty();
-    if no_commands || comment.sender.login.eq_ignore_ascii_case(&args.bot) {
+    if no_commands {
         return Vec::new();
     }
     let on_tracking = ruleset
