@@ -552,6 +552,13 @@ impl Session {
         repo: &RepoName,
         write: impl std::future::Future<Output = Result<T>>,
     ) -> Result<T> {
+        // The slot is reserved once this write is next for its repository,
+        // so it goes out at its slot: reserved first and sent after other
+        // writes queued here, a write would arrive late, and with several
+        // replicas one's late writes and another's on-time ones would meet
+        // in one of GitHub's minutes.
+        let lock = self.client.write_lock(repo);
+        let _guard = lock.lock().await;
         let now = Instant::now();
         let patience = pacing::patience();
         let slot = match self.client.inner.shared_budget.get() {
@@ -587,8 +594,6 @@ impl Session {
             tracing::debug!(wait = ?(slot - now), "pacing a write to stay inside GitHub's secondary limits");
             tokio::time::sleep_until(slot).await;
         }
-        let lock = self.client.write_lock(repo);
-        let _guard = lock.lock().await;
         write.await
     }
 }
