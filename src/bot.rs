@@ -213,15 +213,16 @@ impl Bot {
     /// their author's quota or the commands' share of the writes (anyone
     /// can comment: a flood stops here, before it costs a read or a place
     /// in the queue, and never spends what triage needs).
-    pub fn ignores_comment(&self, comment: &CommentEvent) -> Option<&'static str> {
+    pub async fn ignores_comment(&self, comment: &CommentEvent) -> Option<&'static str> {
         if comment.sender.login.eq_ignore_ascii_case(&self.login) {
             return Some("the bot's own event");
         } else if subscriptions::parse_commands(&comment.body, &self.login).is_empty() {
             return Some("a comment with no command");
         }
-        let admitted =
-            self.github
-                .admit_command(comment.installation, &comment.author, comment.comment_id);
+        let admitted = self
+            .github
+            .admit_command(comment.installation, &comment.author, comment.comment_id)
+            .await;
         match admitted {
             Ok(()) => None,
             Err(refused) => {
@@ -239,7 +240,7 @@ impl Bot {
         comment: &CommentEvent,
         deadline: Instant,
     ) -> Result<Outcome, HandleError> {
-        if let Some(reason) = self.ignores_comment(comment) {
+        if let Some(reason) = self.ignores_comment(comment).await {
             return Ok(Outcome::Ignored(reason));
         }
         let api = self.github.api(comment.installation, deadline)?;

@@ -254,14 +254,24 @@ impl GitHub {
 
     /// Admits command comment `id` by `login` in `installation`: within
     /// the author's hourly quota and the commands' share of the
-    /// installation's writes. Never waits; a comment admitted before is
-    /// admitted again at no charge.
-    pub fn admit_command(
+    /// installation's writes (across replicas, when they share a budget).
+    /// Never waits; a comment admitted before is admitted again at no
+    /// charge. Redis unreachable: this process's own gate decides.
+    pub async fn admit_command(
         &self,
         installation: Option<u64>,
         login: &str,
         id: u64,
     ) -> std::result::Result<(), CommandRefusal> {
+        if let Some(budget) = self.inner.shared_budget.get() {
+            match budget.admit_command(installation, login, id).await {
+                Ok(admitted) => return admitted,
+                Err(error) => {
+                    crate::metrics::shared_unreachable();
+                    tracing::warn!(%error, "can't ask Redis to admit a command; this process decides alone");
+                }
+            }
+        }
         let mut gates = self
             .inner
             .command_gates

@@ -14,7 +14,8 @@
 //! gives the item back to the queue till then (`queue.rs`).
 //!
 //! Commands (comments any GitHub user can send) are admitted by a
-//! [`CommandGate`] first: a share of the budget and a quota per person,
+//! [`CommandGate`] (with replicas, its twin script in `shared/budget.rs`)
+//! first: a share of the budget and a quota per person,
 //! checked without waiting, so a flood of comments neither spends the
 //! budget triage needs nor holds a worker while it waits for a slot.
 

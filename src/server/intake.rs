@@ -167,6 +167,7 @@ pub(super) async fn webhook(State(state): State<Arc<AppState>>, request: Request
                     state
                         .bot
                         .ignores_comment(comment)
+                        .await
                         .map_or_else(|| Ok(Work::from(comment.clone())), Err),
                 ),
                 _ => None,

@@ -7,13 +7,21 @@
 //! Each installation's reserved slots are a sorted set (score: the slot in
 //! ms), trimmed to the last hour at each reservation and expiring an hour
 //! after its last slot. One round trip per write.
+//!
+//! The command gate of `github/pacing.rs` (each person's quota, commands'
+//! share of the writes) is shared the same way, so N replicas admit no more
+//! commands than one: one script per command comment.
 
 use std::time::Duration;
 
 use redis::aio::ConnectionManager;
 
 use super::{Keys, SharedError};
-use crate::github::{PER_HOUR, PER_MINUTE};
+use crate::github::{CommandRefusal, PER_HOUR, PER_MINUTE};
+use crate::limits::{
+    COMMANDS_PER_PERSON_PER_HOUR, COMMAND_WRITES_PER_HOUR, COMMAND_WRITES_PER_MINUTE,
+    WRITES_PER_COMMAND,
+};
 
 /// The reservation: the first slot at or after now that keeps fewer than
 /// `per_minute` slots in the minute up to it and `per_hour` in the hour,
@@ -50,12 +58,42 @@ redis.call('PEXPIRE', key .. ':n', 3600000 + wait)
 return {1, wait}
 ";
 
+/// Admits a command comment: KEYS the installation's command writes, the
+/// person's comments; ARGV the comment id, the person's quota, the writes a
+/// minute and an hour, the writes a comment is charged. Returns `ok`,
+/// `person` or `share`, as `CommandGate::admit`.
+const ADMIT: &str = r"
+local writes = KEYS[1]
+local person = KEYS[2]
+local id = ARGV[1]
+local quota = tonumber(ARGV[2])
+local per_minute = tonumber(ARGV[3])
+local per_hour = tonumber(ARGV[4])
+local charge = tonumber(ARGV[5])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', person, '-inf', now - 3600000)
+if redis.call('ZSCORE', person, id) then return 'ok' end
+if redis.call('ZCARD', person) >= quota then return 'person' end
+redis.call('ZREMRANGEBYSCORE', writes, '-inf', now - 3600000)
+local minute = redis.call('ZCOUNT', writes, now - 60000 + 1, '+inf')
+if minute + charge > per_minute or redis.call('ZCARD', writes) + charge > per_hour then
+  return 'share'
+end
+for i = 1, charge do redis.call('ZADD', writes, now, id .. ':' .. i) end
+redis.call('ZADD', person, now, id)
+redis.call('PEXPIRE', writes, 3600000)
+redis.call('PEXPIRE', person, 3600000)
+return 'ok'
+";
+
 /// The budget replicas share. Cheap to clone.
 #[derive(Clone)]
 pub struct Budget {
     conn: ConnectionManager,
     keys: Keys,
     script: std::sync::Arc<redis::Script>,
+    admit: std::sync::Arc<redis::Script>,
 }
 
 impl Budget {
@@ -64,6 +102,7 @@ impl Budget {
             conn,
             keys,
             script: std::sync::Arc::new(redis::Script::new(RESERVE)),
+            admit: std::sync::Arc::new(redis::Script::new(ADMIT)),
         }
     }
 
@@ -87,5 +126,32 @@ impl Budget {
             .await?;
         let wait = Duration::from_millis(wait.max(0) as u64);
         Ok(if reserved == 1 { Ok(wait) } else { Err(wait) })
+    }
+
+    /// Admits command comment `id` by `login` in `installation`, as
+    /// `CommandGate::admit` does, for every replica at once.
+    pub async fn admit_command(
+        &self,
+        installation: Option<u64>,
+        login: &str,
+        id: u64,
+    ) -> Result<Result<(), CommandRefusal>, SharedError> {
+        crate::metrics::redis_round_trip("admit");
+        let answer: String = self
+            .admit
+            .key(self.keys.command_writes(installation))
+            .key(self.keys.command_person(installation, login))
+            .arg(id)
+            .arg(COMMANDS_PER_PERSON_PER_HOUR)
+            .arg(COMMAND_WRITES_PER_MINUTE)
+            .arg(COMMAND_WRITES_PER_HOUR)
+            .arg(WRITES_PER_COMMAND)
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok(match answer.as_str() {
+            "person" => Err(CommandRefusal::PersonOverQuota),
+            "share" => Err(CommandRefusal::ShareSpent),
+            _ => Ok(()),
+        })
     }
 }

@@ -92,6 +92,16 @@ impl Keys {
             None => format!("{{{}}}:budget:token", self.tag),
         }
     }
+    fn command_writes(&self, installation: Option<u64>) -> String {
+        format!("{}:commands", self.budget(installation))
+    }
+    fn command_person(&self, installation: Option<u64>, login: &str) -> String {
+        format!(
+            "{}:commands:{}",
+            self.budget(installation),
+            login.to_ascii_lowercase()
+        )
+    }
     fn sweep(&self) -> String {
         format!("{{{}}}:sweep", self.tag)
     }

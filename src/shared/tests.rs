@@ -192,3 +192,42 @@ async fn failed_work_waits_its_turn_or_a_person() {
     assert_eq!(again[0].deliveries, ["d1"]);
     assert_eq!(again[0].failures, 0, "by hand, the schedule starts over");
 }
+
+#[tokio::test]
+async fn replicas_admit_commands_as_one_gate() {
+    use crate::github::CommandRefusal;
+    use crate::limits::{COMMAND_WRITES_PER_MINUTE, WRITES_PER_COMMAND};
+    let redis = RedisServer::start().await.unwrap();
+    let gates = [
+        replica(&redis, Duration::from_secs(60)).await.budget(),
+        replica(&redis, Duration::from_secs(60)).await.budget(),
+    ];
+    // Many people, so no one meets their quota: the share binds.
+    let mut admitted = 0;
+    for id in 0..100u64 {
+        let answer = gates[id as usize % 2]
+            .admit_command(Some(5), &format!("user{id}"), id)
+            .await
+            .unwrap();
+        admitted += usize::from(answer.is_ok());
+    }
+    assert_eq!(
+        admitted,
+        COMMAND_WRITES_PER_MINUTE / WRITES_PER_COMMAND,
+        "one share for both"
+    );
+    assert_eq!(
+        gates[1].admit_command(Some(5), "user0", 0).await.unwrap(),
+        Ok(()),
+        "a comment admitted already (by the other replica) is admitted again"
+    );
+    assert_eq!(
+        gates[0].admit_command(Some(5), "late", 999).await.unwrap(),
+        Err(CommandRefusal::ShareSpent)
+    );
+    assert_eq!(
+        gates[0].admit_command(Some(6), "late", 999).await.unwrap(),
+        Ok(()),
+        "another installation has its own share"
+    );
+}
