@@ -74,6 +74,7 @@ impl Tester {
 async fn a_contributor_labels_an_issue_as_the_rules_allow() {
     let t = tester(RULES).await;
     let issue = t.open_issue("contributor", "It broke.", &[]).await;
+    t.hub.clear_requests().await.unwrap();
     let id = t
         .command(
             issue,
@@ -81,6 +82,18 @@ async fn a_contributor_labels_an_issue_as_the_rules_allow() {
             "Thanks!\n@probot label module: cuda, needs repro",
         )
         .await;
+    // What one command costs, printed for the README.
+    let requests: Vec<String> = t
+        .bot_requests()
+        .await
+        .iter()
+        .map(|r| format!("{} {} {}", r.method, r.path, r.status))
+        .collect();
+    eprintln!(
+        "{} requests for one label command:\n{}",
+        requests.len(),
+        requests.join("\n")
+    );
     let item = t.item(issue).await;
     assert_eq!(
         labels(&item),
