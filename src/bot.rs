@@ -18,7 +18,7 @@ use crate::apply::{self, Write};
 use crate::cache::{Caches, LoadedRules};
 use crate::config::{Ruleset, RULES_PATH};
 use crate::event::{CommentEvent, Event, ItemAction, ItemEvent, ItemKind};
-use crate::github::{Fetched, GitHub, GitHubError, Session};
+use crate::github::{Fetched, GitHub, GitHubError, OpenItem, Session};
 use crate::plan::{self, Action, Facts, Needs};
 use crate::{label_commands, subscribe, subscriptions};
 
@@ -277,7 +277,7 @@ impl Bot {
             };
             actions.extend(answer.actions);
             because.push(format!("label commands by @{}", comment.author));
-            changed = Some((answer.added, answer.removed));
+            changed = Some((answer.item, answer.added, answer.removed));
         }
         if subscribing {
             match subscribe::answer(&api, &self.login, comment).await? {
@@ -301,9 +301,9 @@ impl Bot {
             bot: &self.login,
         };
         let mut writes = apply::apply(&target, &one_reaction(actions), None).await?;
-        if let Some((added, removed)) = changed {
+        if let Some((item, added, removed)) = changed {
             let (more, why) = self
-                .as_if_labelled_by(&api, comment, added, removed, deadline)
+                .as_if_labelled_by(&api, comment, item, added, removed, deadline)
                 .await?;
             writes.extend(more);
             because.extend(why);
@@ -320,13 +320,15 @@ impl Bot {
         &self,
         api: &Session,
         comment: &CommentEvent,
+        mut item: OpenItem,
         added: Vec<String>,
         removed: Vec<String>,
         deadline: Instant,
     ) -> Result<(Vec<Write>, Vec<String>), HandleError> {
-        let Some(item) = api.whole_item(&comment.repo, comment.number).await? else {
-            return Ok((Vec::new(), Vec::new()));
-        };
+        // The item as the commands left it (the planner reads it fresh).
+        let labels = &mut item.snapshot.labels;
+        labels.retain(|l| !removed.contains(l));
+        labels.extend(added.iter().cloned());
         let pull = match item.is_pull {
             true => Some(api.pull_head(&comment.repo, comment.number).await?),
             false => None,

@@ -255,6 +255,8 @@ pub struct Answer {
     /// them as to the commenter's own.
     pub added: Vec<String>,
     pub removed: Vec<String>,
+    /// The item as read to decide (its labels before the changes).
+    pub item: crate::github::OpenItem,
 }
 
 /// Reads what the label commands of `comment` need and decides; `None`
@@ -300,6 +302,7 @@ pub async fn answer(
         actions: decide(comment, commands, &outcomes),
         added: pick(Change::Added),
         removed: pick(Change::Removed),
+        item,
     }))
 }
 
