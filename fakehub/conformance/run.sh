@@ -31,8 +31,11 @@ if [ ! -f "$deps/node/.installed" ]; then
   touch "$deps/node/.installed"
 fi
 
-cargo build --quiet -p fakehub --bin fakehub
-cargo build --quiet -p probot --bin probot
+# The binaries as the README's test command builds them (the same
+# features, dev-dependencies' included), so after `.ci/run`'s tests this
+# builds nothing; a plain `cargo build` would build the dependencies again
+# with other features.
+cargo test --quiet --workspace --all-features --no-run
 target="${CARGO_TARGET_DIR:-$here/../../target}/debug"
 bin="$target/fakehub"
 log="$(mktemp)"
