@@ -17,9 +17,9 @@ mod replicas;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use fakehub::{FakeHub, Hook, Latency, Options};
-use probot::local::{Local, RedisServer, LOCAL_SECRET};
-use replicas::{busiest, forwarder, free_port, implied, label, replica, seed, until_healthy};
+use fakehub::{FakeHub, Latency, Options};
+use probot::local::{Local, RedisServer};
+use replicas::{busiest, cluster, implied, label, seed};
 
 /// GitHub's content-creating limit: 80 a minute.
 const GITHUB_WRITES_PER_MINUTE: usize = 80;
@@ -78,21 +78,7 @@ async fn burst(processes: usize, kill: bool, items: u64, latency_ms: u64) {
         ..Options::default()
     };
     let hub = FakeHub::start(seed(items as usize), options).await.unwrap();
-    let ports: Vec<u16> = (0..processes).map(|_| free_port()).collect();
-    let mut running: Vec<_> = ports.iter().map(|&p| replica(&hub, &redis, p)).collect();
-    let urls: Vec<String> = ports
-        .iter()
-        .map(|p| format!("http://127.0.0.1:{p}"))
-        .collect();
-    for url in &urls {
-        until_healthy(url).await;
-    }
-    let balancer = forwarder(urls.clone()).await;
-    hub.add_hook(Hook {
-        url: format!("{balancer}/webhook"),
-        secret: LOCAL_SECRET.into(),
-        idle_url: Some(format!("{balancer}/idle")),
-    });
+    let (mut running, urls) = cluster(&hub, &redis, processes).await;
     let control = hub.control();
     let trips_before = round_trips(&urls).await;
     let numbers: Vec<u64> = (2..2 + items).collect();

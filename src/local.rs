@@ -56,9 +56,32 @@ impl Local {
     /// The same, with bots that handle deliveries as `handling` says
     /// (`Handling::Inline`: as on Lambda).
     pub async fn start_handling(
+        seed: Seed,
+        options: Options,
+        handling: Handling,
+    ) -> Result<Local, LocalError> {
+        Local::start_bots(seed, options, handling, None, 1).await
+    }
+
+    /// fakehub and `replicas` bots sharing one queue and one write budget
+    /// through the Redis `shared` names, each hooked up as GitHub would
+    /// hook a load balancer's targets.
+    pub async fn start_replicas(
+        seed: Seed,
+        options: Options,
+        shared: crate::shared::Settings,
+        replicas: usize,
+    ) -> Result<Local, LocalError> {
+        Local::start_bots(seed, options, Handling::SERVER, Some(shared), replicas).await
+    }
+
+    /// fakehub, its App given the test key, and `bots` bots hooked to it.
+    async fn start_bots(
         mut seed: Seed,
         options: Options,
         handling: Handling,
+        shared: Option<crate::shared::Settings>,
+        bots: usize,
     ) -> Result<Local, LocalError> {
         let app = seed.app.as_mut().ok_or(LocalError::NoApp)?;
         if app.public_key.is_none() && app.public_key_file.is_none() {
@@ -71,35 +94,9 @@ impl Local {
             bots: Vec::new(),
             app_id,
             handling,
-            shared: None,
+            shared,
         };
-        local.add_bot().await?;
-        Ok(local)
-    }
-
-    /// fakehub and `replicas` bots sharing one queue and one write budget
-    /// through the Redis `shared` names, each hooked up as GitHub would
-    /// hook a load balancer's targets.
-    pub async fn start_replicas(
-        mut seed: Seed,
-        options: Options,
-        shared: crate::shared::Settings,
-        replicas: usize,
-    ) -> Result<Local, LocalError> {
-        let app = seed.app.as_mut().ok_or(LocalError::NoApp)?;
-        if app.public_key.is_none() && app.public_key_file.is_none() {
-            app.public_key = Some(TEST_APP_PUBLIC_KEY.to_owned());
-        }
-        let app_id = app.id;
-        let hub = FakeHub::start(seed, options).await?;
-        let mut local = Local {
-            hub,
-            bots: Vec::new(),
-            app_id,
-            handling: Handling::SERVER,
-            shared: Some(shared),
-        };
-        for _ in 0..replicas.max(1) {
+        for _ in 0..bots.max(1) {
             local.add_bot().await?;
         }
         Ok(local)

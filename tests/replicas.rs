@@ -11,11 +11,9 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use fakehub::client::Control;
-use fakehub::{FakeHub, Hook, Latency, Options};
-use probot::local::{Local, RedisServer, LOCAL_SECRET};
-use replicas::{
-    busiest, forwarder, free_port, implied, label, replica, seed, until_healthy, Replica,
-};
+use fakehub::{FakeHub, Latency, Options};
+use probot::local::{Local, RedisServer};
+use replicas::{busiest, cluster, implied, label, seed};
 
 /// One event of installation 6 timed calm, then during a burst of
 /// `burst` labels in installation 5 once its minute's budget is spent.
@@ -92,21 +90,7 @@ async fn three_replicas_lose_nothing_when_one_is_killed() {
     let hub = FakeHub::start(seed(ITEMS as usize), Options::default())
         .await
         .unwrap();
-    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
-    let mut replicas: Vec<Replica> = ports.iter().map(|&p| replica(&hub, &redis, p)).collect();
-    let urls: Vec<String> = ports
-        .iter()
-        .map(|p| format!("http://127.0.0.1:{p}"))
-        .collect();
-    for url in &urls {
-        until_healthy(url).await;
-    }
-    let balancer = forwarder(urls.clone()).await;
-    hub.add_hook(Hook {
-        url: format!("{balancer}/webhook"),
-        secret: LOCAL_SECRET.into(),
-        idle_url: Some(format!("{balancer}/idle")),
-    });
+    let (mut replicas, urls) = cluster(&hub, &redis, 3).await;
     let control = hub.control();
     control.enforce_rate_limits(true).await.unwrap();
     control

@@ -233,3 +233,28 @@ pub async fn until_healthy(url: &str) {
     }
     panic!("{url} never became healthy");
 }
+
+/// `count` `probot serve` processes sharing `redis`, healthy, behind a
+/// round-robin balancer that `hub` sends its webhooks to; their URLs.
+pub async fn cluster(
+    hub: &FakeHub,
+    redis: &RedisServer,
+    count: usize,
+) -> (Vec<Replica>, Vec<String>) {
+    let ports: Vec<u16> = (0..count).map(|_| free_port()).collect();
+    let replicas = ports.iter().map(|&p| replica(hub, redis, p)).collect();
+    let urls: Vec<String> = ports
+        .iter()
+        .map(|p| format!("http://127.0.0.1:{p}"))
+        .collect();
+    for url in &urls {
+        until_healthy(url).await;
+    }
+    let balancer = forwarder(urls.clone()).await;
+    hub.add_hook(fakehub::Hook {
+        url: format!("{balancer}/webhook"),
+        secret: LOCAL_SECRET.into(),
+        idle_url: Some(format!("{balancer}/idle")),
+    });
+    (replicas, urls)
+}
