@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use fakehub::{FakeHub, Latency, Options};
 use probot::local::{Local, RedisServer};
-use replicas::{busiest, cluster, implied, label, seed};
+use replicas::{another_installation_during_a_burst, busiest, cluster, implied, label, seed};
 
 /// GitHub's content-creating limit: 80 a minute.
 const GITHUB_WRITES_PER_MINUTE: usize = 80;
@@ -148,22 +148,6 @@ async fn burst(processes: usize, kill: bool, items: u64, latency_ms: u64) {
     );
 }
 
-/// One event of installation 6, calm and during installation 5's burst.
-async fn fairness(hub: &fakehub::client::Control, items: u64) -> (Duration, Duration) {
-    hub.enforce_rate_limits(true).await.unwrap();
-    hub.set_latency(Latency::Fixed { ms: 100 }).await.unwrap();
-    label(hub, "other/gadgets", 1);
-    let calm = implied(hub, "other/gadgets", &[1], 1).await;
-    let burst: Vec<u64> = (2..2 + items).collect();
-    for &n in &burst {
-        label(hub, "acme/widgets", n);
-    }
-    implied(hub, "acme/widgets", &burst, 36).await;
-    label(hub, "other/gadgets", 2);
-    let during = implied(hub, "other/gadgets", &[2], 1).await;
-    (calm, during)
-}
-
 /// The same warm event, handled from the in-process queue and through
 /// Redis: the mean time from the label to the implied label, at no
 /// latency (what the queue adds, not GitHub).
@@ -218,7 +202,7 @@ async fn main() {
     );
 
     let local = Local::start(seed(items as usize)).await.unwrap();
-    let (calm, during) = fairness(&local.control(), items).await;
+    let (calm, during) = another_installation_during_a_burst(&local.control(), items).await;
     println!(
         "fairness, one process: installation 6's event {:.2} s calm, {:.2} s during installation 5's burst",
         calm.as_secs_f64(),
@@ -234,7 +218,7 @@ async fn main() {
     let local = Local::start_replicas(seed(items as usize), Options::default(), settings, 2)
         .await
         .unwrap();
-    let (calm, during) = fairness(&local.control(), items).await;
+    let (calm, during) = another_installation_during_a_burst(&local.control(), items).await;
     println!(
         "fairness, two replicas on Redis: installation 6's event {:.2} s calm, {:.2} s during installation 5's burst\n",
         calm.as_secs_f64(),

@@ -10,29 +10,9 @@ mod replicas;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use fakehub::client::Control;
 use fakehub::{FakeHub, Latency, Options};
 use probot::local::{Local, RedisServer};
-use replicas::{busiest, cluster, implied, label, seed};
-
-/// One event of installation 6 timed calm, then during a burst of
-/// `burst` labels in installation 5 once its minute's budget is spent.
-async fn another_installation_during_a_burst(hub: &Control, burst: u64) -> (Duration, Duration) {
-    hub.enforce_rate_limits(true).await.unwrap();
-    hub.set_latency(Latency::Fixed { ms: 100 }).await.unwrap();
-    label(hub, "other/gadgets", 1);
-    let calm = implied(hub, "other/gadgets", &[1], 1).await;
-    let burst: Vec<u64> = (2..2 + burst).collect();
-    for &n in &burst {
-        label(hub, "acme/widgets", n);
-    }
-    // Each issue takes two writes (the label, the cc line): 36 issues
-    // spend the 72 writes of the minute.
-    implied(hub, "acme/widgets", &burst, 36).await;
-    label(hub, "other/gadgets", 2);
-    let during = implied(hub, "other/gadgets", &[2], 1).await;
-    (calm, during)
-}
+use replicas::{another_installation_during_a_burst, busiest, cluster, implied, label, seed};
 
 #[tokio::test]
 async fn a_burst_in_one_installation_does_not_hold_anothers_event() {

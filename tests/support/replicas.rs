@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use axum::response::IntoResponse;
 use fakehub::client::Control;
-use fakehub::{FakeHub, Seed};
+use fakehub::{FakeHub, Latency, Seed};
 use probot::local::{RedisServer, LOCAL_SECRET, TEST_APP_PUBLIC_KEY};
 
 /// Installation 5 holds acme/widgets (`burst` issues, a tracking issue);
@@ -257,4 +257,26 @@ pub async fn cluster(
         idle_url: Some(format!("{balancer}/idle")),
     });
     (replicas, urls)
+}
+
+/// One event of installation 6 timed calm, then during a burst of
+/// `burst` labels in installation 5 once its minute's budget is spent.
+pub async fn another_installation_during_a_burst(
+    hub: &Control,
+    burst: u64,
+) -> (Duration, Duration) {
+    hub.enforce_rate_limits(true).await.unwrap();
+    hub.set_latency(Latency::Fixed { ms: 100 }).await.unwrap();
+    label(hub, "other/gadgets", 1);
+    let calm = implied(hub, "other/gadgets", &[1], 1).await;
+    let burst: Vec<u64> = (2..2 + burst).collect();
+    for &n in &burst {
+        label(hub, "acme/widgets", n);
+    }
+    // Each issue takes two writes (the label, the cc line): 36 issues
+    // spend the 72 writes of the minute.
+    implied(hub, "acme/widgets", &burst, 36).await;
+    label(hub, "other/gadgets", 2);
+    let during = implied(hub, "other/gadgets", &[2], 1).await;
+    (calm, during)
 }
