@@ -266,14 +266,24 @@ impl Bot {
             ));
         }
 
+        // The bot's reaction marks a comment answered: a duplicate delivery
+        // stops here, for label and subscription commands alike.
+        let reactions = api
+            .comment_reactions(&comment.repo, comment.comment_id)
+            .await?;
+        if reactions
+            .iter()
+            .any(|(_, login)| login.eq_ignore_ascii_case(&self.login))
+        {
+            return Ok(Outcome::Ignored("a command answered already"));
+        }
         let mut actions = Vec::new();
         let mut because = Vec::new();
         let mut changed = None;
         if let Some(commands) = &labelling {
-            let Some(answer) =
-                label_commands::answer(&api, &self.login, &ruleset, comment, commands).await?
+            let Some(answer) = label_commands::answer(&api, &ruleset, comment, commands).await?
             else {
-                return Ok(Outcome::Ignored("a command answered already"));
+                return Ok(Outcome::Ignored("the item commented on is gone"));
             };
             actions.extend(answer.actions);
             because.push(format!("label commands by @{}", comment.author));
@@ -289,7 +299,7 @@ impl Bot {
                     ));
                 }
                 None if actions.is_empty() => {
-                    return Ok(Outcome::Ignored("a command answered already"))
+                    return Ok(Outcome::Ignored("the tracking issue is gone"))
                 }
                 None => {}
             }

@@ -5,7 +5,7 @@
 //! it, label commands are off. The grammar is `subscriptions/command.rs`'s.
 //!
 //! The decision is pure ([`decide`]); [`answer`] reads what it needs (the
-//! bot's reaction on the comment, the item's labels, the commenter's access
+//! item's labels, the commenter's access
 //! only when a label needs more than `anyone`, and whether each label to add
 //! exists, at most `MAX_LABEL_LOOKUPS_PER_COMMENT`) and returns the actions
 //! for `apply.rs`: the labels added and taken off, a reply only when
@@ -260,23 +260,15 @@ pub struct Answer {
 }
 
 /// Reads what the label commands of `comment` need and decides; `None`
-/// when the comment was answered already (the bot's reaction is on it) or
-/// the item is gone.
+/// when the item is gone. The caller has checked the comment is not
+/// answered already.
 pub async fn answer(
     api: &Session,
-    bot: &str,
     ruleset: &Ruleset,
     comment: &CommentEvent,
     commands: &LabelCommands,
 ) -> Result<Option<Answer>, GitHubError> {
     let repo = &comment.repo;
-    let reactions = api.comment_reactions(repo, comment.comment_id).await?;
-    if reactions
-        .iter()
-        .any(|(_, login)| login.eq_ignore_ascii_case(bot))
-    {
-        return Ok(None);
-    }
     let Some(item) = api.whole_item(repo, comment.number).await? else {
         return Ok(None);
     };

@@ -247,8 +247,8 @@ pub fn decide(
 
 /// Reads what the commands in `comment` (a comment on the tracking issue)
 /// need and decides: the actions that answer it, for `apply.rs`; `None`
-/// when it was answered already (the bot's reaction is on it). The caller
-/// has checked it holds commands and is on the tracking issue.
+/// when the issue is gone. The caller has checked it holds commands, is on
+/// the tracking issue, and was not answered already.
 pub async fn answer(
     api: &Session,
     bot: &str,
@@ -256,13 +256,6 @@ pub async fn answer(
 ) -> Result<Option<Vec<Action>>, GitHubError> {
     let commands = read(&comment.body, bot, &comment.author);
     let repo = &comment.repo;
-    let reactions = api.comment_reactions(repo, comment.comment_id).await?;
-    if reactions
-        .iter()
-        .any(|(_, login)| login.eq_ignore_ascii_case(bot))
-    {
-        return Ok(None);
-    }
     let allowed_for_others = match commands.for_others {
         false => true,
         true => api.access(repo, &comment.author).await?.can_triage(),

@@ -6,7 +6,7 @@
 mod support;
 
 use fakehub::Latency;
-use support::{labels, seed_with, Tester, REPO};
+use support::{labels, seed_with, Tester};
 
 const RULES: &str = r#"
 [[commands.labels]]
@@ -35,48 +35,13 @@ async fn tester(rules: &str) -> Tester {
     t
 }
 
-impl Tester {
-    async fn command(&self, number: u64, who: &str, body: &str) -> u64 {
-        self.hub
-            .comment(REPO, number, who, body)
-            .await
-            .expect("comment")
-    }
-
-    /// The bot's reactions to comment `id` on item `number`.
-    async fn reactions(&self, number: u64, id: u64) -> Vec<String> {
-        let item = self.item(number).await;
-        let comment = item
-            .comments
-            .iter()
-            .find(|c| c.id == id)
-            .expect("the comment");
-        comment
-            .reactions
-            .iter()
-            .filter(|r| r.user == "probot[bot]")
-            .map(|r| r.content.clone())
-            .collect()
-    }
-
-    async fn replies(&self, number: u64) -> Vec<String> {
-        self.item(number)
-            .await
-            .comments
-            .into_iter()
-            .filter(|c| c.author == "probot[bot]")
-            .map(|c| c.body)
-            .collect()
-    }
-}
-
 #[tokio::test]
 async fn a_contributor_labels_an_issue_as_the_rules_allow() {
     let t = tester(RULES).await;
     let issue = t.open_issue("contributor", "It broke.", &[]).await;
     t.hub.clear_requests().await.unwrap();
     let id = t
-        .command(
+        .say(
             issue,
             "contributor",
             "Thanks!\n@probot label module: cuda, needs repro",
@@ -100,9 +65,9 @@ async fn a_contributor_labels_an_issue_as_the_rules_allow() {
         ["module: cuda", "needs repro", "triaged"],
         "the implication fired too"
     );
-    assert_eq!(t.reactions(issue, id).await, ["+1"]);
+    assert_eq!(t.bot_reactions(issue, id).await, ["+1"]);
     assert!(
-        t.replies(issue).await.is_empty(),
+        t.bot_replies(issue).await.is_empty(),
         "nothing refused, nothing to say"
     );
 }
@@ -112,15 +77,15 @@ async fn what_is_refused_is_named_with_why_and_the_rest_is_done() {
     let t = tester(RULES).await;
     let issue = t.open_issue("contributor", "It broke.", &[]).await;
     let id = t
-        .command(
+        .say(
             issue,
             "contributor",
             "@probot label module: docs, high priority, wontfix, module: ghost",
         )
         .await;
     assert_eq!(labels(&t.item(issue).await), ["module: docs", "triaged"]);
-    assert_eq!(t.reactions(issue, id).await, ["confused"]);
-    let replies = t.replies(issue).await;
+    assert_eq!(t.bot_reactions(issue, id).await, ["confused"]);
+    let replies = t.bot_replies(issue).await;
     assert_eq!(replies.len(), 1, "one reply: {replies:?}");
     let reply = &replies[0];
     assert!(
@@ -134,7 +99,7 @@ async fn what_is_refused_is_named_with_why_and_the_rest_is_done() {
     assert!(reply.contains("`module: ghost`: no such label"), "{reply}");
 
     // A triager may; and taking a label off works the same way.
-    t.command(
+    t.say(
         issue,
         "triager",
         "@probot label +\"high priority\" -\"module: docs\"",
@@ -147,8 +112,7 @@ async fn what_is_refused_is_named_with_why_and_the_rest_is_done() {
 async fn a_ci_label_by_command_starts_ci_only_for_someone_ci_trusts() {
     let t = tester(RULES).await;
     let pr = t.open_pull_from("contributor", true, &[]).await;
-    t.command(pr, "contributor", "@probot label ciflow/trunk")
-        .await;
+    t.say(pr, "contributor", "@probot label ciflow/trunk").await;
     assert!(
         labels(&t.item(pr).await).contains(&"ciflow/trunk"),
         "the rules let anyone add it"
@@ -159,8 +123,7 @@ async fn a_ci_label_by_command_starts_ci_only_for_someone_ci_trusts() {
     );
 
     let other = t.open_pull_from("contributor", true, &[]).await;
-    t.command(other, "member", "@probot label ciflow/trunk")
-        .await;
+    t.say(other, "member", "@probot label ciflow/trunk").await;
     assert_eq!(
         t.tags().await.get(&format!("ciflow/trunk/{other}")),
         Some(&t.head(other).await),
@@ -172,8 +135,7 @@ async fn a_ci_label_by_command_starts_ci_only_for_someone_ci_trusts() {
 async fn a_redelivered_command_is_answered_once() {
     let t = tester(RULES).await;
     let issue = t.open_issue("contributor", "It broke.", &[]).await;
-    t.command(issue, "contributor", "@probot label wontfix")
-        .await;
+    t.say(issue, "contributor", "@probot label wontfix").await;
     let delivery = t
         .hub
         .deliveries()
@@ -185,7 +147,7 @@ async fn a_redelivered_command_is_answered_once() {
         .expect("the comment's delivery");
     t.hub.redeliver(delivery.id).await.unwrap();
     assert_eq!(
-        t.replies(issue).await.len(),
+        t.bot_replies(issue).await.len(),
         1,
         "the duplicate finds the reaction and stops"
     );
@@ -196,10 +158,13 @@ async fn without_the_section_label_commands_are_off() {
     let t = tester("[[labels.implies]]\nwhen = [\"module: *\"]\nadd = [\"triaged\"]\n").await;
     let issue = t.open_issue("contributor", "It broke.", &[]).await;
     let id = t
-        .command(issue, "contributor", "@probot label module: cuda")
+        .say(issue, "contributor", "@probot label module: cuda")
         .await;
     assert!(labels(&t.item(issue).await).is_empty());
-    assert!(t.reactions(issue, id).await.is_empty(), "no answer at all");
+    assert!(
+        t.bot_reactions(issue, id).await.is_empty(),
+        "no answer at all"
+    );
     assert!(
         t.bot_writes().await.is_empty(),
         "nothing written: {:?}",

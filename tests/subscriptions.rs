@@ -30,42 +30,18 @@ async fn tester(rules: &str) -> Tester {
 }
 
 impl Tester {
-    async fn say(&self, number: u64, author: &str, comment: &str) -> u64 {
-        self.hub
-            .comment(REPO, number, author, comment)
-            .await
-            .expect("comment")
-    }
-
     async fn notifications(&self, user: &str) -> Vec<NotificationState> {
         self.hub.notifications(user).await.expect("notifications")
     }
 
     /// The bot's reactions to a comment on the tracking issue.
     async fn reactions_to(&self, comment: u64) -> Vec<String> {
-        let tracking = self.item(1).await;
-        let comment = tracking
-            .comments
-            .iter()
-            .find(|c| c.id == comment)
-            .expect("the comment");
-        comment
-            .reactions
-            .iter()
-            .filter(|r| r.user == "probot[bot]")
-            .map(|r| r.content.clone())
-            .collect()
+        self.bot_reactions(1, comment).await
     }
 
     /// The bot's replies on the tracking issue.
     async fn replies(&self) -> Vec<String> {
-        self.item(1)
-            .await
-            .comments
-            .into_iter()
-            .filter(|c| c.author == "probot[bot]")
-            .map(|c| c.body)
-            .collect()
+        self.bot_replies(1).await
     }
 }
 

@@ -205,6 +205,41 @@ impl Tester {
             .expect("label");
     }
 
+    /// `author` comments `body` on item `number`; returns the comment's id.
+    pub async fn say(&self, number: u64, author: &str, body: &str) -> u64 {
+        self.hub
+            .comment(REPO, number, author, body)
+            .await
+            .expect("comment")
+    }
+
+    /// The bot's reactions to comment `id` on item `number`.
+    pub async fn bot_reactions(&self, number: u64, id: u64) -> Vec<String> {
+        let item = self.item(number).await;
+        let comment = item
+            .comments
+            .iter()
+            .find(|c| c.id == id)
+            .expect("the comment");
+        comment
+            .reactions
+            .iter()
+            .filter(|r| r.user == "probot[bot]")
+            .map(|r| r.content.clone())
+            .collect()
+    }
+
+    /// The bot's comments on item `number`.
+    pub async fn bot_replies(&self, number: u64) -> Vec<String> {
+        self.item(number)
+            .await
+            .comments
+            .into_iter()
+            .filter(|c| c.author == "probot[bot]")
+            .map(|c| c.body)
+            .collect()
+    }
+
     pub async fn item(&self, number: u64) -> ItemState {
         self.hub.issue(REPO, number).await.expect("read item")
     }
