@@ -339,6 +339,27 @@ who = "triage"
     }
 
     #[test]
+    fn changes_apply_left_to_right_as_triagebot_documents() {
+        // forge.rust-lang.org/triagebot/labeling.html: this command "will
+        // be executed as `+Alpaca +Esteban +Dwight -Carlo`" (Bench ends added).
+        let commands = read(
+            "@probot label +Alpaca -Bench -Carlo +Esteban +Dwight +Bench",
+            "probot[bot]",
+        );
+        assert_eq!(
+            commands.add,
+            labels(&["Alpaca", "Esteban", "Dwight", "Bench"])
+        );
+        assert_eq!(commands.remove, labels(&["Carlo"]));
+        let quoted = read(
+            "@probot label \"+good first issue\" \"-needs triage\"",
+            "probot[bot]",
+        );
+        assert_eq!(quoted.add, labels(&["good first issue"]));
+        assert_eq!(quoted.remove, labels(&["needs triage"]));
+    }
+
+    #[test]
     fn each_label_is_allowed_refused_or_already_so_and_says_why() {
         let ruleset = ruleset();
         let commands = read(

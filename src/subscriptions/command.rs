@@ -12,11 +12,14 @@
 //!
 //! Labels are separated by commas; a label is everything between two
 //! commas, spaces included (`needs repro`). A label in double quotes or
-//! backticks is taken as written, commas and a leading `+` or `-`
-//! included: `"bug, regression"`. In a `label` command, an item that
-//! starts with `+` or `-` is a list of changes separated by blanks, as
-//! triagebot's `@rustbot label +A-foo -B-bar` (a name with a blank in it
-//! goes in quotes there: `+"needs repro"`); `-` takes the label off.
+//! backticks is taken as written, commas included: `"bug, regression"`;
+//! in backticks a leading `+` or `-` too. An item that starts with `+` or
+//! `-` (or `"+`, `"-`) is a list of changes separated by blanks, as
+//! triagebot's `@rustbot label +A-foo -B-bar "+good first issue"`
+//! (documented at forge.rust-lang.org/triagebot/labeling.html); `-` takes
+//! the label off, and changes apply left to right, the last one on a
+//! label winning. Unlike triagebot, unsigned labels are separated by
+//! commas, not blanks, so that `module: cuda` is one label.
 //!
 //! A command is a line of its own that starts with the bot's mention
 //! (`@<app slug>` or `@<app slug>[bot]`, any case, after at most three
@@ -239,17 +242,12 @@ fn command(verb: Verb, args: &str, line: &str) -> Result<Command, CommandError> 
 /// A `label` or `unlabel` line: the labels to add (one `Label` command)
 /// and to take off (one `Unlabel`), whichever it names.
 fn label_command(verb: Verb, args: &str, line: &str) -> Result<Vec<Command>, CommandError> {
-    let mut add = Vec::new();
-    let mut remove = Vec::new();
-    let plain = if verb == Verb::Label {
-        &mut add
-    } else {
-        &mut remove
-    };
-    let mut signed = Vec::new();
     if !mentions(args).is_empty() {
         return Err(CommandError::LabelFor(line.to_owned()));
     }
+    // (adds, label), in the order written: later changes win, as
+    // triagebot applies them left to right.
+    let mut changes: Vec<(bool, String)> = Vec::new();
     for item in split_outside_quotes(args, |c| c == ',')
         .ok_or_else(|| CommandError::OpenQuote(line.to_owned()))?
     {
@@ -257,39 +255,54 @@ fn label_command(verb: Verb, args: &str, line: &str) -> Result<Vec<Command>, Com
         if item.is_empty() {
             continue;
         }
-        if !item.starts_with(['+', '-']) {
-            plain.push(unquote(item).to_owned());
+        if !is_change(item) {
+            changes.push((verb == Verb::Label, unquote(item).to_owned()));
             continue;
         }
-        let changes = split_outside_quotes(item, char::is_whitespace)
+        let tokens = split_outside_quotes(item, char::is_whitespace)
             .ok_or_else(|| CommandError::OpenQuote(line.to_owned()))?;
-        for change in changes.into_iter().filter(|c| !c.is_empty()) {
-            let (sign, name) = change.split_at(1);
-            let name = unquote(name);
-            if !matches!(sign, "+" | "-") || name.is_empty() {
+        for token in tokens.into_iter().filter(|t| !t.is_empty()) {
+            // `+name`, `-"a name"`, or triagebot's `"+a name"`.
+            let token = token
+                .strip_prefix('"')
+                .and_then(|t| t.strip_suffix('"'))
+                .filter(|t| t.starts_with(['+', '-']))
+                .unwrap_or(token);
+            let Some(sign) = token.chars().next().filter(|c| matches!(c, '+' | '-')) else {
+                return Err(CommandError::MixedChanges(line.to_owned()));
+            };
+            let name = unquote(&token[1..]);
+            if name.is_empty() {
                 return Err(CommandError::MixedChanges(line.to_owned()));
             }
-            signed.push((sign == "+", name.to_owned()));
+            changes.push((sign == '+', name.to_owned()));
         }
     }
-    for (adds, name) in signed {
-        if adds { &mut add } else { &mut remove }.push(name);
-    }
-    if add.is_empty() && remove.is_empty() {
+    if changes.is_empty() {
         return Err(CommandError::NoLabel(line.to_owned()));
     }
-    if add.len() + remove.len() > MAX_LABELS_PER_COMMAND {
+    if changes.len() > MAX_LABELS_PER_COMMAND {
         return Err(CommandError::TooManyLabels(line.to_owned()));
     }
-    Ok([(Verb::Label, add), (Verb::Unlabel, remove)]
-        .into_iter()
-        .filter(|(_, labels)| !labels.is_empty())
-        .map(|(verb, labels)| Command {
-            verb,
-            labels,
-            for_whom: Vec::new(),
-        })
-        .collect())
+    // One command per run of adds or of removals, in order.
+    let mut commands: Vec<Command> = Vec::new();
+    for (adds, label) in changes {
+        let verb = if adds { Verb::Label } else { Verb::Unlabel };
+        match commands.last_mut() {
+            Some(last) if last.verb == verb => last.labels.push(label),
+            _ => commands.push(Command {
+                verb,
+                labels: vec![label],
+                for_whom: Vec::new(),
+            }),
+        }
+    }
+    Ok(commands)
+}
+
+/// An item of changes: `+a -b`, or triagebot's quoted `"+a name"`.
+fn is_change(item: &str) -> bool {
+    item.starts_with(['+', '-']) || item.starts_with("\"+") || item.starts_with("\"-")
 }
 
 /// `text` split where `split` says, except inside double quotes or
@@ -370,17 +383,18 @@ mod tests {
             ]
         );
         assert_eq!(
-            ok("@probot label \"bug, regression\", \"-1\""),
+            ok("@probot label \"bug, regression\", `-1`"),
             [cmd(Verb::Label, &["bug, regression", "-1"], &[])],
-            "quotes keep commas and signs"
+            "quotes keep commas, backticks signs"
         );
         assert_eq!(
-            ok("@probot label +A-foo -B-bar +\"needs repro\""),
+            ok("@probot label +A-foo -B-bar +\"needs repro\" \"+good first issue\""),
             [
-                cmd(Verb::Label, &["A-foo", "needs repro"], &[]),
+                cmd(Verb::Label, &["A-foo"], &[]),
                 cmd(Verb::Unlabel, &["B-bar"], &[]),
+                cmd(Verb::Label, &["needs repro", "good first issue"], &[]),
             ],
-            "triagebot's form"
+            "triagebot's form, in order"
         );
     }
 
