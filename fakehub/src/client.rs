@@ -32,6 +32,8 @@ pub struct ItemState {
     pub open: bool,
     pub comments: Vec<CommentState>,
     pub pull: Option<PullState>,
+    #[serde(default)]
+    pub assignees: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -67,6 +69,9 @@ pub struct PullState {
     pub fork: bool,
     pub files: Vec<String>,
     pub merged: bool,
+    /// Asked to review, and not yet reviewed.
+    #[serde(default)]
+    pub requested_reviewers: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]

@@ -295,11 +295,13 @@ async fn read_item(
         .collect();
     let pull = issue.pull.as_ref().map(|p| {
         json!({"head_sha": p.head_sha, "head_ref": p.head_ref, "base_ref": p.base_ref, "fork": p.fork,
-            "files": p.files, "merged": p.merged_at.is_some()})
+            "files": p.files, "merged": p.merged_at.is_some(),
+            "requested_reviewers": p.requested_reviewers})
     });
     Ok(Json(json!({
         "number": issue.number, "title": issue.title, "body": issue.body, "author": issue.author,
         "labels": issue.labels, "open": issue.open, "comments": comments, "pull": pull,
+        "assignees": issue.assignees,
     }))
     .into_response())
 }

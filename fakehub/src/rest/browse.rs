@@ -187,9 +187,9 @@ pub(super) async fn list_timeline(
     let repo = world.repo(&scope.full)?;
     let issue = repo.issues.get(&number).ok_or_else(ApiError::not_found)?;
     let mut events: Vec<(u64, u64, Value)> = issue
-        .label_events
+        .events
         .iter()
-        .map(|e| (e.created_at, e.id, shapes::label_event(&world, repo, e)))
+        .map(|e| (e.created_at, e.id, shapes::issue_event(&world, repo, e)))
         .collect();
     for comment in repo.comments.iter().filter(|c| c.issue == number) {
         let mut shape = shapes::comment(&world, repo, comment);

@@ -120,9 +120,9 @@ pub(super) async fn list_issue_events(
     let repo = world.repo(&full)?;
     let issue = repo.issues.get(&number).ok_or_else(ApiError::not_found)?;
     let items = issue
-        .label_events
+        .events
         .iter()
-        .map(|e| shapes::label_event(&world, repo, e))
+        .map(|e| shapes::issue_event(&world, repo, e))
         .collect();
     Ok(paginate(items, &page, &world.base_url, &request_uri))
 }
@@ -305,6 +305,16 @@ fn per_login_write(
         let mut world = scope.hub.world();
         let (full, actor) = scope.writer(&world)?;
         let changed = change(&mut world, &full)?;
+        let kind = match (action, add) {
+            ("assigned", _) => "assigned",
+            ("unassigned", _) => "unassigned",
+            (_, true) => "review_requested",
+            (_, false) => "review_request_removed",
+        };
+        for login in &changed {
+            let subject = crate::state::Subject::Person(login.clone());
+            world.record_event(&full, number, kind, subject, &actor)?;
+        }
         let changes = per_login(&world, &full, number, &actor, action, field, &changed);
         let events = crate::events::render(&world, changes);
         let repo = world.repo(&full)?;

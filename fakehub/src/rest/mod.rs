@@ -205,7 +205,8 @@ pub(crate) fn router(hub: Arc<Hub>) -> Router {
         .route(
             "/orgs/{org}/teams/{team}/memberships/{user}",
             get(team_membership),
-        );
+        )
+        .route("/orgs/{org}/teams/{team}/members", get(team_members));
     // GitHub Enterprise clients put the REST API under `/api/v3`.
     Router::new()
         .merge(api.clone())

@@ -18,6 +18,8 @@ struct Filter {
     mentioned: Option<String>,
     /// A pull request with a pending review request of this login.
     review_requested: Option<String>,
+    /// Assigned to this login.
+    assignee: Option<String>,
     since: Option<u64>,
     head: Option<String>,
     base: Option<String>,
@@ -106,9 +108,10 @@ impl Filter {
                 ("author", _) => filter.creator = Some(value),
                 ("mentions", _) => filter.mentioned = Some(value),
                 ("review-requested", _) => filter.review_requested = Some(value),
+                ("assignee", _) => filter.assignee = Some(value),
                 _ => {
                     return Err(refuse(format!(
-                        "fakehub does not implement the search qualifier `{term}`; it knows repo:, is:, type:, state:, label:, author:, mentions:, review-requested:"
+                        "fakehub does not implement the search qualifier `{term}`; it knows repo:, is:, type:, state:, label:, author:, mentions:, review-requested:, assignee:"
                     )))
                 }
             }
@@ -142,6 +145,12 @@ impl Filter {
                         .iter()
                         .any(|r| r.eq_ignore_ascii_case(login))
                 })
+            })
+            && self.assignee.as_deref().is_none_or(|login| {
+                issue
+                    .assignees
+                    .iter()
+                    .any(|a| a.eq_ignore_ascii_case(login))
             })
             && self.since.is_none_or(|since| issue.updated_at >= since)
             && self.head.as_deref().is_none_or(|head| {

@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::state::{Comment, Issue, Label, LabelEvent, Repo, World};
+use crate::state::{Comment, Issue, IssueEvent, Label, Repo, Subject, World};
 
 pub use crate::state::timestamp;
 
@@ -560,12 +560,11 @@ pub fn encode(segment: &str) -> String {
 }
 
 /// One of an issue's events: a label added or removed.
-pub fn label_event(world: &World, repo: &Repo, event: &LabelEvent) -> Value {
-    let label = repo.labels.get(&event.label).map_or_else(
-        || json!({"name": event.label}),
-        |l| json!({"name": l.name, "color": l.color}),
-    );
-    json!({
+/// One of an item's events, as `GET /issues/{number}/events` lists it:
+/// the label, or the person assigned (with who assigned) or asked to
+/// review (with who asked).
+pub fn issue_event(world: &World, repo: &Repo, event: &IssueEvent) -> Value {
+    let mut shape = json!({
         "id": event.id,
         "node_id": format!("LE_fake{}", event.id),
         "url": format!("{}/repos/{}/issues/events/{}", world.base_url, repo.full_name(), event.id),
@@ -574,9 +573,25 @@ pub fn label_event(world: &World, repo: &Repo, event: &LabelEvent) -> Value {
         "commit_id": null,
         "commit_url": null,
         "created_at": timestamp(event.created_at),
-        "label": label,
         "performed_via_github_app": null,
-    })
+    });
+    match &event.subject {
+        Subject::Label(name) => {
+            shape["label"] = repo.labels.get(name).map_or_else(
+                || json!({"name": name}),
+                |l| json!({"name": l.name, "color": l.color}),
+            );
+        }
+        Subject::Person(login) if event.event.contains("review") => {
+            shape["requested_reviewer"] = user(world, login);
+            shape["review_requester"] = user(world, &event.actor);
+        }
+        Subject::Person(login) => {
+            shape["assignee"] = user(world, login);
+            shape["assigner"] = user(world, &event.actor);
+        }
+    }
+    shape
 }
 
 pub fn reaction(world: &World, reaction: &crate::state::Reaction) -> Value {

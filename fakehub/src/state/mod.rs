@@ -244,7 +244,7 @@ impl World {
                 closed_by: None,
                 state_reason: (!open).then_some("completed"),
                 pull,
-                label_events: Vec::new(),
+                events: Vec::new(),
                 assignees: Vec::new(),
                 reactions: Vec::new(),
             },
@@ -304,7 +304,13 @@ impl World {
             }
             issue.labels.push(label.clone());
             issue.updated_at = now();
-            self.record_label_event(full, number, "labeled", label, actor)?;
+            self.record_event(
+                full,
+                number,
+                "labeled",
+                Subject::Label(label.clone()),
+                actor,
+            )?;
             events.push(self.label_event(full, number, "labeled", label, actor)?);
         }
         Ok(events)
@@ -348,7 +354,13 @@ impl World {
         };
         let removed = issue.labels.remove(position);
         issue.updated_at = now();
-        self.record_label_event(full, number, "unlabeled", &removed, actor)?;
+        self.record_event(
+            full,
+            number,
+            "unlabeled",
+            Subject::Label(removed.clone()),
+            actor,
+        )?;
         Ok(vec![self.label_event(
             full,
             number,
@@ -358,19 +370,20 @@ impl World {
         )?])
     }
 
-    fn record_label_event(
+    /// Keeps one of the item's events, for its events and its timeline.
+    pub(crate) fn record_event(
         &mut self,
         full: &str,
         number: u64,
         event: &'static str,
-        label: &str,
+        subject: Subject,
         actor: &str,
     ) -> Outcome<()> {
         let id = self.id();
-        self.issue_mut(full, number)?.label_events.push(LabelEvent {
+        self.issue_mut(full, number)?.events.push(IssueEvent {
             id,
             event,
-            label: label.to_owned(),
+            subject,
             actor: actor.to_owned(),
             created_at: now(),
         });

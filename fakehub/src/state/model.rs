@@ -65,23 +65,33 @@ pub struct Issue {
     pub closed_by: Option<Login>,
     pub state_reason: Option<&'static str>,
     pub pull: Option<PullRequest>,
-    /// Labels added and removed, oldest first: the issue's events.
-    pub label_events: Vec<LabelEvent>,
+    /// Labels added and removed, people assigned and asked to review,
+    /// oldest first: the issue's events.
+    pub events: Vec<IssueEvent>,
     /// Who it is assigned to, in order.
     pub assignees: Vec<Login>,
     /// Reactions to the issue or pull request itself.
     pub reactions: Vec<Reaction>,
 }
 
-/// A label added to or removed from an item, as its events list it.
+/// One of an item's events: a label added or removed (`labeled`,
+/// `unlabeled`), a person assigned or unassigned, asked to review or the
+/// request taken off (`review_requested`, `review_request_removed`).
 #[derive(Debug, Clone)]
-pub struct LabelEvent {
+pub struct IssueEvent {
     pub id: u64,
-    /// `labeled` or `unlabeled`.
     pub event: &'static str,
-    pub label: String,
+    pub subject: Subject,
     pub actor: Login,
     pub created_at: u64,
+}
+
+/// What an item's event is about.
+#[derive(Debug, Clone)]
+pub enum Subject {
+    Label(String),
+    /// The person assigned, or asked to review.
+    Person(Login),
 }
 
 #[derive(Debug, Clone)]

@@ -250,6 +250,29 @@ impl World {
         logins: &[String],
         add: bool,
     ) -> Outcome<Vec<String>> {
+        let repo = self.repo(full)?;
+        let collaborator = |login: &String| {
+            repo.owner.eq_ignore_ascii_case(login)
+                || repo
+                    .collaborators
+                    .keys()
+                    .any(|c| c.eq_ignore_ascii_case(login))
+        };
+        let author = &repo
+            .issues
+            .get(&number)
+            .ok_or_else(Refusal::not_found)?
+            .author;
+        if add && logins.iter().any(|l| l.eq_ignore_ascii_case(author)) {
+            return Err(Refusal::unprocessable(
+                "Review cannot be requested from pull request author.",
+            ));
+        }
+        if add && !logins.iter().all(collaborator) {
+            return Err(Refusal::unprocessable(format!(
+                "Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the {full} repository."
+            )));
+        }
         let issue = self.issue_mut(full, number)?;
         let Some(pull) = issue.pull.as_mut() else {
             return Err(Refusal::not_found());
