@@ -8,11 +8,12 @@
 //! overwritten, as on GitHub's own UI.
 
 use crate::cc_line;
+use crate::config::Role;
 use crate::event::RepoName;
 use std::time::Duration;
 
 use crate::github::{CommentSnapshot, Fetched, GitHubError, ItemSnapshot, Session};
-use crate::plan::{cc_comment, Action, CcEntry, Dispatch, DispatchKind, CC_COMMENT_MARKER};
+use crate::plan::{cc_comment, Action, Ask, CcEntry, Dispatch, DispatchKind, CC_COMMENT_MARKER};
 use crate::subscriptions::{apply_wishes, Wish};
 
 /// One write made, described for logs and the demo transcript.
@@ -120,9 +121,72 @@ pub async fn apply(
                 api.react(item.repo, *comment_id, content).await?;
                 writes.push(Write(action.to_string()));
             }
+            Action::RequestReviewers(ask) => {
+                writes.extend(ask_people(api, item.repo, Role::Reviewer, ask).await?);
+            }
+            Action::Assign(ask) => {
+                writes.extend(ask_people(api, item.repo, Role::Assignee, ask).await?);
+            }
         }
     }
     Ok(writes)
+}
+
+/// Asks as many of `ask`'s people as are still missing, read just before:
+/// someone asked meanwhile (a person, another copy of the bot) stands in
+/// for one of them, so a rule never asks for more than its count.
+async fn ask_people(
+    api: &Session,
+    repo: &RepoName,
+    role: Role,
+    ask: &Ask,
+) -> Result<Option<Write>, GitHubError> {
+    let now = api.asked(repo, ask.number, role).await?;
+    let mut people = ask.still_to_ask(&now);
+    if people.is_empty() {
+        return Ok(None);
+    }
+    match api.ask(repo, ask.number, role, &people).await {
+        Ok(()) => {}
+        // GitHub refuses the whole request for one person it won't take
+        // (not a collaborator, say): ask each alone, and skip who is
+        // refused, which no retry would change.
+        Err(GitHubError::Status { status: 422, .. }) => {
+            let mut taken = Vec::new();
+            for person in people {
+                match api
+                    .ask(repo, ask.number, role, std::slice::from_ref(&person))
+                    .await
+                {
+                    Ok(()) => taken.push(person),
+                    Err(GitHubError::Status {
+                        status: 422,
+                        message,
+                        ..
+                    }) => {
+                        tracing::warn!(%repo, number = ask.number, person, %message, "GitHub refused to ask them; skipped");
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
+            people = taken;
+        }
+        Err(error) => return Err(error),
+    }
+    if people.is_empty() {
+        return Ok(None);
+    }
+    let done = Ask {
+        people,
+        ..ask.clone()
+    };
+    Ok(Some(Write(
+        match role {
+            Role::Reviewer => Action::RequestReviewers(done),
+            Role::Assignee => Action::Assign(done),
+        }
+        .to_string(),
+    )))
 }
 
 /// Rounds of write-then-verify before giving up on a body that keeps

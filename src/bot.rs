@@ -472,11 +472,11 @@ pub(crate) async fn read_facts(
             at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
         })
     });
-    // One read of the label events answers both questions asked of them.
+    // One read of the item's events answers every question asked of them.
     let history = async {
-        match since.is_some() || needs.label_adders {
+        match since.is_some() || needs.label_adders || needs.people {
             false => Ok(None),
-            true => api.label_events(&item.repo, item.number).await.map(Some),
+            true => api.history(&item.repo, item.number).await.map(Some),
         }
     };
     // A rule names one team or two: read in turn.
@@ -487,12 +487,37 @@ pub(crate) async fn read_facts(
         }
         Ok::<_, GitHubError>(teams)
     };
-    let (subscriptions, files, rules_at_head, access, history, teams) =
-        tokio::join!(subscriptions, files, rules_at_head, access, history, teams);
+    // Boxed: joined inline, these reads made the delivery's future too
+    // large for a thread's stack in debug builds.
+    let people = Box::pin(read_people(api, item, &needs));
+    let (subscriptions, files, rules_at_head, access, history, teams, people) = tokio::join!(
+        subscriptions,
+        files,
+        rules_at_head,
+        access,
+        history,
+        teams,
+        people
+    );
+    let (around, members, load) = people?;
     for (team, member) in teams? {
         facts.author_teams.insert(team.clone(), member);
     }
+    facts.team_members.extend(members);
+    facts.load.extend(load);
     let history = history?;
+    if let Some(around) = around {
+        facts.people = Some(plan::People {
+            requested: around.requested,
+            assigned: around.assigned,
+            reviewed: around.reviewed,
+            taken_off: history
+                .as_ref()
+                .map(|h| h.taken_off.clone())
+                .unwrap_or_default(),
+        });
+    }
+    let history = history.map(|h| h.labels);
     let removed = history
         .as_ref()
         .zip(since.as_deref())
@@ -529,6 +554,52 @@ pub(crate) async fn read_facts(
         facts.set_write_access(login, can_write);
     }
     Ok(())
+}
+
+/// Reads for picking reviewers and assignees: who is around the item, the
+/// teams' members, and people's load.
+#[allow(clippy::type_complexity)]
+async fn read_people(
+    api: &Session,
+    item: &ItemEvent,
+    needs: &Needs,
+) -> Result<
+    (
+        Option<crate::github::Around>,
+        Vec<(String, Vec<String>)>,
+        Vec<((crate::config::Role, String), u64)>,
+    ),
+    GitHubError,
+> {
+    let around = async {
+        let is_pull = item.kind == crate::event::ItemKind::PullRequest;
+        match needs.people {
+            false => Ok(None),
+            true => api.around(&item.repo, item.number, is_pull).await.map(Some),
+        }
+    };
+    // A rule names a team or two: read in turn.
+    let members = async {
+        let mut members = Vec::new();
+        for team in &needs.team_members {
+            members.push((team.clone(), api.team_members(team).await?));
+        }
+        Ok::<_, GitHubError>(members)
+    };
+    // One search per person, in turn: GitHub allows 30 a minute, and a
+    // burst of them is what its secondary limits punish.
+    let load = async {
+        let mut load = Vec::new();
+        for (role, login) in &needs.load {
+            load.push((
+                (*role, login.clone()),
+                api.load(&item.repo, *role, login).await?,
+            ));
+        }
+        Ok::<_, GitHubError>(load)
+    };
+    let (around, members, load) = tokio::join!(around, members, load);
+    Ok((around?, members?, load?))
 }
 
 /// The answers of label and subscription commands in one comment carry a

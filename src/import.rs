@@ -172,9 +172,7 @@ fn labeler(map: &serde_yaml::Mapping) -> Imported {
             name: name_of(label),
             when,
             add: vec![label.to_owned()],
-            remove: Vec::new(),
-            comment: None,
-            sync: false,
+            ..Rule::default()
         }));
     }
     Imported {
@@ -499,9 +497,7 @@ fn label_to_label(items: &[Value]) -> Imported {
                         ..Condition::default()
                     },
                     add: then,
-                    remove: Vec::new(),
-                    comment: None,
-                    sync: false,
+                    ..Rule::default()
                 }));
             }
             (None, None) => {

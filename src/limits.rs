@@ -141,6 +141,15 @@ pub const COMMAND_PEOPLE_TRACKED: usize = 10_000;
 /// up. Without it one comment of ten commands could cost 200 reads.
 pub const MAX_LABEL_LOOKUPS_PER_COMMENT: usize = 20;
 
+/// People one rule may pick reviewers or assignees among, once its teams
+/// are expanded (the first by each item's own order): the load of each is
+/// one search, and GitHub allows an installation 30 searches a minute.
+pub const MAX_PICK_CANDIDATES: usize = 20;
+
+/// Members read of one team (one page): a team larger than this is not a
+/// list of reviewers to pick from.
+pub const MAX_TEAM_MEMBERS: usize = 100;
+
 /// How long a worker waits for a write's slot in its installation's budget
 /// (or GitHub's `Retry-After`) while holding an item. Past that the item
 /// goes back to the queue until the budget has room, and the worker takes

@@ -52,6 +52,19 @@ pub struct PlanArgs {
     /// comment's payload does not say).
     #[arg(long, value_delimiter = ',')]
     item_labels: Vec<String>,
+    /// A team's members, for rules that pick reviewers or assignees
+    /// among teams: `org/team=alice,bob`; repeat for each team. A team
+    /// not given has no members.
+    #[arg(long, value_name = "TEAM=LOGINS")]
+    team: Vec<String>,
+    /// People's open review requests (or assignments) in the repository,
+    /// for rules that pick by load: `alice=3`; repeat, or separate with
+    /// commas. Nobody given has any.
+    #[arg(long, value_name = "LOGIN=COUNT", value_delimiter = ',')]
+    load: Vec<String>,
+    /// People already asked to review the pull request, or assigned.
+    #[arg(long, value_delimiter = ',')]
+    asked: Vec<String>,
     /// The bot's login: its own events plan nothing and it is never CC'd.
     #[arg(long, default_value = "probot[bot]")]
     bot: String,
@@ -191,6 +204,34 @@ impl plan::FactSource for Offline<'_> {
                     })
                     .collect(),
             );
+        }
+        if needs.people {
+            facts.people = Some(plan::People {
+                requested: args.asked.clone(),
+                assigned: args.asked.clone(),
+                ..plan::People::default()
+            });
+        }
+        for team in &needs.team_members {
+            let members = args.team.iter().find_map(|given| {
+                let (name, logins) = given.split_once('=')?;
+                let name = name.trim_start_matches('@');
+                name.eq_ignore_ascii_case(team)
+                    .then(|| logins.split(',').map(|l| l.trim().to_owned()).collect())
+            });
+            facts
+                .team_members
+                .insert(team.clone(), members.unwrap_or_default());
+        }
+        for (role, login) in &needs.load {
+            let given = args.load.iter().find_map(|given| {
+                let (name, count) = given.split_once('=')?;
+                name.eq_ignore_ascii_case(login)
+                    .then(|| count.trim().parse().ok())?
+            });
+            facts
+                .load
+                .insert((*role, login.clone()), given.unwrap_or(0));
         }
         // Offline, nobody removed a label lately.
         if needs.label_removals_since.is_some() || needs.label_removals_within.is_some() {

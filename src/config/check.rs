@@ -14,8 +14,9 @@ use super::schema_check::schema_problems;
 use super::spans::{Part, SpannedDocument};
 use super::Rules;
 use crate::limits::{
-    MAX_PATTERNS_PER_RULE, MAX_PATTERNS_TOTAL, MAX_PATTERN_CHARS, MAX_PROBLEMS, MAX_REGEXES,
-    MAX_RULES_BYTES, MAX_RULES_DEPTH, MAX_RULES_PER_LIST, MAX_SUBSCRIBERS_PER_LABEL,
+    MAX_PATTERNS_PER_RULE, MAX_PATTERNS_TOTAL, MAX_PATTERN_CHARS, MAX_PICK_CANDIDATES,
+    MAX_PROBLEMS, MAX_REGEXES, MAX_RULES_BYTES, MAX_RULES_DEPTH, MAX_RULES_PER_LIST,
+    MAX_SUBSCRIBERS_PER_LABEL,
 };
 
 /// The outcome of checking a rules file: the compiled rules when they are
@@ -368,12 +369,26 @@ fn oversized(rules: &Rules) -> Vec<Problem> {
         )
     });
     let mut in_rules = Vec::new();
+    let mut people = Vec::new();
     let mut regexes = 0;
     for (i, rule) in rules.rules.iter().enumerate() {
         let at = root.join("rules").join(i);
         super::condition::lists(&rule.when, at.join("when"), &mut in_rules, &mut regexes);
         in_rules.push((at.join("add"), &rule.add));
         in_rules.push((at.join("remove"), &rule.remove));
+        people.push((at.join("request_reviewers"), &rule.request_reviewers));
+        people.push((at.join("assign"), &rule.assign));
+    }
+    for (at, listed) in people {
+        if listed.len() > MAX_PICK_CANDIDATES {
+            problems.push(Problem::error(
+                at,
+                format!(
+                    "{} people; a rule picks among at most {MAX_PICK_CANDIDATES}",
+                    listed.len()
+                ),
+            ));
+        }
     }
     if regexes > MAX_REGEXES {
         problems.push(Problem::error(

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use super::condition::{self, Cond, Leaf, Quantifier, Test};
 use super::diagnostic::{KeyPath, Problem};
 use super::matchers::{report, FileIndex, LabelMatcher, PathMatcher};
-use super::rule::Kind;
-use super::ruleset::CompiledRule;
+use super::rule::{Kind, Person, Rule};
+use super::ruleset::{CompiledRule, Pick, Role};
 use super::{CiTarget, Rules, Via};
 
 /// `when` labels imply `add`, unless a label matching `unless` is there:
@@ -222,10 +222,15 @@ fn compile_rules(
         let when = condition::compile(&rule.when, &at.join("when"), problems, file_globs);
         check_label_names(&at.join("add"), &rule.add, problems);
         check_label_names(&at.join("remove"), &rule.remove, problems);
-        if rule.add.is_empty() && rule.remove.is_empty() && rule.comment.is_none() {
+        let picks = compile_picks(rule, &at, problems);
+        if rule.add.is_empty()
+            && rule.remove.is_empty()
+            && rule.comment.is_none()
+            && picks.is_empty()
+        {
             problems.push(
                 Problem::error(at.clone(), "this rule does nothing when it holds")
-                    .with_help("give `add`, `remove` or `comment`"),
+                    .with_help("give `add`, `remove`, `comment`, `request_reviewers` or `assign`"),
             );
         }
         if rule.sync && rule.add.is_empty() {
@@ -258,6 +263,7 @@ fn compile_rules(
         out.add = rule.add.clone();
         out.remove = rule.remove.clone();
         out.sync = rule.sync;
+        out.picks = picks;
         out.comment = rule.comment.as_ref().map(|text| {
             let key = rule.name.clone().unwrap_or_else(|| format!("rules[{i}]"));
             let marker = rule_marker(&key);
@@ -266,6 +272,58 @@ fn compile_rules(
         compiled.push(out);
     }
     compiled
+}
+
+/// `request_reviewers` and `assign`, with their `count` and `max_load`.
+fn compile_picks(rule: &Rule, at: &KeyPath, problems: &mut Vec<Problem>) -> Vec<Pick> {
+    let mut picks = Vec::new();
+    for (role, key, people) in [
+        (Role::Reviewer, "request_reviewers", &rule.request_reviewers),
+        (Role::Assignee, "assign", &rule.assign),
+    ] {
+        if people.is_empty() {
+            continue;
+        }
+        let (mut logins, mut teams) = (Vec::new(), Vec::new());
+        for Person(person) in people {
+            let name = person.strip_prefix('@').unwrap_or(person);
+            match name.contains('/') {
+                true => teams.push(name.to_owned()),
+                false => logins.push(name.to_owned()),
+            }
+        }
+        if role == Role::Reviewer && rule.when.kind == Some(Kind::Issue) {
+            problems.push(Problem::error(
+                at.join(key),
+                "only pull requests have reviewers, and this rule holds for issues only",
+            ));
+        }
+        picks.push(Pick {
+            role,
+            logins,
+            teams,
+            count: rule.count.map(|c| c as usize),
+            max_load: rule.max_load.map(u64::from),
+        });
+    }
+    for key in ["count", "max_load"] {
+        let given = match key {
+            "count" => rule.count.is_some(),
+            _ => rule.max_load.is_some(),
+        };
+        if given && picks.is_empty() {
+            problems.push(
+                Problem::error(
+                    at.join(key),
+                    format!(
+                        "`{key}` picks among `request_reviewers` or `assign`, and there are none"
+                    ),
+                )
+                .with_help("add people to `request_reviewers` or `assign`, or remove it"),
+            );
+        }
+    }
+    picks
 }
 
 /// `cc.paths`: globs that compile, and users that are logins or teams.

@@ -26,10 +26,11 @@ pub use diagnostic::{Location, Problem, Severity};
 pub(crate) use matchers::FileHits;
 pub use matchers::{LabelMatcher, PathMatcher};
 pub use rule::{
-    Association, Condition, EventName, FilesCondition, Kind, LabelsCondition, Rule, Size,
+    Association, Condition, EventName, FilesCondition, Kind, LabelsCondition, Person, Rule, Size,
 };
-pub(crate) use ruleset::CompiledRule;
+pub use ruleset::Role;
 pub use ruleset::Ruleset;
+pub(crate) use ruleset::{CompiledRule, Pick};
 
 /// Where a repository keeps its rules, relative to its root.
 pub const RULES_PATH: &str = ".github/probot.toml";

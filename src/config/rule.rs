@@ -5,8 +5,9 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// When `when` holds on an event, add and remove labels and keep a comment.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+/// When `when` holds on an event, add and remove labels, keep a comment,
+/// ask for reviews, assign.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
     /// A name for explanations and logs, and the key of the rule's
@@ -40,7 +41,44 @@ pub struct Rule {
     /// bot itself added (a person's labels stay).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub sync: bool,
+
+    /// Ask for reviews on a pull request when the condition holds: logins,
+    /// and teams (`@org/team`) that stand for their members. With `count`,
+    /// only that many of them, the fewest open review requests in the
+    /// repository first. Never the author, never twice: people already
+    /// asked, who reviewed, or whose request a person took off count as
+    /// picked. Pull requests only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub request_reviewers: Vec<Person>,
+
+    /// Assign the item when the condition holds: logins and teams, picked
+    /// like `request_reviewers` (the fewest open items assigned first).
+    /// GitHub assigns only people with access to the repository.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assign: Vec<Person>,
+
+    /// How many of `request_reviewers` (and of `assign`) to pick; all of
+    /// them when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 10))]
+    pub count: Option<u32>,
+
+    /// Skip people with this many open review requests (open items
+    /// assigned, for `assign`) in the repository, or more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_load: Option<u32>,
 }
+
+/// A login, or a team as `@org/team`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Person(
+    #[schemars(regex(
+        pattern = r"^@?[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9_.-]{1,100})?$"
+    ))]
+    pub String,
+);
 
 /// A condition on the item and the event. Every key given must hold.
 /// Without `event`, a rule is looked at on the events that can change what

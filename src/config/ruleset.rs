@@ -26,6 +26,33 @@ pub(crate) struct CompiledRule {
     /// The hidden marker and the whole body of the rule's comment.
     pub comment: Option<(String, String)>,
     pub sync: bool,
+    /// Whom it asks for reviews and assigns (`request_reviewers`,
+    /// `assign`): none, one or both.
+    pub picks: Vec<Pick>,
+}
+
+/// People a rule picks among: to review a pull request, or to assign.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Pick {
+    pub role: Role,
+    /// Logins, without `@`, as written.
+    pub logins: Vec<String>,
+    /// Teams (`org/team`), which stand for their members.
+    pub teams: Vec<String>,
+    /// How many to pick; every candidate when `None`.
+    pub count: Option<usize>,
+    /// Skip people with this many open requests (or assignments), or more.
+    pub max_load: Option<u64>,
+}
+
+/// What a person is picked for, which is also what their load counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// Asked to review a pull request; the load: open pull requests in the
+    /// repository awaiting their review.
+    Reviewer,
+    /// Assigned; the load: open items in the repository assigned to them.
+    Assignee,
 }
 
 impl CompiledRule {
@@ -41,6 +68,7 @@ impl CompiledRule {
             remove: Vec::new(),
             comment: None,
             sync: false,
+            picks: Vec::new(),
         }
     }
 
@@ -64,6 +92,9 @@ impl CompiledRule {
         if self.sync {
             effects.push("take its labels back when it stops holding".to_owned());
         }
+        for pick in &self.picks {
+            effects.push(pick.describe());
+        }
         format!(
             "{}: when {}, {}",
             self.origin(),
@@ -82,6 +113,27 @@ impl CompiledRule {
             origin.push_str(&format!(" (line {line})"));
         }
         origin
+    }
+}
+
+impl Pick {
+    /// `ask for reviews from 1 of alice, @org/cuda (under 5 open)`.
+    pub(crate) fn describe(&self) -> String {
+        let verb = match self.role {
+            Role::Reviewer => "ask for reviews from",
+            Role::Assignee => "assign",
+        };
+        let named: Vec<String> = (self.logins.iter().cloned())
+            .chain(self.teams.iter().map(|t| format!("@{t}")))
+            .collect();
+        let mut text = match self.count {
+            Some(count) => format!("{verb} {count} of {}", named.join(", ")),
+            None => format!("{verb} {}", named.join(", ")),
+        };
+        if let Some(max) = self.max_load {
+            text.push_str(&format!(" (under {max} open each)"));
+        }
+        text
     }
 }
 

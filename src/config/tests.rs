@@ -480,3 +480,37 @@ fn every_list_of_names_and_globs_counts_toward_the_limits() {
     let long = format!("[labels]\nissues_only = [\"{}\"]\n", "x".repeat(2_000));
     assert!(check(&long).problems[0].message.contains("longer than"));
 }
+
+#[test]
+fn picking_people_is_checked_where_it_is_written() {
+    assert_error(
+        "[[rules]]\nwhen.kind = \"pull_request\"\nadd = [\"x\"]\ncount = 1\n",
+        4,
+        9,
+        "`count` picks among `request_reviewers` or `assign`, and there are none",
+    );
+    assert_error(
+        "[[rules]]\nwhen.kind = \"issue\"\nrequest_reviewers = [\"alice\"]\n",
+        3,
+        21,
+        "only pull requests have reviewers",
+    );
+    assert_error(
+        "[[rules]]\nwhen.kind = \"pull_request\"\nrequest_reviewers = [\"@org/team/x\"]\n",
+        3,
+        22,
+        "does not match",
+    );
+    let many: Vec<String> = (0..21).map(|i| format!("\"p{i}\"")).collect();
+    assert_error(
+        &format!(
+            "[[rules]]\nwhen.kind = \"pull_request\"\nassign = [{}]\n",
+            many.join(", ")
+        ),
+        3,
+        10,
+        "21 people; a rule picks among at most 20",
+    );
+    let ok = "[[rules]]\nwhen.kind = \"pull_request\"\nrequest_reviewers = [\"alice\", \"@pytorch/cuda\"]\ncount = 1\nmax_load = 5\n";
+    assert_eq!(problems(ok), []);
+}

@@ -6,7 +6,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{encode, repo_path, Fetched, GitHubError, Result, Session};
+use crate::config::Role;
 use crate::event::RepoName;
+use crate::plan::TakenOff;
 
 /// An issue or pull request as read fresh before a write.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,28 +91,64 @@ impl Session {
             .collect())
     }
 
-    /// The item's label events, oldest first: one read serves every
-    /// question about who added or removed what, and when.
-    pub async fn label_events(&self, repo: &RepoName, number: u64) -> Result<Vec<LabelEvent>> {
+    /// The item's events the bot asks about, oldest first: one read
+    /// serves every question about who added or removed which label, and
+    /// who took off a review request or an assignment.
+    pub async fn history(&self, repo: &RepoName, number: u64) -> Result<History> {
+        #[derive(Deserialize)]
+        struct Event {
+            event: String,
+            /// `null` for a deleted account.
+            actor: Option<Login>,
+            #[serde(default)]
+            created_at: String,
+            label: Option<Named>,
+            assignee: Option<Login>,
+            requested_reviewer: Option<Login>,
+        }
+        #[derive(Deserialize)]
+        struct Named {
+            name: String,
+        }
+        #[derive(Deserialize)]
+        struct Login {
+            login: String,
+        }
         let events = self
             .all_pages(&format!("{}/issues/{number}/events", repo_path(repo)), 10)
             .await?;
-        Ok(events
-            .iter()
-            .filter_map(|e| {
-                let added = match e["event"].as_str()? {
-                    "labeled" => true,
-                    "unlabeled" => false,
-                    _ => return None,
-                };
-                Some(LabelEvent {
-                    added,
-                    label: e["label"]["name"].as_str()?.to_owned(),
-                    actor: e["actor"]["login"].as_str().unwrap_or_default().to_owned(),
-                    at: e["created_at"].as_str().unwrap_or_default().to_owned(),
-                })
-            })
-            .collect())
+        let mut history = History::default();
+        for value in events {
+            // Events of kinds the bot does not read may have other shapes.
+            let Ok(e) = serde_json::from_value::<Event>(value) else {
+                continue;
+            };
+            let actor = e
+                .actor
+                .map_or_else(|| crate::event::GHOST.to_owned(), |a| a.login);
+            match (e.event.as_str(), e.label, e.assignee, e.requested_reviewer) {
+                (kind @ ("labeled" | "unlabeled"), Some(label), _, _) => {
+                    history.labels.push(LabelEvent {
+                        added: kind == "labeled",
+                        label: label.name,
+                        actor,
+                        at: e.created_at,
+                    })
+                }
+                ("review_request_removed", _, _, Some(login)) => history.taken_off.push(TakenOff {
+                    role: Role::Reviewer,
+                    login: login.login,
+                    by: actor,
+                }),
+                ("unassigned", _, Some(login), _) => history.taken_off.push(TakenOff {
+                    role: Role::Assignee,
+                    login: login.login,
+                    by: actor,
+                }),
+                _ => {}
+            }
+        }
+        Ok(history)
     }
 
     /// Takes a label off an item; already off is fine.
@@ -221,6 +259,13 @@ fn read_item(value: Value) -> Result<OpenItem> {
     })
 }
 
+/// What an item's events tell.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct History {
+    pub labels: Vec<LabelEvent>,
+    pub taken_off: Vec<TakenOff>,
+}
+
 /// A label added to or removed from an item, as its events list it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LabelEvent {
@@ -239,28 +284,6 @@ pub struct CommentSnapshot {
     pub id: u64,
     pub body: String,
     pub author: String,
-}
-
-/// A person's access to a repository, from `GET /collaborators/{user}/permission`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    Admin,
-    Maintain,
-    Write,
-    Triage,
-    Read,
-    None,
-}
-
-impl Access {
-    pub fn can_write(self) -> bool {
-        matches!(self, Access::Admin | Access::Maintain | Access::Write)
-    }
-
-    /// Triage or more: may manage others' subscriptions.
-    pub fn can_triage(self) -> bool {
-        self.can_write() || self == Access::Triage
-    }
 }
 
 /// `refs/tags/a/b` as a URL path, each segment encoded.
@@ -364,63 +387,6 @@ impl Session {
             draft: pull["draft"].as_bool().unwrap_or(false),
             size: Default::default(),
         })
-    }
-
-    /// A user's role in the repository; `None` for people GitHub doesn't know.
-    pub async fn access(&self, repo: &RepoName, login: &str) -> Result<Access> {
-        let url = format!(
-            "{}/collaborators/{}/permission",
-            repo_path(repo),
-            encode(login)
-        );
-        let answer = match self.send(Method::GET, &url, None, None).await {
-            Ok(answer) => answer.json()?,
-            Err(GitHubError::Status { status: 404, .. }) => return Ok(Access::None),
-            Err(error) => return Err(error),
-        };
-        // `role_name` tells maintain from write; `permission` is older and coarser.
-        let role = answer["role_name"]
-            .as_str()
-            .or_else(|| answer["permission"].as_str())
-            .unwrap_or("none");
-        Ok(match role {
-            "admin" => Access::Admin,
-            "maintain" => Access::Maintain,
-            "write" => Access::Write,
-            "triage" => Access::Triage,
-            "read" => Access::Read,
-            _ => Access::None,
-        })
-    }
-
-    /// Whether `login` is an active member of `team` (`org/team-slug`).
-    /// GitHub answers 404 for people not in the team and for teams the App
-    /// can't see, 403 when the App lacks the members permission.
-    pub async fn team_member(&self, team: &str, login: &str) -> Result<bool> {
-        let Some((org, slug)) = team.split_once('/') else {
-            return Ok(false);
-        };
-        let url = format!(
-            "/orgs/{}/teams/{}/memberships/{}",
-            encode(org),
-            encode(slug),
-            encode(login)
-        );
-        match self.send(Method::GET, &url, None, None).await {
-            Ok(answer) => Ok(answer.json()?["state"].as_str() == Some("active")),
-            Err(GitHubError::Status { status: 404, .. }) => Ok(false),
-            // Rate limits arrive as `RateLimited`: a 403 is the App lacking
-            // the organization's members permission. The rule then sees no
-            // member, and the operator a reason.
-            Err(GitHubError::Status { status: 403, .. }) => {
-                tracing::warn!(
-                    team,
-                    "team membership is not readable: the App needs the organization's members (read) permission; counted as not a member"
-                );
-                Ok(false)
-            }
-            Err(error) => Err(error),
-        }
     }
 
     /// The sha a ref points at, looked up exactly (`refs/tags/x/12` never

@@ -23,9 +23,11 @@ use crate::event::RepoName;
 
 mod calls;
 mod pacing;
+mod people;
 
-pub use calls::{Access, CommentSnapshot, HookDelivery, ItemSnapshot, OpenItem};
+pub use calls::{CommentSnapshot, HookDelivery, ItemSnapshot, OpenItem};
 pub use pacing::{with_patience, CommandRefusal, PER_HOUR, PER_MINUTE};
+pub use people::{Access, Around};
 
 /// How the bot authenticates.
 #[derive(Clone)]
@@ -509,6 +511,13 @@ impl Session {
 
     async fn get_json(&self, path: &str) -> Result<Value> {
         self.send(Method::GET, path, None, None).await?.json()
+    }
+
+    /// A GET answered in a shape of the caller's: the fields it reads,
+    /// typed, and a clear error when they are not there.
+    async fn typed<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T> {
+        let value = self.get_json(path).await?;
+        serde_json::from_value(value).map_err(|e| GitHubError::Decode(format!("{path}: {e}")))
     }
 
     /// A conditional GET: 304 and 404 are answers, not errors.

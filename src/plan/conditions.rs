@@ -43,7 +43,7 @@ pub(super) enum Truth {
     Holds,
     Fails,
     /// Reading these would tell.
-    Unknown(Needs),
+    Unknown(Box<Needs>),
 }
 
 /// The events an item action counts as.
@@ -81,11 +81,11 @@ impl Judge<'_> {
                         Truth::Fails => return Truth::Fails,
                         Truth::Holds => {}
                         Truth::Unknown(more) => {
-                            needs = Some(needs.unwrap_or_default().union(more));
+                            needs = Some(needs.unwrap_or_default().union(*more));
                         }
                     }
                 }
-                needs.map_or(Truth::Holds, Truth::Unknown)
+                needs.map_or(Truth::Holds, |n| Truth::Unknown(Box::new(n)))
             }
             Cond::Any(conds) => {
                 let mut needs: Option<Needs> = None;
@@ -94,11 +94,11 @@ impl Judge<'_> {
                         Truth::Holds => return Truth::Holds,
                         Truth::Fails => {}
                         Truth::Unknown(more) => {
-                            needs = Some(needs.unwrap_or_default().union(more));
+                            needs = Some(needs.unwrap_or_default().union(*more));
                         }
                     }
                 }
-                needs.map_or(Truth::Fails, Truth::Unknown)
+                needs.map_or(Truth::Fails, |n| Truth::Unknown(Box::new(n)))
             }
             Cond::Not(cond) => match self.truth(cond) {
                 Truth::Holds => Truth::Fails,
@@ -134,10 +134,10 @@ impl Judge<'_> {
                     return Truth::Fails;
                 }
                 match self.file_hits {
-                    None => Truth::Unknown(Needs {
+                    None => Truth::Unknown(Box::new(Needs {
                         changed_files: true,
                         ..Needs::default()
-                    }),
+                    })),
                     Some(hits) => known(hits.quantify(*quantifier, *first, *count)),
                 }
             }
@@ -164,10 +164,10 @@ impl Judge<'_> {
                 }
                 match unread.is_empty() {
                     true => Truth::Fails,
-                    false => Truth::Unknown(Needs {
+                    false => Truth::Unknown(Box::new(Needs {
                         author_teams: unread,
                         ..Needs::default()
-                    }),
+                    })),
                 }
             }
             Test::Association(names) => known(

@@ -23,6 +23,7 @@ use crate::limits::MAX_LABELS_PER_ITEM;
 use std::collections::{BTreeSet, HashSet};
 
 use super::conditions::{event_names, Judge, Truth};
+use super::picks::{self, Fired};
 use super::{is_arrival, Action, Capability, Decision, Needs, Situation};
 use crate::config::{CompiledRule, EventName};
 use crate::event::{ItemAction, ItemEvent};
@@ -31,7 +32,7 @@ pub(super) const CAPABILITY: Capability = Capability { needs, plan };
 
 /// What the rules decide for one event, with why.
 #[derive(Default)]
-struct Outcome {
+struct Outcome<'r> {
     add: Vec<(String, String)>,
     remove: Vec<(String, String)>,
     comments: Vec<(String, String, String)>,
@@ -39,6 +40,8 @@ struct Outcome {
     take_back: Vec<(String, String)>,
     /// Facts that would decide rules still undecided.
     needs: Needs,
+    /// Rules that fired with people to pick (`picks.rs` picks them).
+    picks: Vec<Fired<'r>>,
 }
 
 /// What the rules need read; then, when labels would be added, which
@@ -54,7 +57,7 @@ fn needs(situation: &Situation<'_>) -> Needs {
         label_removals_since: item.replay_of.clone().filter(|_| adding),
         label_removals_within: situation.rules.respect_removals_for.filter(|_| adding),
         label_adders: !outcome.take_back.is_empty(),
-        ..outcome.needs
+        ..outcome.needs.union(picks::needs(situation, &outcome.picks))
     }
 }
 
@@ -106,6 +109,7 @@ fn plan(situation: &Situation<'_>) -> Vec<Decision> {
     for (marker, body, why) in outcome.comments {
         decisions.push(Decision::new(Action::Comment { marker, body }, vec![why]));
     }
+    decisions.extend(picks::decide(situation, &outcome.picks));
     decisions
 }
 
@@ -152,7 +156,7 @@ fn arrivals(item: &ItemEvent) -> Vec<String> {
 /// Runs the rules in rounds: the event first, then the labels each round
 /// added, until a round adds nothing. Each rule fires at most once, so
 /// there are at most as many rounds as rules.
-fn decide(situation: &Situation<'_>) -> Outcome {
+fn decide<'r>(situation: &Situation<'r>) -> Outcome<'r> {
     let (item, rules, facts) = (situation.item, situation.rules, situation.facts);
     let mut outcome = Outcome::default();
     if rules.label_rules.is_empty() {
@@ -248,9 +252,15 @@ fn decide(situation: &Situation<'_>) -> Outcome {
                             .comments
                             .push((marker.clone(), body.clone(), why.clone()));
                     }
+                    for pick in &rule.picks {
+                        outcome.picks.push(Fired {
+                            pick,
+                            why: why.clone(),
+                        });
+                    }
                 }
                 Truth::Fails => failed[i] = true,
-                Truth::Unknown(needs) => outcome.needs = outcome.needs.union(needs),
+                Truth::Unknown(needs) => outcome.needs = outcome.needs.union(*needs),
             }
         }
         if arriving_next.is_empty() {

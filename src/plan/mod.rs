@@ -18,6 +18,7 @@ mod cc;
 mod ci;
 mod conditions;
 mod labels;
+mod picks;
 mod required;
 mod rules_check;
 mod scopes;
@@ -28,12 +29,13 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::config::Ruleset;
+use crate::config::{Role, Ruleset};
 use crate::event::{ItemAction, ItemEvent, ItemKind, RepoName};
 use crate::subscriptions::Subscriptions;
 
 pub use cc::{cc_comment, CcEntry, CC_COMMENT_MARKER};
 pub use ci::{Dispatch, DispatchKind, LABELS_COMMENT_MARKER, WAITING_COMMENT_MARKER};
+pub use picks::{Ask, People, TakenOff};
 pub use required::REQUIRED_CHECK_NAME;
 pub use rules_check::{review, review_within, Annotation, CheckRun, HeadReview, CHECK_NAME};
 pub use scopes::SCOPE_COMMENT_MARKER;
@@ -115,6 +117,10 @@ pub enum Action {
     Reply { number: u64, body: String },
     /// A reaction to comment `comment_id`.
     React { comment_id: u64, content: String },
+    /// Ask people to review a pull request (see [`Ask`]).
+    RequestReviewers(Ask),
+    /// Assign people to an item (see [`Ask`]).
+    Assign(Ask),
 }
 
 impl Action {
@@ -208,8 +214,18 @@ impl std::fmt::Display for Action {
             }
             Action::Reply { number, .. } => write!(f, "reply on #{number}"),
             Action::React { content, .. } => write!(f, "react {content}"),
+            Action::RequestReviewers(ask) => {
+                write!(f, "ask for reviews from {}", mentions(&ask.people))
+            }
+            Action::Assign(ask) => write!(f, "assign {}", mentions(&ask.people)),
         }
     }
+}
+
+/// `@alice @bob`.
+fn mentions(logins: &[String]) -> String {
+    let named: Vec<String> = logins.iter().map(|l| format!("@{l}")).collect();
+    named.join(" ")
 }
 
 /// An action, and why: the rule (where it is in the file) and what made
@@ -272,6 +288,14 @@ pub struct Needs {
     pub label_adders: bool,
     /// Whether the item's author is in these teams (`org/team`).
     pub author_teams: BTreeSet<String>,
+    /// Who is asked to review the item, assigned, who reviewed, and whom a
+    /// person took off.
+    pub people: bool,
+    /// The members of these teams (`org/team`).
+    pub team_members: BTreeSet<String>,
+    /// How many open requests (or assignments) these people (lowercased)
+    /// have in the repository.
+    pub load: BTreeSet<(Role, String)>,
 }
 
 impl Needs {
@@ -288,6 +312,9 @@ impl Needs {
         self.label_removals_within = self.label_removals_within.or(other.label_removals_within);
         self.label_adders |= other.label_adders;
         self.author_teams.extend(other.author_teams);
+        self.people |= other.people;
+        self.team_members.extend(other.team_members);
+        self.load.extend(other.load);
         self
     }
 
@@ -313,6 +340,12 @@ impl Needs {
         }
         self.author_teams
             .retain(|team| !facts.author_teams.contains_key(team));
+        if facts.people.is_some() {
+            self.people = false;
+        }
+        self.team_members
+            .retain(|team| !facts.team_members.contains_key(team));
+        self.load.retain(|key| !facts.load.contains_key(key));
         self
     }
 }
@@ -337,6 +370,12 @@ pub struct Facts {
     /// Whether the author is in each team asked about (`org/team`,
     /// lowercased).
     pub author_teams: BTreeMap<String, bool>,
+    /// The people around the item.
+    pub people: Option<People>,
+    /// Each team's members, as read (`org/team` as asked).
+    pub team_members: BTreeMap<String, Vec<String>>,
+    /// Open requests (or assignments) per person (lowercased).
+    pub load: BTreeMap<(Role, String), u64>,
 }
 
 impl Facts {
@@ -403,9 +442,10 @@ pub fn needs(item: &ItemEvent, rules: &Ruleset, facts: &Facts, bot: &str) -> Nee
 /// Rounds of reading before a plan settles: each round reads what the one
 /// before showed is needed (the rules at a pull request's head only once
 /// its changed files show the rules changed); no capability needs more
-/// than two. Reaching it is an error naming what is still unmet, never a
+/// than three (the files, then the people a rule picks among, then their
+/// load). Reaching it is an error naming what is still unmet, never a
 /// hang: a need nobody reads shows up here.
-pub const MAX_SETTLE_ROUNDS: usize = 4;
+pub const MAX_SETTLE_ROUNDS: usize = 6;
 
 /// Where facts come from: GitHub (the bot and `reconcile`), files given on
 /// the command line (`probot plan`), or a story (the tests). One loop,

@@ -2,10 +2,10 @@
 //! them and when, and the explanations.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::*;
-use crate::config;
+use crate::config::{self, Role};
 use crate::event::{Actor, Edits, PullRequestInfo, RepoName};
 
 const BOT: &str = "probot[bot]";
@@ -73,6 +73,12 @@ struct World {
     teams: Vec<String>,
     /// Who added each label.
     adders: BTreeMap<String, String>,
+    /// Who is asked, assigned, reviewed, taken off.
+    people: People,
+    /// Each team's members.
+    members: BTreeMap<String, Vec<String>>,
+    /// Open review requests (or assignments) per person.
+    load: BTreeMap<String, u64>,
     reads: RefCell<Vec<String>>,
 }
 
@@ -84,6 +90,37 @@ impl World {
 
     fn in_team(mut self, team: &str) -> Self {
         self.teams.push(team.into());
+        self
+    }
+
+    fn team(mut self, team: &str, members: &[&str]) -> Self {
+        self.members
+            .insert(team.into(), members.iter().map(|m| m.to_string()).collect());
+        self
+    }
+
+    fn load(mut self, loads: &[(&str, u64)]) -> Self {
+        self.load
+            .extend(loads.iter().map(|(login, n)| (login.to_string(), *n)));
+        self
+    }
+
+    fn requested(mut self, logins: &[&str]) -> Self {
+        self.people.requested = logins.iter().map(|l| l.to_string()).collect();
+        self
+    }
+
+    fn reviewed(mut self, logins: &[&str]) -> Self {
+        self.people.reviewed = logins.iter().map(|l| l.to_string()).collect();
+        self
+    }
+
+    fn taken_off(mut self, login: &str, by: &str) -> Self {
+        self.people.taken_off.push(TakenOff {
+            role: Role::Reviewer,
+            login: login.into(),
+            by: by.into(),
+        });
         self
     }
 
@@ -135,6 +172,20 @@ impl FactSource for &World {
         if needs.label_removals_since.is_some() || needs.label_removals_within.is_some() {
             reads.push("label events".into());
             facts.labels_removed = Some(Vec::new());
+        }
+        if needs.people {
+            reads.push("people".into());
+            facts.people = Some(self.people.clone());
+        }
+        for team in &needs.team_members {
+            reads.push(format!("members {team}"));
+            let members = self.members.get(team).cloned().unwrap_or_default();
+            facts.team_members.insert(team.clone(), members);
+        }
+        for (role, login) in &needs.load {
+            reads.push(format!("load {login}"));
+            let load = self.load.get(login).copied().unwrap_or(0);
+            facts.load.insert((*role, login.clone()), load);
         }
         Ok(())
     }
@@ -739,4 +790,229 @@ add = ["has versions"]
     let mut without = opened.clone();
     without.body = "Steps only".into();
     assert_eq!(world.plan(&rules, &without), []);
+}
+
+fn ask_reviews(people: &[&str]) -> Vec<String> {
+    people.iter().map(|p| p.to_string()).collect()
+}
+
+/// The people each action asks, by kind: reviews and assignments.
+fn asked(actions: &[Action]) -> Vec<(&'static str, Vec<String>)> {
+    actions
+        .iter()
+        .filter_map(|action| match action {
+            Action::RequestReviewers(ask) => Some(("review", ask.people.clone())),
+            Action::Assign(ask) => Some(("assign", ask.people.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+const OWNERS: &str = r#"
+[[rules]]
+name = "cuda owners"
+when.files.any_glob_to_any_file = ["aten/src/ATen/cuda/**"]
+request_reviewers = ["alice", "bob", "carol"]
+count = 1
+
+[[rules]]
+name = "docs owners"
+when.files.any_glob_to_any_file = ["docs/**"]
+request_reviewers = ["dave", "erin"]
+count = 1
+"#;
+
+#[test]
+fn a_pull_request_touching_two_owned_paths_gets_the_least_loaded_owner_of_each() {
+    let rules = rules(OWNERS);
+    let world = World::default()
+        .files(&["aten/src/ATen/cuda/Blas.cpp", "docs/index.md"])
+        .load(&[
+            ("alice", 4),
+            ("bob", 1),
+            ("carol", 2),
+            ("dave", 0),
+            ("erin", 3),
+        ]);
+    let opened = pull(ItemAction::Opened, "Faster gemm", &[]);
+    let decisions = world.decide(&rules, &opened);
+    assert_eq!(
+        asked(&actions(decisions.clone())),
+        [
+            ("review", ask_reviews(&["bob"])),
+            ("review", ask_reviews(&["dave"]))
+        ]
+    );
+    let why = &decisions[0].because[0];
+    assert!(
+        why.contains("\"cuda owners\"") && why.contains("bob (1), carol (2), alice (4)"),
+        "{why}"
+    );
+    // The files first, then who is around the item, then each owner's load.
+    assert_eq!(
+        world.reads()[..2],
+        ["files".to_owned(), "people".to_owned()]
+    );
+    assert_eq!(world.reads().len(), 2 + 5, "{:?}", world.reads());
+}
+
+#[test]
+fn a_redelivery_picks_the_same_people_and_equals_spread_over_items() {
+    let rules = rules(
+        r#"
+[[rules]]
+when.kind = "pull_request"
+request_reviewers = ["alice", "bob", "carol", "dave"]
+count = 1
+"#,
+    );
+    let world = World::default();
+    let mut picked = BTreeSet::new();
+    for number in 1..=20 {
+        let mut opened = pull(ItemAction::Opened, "A change", &[]);
+        opened.number = number;
+        let first = asked(&world.plan(&rules, &opened));
+        assert_eq!(first, asked(&world.plan(&rules, &opened)), "#{number}");
+        picked.extend(first.into_iter().flat_map(|(_, people)| people));
+    }
+    assert!(picked.len() >= 3, "equal loads all went to {picked:?}");
+}
+
+#[test]
+fn people_already_asked_or_who_reviewed_count_as_picked_and_the_author_is_never_picked() {
+    let rules = rules(OWNERS);
+    let touched = || World::default().files(&["aten/src/ATen/cuda/Blas.cpp"]);
+    let pushed = pull(ItemAction::Synchronize, "Faster gemm", &[]);
+    assert_eq!(
+        asked(&touched().requested(&["carol"]).plan(&rules, &pushed)),
+        []
+    );
+    assert_eq!(
+        asked(&touched().reviewed(&["alice"]).plan(&rules, &pushed)),
+        []
+    );
+    // Someone outside the rule's people doesn't count.
+    let mut by_bob = pushed.clone();
+    by_bob.author = "bob".into();
+    let world = touched()
+        .requested(&["zed"])
+        .load(&[("alice", 3), ("carol", 5)]);
+    assert_eq!(
+        asked(&world.plan(&rules, &by_bob)),
+        [("review", ask_reviews(&["alice"]))]
+    );
+}
+
+#[test]
+fn a_request_a_person_took_off_is_not_made_again_nor_given_to_someone_else() {
+    let rules = rules(OWNERS);
+    let pushed = pull(ItemAction::Synchronize, "Faster gemm", &[]);
+    let world = World::default()
+        .files(&["aten/src/ATen/cuda/Blas.cpp"])
+        .taken_off("bob", "maintainer");
+    assert_eq!(asked(&world.plan(&rules, &pushed)), []);
+    // What the bot itself took off is no person's choice.
+    let world = World::default()
+        .files(&["aten/src/ATen/cuda/Blas.cpp"])
+        .taken_off("bob", BOT)
+        .load(&[("alice", 1), ("carol", 1)]);
+    assert_eq!(
+        asked(&world.plan(&rules, &pushed)),
+        [("review", ask_reviews(&["bob"]))]
+    );
+}
+
+#[test]
+fn people_at_their_limit_are_skipped_and_the_reason_names_them() {
+    let rules = rules(
+        r#"
+[[rules]]
+name = "reviewers"
+when.kind = "pull_request"
+request_reviewers = ["alice", "bob", "carol"]
+count = 2
+max_load = 2
+"#,
+    );
+    let world = World::default().load(&[("alice", 2), ("bob", 1), ("carol", 0)]);
+    let decisions = world.decide(&rules, &pull(ItemAction::Opened, "A change", &[]));
+    assert_eq!(
+        asked(&actions(decisions.clone())),
+        [("review", ask_reviews(&["carol", "bob"]))]
+    );
+    assert!(
+        decisions[0].because[0].contains("at their limit: @alice"),
+        "{:?}",
+        decisions[0].because
+    );
+    // Everyone at the limit: nobody is asked.
+    let busy = World::default().load(&[("alice", 2), ("bob", 7), ("carol", 2)]);
+    assert_eq!(
+        asked(&busy.plan(&rules, &pull(ItemAction::Opened, "A change", &[]))),
+        []
+    );
+}
+
+#[test]
+fn a_team_stands_for_its_members_and_without_a_choice_no_load_is_read() {
+    let rules = rules(
+        r#"
+[[rules]]
+when.kind = "pull_request"
+request_reviewers = ["@pytorch/cuda", "alice"]
+"#,
+    );
+    // The author is in the team: never asked to review their own work.
+    let world = World::default().team("pytorch/cuda", &["alice", "bob", "reporter"]);
+    let planned = asked(&world.plan(&rules, &pull(ItemAction::Opened, "A change", &[])));
+    assert_eq!(planned.len(), 1);
+    let mut people = planned[0].1.clone();
+    people.sort();
+    assert_eq!(people, ["alice", "bob"]);
+    let reads = world.reads();
+    assert!(
+        reads.contains(&"members pytorch/cuda".to_owned()),
+        "{reads:?}"
+    );
+    assert!(!reads.iter().any(|r| r.starts_with("load")), "{reads:?}");
+}
+
+#[test]
+fn issues_get_assignees_and_never_reviewers() {
+    let rules = rules(
+        r#"
+[[rules]]
+name = "mentor"
+when.labels.any = ["good first issue"]
+assign = ["mentor-a", "mentor-b"]
+count = 1
+
+[[rules]]
+when.labels.any = ["good first issue"]
+request_reviewers = ["alice"]
+"#,
+    );
+    let world = World::default().load(&[("mentor-a", 5), ("mentor-b", 2)]);
+    let opened = issue(ItemAction::Opened, "Typo", &["good first issue"]);
+    assert_eq!(
+        asked(&world.plan(&rules, &opened)),
+        [("assign", ask_reviews(&["mentor-b"]))]
+    );
+}
+
+#[test]
+fn an_ask_leaves_out_whom_someone_else_asked_meanwhile() {
+    let ask = Ask {
+        number: 7,
+        people: ask_reviews(&["Bob"]),
+        among: ask_reviews(&["alice", "bob", "carol"]),
+        asked: Vec::new(),
+    };
+    assert_eq!(ask.still_to_ask(&[]), ["Bob"]);
+    // Asked already (a redelivery, another copy of the bot): nothing.
+    assert!(ask.still_to_ask(&ask_reviews(&["bob"])).is_empty());
+    // Another of the rule's people asked meanwhile stands in for Bob.
+    assert!(ask.still_to_ask(&ask_reviews(&["carol"])).is_empty());
+    // Someone outside the rule changes nothing.
+    assert_eq!(ask.still_to_ask(&ask_reviews(&["zed"])), ["Bob"]);
 }
