@@ -126,6 +126,24 @@ await check("GET /search/issues?q=review-requested:", async () => {
   return answer;
 });
 await check("DELETE /pulls/{n}/requested_reviewers", () => bot.rest.pulls.removeRequestedReviewers({ owner, repo, pull_number: 3, reviewers: ["alice"] }));
+await check("GET /issues/{n}/events (review requests)", async () => {
+  const answer = await bot.rest.issues.listEvents({ owner, repo, issue_number: 3 });
+  const asked = answer.data.filter((e) => e.event === "review_requested" || e.event === "review_request_removed");
+  expect(asked.length >= 2 && asked.every((e) => e.requested_reviewer?.login && e.review_requester?.login), "who was asked, and by whom");
+  return answer;
+});
+await check("GET /orgs/{o}/teams/{t}/members", async () => {
+  const answer = await bot.rest.teams.listMembersInOrg({ org: owner, team_slug: "gpu" });
+  expect(answer.data.map((u) => u.login).join() === "alice,bob", "the team's members");
+  return answer;
+});
+await check("GET /search/issues?q=assignee:", async () => {
+  await bot.rest.issues.addAssignees({ owner, repo, issue_number: 2, assignees: ["bob"] });
+  const answer = await bot.rest.search.issuesAndPullRequests({ q: "repo:acme/widgets is:open assignee:bob" });
+  await bot.rest.issues.removeAssignees({ owner, repo, issue_number: 2, assignees: ["bob"] });
+  expect(answer.data.items.map((i) => i.number).join() === "2", "the issue assigned to bob");
+  return answer;
+});
 await check("GET /pulls/{n}/commits", async () => {
   const answer = await bot.rest.pulls.listCommits({ owner, repo, pull_number: 3 });
   expect(answer.data.length === 1 && answer.data[0].sha === pull?.data?.head?.sha, "the head commit");

@@ -83,8 +83,27 @@ check("POST /labels", lambda: repo.create_label("needs repro", "fbca04"))
 check("GET /pulls", lambda: list(repo.get_pulls()))
 pull = check("GET /pulls/{n}", lambda: repo.get_pull(3))
 check("GET /pulls/{n}/files", lambda: list(pull.get_files()))
-check("POST /pulls/{n}/requested_reviewers", lambda: pull.create_review_request(reviewers=["bob"]))
+def refused_for_the_author():
+    try:
+        pull.create_review_request(reviewers=["bob"])
+    except github.GithubException as error:
+        return error.status == 422 or (_ for _ in ()).throw(AssertionError(error.status))
+    raise AssertionError("asked the author to review their own pull request")
+
+
+check("POST /pulls/{n}/requested_reviewers (the author, refused)", refused_for_the_author)
+check("POST /pulls/{n}/requested_reviewers", lambda: pull.create_review_request(reviewers=["alice"]))
 check("GET /pulls/{n}/requested_reviewers", lambda: pull.get_review_requests())
+check("GET /search/issues review-requested:", lambda: user.search_issues("repo:acme/widgets is:pr is:open review-requested:alice").totalCount == 1 or (_ for _ in ()).throw(AssertionError("review-requested")))
+check("DELETE /pulls/{n}/requested_reviewers", lambda: pull.delete_review_request(reviewers=["alice"]))
+check("POST /pulls/{n}/requested_reviewers (again)", lambda: pull.create_review_request(reviewers=["alice"]))
+check("POST /issues/{n}/assignees", lambda: issue.add_to_assignees("bob"))
+check("GET /search/issues assignee:", lambda: user.search_issues("repo:acme/widgets is:open assignee:bob").totalCount == 1 or (_ for _ in ()).throw(AssertionError("assignee")))
+check("DELETE /issues/{n}/assignees", lambda: issue.remove_from_assignees("bob"))
+check(
+    "GET /issues/{n}/events (review requests, assignments)",
+    lambda: [e.event for e in pull.as_issue().get_events()] + [e.event for e in issue.get_events()],
+)
 check("POST /pulls/{n}/reviews", lambda: pull.create_review(body="Fine by me.", event="COMMENT"))
 check("GET /pulls/{n}/reviews", lambda: list(pull.get_reviews()))
 check("GET /branches", lambda: list(repo.get_branches()))
