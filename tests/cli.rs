@@ -356,3 +356,48 @@ fn plan_shows_what_a_label_command_would_do_and_what_it_would_refuse() {
     );
     assert_eq!(planned[2]["content"], "confused");
 }
+
+#[test]
+fn plan_shows_whom_a_rule_would_ask_to_review_and_why() {
+    let rules = temp_file(
+        "reviewers.toml",
+        r#"
+[[rules]]
+name = "cuda owners"
+when.files.any_glob_to_any_file = ["torch/cuda/**"]
+request_reviewers = ["alice", "bob", "@pytorch/cuda"]
+count = 1
+"#,
+    );
+    let out = probot(&[
+        "plan",
+        "--config",
+        rules.to_str().unwrap(),
+        "--event",
+        "pull_request",
+        "--payload",
+        "examples/plan/pull_request.opened.json",
+        "--files",
+        "examples/plan/changed-files.txt",
+        "--team",
+        "pytorch/cuda=carol,dave",
+        "--load",
+        "alice=4,bob=2,carol=3",
+        "--load",
+        "dave=7",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = stdout(&out);
+    assert!(text.contains("ask for reviews from @bob"), "{text}");
+    assert!(
+        text.contains(
+            "picked @bob by fewest open review requests: bob (2), carol (3), alice (4), dave (7)"
+        ),
+        "{text}"
+    );
+}
