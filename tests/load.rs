@@ -237,7 +237,8 @@ async fn a_full_queue_answers_503_with_retry_after() {
 }
 
 /// Two repositories of one installation: the tracking issue's, where the
-/// flood lands, and another whose triage must not notice it.
+/// flood lands (subscribe commands, and label commands anyone may send),
+/// and another whose triage must not notice it.
 fn two_repositories() -> fakehub::Seed {
     fakehub::Seed::from_toml(
         r#"
@@ -250,7 +251,7 @@ installations = [{ id = 5, account = "acme", repos = ["acme/widgets", "acme/gadg
 name = "acme/widgets"
 labels = ["bug", "module: cuda"]
 collaborators = { maintainer = "admin" }
-files = { ".github/probot.toml" = "[cc]\ntracking_issue = 1\n" }
+files = { ".github/probot.toml" = "[cc]\ntracking_issue = 1\n\n[[commands.labels]]\nlabels = [\"module: *\"]\n" }
 
 [[repos.issues]]
 title = "Label subscriptions"
@@ -301,17 +302,13 @@ async fn triage(t: &Tester, issues: &[u64]) -> std::time::Duration {
     started.elapsed()
 }
 
-/// Commands are the one input any GitHub user can send, and each answer
-/// writes. A flood of them from many people, on the tracking issue, while
-/// another repository of the same installation is triaged: the commands
-/// get their share of the installation's writes and no more, the flood
-/// never fills the queue, and triage is not slowed.
-#[tokio::test]
-async fn a_flood_of_commands_leaves_triage_its_budget_and_its_pace() {
-    use futures_util::StreamExt;
+/// Two repositories of one installation (`two_repositories`) with 50
+/// issues to triage in one and 20 to label by command in the other, at
+/// 100 ms a request with GitHub's limits on.
+async fn flood_world() -> (Tester, Vec<u64>, Vec<u64>) {
     let t = Tester::start(two_repositories()).await;
     let mut issues = Vec::new();
-    for n in 0..40 {
+    for n in 0..50 {
         let item = fakehub::client::NewItem {
             title: format!("issue {n}"),
             author: "reporter".into(),
@@ -319,27 +316,60 @@ async fn a_flood_of_commands_leaves_triage_its_budget_and_its_pace() {
         };
         issues.push(t.hub.open_issue("acme/gadgets", item).await.unwrap());
     }
+    let mut flooded_items = Vec::new();
+    for n in 0..20 {
+        let item = fakehub::client::NewItem {
+            title: format!("widget {n}"),
+            author: "reporter".into(),
+            ..Default::default()
+        };
+        flooded_items.push(t.hub.open_issue("acme/widgets", item).await.unwrap());
+    }
     t.hub.enforce_rate_limits(true).await.unwrap();
     t.hub.set_latency(Latency::Fixed { ms: 100 }).await.unwrap();
-    let calm = triage(&t, &issues[..20]).await;
+    (t, issues, flooded_items)
+}
 
-    // 1,000 command comments from 200 people, 50 at a time, while the
-    // other twenty issues are triaged.
+/// Commands are the one input any GitHub user can send, and each answer
+/// writes. A flood of them from many people, subscribe commands on the
+/// tracking issue and label commands on many items, while another
+/// repository of the same installation is triaged: the commands get their
+/// share of the installation's writes and no more, the flood never fills
+/// the queue, and triage is not slowed.
+#[tokio::test]
+async fn a_flood_of_commands_leaves_triage_its_budget_and_its_pace() {
+    use futures_util::StreamExt;
+    // 50 label events with no flood, on a bot and a GitHub of their own
+    // (so the flood below starts with the whole budget, as this did).
+    let calm = {
+        let (t, issues, _) = flood_world().await;
+        triage(&t, &issues).await
+    };
+    let (t, issues, flooded_items) = flood_world().await;
+
+    // 1,000 command comments from 200 people, 50 at a time, half of them
+    // subscribing on the tracking issue, half labelling one of 20 items,
+    // while 50 other issues are triaged.
     let flood = futures_util::stream::iter(0..1_000u32)
         .map(|i| {
             let hub = t.hub.clone();
+            let item = flooded_items[i as usize % flooded_items.len()];
             async move {
                 let who = format!("user{}", i % 200);
-                hub.comment("acme/widgets", 1, &who, "@probot subscribe bug")
+                let (number, command) = match i % 2 {
+                    0 => (1, "@probot subscribe bug"),
+                    _ => (item, "@probot label module: cuda"),
+                };
+                hub.comment("acme/widgets", number, &who, command)
                     .await
                     .expect("comment")
             }
         })
         .buffer_unordered(50)
         .collect::<Vec<_>>();
-    let (_, flooded) = tokio::join!(flood, triage(&t, &issues[20..]));
+    let (_, flooded) = tokio::join!(flood, triage(&t, &issues));
     t.hub.settle().await.unwrap();
-    eprintln!("20 label events: {calm:?} calm, {flooded:?} during a flood of 1,000 commands");
+    eprintln!("50 label events: {calm:?} calm, {flooded:?} during a flood of 1,000 commands");
 
     let requests = t.bot_requests().await;
     let command_writes = requests
