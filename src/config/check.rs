@@ -8,6 +8,7 @@
 use serde_json::Value as Json;
 
 use super::diagnostic::{KeyPath, Location, Problem, Segment, Severity};
+use super::extends::{merge, Base, Locator, RulesRef, Source};
 use super::meaning::{compile, Compiled};
 use super::ruleset::Ruleset;
 use super::schema_check::schema_problems;
@@ -58,17 +59,24 @@ pub fn check_within(source: &str, budget: std::time::Duration) -> Option<Checked
     (!ran_out).then_some(checked)
 }
 
-/// Checks the text of a rules file.
+/// Checks the text of a rules file. A file that `extends` another is
+/// checked alone, with a warning that its base was not read.
 pub fn check(source: &str) -> Checked {
+    check_extending(source, None)
+}
+
+/// Checks the text of a rules file merged onto its base (`extends`, or the
+/// organization's file), each problem located in the file it is in.
+pub fn check_extending(source: &str, base: Option<Base<'_>>) -> Checked {
+    let too_large = |bytes: usize| {
+        format!(
+            "the rules file is {} KiB; probot reads at most {} KiB",
+            bytes.div_ceil(1024),
+            MAX_RULES_BYTES / 1024
+        )
+    };
     if source.len() > MAX_RULES_BYTES {
-        let problem = Problem::error(
-            KeyPath::root(),
-            format!(
-                "the rules file is {} KiB; probot reads at most {} KiB",
-                source.len().div_ceil(1024),
-                MAX_RULES_BYTES / 1024
-            ),
-        );
+        let problem = Problem::error(KeyPath::root(), too_large(source.len()));
         return finish(None, vec![problem], Unshown::default());
     }
     let document = match SpannedDocument::parse(source) {
@@ -81,27 +89,114 @@ pub fn check(source: &str) -> Checked {
             return finish(None, problems, unshown);
         }
     };
-    let locate = |problem: Problem, part: Part| locate(source, &document, problem, part);
-
     let json = document.to_json();
-    if let Some(path) = too_deep(&json) {
-        let problem = Problem::error(
-            path,
-            format!("the rules nest deeper than {MAX_RULES_DEPTH} tables and arrays"),
-        )
-        .with_help("flatten the condition: `all` and `any` take lists");
-        return finish(None, vec![locate(problem, Part::Value)], Unshown::default());
+    let mut locator = Locator {
+        own: Source {
+            text: source,
+            document,
+            json,
+        },
+        base: None,
+    };
+    if let Some(path) = too_deep(&locator.own.json) {
+        return finish(None, vec![deep(&locator, path)], Unshown::default());
     }
+    let mut problems = Vec::new();
+    match base {
+        Some(base) => {
+            let in_base = |mut problem: Problem| {
+                problem.file = Some(base.name.to_string());
+                problem
+            };
+            if base.text.len() > MAX_RULES_BYTES {
+                let problem = Problem::error(KeyPath::root(), too_large(base.text.len()));
+                return finish(None, vec![in_base(problem)], Unshown::default());
+            }
+            let document = match SpannedDocument::parse(base.text) {
+                Ok(document) => document,
+                Err((shown, total)) => {
+                    let unshown = Unshown {
+                        errors: total - shown.len(),
+                        warnings: 0,
+                    };
+                    return finish(None, shown.into_iter().map(in_base).collect(), unshown);
+                }
+            };
+            let base_json = document.to_json();
+            let source = Source {
+                text: base.text,
+                document,
+                json: base_json,
+            };
+            if let Some(path) = too_deep(&source.json) {
+                let problem = Problem::error(
+                    path,
+                    format!("the rules nest deeper than {MAX_RULES_DEPTH} tables and arrays"),
+                );
+                let located = locate(base.text, &source.document, problem, Part::Value);
+                return finish(None, vec![in_base(located)], Unshown::default());
+            }
+            if let Some(further) = source.json.get("extends").and_then(|v| v.as_str()) {
+                let message = match (RulesRef::extended(further, &base.name.owner), base.of) {
+                    (Some(target), Some(own)) if target == *own => {
+                        format!("a cycle: {own} extends {}, which extends {own}", base.name)
+                    }
+                    _ => format!(
+                        "{} extends `{further}` in turn; probot follows one `extends`",
+                        base.name
+                    ),
+                };
+                let problem = Problem::error(KeyPath::root().join("extends"), message)
+                    .with_help("a base file may not extend another");
+                let located = locate(base.text, &source.document, problem, Part::Value);
+                return finish(None, vec![in_base(located)], Unshown::default());
+            }
+            let merged = merge(&source.json, &locator.own.json, &mut problems);
+            locator.base = Some((source, base.name, merged));
+        }
+        None => {
+            if let Some(extends) = locator.own.json.get("extends").and_then(|v| v.as_str()) {
+                problems.push(
+                    Problem::warning(
+                        KeyPath::root().join("extends"),
+                        format!(
+                            "`{extends}` was not read: these rules are checked without their base"
+                        ),
+                    )
+                    .with_help("`probot check --base FILE` checks them merged onto it"),
+                );
+            }
+        }
+    }
+    let json = match &locator.base {
+        Some((_, _, merged)) => merged.json.clone(),
+        None => locator.own.json.clone(),
+    };
+    if locator.own.json.get("disable").is_some() && locator.own.json.get("extends").is_none() {
+        problems.push(
+            Problem::error(
+                KeyPath::root().join("disable"),
+                "`disable` leaves out rules of the base, and this file extends none",
+            )
+            .with_help("add `extends`, or remove `disable`"),
+        );
+    }
+    let locate = |problem: Problem, part: Part| locator.locate(problem, part);
+    let mut problems: Vec<Problem> = problems
+        .into_iter()
+        .map(|p| locate(p, Part::Value))
+        .collect();
     let schema_problems = schema_problems(&json);
     let mut unshown = Unshown {
         errors: schema_problems.len().saturating_sub(MAX_PROBLEMS + 1),
         warnings: 0,
     };
-    let mut problems: Vec<Problem> = schema_problems
-        .iter()
-        .take(MAX_PROBLEMS + 1)
-        .map(|(p, part)| locate(p.clone(), *part))
-        .collect();
+    problems.extend(
+        schema_problems
+            .iter()
+            .take(MAX_PROBLEMS + 1)
+            .map(|(p, part)| locate(p.clone(), *part)),
+    );
 
     let rules = match schema_problems.is_empty() {
         true => {
@@ -125,6 +220,8 @@ pub fn check(source: &str) -> Checked {
         Some(rules) => rules,
         None => {
             partial = Rules {
+                extends: None,
+                disable: Vec::new(),
                 cc: None,
                 labels: sound_section(&json, "labels", &schema_problems),
                 ci: sound_section(&json, "ci", &schema_problems),
@@ -162,9 +259,8 @@ pub fn check(source: &str) -> Checked {
             .and_then(super::duration_secs);
         let mut label_rules = compiled.label_rules;
         for rule in &mut label_rules {
-            rule.line = document
-                .span(&rule.at, Part::Value)
-                .map(|span| Location::of(source, span).line);
+            // Named as in the file it is in.
+            (rule.file, rule.at, rule.line) = locator.place_of(&rule.at);
         }
         Ruleset {
             rules,
@@ -179,6 +275,16 @@ pub fn check(source: &str) -> Checked {
         }
     });
     finish(ruleset, problems, unshown)
+}
+
+/// The own file nested too deep, located.
+fn deep(locator: &Locator<'_>, path: KeyPath) -> Problem {
+    let problem = Problem::error(
+        path,
+        format!("the rules nest deeper than {MAX_RULES_DEPTH} tables and arrays"),
+    )
+    .with_help("flatten the condition: `all` and `any` take lists");
+    locator.locate(problem, Part::Value)
 }
 
 /// The path to the first value nested deeper than `MAX_RULES_DEPTH`, found

@@ -137,6 +137,10 @@ pub struct Problem {
     /// A hint on how to fix it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
+    /// The file it is in, when not the one checked: the base it extends
+    /// (`acme/.github:.github/probot.toml`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
 }
 
 impl Problem {
@@ -147,6 +151,7 @@ impl Problem {
             message: message.into(),
             location: None,
             help: None,
+            file: None,
         }
     }
 

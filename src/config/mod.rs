@@ -8,6 +8,7 @@
 mod check;
 mod condition;
 mod diagnostic;
+mod extends;
 mod matchers;
 mod meaning;
 mod rule;
@@ -20,9 +21,10 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use check::{check, check_within, load, Checked};
+pub use check::{check, check_extending, check_within, load, Checked};
 pub(crate) use condition::{Cond, Leaf, Measure, Quantifier, Test};
 pub use diagnostic::{Location, Problem, Severity};
+pub use extends::{extends_of, Base, RulesRef, ORGANIZATION_REPO};
 pub(crate) use matchers::FileHits;
 pub use matchers::{LabelMatcher, PathMatcher};
 pub use rule::{
@@ -41,6 +43,22 @@ pub const RULES_PATH: &str = ".github/probot.toml";
 #[serde(deny_unknown_fields)]
 #[schemars(title = "probot rules")]
 pub struct Rules {
+    /// Another rules file this one builds on: `"ORG/REPO"` (its
+    /// `.github/probot.toml`), `"ORG/REPO:PATH"`, or `".github"` for the
+    /// organization's own `.github` repository. Tables merge key by key,
+    /// this file winning on every value it sets; lists of tables (rules,
+    /// implications, path rules, …) are the base's first, then this
+    /// file's. The base may not extend another file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(
+        pattern = r"^(\.github|[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}(:[^:\s]{1,255})?)$"
+    ))]
+    pub extends: Option<String>,
+
+    /// Rules of the base (`extends`) to leave out, by their `name`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disable: Vec<String>,
+
     /// CC people on issues and pull requests by label. They subscribe by
     /// listing themselves in a tracking issue: `* label @alice @bob`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -14,6 +14,8 @@ pub(crate) struct CompiledRule {
     pub at: super::diagnostic::KeyPath,
     /// The line it starts on, once `check` has located it.
     pub line: Option<usize>,
+    /// The base file it comes from, when not the repository's own.
+    pub file: Option<String>,
     pub name: Option<String>,
     pub when: Cond,
     /// The events on which the rule is looked at.
@@ -60,6 +62,7 @@ impl CompiledRule {
         CompiledRule {
             at,
             line: None,
+            file: None,
             name: None,
             triggers: when.triggers(),
             wants_ready: when.wants_ready(),
@@ -105,7 +108,10 @@ impl CompiledRule {
 
     /// `rules[3] "rocm" (line 12)`: how explanations name the rule.
     pub(crate) fn origin(&self) -> String {
-        let mut origin = self.at.to_string();
+        let mut origin = match &self.file {
+            Some(file) => format!("{file} {}", self.at),
+            None => self.at.to_string(),
+        };
         if let Some(name) = &self.name {
             origin.push_str(&format!(" {name:?}"));
         }

@@ -514,3 +514,209 @@ fn picking_people_is_checked_where_it_is_written() {
     let ok = "[[rules]]\nwhen.kind = \"pull_request\"\nrequest_reviewers = [\"alice\", \"@pytorch/cuda\"]\ncount = 1\nmax_load = 5\n";
     assert_eq!(problems(ok), []);
 }
+
+const ORG_RULES: &str = r#"[labels]
+respect_removals_for = "1h"
+issues_only = ["needs repro"]
+
+[[labels.implies]]
+when = ["high priority"]
+add = ["triage review"]
+
+[[rules]]
+name = "rocm"
+when = { title = '\[ROCm\]' }
+add = ["module: rocm"]
+
+[[rules]]
+name = "docs"
+when.files.any_glob_to_any_file = ["docs/**"]
+add = ["module: docs"]
+"#;
+
+fn org_file() -> RulesRef {
+    RulesRef::organization("pytorch")
+}
+
+fn extending(own: &str) -> Checked {
+    let org = org_file();
+    let vision = RulesRef::of_repository("pytorch", "vision");
+    check_extending(
+        own,
+        Some(Base {
+            name: &org,
+            text: ORG_RULES,
+            of: Some(&vision),
+        }),
+    )
+}
+
+#[test]
+fn a_file_extending_the_organizations_overrides_values_disables_a_rule_and_adds_its_own() {
+    let checked = extending(
+        r#"extends = ".github"
+disable = ["docs"]
+
+[labels]
+respect_removals_for = "2h"
+
+[[labels.implies]]
+when = ["module: cuda"]
+add = ["module: gpu"]
+
+[[rules]]
+name = "vision models"
+when.files.any_glob_to_any_file = ["torchvision/models/**"]
+add = ["module: models"]
+"#,
+    );
+    assert_eq!(checked.problems, []);
+    let ruleset = checked.ruleset.expect("usable");
+    assert_eq!(
+        ruleset.rules.labels.respect_removals_for.as_deref(),
+        Some("2h")
+    );
+    assert_eq!(
+        ruleset.rules.labels.issues_only,
+        ["needs repro"],
+        "kept from the base"
+    );
+    let rules = ruleset.describe_label_rules();
+    assert_eq!(rules.len(), 4, "{rules:#?}");
+    // The base's first, then the repository's; `docs` left out.
+    assert!(
+        rules[0].starts_with("pytorch/.github:.github/probot.toml labels.implies[0] (line 5)"),
+        "{rules:#?}"
+    );
+    assert!(
+        rules[1].starts_with("labels.implies[0] (line 7)"),
+        "{rules:#?}"
+    );
+    assert!(
+        rules[2].starts_with("pytorch/.github:.github/probot.toml rules[0] \"rocm\" (line 9)"),
+        "{rules:#?}"
+    );
+    assert!(
+        rules[3].starts_with("rules[0] \"vision models\" (line 11)"),
+        "{rules:#?}"
+    );
+}
+
+#[test]
+fn each_problem_is_located_in_the_file_it_is_in() {
+    let checked = extending(
+        "extends = \".github\"\ndisable = [\"nope\"]\n\n[[rules]]\nwhen.title = '('\nadd = [\"x\"]\n",
+    );
+    let found: Vec<(Option<String>, usize, String)> = checked
+        .problems
+        .iter()
+        .map(|p| {
+            (
+                p.file.clone(),
+                p.location.as_ref().unwrap().line,
+                p.message.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(
+        found.iter().any(|(file, line, m)| file.is_none()
+            && *line == 2
+            && m.contains("no rule of the base is named `nope`")),
+        "{found:#?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(file, line, _)| file.is_none() && *line == 5),
+        "{found:#?}"
+    );
+
+    // A problem of the base names the base.
+    let org = org_file();
+    let broken = check_extending(
+        "extends = \".github\"\n",
+        Some(Base {
+            name: &org,
+            text: "[[rules]]\nwhen.title = '('\nadd = [\"x\"]\n",
+            of: None,
+        }),
+    );
+    assert_eq!(broken.problems.len(), 1, "{:#?}", broken.problems);
+    assert_eq!(
+        broken.problems[0].file.as_deref(),
+        Some("pytorch/.github:.github/probot.toml")
+    );
+    assert_eq!(broken.problems[0].location.as_ref().unwrap().line, 2);
+}
+
+#[test]
+fn a_base_extending_another_file_is_refused_and_a_cycle_is_named_with_both_files() {
+    let org = org_file();
+    let vision = RulesRef::of_repository("pytorch", "vision");
+    let cycle = check_extending(
+        "extends = \".github\"\n",
+        Some(Base {
+            name: &org,
+            text: "extends = \"pytorch/vision\"\n",
+            of: Some(&vision),
+        }),
+    );
+    assert!(cycle.ruleset.is_none());
+    assert_eq!(
+        cycle.problems[0].message,
+        "a cycle: pytorch/vision:.github/probot.toml extends pytorch/.github:.github/probot.toml, which extends pytorch/vision:.github/probot.toml"
+    );
+    let chain = check_extending(
+        "extends = \".github\"\n",
+        Some(Base {
+            name: &org,
+            text: "extends = \"pytorch/other\"\n",
+            of: Some(&vision),
+        }),
+    );
+    assert!(
+        chain.problems[0]
+            .message
+            .contains("probot follows one `extends`"),
+        "{:?}",
+        chain.problems
+    );
+}
+
+#[test]
+fn disable_needs_extends_and_a_file_checked_without_its_base_says_so() {
+    assert_error("disable = [\"docs\"]\n", 1, 11, "this file extends none");
+    let alone = check("extends = \"pytorch/.github\"\n");
+    assert!(alone.ruleset.is_some(), "a warning only");
+    assert_eq!(alone.problems.len(), 1);
+    assert_eq!(alone.problems[0].severity, Severity::Warning);
+    assert!(alone.problems[0]
+        .message
+        .contains("checked without their base"));
+    let bad = problems("extends = \"../etc\"\n");
+    assert!(bad[0].3.contains("does not match"), "{bad:?}");
+}
+
+#[test]
+fn extends_names_a_repository_a_path_in_one_or_the_organizations() {
+    let of = |v: &str| RulesRef::extended(v, "pytorch").map(|r| r.to_string());
+    assert_eq!(
+        of(".github").as_deref(),
+        Some("pytorch/.github:.github/probot.toml")
+    );
+    assert_eq!(
+        of("meta/rules").as_deref(),
+        Some("meta/rules:.github/probot.toml")
+    );
+    assert_eq!(
+        of("meta/rules:shared/triage.toml").as_deref(),
+        Some("meta/rules:shared/triage.toml")
+    );
+    assert_eq!(of("meta/rules:../x"), None);
+    assert_eq!(of("nope"), None);
+    assert_eq!(
+        extends_of("extends = \"meta/rules\"\n[labels]\n").as_deref(),
+        Some("meta/rules")
+    );
+}
