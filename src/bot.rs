@@ -449,7 +449,9 @@ pub(crate) async fn read_facts(
         match &needs.rules_at {
             None => Ok::<_, GitHubError>(None),
             Some(sha) => match api.file(&item.repo, RULES_PATH, Some(sha), None).await? {
-                Fetched::Found { value, .. } => Ok(Some(Some(caches.head_review(value).await))),
+                Fetched::Found { value, .. } => {
+                    Ok(Some(Some(caches.head_review(&item.repo, value).await)))
+                }
                 Fetched::Missing | Fetched::NotModified => Ok(Some(None)),
             },
         }

@@ -14,6 +14,11 @@ pub struct CheckArgs {
     /// Rules files to check.
     #[arg(default_value = config::RULES_PATH)]
     files: Vec<PathBuf>,
+    /// The file they `extend` (a copy of the organization's file, say):
+    /// each is checked merged onto it, and every problem named with the
+    /// file it is in. Without it, a file with `extends` is checked alone.
+    #[arg(long)]
+    base: Option<PathBuf>,
     /// `text` for people, `json` for CI.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
@@ -44,9 +49,29 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         };
         checked.push((name, source));
     }
+    let base = match &args.base {
+        None => None,
+        Some(path) => match std::fs::read_to_string(path) {
+            // Named by the path given: it is what the reader has open.
+            Ok(text) => Some((base_name(path), text)),
+            Err(error) => {
+                eprintln!("error: can't read {}: {error}", path.display());
+                return Ok(ExitCode::from(2));
+            }
+        },
+    };
     let reports: Vec<_> = checked
         .iter()
-        .map(|(_, source)| config::check(source))
+        .map(|(_, source)| {
+            config::check_extending(
+                source,
+                base.as_ref().map(|(name, text)| config::Base {
+                    name,
+                    text,
+                    of: None,
+                }),
+            )
+        })
         .collect();
     for ((name, source), report) in checked.iter().zip(&reports) {
         for problem in &report.problems {
@@ -54,12 +79,13 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 Severity::Error => errors += 1,
                 Severity::Warning => warnings += 1,
             }
+            let (file, text) = match (&problem.file, &base) {
+                (Some(file), Some((_, text))) => (file.clone(), text.as_str()),
+                _ => (name.clone(), source.as_str()),
+            };
             match args.format {
-                Format::Text => println!("{}", problem.render(name, source)),
-                Format::Json => json.push(JsonProblem {
-                    file: name.clone(),
-                    problem,
-                }),
+                Format::Text => println!("{}", problem.render(&file, text)),
+                Format::Json => json.push(JsonProblem { file, problem }),
             }
         }
         if matches!(args.format, Format::Text) && report.problems.is_empty() {
@@ -80,6 +106,15 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// A base given as a file, named for messages as a rules file somewhere.
+fn base_name(path: &std::path::Path) -> config::RulesRef {
+    config::RulesRef {
+        owner: String::new(),
+        name: String::new(),
+        path: path.display().to_string(),
+    }
 }
 
 fn summary(errors: usize, warnings: usize) -> String {

@@ -53,9 +53,14 @@ pub fn load(source: &str) -> Result<Ruleset, Vec<Problem>> {
 /// was cut off at it (a file made to be slow to compile). Linear work
 /// (parsing, the schema, globs) is bounded by the size limits; compiling
 /// regexes stops at the budget, past it by one regex's compile at most.
-pub fn check_within(source: &str, budget: std::time::Duration) -> Option<Checked> {
+pub fn check_within(
+    source: &str,
+    base: Option<Base<'_>>,
+    budget: std::time::Duration,
+) -> Option<Checked> {
     let deadline = std::time::Instant::now() + budget;
-    let (checked, ran_out) = super::condition::within_deadline(deadline, || check(source));
+    let (checked, ran_out) =
+        super::condition::within_deadline(deadline, || check_extending(source, base));
     (!ran_out).then_some(checked)
 }
 

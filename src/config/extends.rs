@@ -80,7 +80,11 @@ impl RulesRef {
 
 impl fmt::Display for RulesRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}:{}", self.owner, self.name, self.path)
+        match self.owner.is_empty() {
+            // A file given by its path (`probot check --base`).
+            true => f.write_str(&self.path),
+            false => write!(f, "{}/{}:{}", self.owner, self.name, self.path),
+        }
     }
 }
 

@@ -128,9 +128,15 @@ fn report(item: &ItemEvent, review: &HeadReview) -> Option<Action> {
 /// Checks a rules file within `budget` (a pull request's file is anyone's
 /// input): what `probot check` would say, or, past the budget, a failure
 /// saying it could not be checked.
-pub fn review_within(head_rules: &str, budget: std::time::Duration) -> HeadReview {
-    match config::check_within(head_rules, budget) {
-        Some(checked) => review_of(head_rules, checked),
+/// With the base it extends, when that is the base the default branch's
+/// rules use (a pull request's file never makes the bot read another).
+pub fn review_within(
+    head_rules: &str,
+    base: Option<config::Base<'_>>,
+    budget: std::time::Duration,
+) -> HeadReview {
+    match config::check_within(head_rules, base, budget) {
+        Some(checked) => review_of(head_rules, base, checked),
         None => HeadReview::unchecked(budget),
     }
 }
@@ -154,10 +160,14 @@ impl HeadReview {
 
 /// Checks a rules file with no budget (`probot plan`, tests).
 pub fn review(head_rules: &str) -> HeadReview {
-    review_of(head_rules, config::check(head_rules))
+    review_of(head_rules, None, config::check(head_rules))
 }
 
-fn review_of(head_rules: &str, checked: config::Checked) -> HeadReview {
+fn review_of(
+    head_rules: &str,
+    base: Option<config::Base<'_>>,
+    checked: config::Checked,
+) -> HeadReview {
     // Every problem counted, the first hundred shown.
     let (errors, warnings) = (checked.errors, checked.warnings);
     let title = match (errors, warnings) {
@@ -173,7 +183,10 @@ fn review_of(head_rules: &str, checked: config::Checked) -> HeadReview {
     // Within GitHub's cap on a summary, with room for the closing lines.
     let room = MAX_CHECK_SUMMARY_CHARS - 200;
     for (shown, problem) in checked.problems.iter().enumerate() {
-        let rendered = problem.render(RULES_PATH, head_rules);
+        let rendered = match (&problem.file, base) {
+            (Some(file), Some(base)) => problem.render(file, base.text),
+            _ => problem.render(RULES_PATH, head_rules),
+        };
         if summary.chars().count() + rendered.chars().count() > room {
             let more = checked.problems.len() - shown;
             summary.push_str(&format!(
@@ -202,9 +215,12 @@ fn review_of(head_rules: &str, checked: config::Checked) -> HeadReview {
             summary.push_str(&format!("- {line}\n"));
         }
     }
+    // A base's problems are in another repository's file: in the summary
+    // only.
     let annotations = checked
         .problems
         .iter()
+        .filter(|p| p.file.is_none())
         .take(MAX_CHECK_ANNOTATIONS)
         .map(|p| {
             let line = p.location.as_ref().map_or(1, |l| l.line);

@@ -911,10 +911,10 @@ fn a_replay_reads_the_label_history_only_when_it_would_add_and_spares_what_a_per
 fn a_rules_file_too_slow_to_check_gets_a_failing_check_run_saying_so() {
     let head = "[[rules]]\nwhen.title = '(?i)\\pL{9}'\nadd = ['x']\n";
     assert_eq!(
-        super::review_within(head, std::time::Duration::from_secs(60)),
+        super::review_within(head, None, std::time::Duration::from_secs(60)),
         super::review(head)
     );
-    let cut_off = super::review_within(head, std::time::Duration::ZERO);
+    let cut_off = super::review_within(head, None, std::time::Duration::ZERO);
     let rules = rules(IMPLIES);
     let facts = Facts {
         changed_files: Some(vec![".github/probot.toml".into()]),

@@ -1,0 +1,250 @@
+//! One rules file for an organization, end to end against fakehub: a
+//! repository without rules uses the organization's (`acme/.github`), one
+//! that `extends` it overrides a value and disables a rule, an edit of the
+//! organization's file holds on the next event with no extra round trip
+//! while nothing changes, a cycle is named with both files, and a fork's
+//! rules file never makes the bot read anything.
+
+mod support;
+
+use fakehub::client::{NewItem, NewPull};
+use fakehub::{Latency, Seed};
+use support::{labels, Tester};
+
+const ORGANIZATION: &str = r#"
+[[rules]]
+name = "escalate"
+when.label_added = ["high priority"]
+add = ["triage review"]
+
+[[rules]]
+name = "docs"
+when.title = "(?i)docs"
+add = ["module: docs"]
+"#;
+
+const GADGETS: &str = r#"
+extends = ".github"
+disable = ["docs"]
+
+[[rules]]
+name = "gadget docs"
+when.title = "(?i)docs"
+add = ["docs: gadgets"]
+"#;
+
+/// acme/.github holds the organization's rules; acme/widgets has none;
+/// acme/gadgets extends them; acme/a and acme/b extend each other.
+fn seed() -> Seed {
+    Seed::from_toml(
+        &format!(
+            r#"
+[app]
+id = 77
+slug = "probot"
+installations = [{{ id = 5, account = "acme", repos = ["acme/.github", "acme/widgets", "acme/gadgets", "acme/a", "acme/b"] }}]
+
+[[repos]]
+name = "acme/.github"
+files = {{ ".github/probot.toml" = '''{ORGANIZATION}''' }}
+
+[[repos]]
+name = "acme/widgets"
+collaborators = {{ maintainer = "admin" }}
+
+[[repos]]
+name = "acme/gadgets"
+collaborators = {{ maintainer = "admin" }}
+files = {{ ".github/probot.toml" = '''{GADGETS}''' }}
+
+[[repos]]
+name = "acme/a"
+collaborators = {{ maintainer = "admin" }}
+files = {{ ".github/probot.toml" = 'extends = "acme/b"' }}
+
+[[repos]]
+name = "acme/b"
+files = {{ ".github/probot.toml" = 'extends = "acme/a"' }}
+
+[[repos]]
+name = "evil/secrets"
+files = {{ ".github/probot.toml" = '[[rules]]' }}
+"#
+        ),
+        None,
+    )
+    .expect("test seed")
+}
+
+async fn tester() -> Tester {
+    let t = Tester::start(seed()).await;
+    t.hub.enforce_rate_limits(true).await.unwrap();
+    t.hub.set_latency(Latency::Fixed { ms: 30 }).await.unwrap();
+    t
+}
+
+async fn open(t: &Tester, repo: &str, title: &str, labels: &[&str]) -> u64 {
+    let item = NewItem {
+        title: title.into(),
+        author: "reporter".into(),
+        labels: labels.iter().map(|l| l.to_string()).collect(),
+        ..NewItem::default()
+    };
+    t.hub.open_issue(repo, item).await.unwrap()
+}
+
+async fn labels_of(t: &Tester, repo: &str, number: u64) -> Vec<String> {
+    let item = t.hub.issue(repo, number).await.unwrap();
+    labels(&item).into_iter().map(str::to_owned).collect()
+}
+
+#[tokio::test]
+async fn a_repository_without_rules_uses_the_organizations_and_one_extending_them_adjusts_them() {
+    let t = tester().await;
+    let widgets = open(&t, "acme/widgets", "The docs are wrong", &["high priority"]).await;
+    assert_eq!(
+        labels_of(&t, "acme/widgets", widgets).await,
+        ["high priority", "triage review", "module: docs"]
+    );
+    let gadgets = open(&t, "acme/gadgets", "The docs are wrong", &["high priority"]).await;
+    assert_eq!(
+        labels_of(&t, "acme/gadgets", gadgets).await,
+        ["high priority", "triage review", "docs: gadgets"],
+        "the base's rule kept, its `docs` disabled, the repository's own added"
+    );
+}
+
+#[tokio::test]
+async fn an_edit_of_the_organizations_file_holds_on_the_next_event_and_an_unchanged_one_costs_two_304s(
+) {
+    let t = tester().await;
+    let first = open(&t, "acme/gadgets", "Crash", &[]).await;
+    assert_eq!(
+        labels_of(&t, "acme/gadgets", first).await,
+        Vec::<String>::new()
+    );
+
+    // Nothing changed: the repository's file and the organization's are
+    // revalidated together, both 304 (free), and nothing else is read.
+    t.hub.clear_requests().await.unwrap();
+    let second = open(&t, "acme/gadgets", "Crash again", &["high priority"]).await;
+    assert_eq!(
+        labels_of(&t, "acme/gadgets", second).await,
+        ["high priority", "triage review"]
+    );
+    let rules_reads: Vec<(String, u16)> = t
+        .bot_requests()
+        .await
+        .into_iter()
+        .filter(|r| r.path.contains("/contents/"))
+        .map(|r| (r.path, r.status))
+        .collect();
+    assert_eq!(rules_reads.len(), 2, "{rules_reads:?}");
+    assert!(
+        rules_reads.iter().all(|(_, status)| *status == 304),
+        "{rules_reads:?}"
+    );
+
+    // The organization changes what `high priority` brings: every
+    // repository sees it on its next event.
+    let edited = ORGANIZATION.replace("add = [\"triage review\"]", "add = [\"oncall\"]");
+    t.hub
+        .write_files(
+            "acme/.github",
+            "maintainer",
+            None,
+            &[(".github/probot.toml", Some(&edited))],
+        )
+        .await
+        .unwrap();
+    let third = open(&t, "acme/gadgets", "Crash once more", &["high priority"]).await;
+    assert_eq!(
+        labels_of(&t, "acme/gadgets", third).await,
+        ["high priority", "oncall"]
+    );
+    let widgets = open(&t, "acme/widgets", "Crash", &["high priority"]).await;
+    assert_eq!(
+        labels_of(&t, "acme/widgets", widgets).await,
+        ["high priority", "oncall"]
+    );
+}
+
+#[tokio::test]
+async fn a_cycle_is_named_with_both_files_and_does_nothing() {
+    let t = tester().await;
+    let issue = open(&t, "acme/a", "Crash", &["high priority"]).await;
+    assert_eq!(labels_of(&t, "acme/a", issue).await, ["high priority"]);
+
+    // A pull request touching the rules gets the check, which names both.
+    let item = NewItem {
+        title: "Rules".into(),
+        author: "maintainer".into(),
+        ..NewItem::default()
+    };
+    let pull = NewPull {
+        files: vec![".github/probot.toml".into()],
+        ..NewPull::default()
+    };
+    let pr = t.hub.open_pull("acme/a", item, pull).await.unwrap();
+    t.hub
+        .push_contents(
+            "acme/a",
+            pr,
+            "maintainer",
+            &[(".github/probot.toml", "extends = \"acme/b\"\n\n[cc]\n")],
+        )
+        .await
+        .unwrap();
+    let runs = t.hub.check_runs("acme/a").await.unwrap();
+    let run = runs.last().expect("a check run");
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    let summary = run.output["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("a cycle: acme/a:.github/probot.toml extends acme/b:.github/probot.toml, which extends acme/a:.github/probot.toml"),
+        "{summary}"
+    );
+}
+
+#[tokio::test]
+async fn a_forks_rules_file_never_makes_the_bot_read_another_repository() {
+    let t = tester().await;
+    let item = NewItem {
+        title: "Rules".into(),
+        author: "stranger".into(),
+        ..NewItem::default()
+    };
+    let pull = NewPull {
+        files: vec![".github/probot.toml".into()],
+        fork: true,
+        ..NewPull::default()
+    };
+    let pr = t.hub.open_pull("acme/gadgets", item, pull).await.unwrap();
+    t.hub.clear_requests().await.unwrap();
+    t.hub
+        .push_contents(
+            "acme/gadgets",
+            pr,
+            "stranger",
+            &[(".github/probot.toml", "extends = \"evil/secrets\"\n")],
+        )
+        .await
+        .unwrap();
+    let read_elsewhere: Vec<String> = t
+        .bot_requests()
+        .await
+        .into_iter()
+        .filter(|r| r.path.contains("evil"))
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(
+        read_elsewhere,
+        Vec::<String>::new(),
+        "nothing the fork named was read"
+    );
+    let runs = t.hub.check_runs("acme/gadgets").await.unwrap();
+    let summary = runs.last().expect("a check run").output["summary"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(summary.contains("`evil/secrets` was not read"), "{summary}");
+}
