@@ -61,12 +61,42 @@ pub(crate) struct GitHubFacts<'a> {
     pub api: &'a Session,
     pub caches: &'a Caches,
     pub item: &'a ItemEvent,
+    /// The rules in force, and the bot's login: what a backtest compares a
+    /// pull request's rules with, and plans as.
+    pub rules: &'a Ruleset,
+    pub bot: &'a str,
 }
 
 impl plan::FactSource for GitHubFacts<'_> {
     type Error = HandleError;
 
     async fn read(&mut self, needs: Needs, facts: &mut Facts) -> Result<(), HandleError> {
+        if let Some(count) = needs.backtest {
+            // Needs the rules at the head, read in an earlier round.
+            let new = facts
+                .rules_at_head
+                .clone()
+                .flatten()
+                .and_then(|review| review.ruleset().cloned());
+            let backtest = match new {
+                Some(new) => {
+                    let item = self.item;
+                    // Boxed: a rare, large future kept off the delivery's.
+                    Box::pin(crate::backtest::backtest(
+                        self.api,
+                        self.caches,
+                        &item.repo,
+                        self.rules,
+                        &new,
+                        count,
+                        self.bot,
+                    ))
+                    .await?
+                }
+                None => plan::Backtest::default(),
+            };
+            facts.backtest = Some(Arc::new(backtest));
+        }
         read_facts(self.api, self.caches, self.item, needs, facts).await
     }
 }
@@ -397,6 +427,8 @@ impl Bot {
             api,
             caches: &self.caches,
             item,
+            rules: ruleset,
+            bot: &self.login,
         };
         Ok(plan::settle(&mut source, Facts::default(), |facts| {
             plan::needs(item, ruleset, facts, &self.login)

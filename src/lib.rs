@@ -11,6 +11,7 @@
 //! budget through Redis.
 
 pub(crate) mod apply;
+pub mod backtest;
 pub mod bot;
 pub(crate) mod cache;
 pub(crate) mod cc_line;

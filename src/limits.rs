@@ -141,6 +141,12 @@ pub const COMMAND_PEOPLE_TRACKED: usize = 10_000;
 /// up. Without it one comment of ten commands could cost 200 reads.
 pub const MAX_LABEL_LOOKUPS_PER_COMMENT: usize = 20;
 
+/// Issues and pull requests a backtest plans (`backtest` in the rules,
+/// `probot plan --backtest`): an item costs up to three reads (its events,
+/// a pull request's head and files), so at most 301 requests, 6% of an
+/// installation's hourly 5,000; at the default 30, under 2%.
+pub const MAX_BACKTEST_ITEMS: usize = 100;
+
 /// People one rule may pick reviewers or assignees among, once its teams
 /// are expanded (the first by each item's own order): the load of each is
 /// one search, and GitHub allows an installation 30 searches a minute.

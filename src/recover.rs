@@ -286,6 +286,8 @@ impl Item<'_> {
             api,
             caches: self.caches,
             item: &item,
+            rules: self.ruleset,
+            bot: self.bot,
         };
         let facts = plan::settle(&mut source, known, |facts| {
             plan::reconcile_needs(&item, self.ruleset, facts, self.bot)

@@ -3,7 +3,9 @@
 //! that `extends` it overrides a value and disables a rule, an edit of the
 //! organization's file holds on the next event with no extra round trip
 //! while nothing changes, a cycle is named with both files, and a fork's
-//! rules file never makes the bot read anything.
+//! rules file never makes the bot read anything. And the backtest: a rules
+//! change shows, in its check run, the recent items it would treat
+//! otherwise, and why.
 
 mod support;
 
@@ -247,4 +249,130 @@ async fn a_forks_rules_file_never_makes_the_bot_read_another_repository() {
         .unwrap()
         .to_owned();
     assert!(summary.contains("`evil/secrets` was not read"), "{summary}");
+}
+
+/// Four recent items of acme/gadgets, two labelled by its docs rule, and
+/// a change of its rules that drops that rule for a parser rule: the
+/// items to list are the docs ones and the parser one, not the fourth.
+async fn a_rules_change() -> (Tester, Vec<u64>, u64, String) {
+    let t = tester().await;
+    let typo = open(&t, "acme/gadgets", "Docs typo", &[]).await;
+    let build = open(&t, "acme/gadgets", "Docs build fails", &[]).await;
+    let parser = open(&t, "acme/gadgets", "Parser crash", &["bug"]).await;
+    let calm = open(&t, "acme/gadgets", "Slow start", &[]).await;
+    assert_eq!(labels_of(&t, "acme/gadgets", typo).await, ["docs: gadgets"]);
+    let changed = GADGETS.replace(
+        "name = \"gadget docs\"\nwhen.title = \"(?i)docs\"\nadd = [\"docs: gadgets\"]",
+        "name = \"parser\"\nwhen.title = \"(?i)parser\"\nadd = [\"module: parser\"]",
+    );
+    assert_ne!(changed, GADGETS);
+    let mut differ = vec![typo, build, parser];
+    differ.sort();
+    (t, differ, calm, changed)
+}
+
+#[tokio::test]
+async fn a_backtest_from_a_terminal_lists_the_same_items() {
+    let (t, differ, _, changed) = a_rules_change().await;
+    let config = std::env::temp_dir().join(format!("probot-backtest-{}.toml", std::process::id()));
+    std::fs::write(&config, &changed).unwrap();
+    let token = t.hub.mint_token("maintainer").await.unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_probot"))
+        .args([
+            "plan",
+            "--backtest",
+            "10",
+            "--repo",
+            "acme/gadgets",
+            "--format",
+            "json",
+        ])
+        .arg("--config")
+        .arg(&config)
+        .args(["--github-api-url", t.local.hub.url(), "--token", &token])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["items"], 4, "{result:#}");
+    let mut listed: Vec<u64> = result["differing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["number"].as_u64().unwrap())
+        .collect();
+    listed.sort();
+    assert_eq!(listed, differ, "{result:#}");
+}
+
+#[tokio::test]
+async fn a_rules_change_lists_the_recent_items_it_would_treat_otherwise_with_reasons() {
+    let (t, differ, calm, changed) = a_rules_change().await;
+    let item = NewItem {
+        title: "Route crash reports".into(),
+        author: "maintainer".into(),
+        ..NewItem::default()
+    };
+    let pull = NewPull {
+        files: vec![".github/probot.toml".into()],
+        ..NewPull::default()
+    };
+    let pr = t.hub.open_pull("acme/gadgets", item, pull).await.unwrap();
+    t.hub.clear_requests().await.unwrap();
+    t.hub
+        .push_contents(
+            "acme/gadgets",
+            pr,
+            "maintainer",
+            &[(".github/probot.toml", &changed)],
+        )
+        .await
+        .unwrap();
+    let runs = t.hub.check_runs("acme/gadgets").await.unwrap();
+    let run = runs.last().expect("a check run");
+    assert_eq!(run.conclusion.as_deref(), Some("success"));
+    let summary = run.output["summary"].as_str().unwrap();
+    eprintln!("{summary}");
+    let listed: Vec<u64> = summary
+        .lines()
+        .filter_map(|l| l.strip_prefix("- #"))
+        .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+        .collect();
+    let mut listed_sorted = listed.clone();
+    listed_sorted.sort();
+    assert_eq!(listed_sorted, differ, "{summary}");
+    assert!(!listed.contains(&calm));
+    assert!(
+        summary.contains("no longer: add label \"docs: gadgets\" (because `docs: gadgets`: rules[0] \"gadget docs\""),
+        "{summary}"
+    );
+    assert!(
+        summary.contains(
+            "now: add label \"module: parser\" (because `module: parser`: rules[0] \"parser\""
+        ),
+        "{summary}"
+    );
+    // What it read: the list, the labelled items' events, the pull
+    // request's head and files; nothing written but the check run.
+    let requests = t.bot_requests().await;
+    let writes: Vec<&str> = requests
+        .iter()
+        .filter(|r| r.method != "GET" && !r.path.ends_with("/access_tokens"))
+        .map(|r| r.path.as_str())
+        .collect();
+    assert_eq!(writes, ["/repos/acme/gadgets/check-runs"]);
+    eprintln!(
+        "{} requests for the check run and a backtest of {} items",
+        requests.len(),
+        summary
+            .split("Planned on the last ")
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .unwrap_or("?")
+    );
 }

@@ -21,11 +21,26 @@ pub struct PlanArgs {
     #[arg(long, default_value = config::RULES_PATH)]
     config: PathBuf,
     /// The webhook event name, as in `X-GitHub-Event` (`issues`, `pull_request`).
-    #[arg(long)]
-    event: String,
+    #[arg(long, required_unless_present = "backtest")]
+    event: Option<String>,
     /// A file holding the webhook payload (JSON).
+    #[arg(long, required_unless_present = "backtest")]
+    payload: Option<PathBuf>,
+    /// Instead of one event: plan `--config` and the rules in force (or
+    /// `--base-config`) on the repository's last N updated issues and pull
+    /// requests, read from GitHub, and show every item they would treat
+    /// differently (at most 100).
+    #[arg(long, value_name = "N", requires = "repo")]
+    backtest: Option<usize>,
+    /// The repository to backtest on, `owner/name`.
     #[arg(long)]
-    payload: PathBuf,
+    repo: Option<String>,
+    /// The rules to compare with (default: the repository's, as the bot
+    /// reads them, with their base).
+    #[arg(long)]
+    base_config: Option<PathBuf>,
+    #[command(flatten)]
+    github: super::serve::GitHubArgs,
     /// A file holding the tracking issue's body.
     #[arg(long)]
     tracking_issue: Option<PathBuf>,
@@ -87,20 +102,34 @@ fn read(path: &PathBuf) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("can't read {}", path.display()))
 }
 
-pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
-    let source = read(&args.config)?;
+/// Rules from a file, checked; `None` (with the problems printed) when
+/// they can't be used.
+fn rules_from(path: &PathBuf) -> anyhow::Result<Option<config::Ruleset>> {
+    let source = read(path)?;
     let checked = config::check(&source);
-    let name = args.config.display().to_string();
+    let name = path.display().to_string();
     for problem in &checked.problems {
         eprintln!("{}", problem.render(&name, &source));
     }
-    let Some(ruleset) = checked.ruleset else {
+    if checked.ruleset.is_none() {
         eprintln!("{name} has errors; nothing planned");
+    }
+    Ok(checked.ruleset)
+}
+
+pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
+    let Some(ruleset) = rules_from(&args.config)? else {
         return Ok(ExitCode::from(1));
     };
-    let payload = std::fs::read(&args.payload)
-        .with_context(|| format!("can't read {}", args.payload.display()))?;
-    let event = event::parse(&args.event, &payload)?;
+    if let Some(count) = args.backtest {
+        return backtest(&args, &ruleset, count).await;
+    }
+    let (Some(event_name), Some(payload_path)) = (&args.event, &args.payload) else {
+        anyhow::bail!("--event and --payload say what to plan");
+    };
+    let payload = std::fs::read(payload_path)
+        .with_context(|| format!("can't read {}", payload_path.display()))?;
+    let event = event::parse(event_name, &payload)?;
     let tracking_text = args.tracking_issue.as_ref().map(read).transpose()?;
     let Event::Item(item) = &event else {
         // Every event plans, in either format: a comment's commands as the
@@ -239,6 +268,34 @@ impl plan::FactSource for Offline<'_> {
         }
         Ok(())
     }
+}
+
+/// `--backtest`: the rules against those in force on recent items.
+async fn backtest(
+    args: &PlanArgs,
+    new: &config::Ruleset,
+    count: usize,
+) -> anyhow::Result<ExitCode> {
+    let Some(repo) = args.repo.as_deref().and_then(event::RepoName::parse) else {
+        anyhow::bail!("--repo must be owner/name");
+    };
+    let old = match &args.base_config {
+        Some(path) => match rules_from(path)? {
+            Some(rules) => Some(rules),
+            None => return Ok(ExitCode::from(1)),
+        },
+        None => None,
+    };
+    let client = args.github.client()?;
+    let result =
+        probot::backtest::of_repository(&client, &repo, old.as_ref(), new, count, &args.bot)
+            .await
+            .context("backtesting")?;
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&result)?),
+        Format::Text => print!("{}", result.to_markdown(usize::MAX)),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// What the server would do with a comment's commands, offline: its label

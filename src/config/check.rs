@@ -227,6 +227,7 @@ pub fn check_extending(source: &str, base: Option<Base<'_>>) -> Checked {
             partial = Rules {
                 extends: None,
                 disable: Vec::new(),
+                backtest: None,
                 cc: None,
                 labels: sound_section(&json, "labels", &schema_problems),
                 ci: sound_section(&json, "ci", &schema_problems),

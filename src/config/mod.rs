@@ -59,6 +59,15 @@ pub struct Rules {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub disable: Vec<String>,
 
+    /// On a pull request that changes these rules, the `probot config`
+    /// check also plans the old and the new rules on this many of the
+    /// repository's last updated issues and pull requests, and lists
+    /// every one whose outcome would differ. 30 when left out, 0 for none;
+    /// the rules in force (not the pull request's) say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = 100))]
+    pub backtest: Option<u32>,
+
     /// CC people on issues and pull requests by label. They subscribe by
     /// listing themselves in a tracking issue: `* label @alice @bob`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -215,6 +215,8 @@ pub struct OpenItem {
     pub number: u64,
     pub is_pull: bool,
     pub title: String,
+    /// GitHub's `author_association` (`NONE` when it does not say).
+    pub association: String,
     pub snapshot: ItemSnapshot,
 }
 
@@ -233,6 +235,7 @@ fn read_item(value: Value) -> Result<OpenItem> {
         #[serde(default)]
         state: String,
         pull_request: Option<serde::de::IgnoredAny>,
+        author_association: Option<String>,
     }
     #[derive(Deserialize)]
     struct Label {
@@ -248,6 +251,7 @@ fn read_item(value: Value) -> Result<OpenItem> {
         number: item.number,
         is_pull: item.pull_request.is_some(),
         title: item.title,
+        association: item.author_association.unwrap_or_else(|| "NONE".to_owned()),
         snapshot: ItemSnapshot {
             body: item.body.unwrap_or_default(),
             labels: item.labels.into_iter().map(|l| l.name).collect(),
@@ -353,6 +357,20 @@ impl Session {
         )
         .await?;
         Ok(())
+    }
+
+    /// The `count` (at most 100) issues and pull requests updated last,
+    /// open or closed, newest first: one request.
+    pub async fn recent_items(&self, repo: &RepoName, count: usize) -> Result<Vec<OpenItem>> {
+        let url = format!(
+            "{}/issues?state=all&sort=updated&direction=desc&per_page={}",
+            repo_path(repo),
+            count.clamp(1, 100)
+        );
+        match self.get_json(&url).await? {
+            Value::Array(items) => items.into_iter().map(read_item).collect(),
+            _ => Err(GitHubError::Decode(format!("{url} did not answer a list"))),
+        }
     }
 
     /// Every open issue and pull request.

@@ -14,6 +14,7 @@
 //! that, calls [`plan`], and reads the item fresh first when an action says
 //! so ([`Action::needs_fresh_item`]). It decides nothing itself.
 
+mod backtest;
 mod cc;
 mod ci;
 mod conditions;
@@ -33,6 +34,7 @@ use crate::config::{Role, Ruleset};
 use crate::event::{ItemAction, ItemEvent, ItemKind, RepoName};
 use crate::subscriptions::Subscriptions;
 
+pub use backtest::{compare, Backtest, Change, ItemDifference};
 pub use cc::{cc_comment, CcEntry, CC_COMMENT_MARKER};
 pub use ci::{Dispatch, DispatchKind, LABELS_COMMENT_MARKER, WAITING_COMMENT_MARKER};
 pub use picks::{Ask, People, TakenOff};
@@ -296,6 +298,9 @@ pub struct Needs {
     /// How many open requests (or assignments) these people (lowercased)
     /// have in the repository.
     pub load: BTreeSet<(Role, String)>,
+    /// The old and new rules planned on this many recent items (a pull
+    /// request changing the rules).
+    pub backtest: Option<usize>,
 }
 
 impl Needs {
@@ -315,6 +320,7 @@ impl Needs {
         self.people |= other.people;
         self.team_members.extend(other.team_members);
         self.load.extend(other.load);
+        self.backtest = self.backtest.or(other.backtest);
         self
     }
 
@@ -346,6 +352,9 @@ impl Needs {
         self.team_members
             .retain(|team| !facts.team_members.contains_key(team));
         self.load.retain(|key| !facts.load.contains_key(key));
+        if facts.backtest.is_some() {
+            self.backtest = None;
+        }
         self
     }
 }
@@ -376,6 +385,9 @@ pub struct Facts {
     pub team_members: BTreeMap<String, Vec<String>>,
     /// Open requests (or assignments) per person (lowercased).
     pub load: BTreeMap<(Role, String), u64>,
+    /// The rules at a pull request's head against those in force, on
+    /// recent items.
+    pub backtest: Option<Arc<Backtest>>,
 }
 
 impl Facts {

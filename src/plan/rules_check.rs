@@ -2,12 +2,14 @@
 //! check run on its head commit, so broken rules never reach the default
 //! branch unnoticed.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use super::{is_new_code, Action, Capability, Decision, Needs, Situation};
 use crate::config::{self, Severity, RULES_PATH};
 use crate::event::ItemEvent;
-use crate::limits::{MAX_CHECK_ANNOTATIONS, MAX_CHECK_SUMMARY_CHARS};
+use crate::limits::{MAX_BACKTEST_ITEMS, MAX_CHECK_ANNOTATIONS, MAX_CHECK_SUMMARY_CHARS};
 
 pub(super) const CAPABILITY: Capability = Capability { needs, plan };
 
@@ -24,13 +26,31 @@ fn needs(situation: &Situation<'_>) -> Needs {
             changed_files: true,
             ..Needs::default()
         },
-        Some(files) if changes_rules(item, files) => Needs {
-            rules_at: Some(pull.head_sha.clone()),
-            ..Needs::default()
+        Some(files) if changes_rules(item, files) => match &facts.rules_at_head {
+            None => Needs {
+                rules_at: Some(pull.head_sha.clone()),
+                ..Needs::default()
+            },
+            // Usable new rules: what they would change, on recent items.
+            Some(Some(review)) if review.ruleset.is_some() && facts.backtest.is_none() => {
+                let count = situation
+                    .rules
+                    .rules
+                    .backtest
+                    .map_or(DEFAULT_BACKTEST_ITEMS, |n| n as usize);
+                Needs {
+                    backtest: (count > 0).then_some(count.min(MAX_BACKTEST_ITEMS)),
+                    ..Needs::default()
+                }
+            }
+            Some(_) => Needs::default(),
         },
         Some(_) => Needs::default(),
     }
 }
+
+/// Items a backtest plans unless the rules say otherwise.
+pub const DEFAULT_BACKTEST_ITEMS: usize = 30;
 
 fn plan(situation: &Situation<'_>) -> Vec<Decision> {
     Decision::all_because(
@@ -46,7 +66,16 @@ fn planned(situation: &Situation<'_>) -> Vec<Action> {
         .as_deref()
         .is_some_and(|files| changes_rules(item, files));
     match (changed, &facts.rules_at_head) {
-        (true, Some(Some(review))) => report(item, review).into_iter().collect(),
+        (true, Some(Some(review))) => {
+            let mut review = review.as_ref().clone();
+            if let Some(backtest) = &facts.backtest {
+                let room =
+                    MAX_CHECK_SUMMARY_CHARS.saturating_sub(review.summary.chars().count() + 200);
+                review.summary.push('\n');
+                review.summary.push_str(&backtest.to_markdown(room));
+            }
+            report(item, &review).into_iter().collect()
+        }
         _ => Vec::new(),
     }
 }
@@ -54,12 +83,41 @@ fn planned(situation: &Situation<'_>) -> Vec<Action> {
 /// What checking a rules file found, ready for a check run on any commit
 /// that has that file: the shell checks a file's text once (by its
 /// content) and plans with this, so no plan checks again.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct HeadReview {
     conclusion: String,
     title: String,
     summary: String,
     annotations: Vec<Annotation>,
+    /// The rules, when they are usable: what a backtest plans with.
+    ruleset: Option<Arc<config::Ruleset>>,
+}
+
+/// Two reviews of one text say the same; the rules compiled are not
+/// compared.
+impl PartialEq for HeadReview {
+    fn eq(&self, other: &Self) -> bool {
+        (
+            &self.conclusion,
+            &self.title,
+            &self.summary,
+            &self.annotations,
+        ) == (
+            &other.conclusion,
+            &other.title,
+            &other.summary,
+            &other.annotations,
+        )
+    }
+}
+
+impl Eq for HeadReview {}
+
+impl HeadReview {
+    /// The rules the pull request's file makes, when usable.
+    pub fn ruleset(&self) -> Option<&Arc<config::Ruleset>> {
+        self.ruleset.as_ref()
+    }
 }
 
 /// The check run's name, as it shows on the pull request.
@@ -154,6 +212,7 @@ impl HeadReview {
                 budget.as_secs()
             ),
             annotations: Vec::new(),
+            ruleset: None,
         }
     }
 }
@@ -245,6 +304,7 @@ fn review_of(
         title,
         summary,
         annotations,
+        ruleset: checked.ruleset.map(Arc::new),
     }
 }
 
