@@ -107,6 +107,9 @@ impl Backtest {
     /// how many items differ, then each (the first ones, when they don't
     /// all fit) with what changes and why.
     pub fn to_markdown(&self, room: usize) -> String {
+        if self.items == 0 {
+            return String::new();
+        }
         let mut out = format!(
             "### What the new rules would do differently\n\nPlanned on the last {} updated issues and pull requests, each as if just opened with the labels people gave it: {} would get another outcome.\n\n",
             self.items,

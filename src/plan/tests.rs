@@ -157,6 +157,10 @@ impl FactSource for Told<'_> {
         if needs.label_adders {
             facts.label_adders = Some(story.adders.clone());
         }
+        // No recent items in a story: nothing to compare.
+        if needs.backtest.is_some() {
+            facts.backtest = Some(Arc::new(super::Backtest::default()));
+        }
         if needs.label_removals_since.is_some() || needs.label_removals_within.is_some() {
             story.history_reads.set(story.history_reads.get() + 1);
             facts.labels_removed = Some(story.removed.clone());
