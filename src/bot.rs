@@ -97,6 +97,9 @@ impl plan::FactSource for GitHubFacts<'_> {
             };
             facts.backtest = Some(Arc::new(backtest));
         }
+        if needs.rules_users {
+            facts.rules_users = Some(Box::pin(rules_users(self.api, &self.item.repo.owner)).await?);
+        }
         read_facts(self.api, self.caches, self.item, needs, facts).await
     }
 }
@@ -588,6 +591,42 @@ pub(crate) async fn read_facts(
         facts.set_write_access(login, can_write);
     }
     Ok(())
+}
+
+/// Which of the installation's repositories use the organization's rules:
+/// those without a rules file, and those that extend them; one read each,
+/// of at most `MAX_RULES_USERS_READ`.
+async fn rules_users(api: &Session, owner: &str) -> Result<plan::RulesUsers, GitHubError> {
+    use crate::limits::MAX_RULES_USERS_READ;
+    let organization = crate::config::RulesRef::organization(owner);
+    let listed = api
+        .installation_repositories(MAX_RULES_USERS_READ + 1)
+        .await?;
+    let more = listed.len() > MAX_RULES_USERS_READ;
+    let mut users = plan::RulesUsers {
+        more,
+        ..plan::RulesUsers::default()
+    };
+    for full in listed.iter().take(MAX_RULES_USERS_READ) {
+        let Some(repo) = crate::event::RepoName::parse(full) else {
+            continue;
+        };
+        if repo.name == crate::config::ORGANIZATION_REPO {
+            continue;
+        }
+        users.read += 1;
+        let uses = match api.file(&repo, RULES_PATH, None, None).await? {
+            Fetched::Missing => repo.owner.eq_ignore_ascii_case(owner),
+            Fetched::Found { value, .. } => crate::config::extends_of(&value)
+                .and_then(|e| crate::config::RulesRef::extended(&e, &repo.owner))
+                .is_some_and(|base| base == organization),
+            Fetched::NotModified => false,
+        };
+        if uses {
+            users.repositories.push(full.clone());
+        }
+    }
+    Ok(users)
 }
 
 /// Reads for picking reviewers and assignees: who is around the item, the

@@ -147,6 +147,10 @@ pub const MAX_LABEL_LOOKUPS_PER_COMMENT: usize = 20;
 /// installation's hourly 5,000; at the default 30, under 2%.
 pub const MAX_BACKTEST_ITEMS: usize = 100;
 
+/// Repositories read when a pull request changes the organization's
+/// rules (`{org}/.github`), to say which use them: one read each.
+pub const MAX_RULES_USERS_READ: usize = 50;
+
 /// People one rule may pick reviewers or assignees among, once its teams
 /// are expanded (the first by each item's own order): the load of each is
 /// one search, and GitHub allows an installation 30 searches a minute.

@@ -376,3 +376,43 @@ async fn a_rules_change_lists_the_recent_items_it_would_treat_otherwise_with_rea
             .unwrap_or("?")
     );
 }
+
+#[tokio::test]
+async fn a_change_of_the_organizations_rules_says_which_repositories_use_them() {
+    let t = tester().await;
+    let item = NewItem {
+        title: "Escalate to oncall".into(),
+        author: "maintainer".into(),
+        ..NewItem::default()
+    };
+    let pull = NewPull {
+        files: vec![".github/probot.toml".into()],
+        ..NewPull::default()
+    };
+    let pr = t.hub.open_pull("acme/.github", item, pull).await.unwrap();
+    let edited = ORGANIZATION.replace("add = [\"triage review\"]", "add = [\"oncall\"]");
+    t.hub
+        .push_contents(
+            "acme/.github",
+            pr,
+            "maintainer",
+            &[(".github/probot.toml", &edited)],
+        )
+        .await
+        .unwrap();
+    let runs = t.hub.check_runs("acme/.github").await.unwrap();
+    let summary = runs.last().expect("a check run").output["summary"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let section = summary
+        .split("### Repositories that use these rules")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{summary}"));
+    let used_by: Vec<&str> = section
+        .lines()
+        .filter_map(|l| l.strip_prefix("- "))
+        .take_while(|l| l.starts_with("acme/"))
+        .collect();
+    assert_eq!(used_by, ["acme/widgets", "acme/gadgets"], "{summary}");
+}

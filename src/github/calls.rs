@@ -373,6 +373,28 @@ impl Session {
         }
     }
 
+    /// The repositories the installation may read (`owner/name`), at most
+    /// `max`, in GitHub's order.
+    pub async fn installation_repositories(&self, max: usize) -> Result<Vec<String>> {
+        #[derive(Deserialize)]
+        struct Page {
+            repositories: Vec<Repository>,
+        }
+        #[derive(Deserialize)]
+        struct Repository {
+            full_name: String,
+        }
+        let url = format!("/installation/repositories?per_page={}", max.clamp(1, 100));
+        let page: Page = serde_json::from_value(self.get_json(&url).await?)
+            .map_err(|e| GitHubError::Decode(format!("{url}: {e}")))?;
+        Ok(page
+            .repositories
+            .into_iter()
+            .take(max)
+            .map(|r| r.full_name)
+            .collect())
+    }
+
     /// Every open issue and pull request.
     pub async fn open_items(&self, repo: &RepoName) -> Result<Vec<OpenItem>> {
         let items = self

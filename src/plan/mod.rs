@@ -301,6 +301,9 @@ pub struct Needs {
     /// The old and new rules planned on this many recent items (a pull
     /// request changing the rules).
     pub backtest: Option<usize>,
+    /// Which of the installation's repositories use the organization's
+    /// rules (a pull request changing them).
+    pub rules_users: bool,
 }
 
 impl Needs {
@@ -321,6 +324,7 @@ impl Needs {
         self.team_members.extend(other.team_members);
         self.load.extend(other.load);
         self.backtest = self.backtest.or(other.backtest);
+        self.rules_users |= other.rules_users;
         self
     }
 
@@ -355,6 +359,9 @@ impl Needs {
         if facts.backtest.is_some() {
             self.backtest = None;
         }
+        if facts.rules_users.is_some() {
+            self.rules_users = false;
+        }
         self
     }
 }
@@ -388,6 +395,19 @@ pub struct Facts {
     /// The rules at a pull request's head against those in force, on
     /// recent items.
     pub backtest: Option<Arc<Backtest>>,
+    /// The repositories that use the organization's rules, as far as read.
+    pub rules_users: Option<RulesUsers>,
+}
+
+/// Which repositories use an organization's rules: those without rules of
+/// their own, and those that extend them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RulesUsers {
+    pub repositories: Vec<String>,
+    /// Repositories read to find them.
+    pub read: usize,
+    /// Whether the installation has more than were read.
+    pub more: bool,
 }
 
 impl Facts {

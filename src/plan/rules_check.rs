@@ -9,7 +9,9 @@ use serde::Serialize;
 use super::{is_new_code, Action, Capability, Decision, Needs, Situation};
 use crate::config::{self, Severity, RULES_PATH};
 use crate::event::ItemEvent;
-use crate::limits::{MAX_BACKTEST_ITEMS, MAX_CHECK_ANNOTATIONS, MAX_CHECK_SUMMARY_CHARS};
+use crate::limits::{
+    MAX_BACKTEST_ITEMS, MAX_CHECK_ANNOTATIONS, MAX_CHECK_SUMMARY_CHARS, MAX_RULES_USERS_READ,
+};
 
 pub(super) const CAPABILITY: Capability = Capability { needs, plan };
 
@@ -31,6 +33,15 @@ fn needs(situation: &Situation<'_>) -> Needs {
                 rules_at: Some(pull.head_sha.clone()),
                 ..Needs::default()
             },
+            // The organization's rules: which repositories they reach.
+            Some(Some(_))
+                if item.repo.name == config::ORGANIZATION_REPO && facts.rules_users.is_none() =>
+            {
+                Needs {
+                    rules_users: true,
+                    ..Needs::default()
+                }
+            }
             // Usable new rules: what they would change, on recent items.
             Some(Some(review)) if review.ruleset.is_some() && facts.backtest.is_none() => {
                 let count = situation
@@ -47,6 +58,24 @@ fn needs(situation: &Situation<'_>) -> Needs {
         },
         Some(_) => Needs::default(),
     }
+}
+
+/// Which repositories the organization's file reaches, in the check run.
+fn users_section(users: &super::RulesUsers) -> String {
+    let mut out = String::from("\n### Repositories that use these rules\n\n");
+    if users.repositories.is_empty() {
+        out.push_str("None of the installation's repositories read so far.\n");
+    }
+    for repo in users.repositories.iter().take(MAX_RULES_USERS_READ) {
+        out.push_str(&format!("- {repo}\n"));
+    }
+    if users.more {
+        out.push_str(&format!(
+            "\nThe first {} repositories of the installation were read; others may use them too.\n",
+            users.read
+        ));
+    }
+    out
 }
 
 /// Items a backtest plans unless the rules say otherwise.
@@ -68,6 +97,9 @@ fn planned(situation: &Situation<'_>) -> Vec<Action> {
     match (changed, &facts.rules_at_head) {
         (true, Some(Some(review))) => {
             let mut review = review.as_ref().clone();
+            if let Some(users) = &facts.rules_users {
+                review.summary.push_str(&users_section(users));
+            }
             if let Some(backtest) = &facts.backtest {
                 let room =
                     MAX_CHECK_SUMMARY_CHARS.saturating_sub(review.summary.chars().count() + 200);
