@@ -17,6 +17,7 @@ pub(crate) mod cache;
 pub(crate) mod cc_line;
 pub mod config;
 pub mod event;
+pub(crate) mod facts;
 pub mod github;
 pub mod import;
 pub mod label_commands;

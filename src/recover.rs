@@ -7,9 +7,10 @@ use std::collections::BTreeMap;
 use tokio::time::{Duration, Instant};
 
 use crate::apply::{self, Write};
-use crate::bot::{GitHubFacts, HandleError};
+use crate::bot::HandleError;
 use crate::cache::{Caches, LoadedRules};
 use crate::event::{Actor, ItemEvent, ItemKind, RepoName};
+use crate::facts::GitHubFacts;
 use std::sync::Arc;
 
 use crate::config::Ruleset;

@@ -18,6 +18,7 @@ mod backtest;
 mod cc;
 mod ci;
 mod conditions;
+mod facts;
 mod labels;
 mod picks;
 mod required;
@@ -25,18 +26,15 @@ mod rules_check;
 mod scopes;
 mod tracking;
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
-
 use serde::Serialize;
 
-use crate::config::{Role, Ruleset};
+use crate::config::Ruleset;
 use crate::event::{ItemAction, ItemEvent, ItemKind, RepoName};
-use crate::subscriptions::Subscriptions;
 
 pub use backtest::{compare, Backtest, Change, ItemDifference};
 pub use cc::{cc_comment, CcEntry, CC_COMMENT_MARKER};
 pub use ci::{Dispatch, DispatchKind, LABELS_COMMENT_MARKER, WAITING_COMMENT_MARKER};
+pub use facts::{Facts, Needs, RulesUsers};
 pub use picks::{Ask, People, TakenOff};
 pub use required::REQUIRED_CHECK_NAME;
 pub use rules_check::{review, review_within, Annotation, CheckRun, HeadReview, CHECK_NAME};
@@ -266,163 +264,6 @@ impl Decision {
 pub struct IssueRef {
     pub repo: RepoName,
     pub number: u64,
-}
-
-/// The facts a plan needs read first. Each capability says what it needs;
-/// the shell reads their union, each fact once.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Needs {
-    /// The subscriptions listed in this tracking issue.
-    pub tracking_issue: Option<IssueRef>,
-    /// The pull request's changed files.
-    pub changed_files: bool,
-    /// The rules file at this commit (a pull request's head).
-    pub rules_at: Option<String>,
-    /// Whether these people (logins) have write access.
-    pub write_access: BTreeSet<String>,
-    /// The labels a person removed from the item since this time (RFC
-    /// 3339): asked for a replayed event only, from the item's events.
-    pub label_removals_since: Option<String>,
-    /// The labels a person removed from the item within this many seconds
-    /// before now (the shell knows the time; the planner does not).
-    pub label_removals_within: Option<u64>,
-    /// Who last added each of the item's labels, from its events.
-    pub label_adders: bool,
-    /// Whether the item's author is in these teams (`org/team`).
-    pub author_teams: BTreeSet<String>,
-    /// Who is asked to review the item, assigned, who reviewed, and whom a
-    /// person took off.
-    pub people: bool,
-    /// The members of these teams (`org/team`).
-    pub team_members: BTreeSet<String>,
-    /// How many open requests (or assignments) these people (lowercased)
-    /// have in the repository.
-    pub load: BTreeSet<(Role, String)>,
-    /// The old and new rules planned on this many recent items (a pull
-    /// request changing the rules).
-    pub backtest: Option<usize>,
-    /// Which of the installation's repositories use the organization's
-    /// rules (a pull request changing them).
-    pub rules_users: bool,
-}
-
-impl Needs {
-    pub fn is_empty(&self) -> bool {
-        *self == Needs::default()
-    }
-
-    fn union(mut self, other: Needs) -> Needs {
-        self.tracking_issue = self.tracking_issue.or(other.tracking_issue);
-        self.changed_files |= other.changed_files;
-        self.rules_at = self.rules_at.or(other.rules_at);
-        self.write_access.extend(other.write_access);
-        self.label_removals_since = self.label_removals_since.or(other.label_removals_since);
-        self.label_removals_within = self.label_removals_within.or(other.label_removals_within);
-        self.label_adders |= other.label_adders;
-        self.author_teams.extend(other.author_teams);
-        self.people |= other.people;
-        self.team_members.extend(other.team_members);
-        self.load.extend(other.load);
-        self.backtest = self.backtest.or(other.backtest);
-        self.rules_users |= other.rules_users;
-        self
-    }
-
-    /// What of this is not in `facts` yet.
-    fn unmet(mut self, facts: &Facts) -> Needs {
-        if facts.subscriptions.is_some() {
-            self.tracking_issue = None;
-        }
-        if facts.changed_files.is_some() {
-            self.changed_files = false;
-        }
-        if facts.rules_at_head.is_some() {
-            self.rules_at = None;
-        }
-        self.write_access
-            .retain(|login| !facts.write_access.contains_key(&login.to_lowercase()));
-        if facts.labels_removed.is_some() {
-            self.label_removals_since = None;
-            self.label_removals_within = None;
-        }
-        if facts.label_adders.is_some() {
-            self.label_adders = false;
-        }
-        self.author_teams
-            .retain(|team| !facts.author_teams.contains_key(team));
-        if facts.people.is_some() {
-            self.people = false;
-        }
-        self.team_members
-            .retain(|team| !facts.team_members.contains_key(team));
-        self.load.retain(|key| !facts.load.contains_key(key));
-        if facts.backtest.is_some() {
-            self.backtest = None;
-        }
-        if facts.rules_users.is_some() {
-            self.rules_users = false;
-        }
-        self
-    }
-}
-
-/// What the shell read for a plan, as `needs` asked. A fact not read is
-/// `None` (or absent), and the capability that would use it plans nothing
-/// that depends on it.
-#[derive(Debug, Clone, Default)]
-pub struct Facts {
-    pub subscriptions: Option<Arc<Subscriptions>>,
-    pub changed_files: Option<Vec<String>>,
-    /// The rules file at the pull request's head, checked; `Some(None)`
-    /// when the head has none.
-    pub rules_at_head: Option<Option<Arc<HeadReview>>>,
-    /// Write access by login, lowercased (GitHub logins ignore case).
-    pub write_access: BTreeMap<String, bool>,
-    /// Labels a person removed from the item: since a replayed event was
-    /// first delivered, or within `labels.respect_removals_for`.
-    pub labels_removed: Option<Vec<String>>,
-    /// Who last added each label: label -> login.
-    pub label_adders: Option<BTreeMap<String, String>>,
-    /// Whether the author is in each team asked about (`org/team`,
-    /// lowercased).
-    pub author_teams: BTreeMap<String, bool>,
-    /// The people around the item.
-    pub people: Option<People>,
-    /// Each team's members, as read (`org/team` as asked).
-    pub team_members: BTreeMap<String, Vec<String>>,
-    /// Open requests (or assignments) per person (lowercased).
-    pub load: BTreeMap<(Role, String), u64>,
-    /// The rules at a pull request's head against those in force, on
-    /// recent items.
-    pub backtest: Option<Arc<Backtest>>,
-    /// The repositories that use the organization's rules, as far as read.
-    pub rules_users: Option<RulesUsers>,
-}
-
-/// Which repositories use an organization's rules: those without rules of
-/// their own, and those that extend them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RulesUsers {
-    pub repositories: Vec<String>,
-    /// Repositories read to find them.
-    pub read: usize,
-    /// Whether the installation has more than were read.
-    pub more: bool,
-}
-
-impl Facts {
-    /// Records whether `login` can write.
-    pub fn set_write_access(&mut self, login: &str, can_write: bool) {
-        self.write_access.insert(login.to_lowercase(), can_write);
-    }
-
-    /// Whether `login` can write, when it was read; unknown counts as no.
-    fn can_write(&self, login: &str) -> bool {
-        self.write_access
-            .get(&login.to_lowercase())
-            .copied()
-            .unwrap_or(false)
-    }
 }
 
 /// Why the bot has nothing to do with this event, before reading anything:

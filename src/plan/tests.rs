@@ -1,8 +1,11 @@
 //! The planner, event by event, as a maintainer would tell it.
 
+use std::sync::Arc;
+
 use super::*;
 use crate::config;
 use crate::event::{self, Actor, Event, PullRequestInfo, RepoName};
+use crate::subscriptions::Subscriptions;
 
 const BOT: &str = "probot[bot]";
 
