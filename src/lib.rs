@@ -30,6 +30,7 @@ pub mod plan;
 pub(crate) mod queue;
 pub mod recover;
 pub mod server;
+pub mod setup;
 pub mod shared;
 pub mod subscribe;
 pub mod subscriptions;

@@ -17,6 +17,7 @@ mod events;
 mod faults;
 mod graphql;
 mod latency;
+mod manifests;
 mod rest;
 pub mod seed;
 mod shapes;
@@ -278,7 +279,9 @@ impl FakeHub {
         for hook in options.hooks {
             hub.add_hook(hook);
         }
-        let app = rest::router(Arc::clone(&hub)).merge(control::router(Arc::clone(&hub)));
+        let app = rest::router(Arc::clone(&hub))
+            .merge(control::router(Arc::clone(&hub)))
+            .merge(manifests::router(Arc::clone(&hub)));
         #[cfg(feature = "tls")]
         let ca_path = certificate.as_ref().map(|c| c.pem_path.clone());
         #[cfg(not(feature = "tls"))]

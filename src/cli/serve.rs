@@ -10,6 +10,7 @@ use probot::bot::Bot;
 use probot::github::{Auth, GitHub, Policy};
 use probot::recover;
 use probot::server::{self, Handling, Intake, Service};
+use probot::setup::{Credentials, Setup};
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -58,6 +59,15 @@ pub struct ServeArgs {
     /// an App. With Redis, one replica sweeps each period.
     #[arg(long, env = "PROBOT_REDELIVER_EVERY", value_parser = parse_age)]
     redeliver_every: Option<chrono::Duration>,
+    /// The App's id, key and webhook secret, as the setup page writes them.
+    /// With neither an App nor a token given: used when the file exists,
+    /// else the setup page (at `/`) registers an App and writes it.
+    #[arg(long, env = "PROBOT_CREDENTIALS", default_value = "probot-app.toml")]
+    credentials: PathBuf,
+    /// This server's address as GitHub reaches it, for the App the setup
+    /// page registers (its webhook URL); the page's own host by default.
+    #[arg(long, env = "PROBOT_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 /// Replicas sharing one queue and one write budget through Redis.
@@ -223,7 +233,70 @@ fn secrets(args: &ServeArgs) -> anyhow::Result<Vec<String>> {
     Ok(secrets)
 }
 
+/// With neither an App nor a token: the App in the credentials file, or,
+/// without one, the one the setup page registers.
+async fn with_credentials(mut args: ServeArgs) -> anyhow::Result<Option<ServeArgs>> {
+    if args.github.app_id.is_some() || args.github.token.is_some() {
+        return Ok(Some(args));
+    }
+    let credentials = match Credentials::load(&args.credentials)? {
+        Some(credentials) => credentials,
+        None => match setup(&args).await? {
+            Some(credentials) => credentials,
+            None => return Ok(None),
+        },
+    };
+    args.github.app_id = Some(credentials.app_id);
+    args.github.private_key = Some(credentials.private_key);
+    if args.webhook_secret.is_empty() {
+        args.webhook_secret = vec![credentials.webhook_secret];
+    }
+    Ok(Some(args))
+}
+
+/// Serves the setup page, and only it, until an App is registered (its
+/// credentials), or until asked to stop (`None`).
+async fn setup(args: &ServeArgs) -> anyhow::Result<Option<Credentials>> {
+    let (setup, registered) = Setup::new(
+        args.github.github_api_url.clone(),
+        args.public_url.clone(),
+        args.webhook_path.clone(),
+        args.credentials.clone(),
+    )?;
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("can't listen on {}", args.bind))?;
+    println!(
+        "probot has no GitHub App yet: open http://{}/ to register one ({} will hold its credentials)",
+        args.bind,
+        args.credentials.display()
+    );
+    // The page's server stops once the App is registered (its answer
+    // sent), or on SIGTERM / Ctrl-C, with no App.
+    let (done, finished) = tokio::sync::oneshot::channel();
+    probot::listener::serve(listener, setup.router(), async move {
+        tokio::select! {
+            credentials = registered => { let _ = done.send(credentials.ok()); }
+            () = shutdown() => {}
+        }
+    })
+    .await;
+    let credentials = finished.await.ok().flatten();
+    if let Some(credentials) = &credentials {
+        println!(
+            "wrote {}: the GitHub App {} (id {}), with its private key and webhook secret",
+            args.credentials.display(),
+            credentials.slug,
+            credentials.app_id
+        );
+    }
+    Ok(credentials)
+}
+
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let Some(args) = with_credentials(args).await? else {
+        return Ok(ExitCode::SUCCESS);
+    };
     let handling = Handling::Queued {
         capacity: args.queue_capacity,
         workers: args.workers,

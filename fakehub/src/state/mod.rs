@@ -34,6 +34,8 @@ pub struct World {
     pub teams: BTreeMap<String, Vec<Login>>,
     /// Every notification sent, oldest first.
     pub notifications: Vec<Notification>,
+    /// App manifest codes handed out, by code.
+    pub manifest_codes: HashMap<String, ManifestCode>,
     pub deliveries: Vec<Delivery>,
     pub requests: Vec<LoggedRequest>,
     /// token description -> requests counted against the primary limit.

@@ -203,6 +203,17 @@ pub struct App {
     pub public_key: String,
 }
 
+/// An App created through the manifest flow, until its code is traded.
+#[derive(Debug, Clone)]
+pub struct ManifestCode {
+    pub app: App,
+    pub webhook_secret: String,
+    pub created_at: u64,
+    pub used: bool,
+    /// The manifest, for the conversion's permissions and events.
+    pub manifest: Value,
+}
+
 #[derive(Debug, Clone)]
 pub struct Installation {
     pub id: u64,
