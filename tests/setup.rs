@@ -56,16 +56,17 @@ fn free_port() -> u16 {
         .port()
 }
 
-#[tokio::test]
-async fn the_setup_page_registers_an_app_that_then_handles_webhooks() {
+/// fakehub with no App, and `probot serve` with no credentials, on a free
+/// port: its address and where its credentials go.
+async fn no_app_yet() -> (FakeHub, tokio::process::Child, String, std::path::PathBuf) {
     let hub = FakeHub::start(seed(), Options::default()).await.unwrap();
-    let dir = std::env::temp_dir().join(format!("probot-setup-{}", std::process::id()));
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("probot-setup-{}-{port}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let credentials = dir.join("probot-app.toml");
     let _ = std::fs::remove_file(&credentials);
-    let port = free_port();
     let bot_url = format!("http://127.0.0.1:{port}");
-    let mut bot = tokio::process::Command::new(env!("CARGO_BIN_EXE_probot"))
+    let bot = tokio::process::Command::new(env!("CARGO_BIN_EXE_probot"))
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .args(["--github-api-url", hub.url()])
         .arg("--credentials")
@@ -78,22 +79,64 @@ async fn the_setup_page_registers_an_app_that_then_handles_webhooks() {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
+    let started = Instant::now();
+    while reqwest::get(format!("{bot_url}/")).await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the setup page never answered"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    (hub, bot, bot_url, credentials)
+}
+
+/// Installs the App on acme/widgets and labels an issue there: the labels
+/// the App's bot leaves.
+async fn installed_and_labelled(hub: &FakeHub) -> Vec<String> {
+    let control = hub.control();
+    control
+        .install("maintainer", 9, "acme", &["acme/widgets"])
+        .await
+        .unwrap();
+    let item = fakehub::client::NewItem {
+        title: "It broke".into(),
+        author: "reporter".into(),
+        labels: vec!["high priority".into()],
+        ..Default::default()
+    };
+    let started = Instant::now();
+    loop {
+        // The bot may still be starting its server: open again until a
+        // delivery of the App is handled.
+        let number = control
+            .open_issue("acme/widgets", item.clone())
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let labels = control.issue("acme/widgets", number).await.unwrap().labels;
+        if labels.len() > 1 || started.elapsed() > Duration::from_secs(20) {
+            return labels;
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_setup_page_registers_an_app_that_then_handles_webhooks() {
+    let (hub, bot, bot_url, credentials) = no_app_yet().await;
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
 
     // The setup page, and nothing else, until there is an App.
-    let started = Instant::now();
-    let page = loop {
-        match http.get(format!("{bot_url}/")).send().await {
-            Ok(answer) => break answer.text().await.unwrap(),
-            Err(_) if started.elapsed() < Duration::from_secs(30) => {
-                tokio::time::sleep(Duration::from_millis(50)).await
-            }
-            Err(error) => panic!("the setup page never answered: {error}"),
-        }
-    };
+    let page = http
+        .get(format!("{bot_url}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let webhook = http
         .post(format!("{bot_url}/webhook"))
         .body("{}")
@@ -147,6 +190,9 @@ async fn the_setup_page_registers_an_app_that_then_handles_webhooks() {
         back.starts_with(&format!("{bot_url}/setup/done?code=")),
         "{back}"
     );
+    // A code that did not come through this server's page is refused.
+    let forged = back.replace("state=", "state=x");
+    assert_eq!(http.get(&forged).send().await.unwrap().status(), 400);
     let done = http.get(&back).send().await.unwrap();
     assert_eq!(done.status(), 200);
     assert!(done.text().await.unwrap().contains("is registered"));
@@ -180,33 +226,16 @@ async fn the_setup_page_registers_an_app_that_then_handles_webhooks() {
     assert!(saved.contains("BEGIN") && saved.contains("webhook_secret"));
 
     // Installed on a repository, the new App handles its webhooks.
-    let control = hub.control();
-    control
-        .install("maintainer", 9, "acme", &["acme/widgets"])
-        .await
-        .unwrap();
-    let item = fakehub::client::NewItem {
-        title: "It broke".into(),
-        author: "reporter".into(),
-        labels: vec!["high priority".into()],
-        ..Default::default()
-    };
-    let started = Instant::now();
-    let labels = loop {
-        // The bot may still be starting its server: open again until a
-        // delivery of the App is handled.
-        let number = control
-            .open_issue("acme/widgets", item.clone())
-            .await
-            .unwrap();
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let labels = control.issue("acme/widgets", number).await.unwrap().labels;
-        if labels.len() > 1 || started.elapsed() > Duration::from_secs(20) {
-            break labels;
-        }
-    };
-    assert_eq!(labels, ["high priority", "triage review"]);
+    assert_eq!(
+        installed_and_labelled(&hub).await,
+        ["high priority", "triage review"]
+    );
+    assert_printed_no_secret(bot, &saved).await;
+}
 
+/// What the bot printed names the file, and neither the key nor the
+/// webhook secret.
+async fn assert_printed_no_secret(mut bot: tokio::process::Child, saved: &str) {
     let _ = bot.start_kill();
     let output = bot.wait_with_output().await.unwrap();
     let printed = format!(
@@ -222,4 +251,147 @@ async fn the_setup_page_registers_an_app_that_then_handles_webhooks() {
         .trim_matches('"');
     assert!(!printed.contains(secret), "the webhook secret was printed");
     assert!(!printed.contains("PRIVATE KEY"), "the key was printed");
+}
+
+/// A W3C WebDriver session on Debian's chromedriver and headless Chromium.
+struct Browser {
+    http: reqwest::Client,
+    session: String,
+    _driver: tokio::process::Child,
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        let port = free_port();
+        let driver = tokio::process::Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("chromedriver (Debian's chromium-driver; .ci/run installs it)");
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        let started = Instant::now();
+        while http.get(format!("{base}/status")).send().await.is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "chromedriver never answered"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let answer: serde_json::Value = http
+            .post(format!("{base}/session"))
+            .json(&serde_json::json!({"capabilities": {"alwaysMatch": {
+                "browserName": "chrome",
+                "goog:chromeOptions": {
+                    "binary": "/usr/bin/chromium",
+                    "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=900,640"],
+                },
+            }}}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let session = answer["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no browser session: {answer}"));
+        Browser {
+            http,
+            session: format!("{base}/session/{session}"),
+            _driver: driver,
+        }
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: serde_json::Value,
+    ) -> serde_json::Value {
+        let request = self.http.request(method, format!("{}{path}", self.session));
+        let request = match body {
+            serde_json::Value::Null => request,
+            body => request.json(&body),
+        };
+        let answer: serde_json::Value = request.send().await.unwrap().json().await.unwrap();
+        answer["value"].clone()
+    }
+
+    async fn go(&self, url: &str) {
+        self.call(
+            reqwest::Method::POST,
+            "/url",
+            serde_json::json!({"url": url}),
+        )
+        .await;
+    }
+
+    async fn click(&self, css: &str) {
+        let found = self
+            .call(
+                reqwest::Method::POST,
+                "/element",
+                serde_json::json!({"using": "css selector", "value": css}),
+            )
+            .await;
+        let id = found["element-6066-11e4-a52e-4f735466cecf"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {css} on the page: {found}"));
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/click"),
+            serde_json::json!({}),
+        )
+        .await;
+    }
+
+    async fn text(&self) -> String {
+        let body = self
+            .call(reqwest::Method::GET, "/source", serde_json::Value::Null)
+            .await;
+        body.as_str().unwrap_or_default().to_owned()
+    }
+
+    async fn screenshot(&self, path: &std::path::Path) {
+        use base64::Engine;
+        let png = self
+            .call(reqwest::Method::GET, "/screenshot", serde_json::Value::Null)
+            .await;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().unwrap())
+            .unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_person_registers_the_app_in_a_browser_with_two_clicks() {
+    let (hub, bot, bot_url, credentials) = no_app_yet().await;
+    let browser = Browser::start().await;
+    browser.go(&format!("{bot_url}/")).await;
+    let page = browser.text().await;
+    assert!(page.contains("Set up probot"), "{page}");
+    let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("setup-page.png");
+    browser.screenshot(&shot).await;
+    eprintln!("the setup page: {}", shot.display());
+    assert!(std::fs::metadata(&shot).unwrap().len() > 1_000);
+
+    browser.click("#create-app").await;
+    assert!(browser
+        .text()
+        .await
+        .contains("Create GitHub App for octocat"));
+    browser.click("#create").await;
+    let done = browser.text().await;
+    assert!(done.contains("is registered"), "{done}");
+
+    let saved = std::fs::read_to_string(&credentials).unwrap();
+    assert_eq!(
+        installed_and_labelled(&hub).await,
+        ["high priority", "triage review"]
+    );
+    assert_printed_no_secret(bot, &saved).await;
 }
