@@ -7,8 +7,6 @@ use clap::Args;
 use probot::config::{self, Problem, Severity};
 use serde::Serialize;
 
-use super::Format;
-
 #[derive(Args)]
 pub struct CheckArgs {
     /// Rules files to check.
@@ -19,9 +17,20 @@ pub struct CheckArgs {
     /// file it is in. Without it, a file with `extends` is checked alone.
     #[arg(long)]
     base: Option<PathBuf>,
-    /// `text` for people, `json` for CI.
+    /// `text` for people, `json` for CI, `github` for GitHub Actions
+    /// (workflow commands: annotations at file and line).
     #[arg(long, value_enum, default_value_t)]
-    format: Format,
+    format: CheckFormat,
+}
+
+/// How `check` reports.
+#[derive(Clone, Copy, Default, clap::ValueEnum)]
+pub enum CheckFormat {
+    #[default]
+    Text,
+    Json,
+    /// GitHub Actions' workflow commands, one line a problem.
+    Github,
 }
 
 #[derive(Serialize)]
@@ -84,20 +93,21 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 _ => (name.clone(), source.as_str()),
             };
             match args.format {
-                Format::Text => println!("{}", problem.render(&file, text)),
-                Format::Json => json.push(JsonProblem { file, problem }),
+                CheckFormat::Text => println!("{}", problem.render(&file, text)),
+                CheckFormat::Json => json.push(JsonProblem { file, problem }),
+                CheckFormat::Github => println!("{}", problem.workflow_command(&file)),
             }
         }
-        if matches!(args.format, Format::Text) && report.problems.is_empty() {
+        if matches!(args.format, CheckFormat::Text) && report.problems.is_empty() {
             println!("{name}: ok");
         }
     }
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&json)?),
-        Format::Text if errors + warnings > 0 => {
+        CheckFormat::Json => println!("{}", serde_json::to_string_pretty(&json)?),
+        CheckFormat::Text | CheckFormat::Github if errors + warnings > 0 => {
             println!("{}", summary(errors, warnings));
         }
-        Format::Text => {}
+        CheckFormat::Text | CheckFormat::Github => {}
     }
     Ok(if unreadable {
         ExitCode::from(2)

@@ -143,6 +143,19 @@ pub struct Problem {
     pub file: Option<String>,
 }
 
+/// A workflow command's message, escaped as GitHub's toolkit does.
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// A workflow command's property value: the message's escapes, and the
+/// separators of properties.
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
 impl Problem {
     pub fn error(path: KeyPath, message: impl Into<String>) -> Self {
         Problem {
@@ -169,6 +182,35 @@ impl Problem {
 
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
+    }
+
+    /// The problem as a GitHub Actions workflow command, which GitHub
+    /// shows as an annotation at the file, line and column: one line,
+    /// escaped as GitHub's toolkit escapes (`%`, CR and LF in the message;
+    /// also `:` and `,` in the properties).
+    pub fn workflow_command(&self, file: &str) -> String {
+        let level = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut properties = vec![format!("file={}", escape_property(file))];
+        if let Some(location) = &self.location {
+            properties.push(format!("line={}", location.line));
+            properties.push(format!("col={}", location.column));
+        }
+        properties.push(format!("title={}", escape_property("probot check")));
+        let mut message = self.message.clone();
+        if !self.path.0.is_empty() {
+            message.push_str(&format!(" (key {})", self.path));
+        }
+        if let Some(help) = &self.help {
+            message.push_str(&format!("\nhelp: {help}"));
+        }
+        format!(
+            "::{level} {}::{}",
+            properties.join(","),
+            escape_data(&message)
+        )
     }
 
     /// Renders the problem in the style of rustc: the message, the place,

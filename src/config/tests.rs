@@ -720,3 +720,28 @@ fn extends_names_a_repository_a_path_in_one_or_the_organizations() {
         Some("meta/rules")
     );
 }
+
+#[test]
+fn a_problem_as_a_github_workflow_command_is_one_escaped_line() {
+    let problem = Problem {
+        location: Some(Location {
+            line: 3,
+            column: 7,
+            span: 10..12,
+        }),
+        ..Problem::error(
+            super::diagnostic::KeyPath::root().join("rules").join(0),
+            "50% of: this\nthat\r",
+        )
+    }
+    .with_help("see: docs");
+    assert_eq!(
+        problem.workflow_command("ci/a,b:c.toml"),
+        "::error file=ci/a%2Cb%3Ac.toml,line=3,col=7,title=probot check::50%25 of: this%0Athat%0D (key rules[0])%0Ahelp: see: docs"
+    );
+    let warning = Problem::warning(super::diagnostic::KeyPath::root(), "plain");
+    assert_eq!(
+        warning.workflow_command("probot.toml"),
+        "::warning file=probot.toml,title=probot check::plain"
+    );
+}
