@@ -401,3 +401,68 @@ count = 1
         "{text}"
     );
 }
+
+#[test]
+fn init_writes_a_starter_that_checks_clean_and_never_overwrites() {
+    let root = std::env::temp_dir().join(format!("probot-init-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let root_arg = path(&root);
+    let out = probot(&["init", root_arg, "--action", "--uses", "acme/probot@v1"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = stdout(&out);
+    assert!(printed.contains("* high priority @your-login"), "{printed}");
+    let rules = root.join(".github/probot.toml");
+    let checked = probot(&["check", path(&rules)]);
+    assert_eq!(checked.status.code(), Some(0), "{}", stdout(&checked));
+    assert!(stdout(&checked).ends_with(": ok\n"), "{}", stdout(&checked));
+    let text = std::fs::read_to_string(&rules).unwrap();
+    assert!(text.starts_with("#:schema ./probot.schema.json"));
+    assert!(root.join(".github/probot.schema.json").exists());
+    let workflow = std::fs::read_to_string(root.join(".github/workflows/probot.yml")).unwrap();
+    assert!(workflow.contains("uses: acme/probot@v1"), "{workflow}");
+
+    // Never overwrites: a second run writes nothing and says what exists.
+    std::fs::write(&rules, "# mine\n").unwrap();
+    let again = probot(&["init", root_arg]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("probot.toml exists"));
+    assert_eq!(std::fs::read_to_string(&rules).unwrap(), "# mine\n");
+}
+
+/// `action.yml` downloads what the release workflow publishes: the same
+/// archive names for the same runners, and the sums file.
+#[test]
+fn the_action_downloads_what_a_release_publishes() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let action = std::fs::read_to_string(root.join("action.yml")).unwrap();
+    let release = std::fs::read_to_string(root.join(".github/workflows/release.yml")).unwrap();
+    let action_yaml: serde_yaml::Value = serde_yaml::from_str(&action).unwrap();
+    let release_yaml: serde_yaml::Value = serde_yaml::from_str(&release).unwrap();
+    assert_eq!(action_yaml["runs"]["using"], "composite");
+    assert_eq!(action_yaml["inputs"]["command"]["default"], "action");
+    let built: Vec<String> = release_yaml["jobs"]["build"]["strategy"]["matrix"]["include"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|t| t["target"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(built.len(), 4);
+    for target in &built {
+        assert!(
+            action.contains(&format!("target={target}")),
+            "the action can't use {target}"
+        );
+    }
+    assert!(
+        action.contains("probot-${TARGET}.tar.gz")
+            && release.contains("probot-${{ matrix.target }}.tar.gz")
+    );
+    assert!(action.contains("SHA256SUMS") && release.contains("> SHA256SUMS"));
+    assert!(action.contains("check --format github"));
+}

@@ -7,6 +7,7 @@ mod check;
 mod demo;
 mod failed;
 mod import;
+mod init;
 #[cfg(feature = "lambda")]
 mod lambda;
 mod plan;
@@ -35,6 +36,11 @@ enum Command {
     /// Exit status: 0 when clean (warnings allowed), 1 when a file has
     /// errors, 2 when a file could not be read.
     Check(check::CheckArgs),
+    /// Start a repository: a rules file to fill in (every section commented
+    /// out, its schema beside it), a tracking-issue body, and with
+    /// `--action` the workflow that runs the bot as a GitHub Action. Never
+    /// overwrites.
+    Init(init::InitArgs),
     /// Print the JSON schema of the rules file.
     Schema,
     /// Turn an actions/labeler `.github/labeler.yml` (v4 or v5) or a
@@ -78,6 +84,7 @@ pub enum Format {
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Init(args) => init::run(args),
         Command::Schema => {
             print!("{}", probot::config::schema_json());
             Ok(ExitCode::SUCCESS)

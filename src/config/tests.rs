@@ -37,6 +37,7 @@ fn the_example_files_are_clean() {
         "../../examples/plan/probot.toml",
         "../../examples/demo/probot.toml",
         "../../examples/pytorch/probot.toml",
+        "../../examples/starter/probot.toml",
     ] {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("src/config")
