@@ -145,6 +145,24 @@ async fn the_setup_page_registers_an_app_that_then_handles_webhooks() {
         .unwrap();
     assert_eq!(webhook.status(), 404, "nothing but the page is served");
 
+    // An organization's App: the same manifest, to the organization's page.
+    let for_org = http
+        .get(format!("{bot_url}/?org=acme"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let org_action = unescape(attribute(&for_org, "id=\"register\"", "action"));
+    assert!(
+        org_action.starts_with(&format!(
+            "{}/organizations/acme/settings/apps/new?state=",
+            hub.url()
+        )),
+        "{org_action}"
+    );
+
     // The person clicks: the manifest goes to GitHub…
     let action = unescape(attribute(&page, "id=\"register\"", "action"));
     assert!(
