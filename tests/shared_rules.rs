@@ -95,6 +95,22 @@ async fn open(t: &Tester, repo: &str, title: &str, labels: &[&str]) -> u64 {
     t.hub.open_issue(repo, item).await.unwrap()
 }
 
+/// A pull request that changes the rules file, in `repo`, by `author`
+/// (from a fork when `fork`).
+async fn rules_pull(t: &Tester, repo: &str, title: &str, author: &str, fork: bool) -> u64 {
+    let item = NewItem {
+        title: title.into(),
+        author: author.into(),
+        ..NewItem::default()
+    };
+    let pull = NewPull {
+        files: vec![".github/probot.toml".into()],
+        fork,
+        ..NewPull::default()
+    };
+    t.hub.open_pull(repo, item, pull).await.unwrap()
+}
+
 async fn labels_of(t: &Tester, repo: &str, number: u64) -> Vec<String> {
     let item = t.hub.issue(repo, number).await.unwrap();
     labels(&item).into_iter().map(str::to_owned).collect()
@@ -178,16 +194,7 @@ async fn a_cycle_is_named_with_both_files_and_does_nothing() {
     assert_eq!(labels_of(&t, "acme/a", issue).await, ["high priority"]);
 
     // A pull request touching the rules gets the check, which names both.
-    let item = NewItem {
-        title: "Rules".into(),
-        author: "maintainer".into(),
-        ..NewItem::default()
-    };
-    let pull = NewPull {
-        files: vec![".github/probot.toml".into()],
-        ..NewPull::default()
-    };
-    let pr = t.hub.open_pull("acme/a", item, pull).await.unwrap();
+    let pr = rules_pull(&t, "acme/a", "Rules", "maintainer", false).await;
     t.hub
         .push_contents(
             "acme/a",
@@ -210,17 +217,7 @@ async fn a_cycle_is_named_with_both_files_and_does_nothing() {
 #[tokio::test]
 async fn a_forks_rules_file_never_makes_the_bot_read_another_repository() {
     let t = tester().await;
-    let item = NewItem {
-        title: "Rules".into(),
-        author: "stranger".into(),
-        ..NewItem::default()
-    };
-    let pull = NewPull {
-        files: vec![".github/probot.toml".into()],
-        fork: true,
-        ..NewPull::default()
-    };
-    let pr = t.hub.open_pull("acme/gadgets", item, pull).await.unwrap();
+    let pr = rules_pull(&t, "acme/gadgets", "Rules", "stranger", true).await;
     t.hub.clear_requests().await.unwrap();
     t.hub
         .push_contents(
@@ -313,16 +310,14 @@ async fn a_backtest_from_a_terminal_lists_the_same_items() {
 #[tokio::test]
 async fn a_rules_change_lists_the_recent_items_it_would_treat_otherwise_with_reasons() {
     let (t, differ, calm, changed) = a_rules_change().await;
-    let item = NewItem {
-        title: "Route crash reports".into(),
-        author: "maintainer".into(),
-        ..NewItem::default()
-    };
-    let pull = NewPull {
-        files: vec![".github/probot.toml".into()],
-        ..NewPull::default()
-    };
-    let pr = t.hub.open_pull("acme/gadgets", item, pull).await.unwrap();
+    let pr = rules_pull(
+        &t,
+        "acme/gadgets",
+        "Route crash reports",
+        "maintainer",
+        false,
+    )
+    .await;
     t.hub.clear_requests().await.unwrap();
     t.hub
         .push_contents(
@@ -380,16 +375,14 @@ async fn a_rules_change_lists_the_recent_items_it_would_treat_otherwise_with_rea
 #[tokio::test]
 async fn a_change_of_the_organizations_rules_says_which_repositories_use_them() {
     let t = tester().await;
-    let item = NewItem {
-        title: "Escalate to oncall".into(),
-        author: "maintainer".into(),
-        ..NewItem::default()
-    };
-    let pull = NewPull {
-        files: vec![".github/probot.toml".into()],
-        ..NewPull::default()
-    };
-    let pr = t.hub.open_pull("acme/.github", item, pull).await.unwrap();
+    let pr = rules_pull(
+        &t,
+        "acme/.github",
+        "Escalate to oncall",
+        "maintainer",
+        false,
+    )
+    .await;
     let edited = ORGANIZATION.replace("add = [\"triage review\"]", "add = [\"oncall\"]");
     t.hub
         .push_contents(
