@@ -1436,3 +1436,38 @@ async fn link_headers_keep_every_filter_of_the_query() {
     }
     assert_eq!(seen, ["carol", "carol", "carol"]);
 }
+
+#[tokio::test]
+async fn searches_have_their_own_limit_of_thirty_a_minute() {
+    let (hub, _) = start().await;
+    hub.control().enforce_rate_limits(true).await.unwrap();
+    let http = reqwest::Client::new();
+    let mut statuses = Vec::new();
+    for _ in 0..32 {
+        let response = http
+            .get(format!(
+                "{}/search/issues?q=repo:acme/widgets+is:open",
+                hub.url()
+            ))
+            .bearer_auth("ghp_alice")
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+        if response.status() == 403 {
+            assert_eq!(response.headers()["x-ratelimit-resource"], "search");
+            assert_eq!(response.headers()["x-ratelimit-remaining"], "0");
+            assert!(response.headers().contains_key("x-ratelimit-reset"));
+        }
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 30);
+    assert_eq!(statuses.iter().filter(|s| **s == 403).count(), 2);
+    // Other reads are not searches.
+    let issue = http
+        .get(format!("{}/repos/acme/widgets/issues/1", hub.url()))
+        .bearer_auth("ghp_alice")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(issue.status(), 200);
+}

@@ -50,6 +50,7 @@ pub(super) async fn gate(State(hub): Shared, mut request: Request, next: Next) -
                 Err(secondary_limit())
             } else {
                 spend_rate_limit(&hub, &identity, &method)
+                    .and_then(|()| spend_search_limit(&hub, &identity, &path))
             };
             if let Err(limited) = spent {
                 limited.into_response()
@@ -255,6 +256,40 @@ pub(super) fn spend_rate_limit(
         }
         recent.push_back(t);
     }
+    Ok(())
+}
+
+/// Searches an identity may make a minute: GitHub's search API has its own
+/// limit, 30 a minute for an authenticated user or an installation.
+const SEARCHES_PER_MINUTE: usize = 30;
+
+/// The search API's own limit, when enforced: past it, 403 as GitHub
+/// answers it (`x-ratelimit-resource: search`, nothing remaining, and when
+/// the window frees a search).
+fn spend_search_limit(hub: &Hub, identity: &Identity, path: &str) -> Result<(), ApiError> {
+    let searching = path.starts_with("/search/") || path.starts_with("/api/v3/search/");
+    if !searching || !hub.enforcing() {
+        return Ok(());
+    }
+    let mut world = hub.world();
+    let key = identity.describe();
+    let t = now();
+    let recent = world.recent_searches.entry(key.clone()).or_default();
+    recent.retain(|at| *at + 60 > t);
+    if recent.len() >= SEARCHES_PER_MINUTE {
+        let reset = recent.front().map_or(t + 60, |first| first + 60);
+        let mut error = ApiError::new(403, format!("API rate limit exceeded for {key}."));
+        error
+            .headers
+            .push(("x-ratelimit-resource", "search".into()));
+        error
+            .headers
+            .push(("x-ratelimit-limit", SEARCHES_PER_MINUTE.to_string()));
+        error.headers.push(("x-ratelimit-remaining", "0".into()));
+        error.headers.push(("x-ratelimit-reset", reset.to_string()));
+        return Err(error);
+    }
+    recent.push_back(t);
     Ok(())
 }
 

@@ -42,6 +42,8 @@ pub struct World {
     pub rate_used: HashMap<String, u64>,
     /// token description -> times of recent content-creating requests.
     pub recent_writes: HashMap<String, std::collections::VecDeque<u64>>,
+    /// token description -> times of recent searches (their own limit).
+    pub recent_searches: HashMap<String, std::collections::VecDeque<u64>>,
     pub next_id: u64,
 }
 
