@@ -456,6 +456,7 @@ fn oversized(rules: &Rules) -> Vec<Problem> {
             labels.join("pull_requests_only"),
             &rules.labels.pull_requests_only,
         ),
+        (root.join("disable"), &rules.disable),
     ];
     let required = rules
         .labels

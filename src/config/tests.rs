@@ -746,3 +746,16 @@ fn a_problem_as_a_github_workflow_command_is_one_escaped_line() {
         "::warning file=probot.toml,title=probot check::plain"
     );
 }
+
+#[test]
+fn disable_is_a_list_within_the_limits_like_any_other() {
+    let names: Vec<String> = (0..201).map(|i| format!("\"r{i}\"")).collect();
+    let text = format!("extends = \".github\"\ndisable = [{}]\n", names.join(", "));
+    let found = problems(&text);
+    assert!(
+        found.iter().any(
+            |(_, line, _, m)| *line == 2 && m.contains("201 entries; probot takes at most 200")
+        ),
+        "{found:?}"
+    );
+}
