@@ -23,9 +23,6 @@ use crate::github::{GitHubError, OpenItem, Session};
 use crate::limits::MAX_BACKTEST_ITEMS;
 use crate::plan::{self, compare, Backtest, FactSource, Facts, ItemDifference, Needs};
 
-/// Items a backtest looks at unless told otherwise.
-pub const DEFAULT_BACKTEST_ITEMS: usize = 30;
-
 /// A backtest from a terminal (`probot plan --backtest`): the session of
 /// the repository's installation (or the token), then [`backtest`].
 ///

@@ -193,23 +193,10 @@ async fn create(State(hub): State<Arc<Hub>>, Form(form): Form<Confirmed>) -> Res
     let separator = if redirect.contains('?') { '&' } else { '?' };
     let location = format!(
         "{redirect}{separator}code={}&state={}",
-        urlencode(&code),
-        urlencode(&form.state)
+        crate::shapes::encode(&code),
+        crate::shapes::encode(&form.state)
     );
     (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
-}
-
-fn urlencode(text: &str) -> String {
-    let mut out = String::new();
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
 }
 
 /// The code, traded once within the hour for what the App's server keeps.
