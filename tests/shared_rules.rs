@@ -409,3 +409,39 @@ async fn a_change_of_the_organizations_rules_says_which_repositories_use_them() 
         .collect();
     assert_eq!(used_by, ["acme/widgets", "acme/gadgets"], "{summary}");
 }
+
+#[tokio::test]
+async fn probot_check_reads_the_base_a_file_extends_with_a_token() {
+    let t = tester().await;
+    let token = t.hub.mint_token("maintainer").await.unwrap();
+    let file =
+        std::env::temp_dir().join(format!("probot-check-extends-{}.toml", std::process::id()));
+    // `docs` is a rule of the organization's file; `nope` is not.
+    std::fs::write(
+        &file,
+        "extends = \".github\"\ndisable = [\"docs\", \"nope\"]\n",
+    )
+    .unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_probot"))
+        .arg("check")
+        .arg(&file)
+        .args([
+            "--repo",
+            "acme/gadgets",
+            "--github-api-url",
+            t.local.hub.url(),
+            "--token",
+            &token,
+        ])
+        .output()
+        .await
+        .unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{printed}");
+    assert!(
+        printed.contains("no rule of the base is named `nope`"),
+        "{printed}"
+    );
+    assert!(!printed.contains("`docs`"), "{printed}");
+    assert!(!printed.contains("checked without their base"), "{printed}");
+}

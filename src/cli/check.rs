@@ -17,6 +17,13 @@ pub struct CheckArgs {
     /// file it is in. Without it, a file with `extends` is checked alone.
     #[arg(long)]
     base: Option<PathBuf>,
+    /// The repository the files are for (`owner/name`): a file's `extends`
+    /// is read from GitHub with the token or App given, as the bot would
+    /// read it (`--base` takes precedence).
+    #[arg(long, conflicts_with = "base")]
+    repo: Option<String>,
+    #[command(flatten)]
+    github: super::serve::GitHubArgs,
     /// `text` for people, `json` for CI, `github` for GitHub Actions
     /// (workflow commands: annotations at file and line).
     #[arg(long, value_enum, default_value_t)]
@@ -40,7 +47,48 @@ struct JsonProblem<'a> {
     problem: &'a Problem,
 }
 
-pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
+/// Each file's base, read from GitHub (`--repo`): by what `extends` names,
+/// each read once. A base that can't be read is an error of its own.
+async fn bases_from_github(
+    args: &CheckArgs,
+    sources: &[(String, String)],
+) -> anyhow::Result<Vec<Option<(config::RulesRef, String)>>> {
+    use anyhow::Context;
+    let Some(repo) = &args.repo else {
+        return Ok(vec![None; sources.len()]);
+    };
+    let repo = probot::event::RepoName::parse(repo)
+        .with_context(|| format!("`{repo}` is not owner/name"))?;
+    let client = args.github.client()?;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    let installation = client.installation_of(&repo, deadline).await?;
+    let api = client.api(installation, deadline)?;
+    let mut read: std::collections::HashMap<config::RulesRef, Option<String>> = Default::default();
+    let mut bases = Vec::new();
+    for (_, source) in sources {
+        let Some(target) =
+            config::extends_of(source).and_then(|e| config::RulesRef::extended(&e, &repo.owner))
+        else {
+            bases.push(None);
+            continue;
+        };
+        if !read.contains_key(&target) {
+            let at = probot::event::RepoName::new(&target.owner, &target.name);
+            let text = match api.file(&at, &target.path, None, None).await? {
+                probot::github::Fetched::Found { value, .. } => Some(value),
+                _ => None,
+            };
+            read.insert(target.clone(), text);
+        }
+        match read.get(&target).cloned().flatten() {
+            Some(text) => bases.push(Some((target, text))),
+            None => anyhow::bail!("{target} (what `extends` names) is missing, or not readable with these credentials"),
+        }
+    }
+    Ok(bases)
+}
+
+pub async fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let mut unreadable = false;
     let mut errors = 0;
     let mut warnings = 0;
@@ -69,12 +117,15 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
             }
         },
     };
+    let read = bases_from_github(&args, &checked).await?;
     let reports: Vec<_> = checked
         .iter()
-        .map(|(_, source)| {
+        .zip(&read)
+        .map(|((_, source), from_github)| {
+            let given = base.as_ref().or(from_github.as_ref());
             config::check_extending(
                 source,
-                base.as_ref().map(|(name, text)| config::Base {
+                given.map(|(name, text)| config::Base {
                     name,
                     text,
                     of: None,
@@ -82,14 +133,18 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
             )
         })
         .collect();
-    for ((name, source), report) in checked.iter().zip(&reports) {
+    for (((name, source), report), from_github) in checked.iter().zip(&reports).zip(&read) {
         for problem in &report.problems {
             match problem.severity {
                 Severity::Error => errors += 1,
                 Severity::Warning => warnings += 1,
             }
-            let (file, text) = match (&problem.file, &base) {
-                (Some(file), Some((_, text))) => (file.clone(), text.as_str()),
+            let base_text = base
+                .as_ref()
+                .or(from_github.as_ref())
+                .map(|(_, t)| t.as_str());
+            let (file, text) = match (&problem.file, base_text) {
+                (Some(file), Some(text)) => (file.clone(), text),
                 _ => (name.clone(), source.as_str()),
             };
             match args.format {

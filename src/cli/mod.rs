@@ -83,7 +83,7 @@ pub enum Format {
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Check(args) => check::run(args),
+        Command::Check(args) => check::run(args).await,
         Command::Init(args) => init::run(args),
         Command::Schema => {
             print!("{}", probot::config::schema_json());
