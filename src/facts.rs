@@ -139,7 +139,11 @@ pub(crate) async fn read_facts(
         teams,
         people
     );
-    let (around, members, load) = people?;
+    let PeopleRead {
+        around,
+        members,
+        load,
+    } = people?;
     for (team, member) in teams? {
         facts.author_teams.insert(team.clone(), member);
     }
@@ -232,21 +236,20 @@ async fn rules_users(api: &Session, owner: &str) -> Result<plan::RulesUsers, Git
     Ok(users)
 }
 
-/// Reads for picking reviewers and assignees: who is around the item, the
-/// teams' members, and people's load.
-#[allow(clippy::type_complexity)]
+/// What picking reviewers and assignees read: who is around the item (when
+/// asked), the teams' members, and people's load.
+struct PeopleRead {
+    around: Option<crate::github::Around>,
+    members: Vec<(String, Vec<String>)>,
+    load: Vec<((crate::config::Role, String), u64)>,
+}
+
+/// Reads for picking reviewers and assignees, at once.
 async fn read_people(
     api: &Session,
     item: &ItemEvent,
     needs: &Needs,
-) -> Result<
-    (
-        Option<crate::github::Around>,
-        Vec<(String, Vec<String>)>,
-        Vec<((crate::config::Role, String), u64)>,
-    ),
-    GitHubError,
-> {
+) -> Result<PeopleRead, GitHubError> {
     let around = async {
         let is_pull = item.kind == crate::event::ItemKind::PullRequest;
         match needs.people {
@@ -275,5 +278,9 @@ async fn read_people(
         Ok::<_, GitHubError>(load)
     };
     let (around, members, load) = tokio::join!(around, members, load);
-    Ok((around?, members?, load?))
+    Ok(PeopleRead {
+        around: around?,
+        members: members?,
+        load: load?,
+    })
 }
