@@ -48,10 +48,10 @@ pub enum HandleError {
     Unsettled(String),
 }
 
-impl From<plan::SettleError<HandleError>> for HandleError {
-    fn from(error: plan::SettleError<HandleError>) -> Self {
+impl From<plan::SettleError<GitHubError>> for HandleError {
+    fn from(error: plan::SettleError<GitHubError>) -> Self {
         match error {
-            plan::SettleError::Source(error) => error,
+            plan::SettleError::Source(error) => HandleError::GitHub(error),
             unsettled => HandleError::Unsettled(unsettled.to_string()),
         }
     }

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use crate::bot::HandleError;
 use crate::cache::Caches;
 use crate::config::{Ruleset, RULES_PATH};
 use crate::event::ItemEvent;
@@ -23,9 +22,9 @@ pub(crate) struct GitHubFacts<'a> {
 }
 
 impl plan::FactSource for GitHubFacts<'_> {
-    type Error = HandleError;
+    type Error = GitHubError;
 
-    async fn read(&mut self, needs: Needs, facts: &mut Facts) -> Result<(), HandleError> {
+    async fn read(&mut self, needs: Needs, facts: &mut Facts) -> Result<(), GitHubError> {
         if let Some(count) = needs.backtest {
             // Needs the rules at the head, read in an earlier round.
             let new = facts
@@ -67,7 +66,7 @@ pub(crate) async fn read_facts(
     item: &ItemEvent,
     needs: Needs,
     facts: &mut Facts,
-) -> Result<(), HandleError> {
+) -> Result<(), GitHubError> {
     let subscriptions = async {
         match &needs.tracking_issue {
             None => Ok(None),

@@ -25,6 +25,7 @@ pub mod limits;
 pub mod listener;
 #[cfg(feature = "demo")]
 pub mod local;
+pub(crate) mod matchers;
 pub(crate) mod metrics;
 pub mod plan;
 pub(crate) mod queue;

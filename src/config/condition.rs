@@ -15,8 +15,9 @@ use regex::{Regex, RegexBuilder};
 use super::diagnostic::{KeyPath, Problem};
 use super::rule::{Condition, EventName, FilesCondition, Kind};
 
-pub(crate) use super::matchers::Quantifier;
-use super::matchers::{file_glob, report, FileGlob, LabelMatcher};
+use super::diagnostic::report;
+pub(crate) use crate::matchers::Quantifier;
+use crate::matchers::{file_glob, FileGlob, LabelMatcher};
 
 /// The most memory one compiled regex may take.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;

@@ -288,3 +288,19 @@ impl Problem {
         out
     }
 }
+
+/// The matcher, or a matcher of nothing with the list's problems reported.
+pub(crate) fn report<M: Default>(
+    compiled: Result<M, Vec<crate::matchers::PatternError>>,
+    at: &KeyPath,
+    problems: &mut Vec<Problem>,
+) -> M {
+    compiled.unwrap_or_else(|errors| {
+        problems.extend(
+            errors
+                .into_iter()
+                .map(|(i, message)| Problem::error(at.join(i), message)),
+        );
+        M::default()
+    })
+}

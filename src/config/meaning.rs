@@ -4,11 +4,12 @@
 use std::collections::BTreeMap;
 
 use super::condition::{self, Cond, Leaf, Quantifier, Test};
+use super::diagnostic::report;
 use super::diagnostic::{KeyPath, Problem};
-use super::matchers::{report, FileIndex, LabelMatcher, PathMatcher};
 use super::rule::{Kind, Person, Rule};
 use super::ruleset::{CompiledRule, Pick, Role};
 use super::{CiTarget, Rules, Via};
+use crate::matchers::{FileIndex, LabelMatcher, PathMatcher};
 
 /// `when` labels imply `add`, unless a label matching `unless` is there:
 /// kept apart to look for cycles.
@@ -212,7 +213,7 @@ pub(crate) fn rule_marker(key: &str) -> String {
 fn compile_rules(
     rules: &Rules,
     problems: &mut Vec<Problem>,
-    file_globs: &mut Vec<super::matchers::FileGlob>,
+    file_globs: &mut Vec<crate::matchers::FileGlob>,
 ) -> Vec<CompiledRule> {
     let at = KeyPath::root().join("rules");
     let mut names = std::collections::HashSet::new();

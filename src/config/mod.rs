@@ -9,7 +9,6 @@ mod check;
 mod condition;
 mod diagnostic;
 mod extends;
-mod matchers;
 mod meaning;
 mod rule;
 mod ruleset;
@@ -21,12 +20,11 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub(crate) use crate::matchers::FileHits;
 pub use check::{check, check_extending, check_within, load, Checked};
 pub(crate) use condition::{Cond, Leaf, Measure, Quantifier, Test};
 pub use diagnostic::{Location, Problem, Severity};
 pub use extends::{extends_of, Base, RulesRef, ORGANIZATION_REPO};
-pub(crate) use matchers::FileHits;
-pub use matchers::{LabelMatcher, PathMatcher};
 pub use rule::{
     Association, Condition, EventName, FilesCondition, Kind, LabelsCondition, Person, Rule, Size,
 };

@@ -3,8 +3,8 @@
 //! options, so no glob that `check` refused can ever reach a plan.
 
 use super::condition::{Cond, Events};
-use super::matchers::{FileIndex, LabelMatcher};
 use super::Rules;
+use crate::matchers::{FileIndex, LabelMatcher};
 
 /// A rule that adds or removes labels or keeps a comment: a `[[rules]]`
 /// entry, or the rule an implication or a path rule is shorthand for.

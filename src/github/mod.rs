@@ -27,7 +27,9 @@ mod people;
 mod session;
 
 pub use calls::{CommentSnapshot, HookDelivery, ItemSnapshot, OpenItem};
-pub use pacing::{with_patience, CommandRefusal, PER_HOUR, PER_MINUTE};
+pub use pacing::{
+    with_patience, BoxFuture, CommandRefusal, SharedBudget, Unreachable, PER_HOUR, PER_MINUTE,
+};
 pub use people::{Access, Around};
 pub use session::Session;
 
@@ -155,7 +157,7 @@ struct ClientInner {
     /// Per installation (`None`: the token), unless replicas share one.
     pacers: Mutex<HashMap<Option<u64>, pacing::Pacer>>,
     /// The budget replicas share through Redis, when they do.
-    shared_budget: std::sync::OnceLock<crate::shared::Budget>,
+    shared_budget: std::sync::OnceLock<Arc<dyn SharedBudget>>,
     /// Per installation: commands' share of its writes, and each person's.
     command_gates: Mutex<HashMap<Option<u64>, pacing::CommandGate>>,
     policy: Policy,
@@ -194,7 +196,7 @@ impl GitHub {
 
     /// Paces writes with `budget`, shared with other replicas, instead of
     /// in this process alone. Set once, before the first write.
-    pub fn share_budget(&self, budget: crate::shared::Budget) {
+    pub fn share_budget(&self, budget: Arc<dyn SharedBudget>) {
         let _ = self.inner.shared_budget.set(budget);
     }
 

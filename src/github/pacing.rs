@@ -29,6 +29,35 @@ use crate::limits::{
 
 use tokio::time::Instant;
 
+/// A write budget kept outside this process, for replicas to share (on
+/// Redis: `shared/budget.rs`). A trait, so this client never imports the
+/// store that keeps it.
+pub trait SharedBudget: Send + Sync {
+    /// Reserves `installation`'s next write slot: `Ok(wait)` till it, or
+    /// `Err(wait)` (nothing reserved) when that is past `patience`.
+    fn reserve(
+        &self,
+        installation: Option<u64>,
+        patience: Option<Duration>,
+    ) -> BoxFuture<'_, Result<Result<Duration, Duration>, Unreachable>>;
+
+    /// Admits command comment `id` by `login` in `installation`, as
+    /// [`CommandGate::admit`] does, for every replica at once.
+    fn admit_command<'a>(
+        &'a self,
+        installation: Option<u64>,
+        login: &'a str,
+        id: u64,
+    ) -> BoxFuture<'a, Result<Result<(), CommandRefusal>, Unreachable>>;
+}
+
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// A shared budget that could not answer: this process decides alone.
+#[derive(Debug, thiserror::Error)]
+#[error("the shared write budget is unreachable: {0}")]
+pub struct Unreachable(pub String);
+
 /// Writes a minute: 10% under GitHub's 80.
 pub const PER_MINUTE: usize = 72;
 /// Writes an hour: 10% under GitHub's 500.

@@ -1,7 +1,8 @@
 //! What a plan reads before it decides: [`Needs`], the facts the
 //! capabilities ask for, and [`Facts`], what was read. Each need has its
-//! fact; `unmet` is what keeps them in step, and `settle`'s error names a
-//! need no source fills.
+//! fact, paired once in `unmet`; `union` and `unmet` take both structs
+//! apart field by field, so the compiler keeps them in step, and
+//! `settle`'s error names a need no source fills.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -53,58 +54,97 @@ impl Needs {
         *self == Needs::default()
     }
 
-    pub(super) fn union(mut self, other: Needs) -> Needs {
-        self.tracking_issue = self.tracking_issue.or(other.tracking_issue);
-        self.changed_files |= other.changed_files;
-        self.rules_at = self.rules_at.or(other.rules_at);
-        self.write_access.extend(other.write_access);
-        self.label_removals_since = self.label_removals_since.or(other.label_removals_since);
-        self.label_removals_within = self.label_removals_within.or(other.label_removals_within);
-        self.label_adders |= other.label_adders;
-        self.author_teams.extend(other.author_teams);
-        self.people |= other.people;
-        self.team_members.extend(other.team_members);
-        self.load.extend(other.load);
-        self.backtest = self.backtest.or(other.backtest);
-        self.rules_users |= other.rules_users;
-        self
+    /// Both sets of needs. Destructured field by field, so a new need that
+    /// is not merged here does not compile.
+    pub(super) fn union(self, other: Needs) -> Needs {
+        let Needs {
+            tracking_issue,
+            changed_files,
+            rules_at,
+            mut write_access,
+            label_removals_since,
+            label_removals_within,
+            label_adders,
+            mut author_teams,
+            people,
+            mut team_members,
+            mut load,
+            backtest,
+            rules_users,
+        } = self;
+        write_access.extend(other.write_access);
+        author_teams.extend(other.author_teams);
+        team_members.extend(other.team_members);
+        load.extend(other.load);
+        Needs {
+            tracking_issue: tracking_issue.or(other.tracking_issue),
+            changed_files: changed_files || other.changed_files,
+            rules_at: rules_at.or(other.rules_at),
+            write_access,
+            label_removals_since: label_removals_since.or(other.label_removals_since),
+            label_removals_within: label_removals_within.or(other.label_removals_within),
+            label_adders: label_adders || other.label_adders,
+            author_teams,
+            people: people || other.people,
+            team_members,
+            load,
+            backtest: backtest.or(other.backtest),
+            rules_users: rules_users || other.rules_users,
+        }
     }
 
-    /// What of this is not in `facts` yet.
-    pub(super) fn unmet(mut self, facts: &Facts) -> Needs {
-        if facts.subscriptions.is_some() {
-            self.tracking_issue = None;
+    /// What of this is not in `facts` yet. Each need is paired with its
+    /// fact here, once; both sides are destructured field by field, so a
+    /// need or a fact added without its pair does not compile.
+    pub(super) fn unmet(self, facts: &Facts) -> Needs {
+        let Needs {
+            tracking_issue,
+            changed_files,
+            rules_at,
+            mut write_access,
+            label_removals_since,
+            label_removals_within,
+            label_adders,
+            mut author_teams,
+            people,
+            mut team_members,
+            mut load,
+            backtest,
+            rules_users,
+        } = self;
+        let Facts {
+            subscriptions: read_subscriptions,
+            changed_files: read_files,
+            rules_at_head: read_rules_at_head,
+            write_access: read_access,
+            labels_removed: read_removed,
+            label_adders: read_adders,
+            author_teams: read_teams,
+            people: read_people,
+            team_members: read_members,
+            load: read_load,
+            backtest: read_backtest,
+            rules_users: read_users,
+        } = facts;
+        write_access.retain(|login| !read_access.contains_key(&login.to_lowercase()));
+        author_teams.retain(|team| !read_teams.contains_key(team));
+        team_members.retain(|team| !read_members.contains_key(team));
+        load.retain(|key| !read_load.contains_key(key));
+        Needs {
+            tracking_issue: tracking_issue.filter(|_| read_subscriptions.is_none()),
+            changed_files: changed_files && read_files.is_none(),
+            rules_at: rules_at.filter(|_| read_rules_at_head.is_none()),
+            write_access,
+            label_removals_since: label_removals_since.filter(|_| read_removed.is_none()),
+            label_removals_within: label_removals_within.filter(|_| read_removed.is_none()),
+            label_adders: label_adders && read_adders.is_none(),
+            author_teams,
+            people: people && read_people.is_none(),
+            team_members,
+            load,
+            backtest: backtest.filter(|_| read_backtest.is_none()),
+            rules_users: rules_users && read_users.is_none(),
         }
-        if facts.changed_files.is_some() {
-            self.changed_files = false;
-        }
-        if facts.rules_at_head.is_some() {
-            self.rules_at = None;
-        }
-        self.write_access
-            .retain(|login| !facts.write_access.contains_key(&login.to_lowercase()));
-        if facts.labels_removed.is_some() {
-            self.label_removals_since = None;
-            self.label_removals_within = None;
-        }
-        if facts.label_adders.is_some() {
-            self.label_adders = false;
-        }
-        self.author_teams
-            .retain(|team| !facts.author_teams.contains_key(team));
-        if facts.people.is_some() {
-            self.people = false;
-        }
-        self.team_members
-            .retain(|team| !facts.team_members.contains_key(team));
-        self.load.retain(|key| !facts.load.contains_key(key));
-        if facts.backtest.is_some() {
-            self.backtest = None;
-        }
-        if facts.rules_users.is_some() {
-            self.rules_users = false;
-        }
-        self
     }
 }
 

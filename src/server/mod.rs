@@ -127,7 +127,8 @@ pub fn service(bot: Bot, intake: Intake, handling: Handling) -> Service {
 /// A replica's service: queued handling whose queue and write budget are
 /// shared through Redis with every replica connected to `shared`.
 pub fn replica(bot: Bot, intake: Intake, handling: Handling, shared: Shared) -> Service {
-    bot.github().share_budget(shared.budget());
+    bot.github()
+        .share_budget(std::sync::Arc::new(shared.budget()));
     build(bot, intake, handling, Some(Arc::new(shared)))
 }
 

@@ -17,7 +17,7 @@ use std::time::Duration;
 use redis::aio::ConnectionManager;
 
 use super::{Keys, SharedError};
-use crate::github::{CommandRefusal, PER_HOUR, PER_MINUTE};
+use crate::github::{BoxFuture, CommandRefusal, SharedBudget, Unreachable, PER_HOUR, PER_MINUTE};
 use crate::limits::{
     COMMANDS_PER_PERSON_PER_HOUR, COMMAND_WRITES_PER_HOUR, COMMAND_WRITES_PER_MINUTE,
     WRITES_PER_COMMAND,
@@ -152,6 +152,35 @@ impl Budget {
             "person" => Err(CommandRefusal::PersonOverQuota),
             "share" => Err(CommandRefusal::ShareSpent),
             _ => Ok(()),
+        })
+    }
+}
+
+impl SharedBudget for Budget {
+    fn reserve(
+        &self,
+        installation: Option<u64>,
+        patience: Option<Duration>,
+    ) -> BoxFuture<'_, std::result::Result<std::result::Result<Duration, Duration>, Unreachable>>
+    {
+        Box::pin(async move {
+            Budget::reserve(self, installation, patience)
+                .await
+                .map_err(|e| Unreachable(e.to_string()))
+        })
+    }
+
+    fn admit_command<'a>(
+        &'a self,
+        installation: Option<u64>,
+        login: &'a str,
+        id: u64,
+    ) -> BoxFuture<'a, std::result::Result<std::result::Result<(), CommandRefusal>, Unreachable>>
+    {
+        Box::pin(async move {
+            Budget::admit_command(self, installation, login, id)
+                .await
+                .map_err(|e| Unreachable(e.to_string()))
         })
     }
 }

@@ -4,7 +4,7 @@
 //! set, so matching a pull request costs one pass over its files, however
 //! many lines subscribe.
 
-use crate::config::PathMatcher;
+use crate::matchers::PathMatcher;
 
 /// Globs and who subscribes to them, in the order they were written.
 #[derive(Debug, Clone, Default)]

@@ -99,6 +99,9 @@ impl PathMatcher {
         Ok(PathMatcher { globs })
     }
 
+    /// Whether any pattern matches: the tests' question (the planner asks
+    /// which ones, `matching`).
+    #[cfg(test)]
     pub fn matches(&self, path: &str) -> bool {
         self.globs.is_match(path)
     }
@@ -247,22 +250,6 @@ impl FileHits {
     pub(crate) fn first_match(&self, first: usize, count: usize) -> Option<usize> {
         (0..self.per_file.len()).find(|&f| self.matched(f, first, count) > 0)
     }
-}
-
-/// The matcher, or a matcher of nothing with the list's problems reported.
-pub(crate) fn report<M: Default>(
-    compiled: Result<M, Vec<PatternError>>,
-    at: &super::diagnostic::KeyPath,
-    problems: &mut Vec<super::Problem>,
-) -> M {
-    compiled.unwrap_or_else(|errors| {
-        problems.extend(
-            errors
-                .into_iter()
-                .map(|(i, message)| super::Problem::error(at.join(i), message)),
-        );
-        M::default()
-    })
 }
 
 fn glob_error(pattern: &str, error: &globset::Error) -> String {
