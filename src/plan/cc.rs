@@ -17,10 +17,21 @@ use std::collections::HashMap;
 
 use crate::cc_line;
 use crate::config::CcMode;
-use crate::event::{ItemAction, RepoName};
+use crate::event::{ItemAction, ItemEvent, RepoName};
 use crate::limits::MAX_BODY_CHARS;
 
-pub(super) const CAPABILITY: Capability = Capability { needs, plan };
+pub(super) const CAPABILITY: Capability = Capability {
+    acts_on,
+    needs,
+    plan,
+};
+
+/// Arrivals and labels (label subscriptions), new code (path ones).
+fn acts_on(item: &ItemEvent) -> bool {
+    super::is_arrival(item)
+        || super::is_new_code(item)
+        || matches!(item.action, ItemAction::Labeled(_))
+}
 
 /// Marks the bot's cc comment in `comment` mode.
 pub const CC_COMMENT_MARKER: &str = "<!-- probot:cc -->";

@@ -15,7 +15,21 @@ use super::{is_pull_request, Action, Capability, Decision, Needs, Situation};
 use crate::config::{CiRules, CiTarget, Via};
 use crate::event::{ItemAction, ItemEvent, PullRequestInfo};
 
-pub(super) const CAPABILITY: Capability = Capability { needs, plan };
+pub(super) const CAPABILITY: Capability = Capability {
+    acts_on,
+    needs,
+    plan,
+};
+
+/// Labels coming and going, new code to follow, closing to clean up.
+fn acts_on(item: &ItemEvent) -> bool {
+    super::is_arrival(item)
+        || super::is_new_code(item)
+        || matches!(
+            item.action,
+            ItemAction::Labeled(_) | ItemAction::Unlabeled(_) | ItemAction::Closed
+        )
+}
 
 /// Only the access the plan reads: the sender's for a label, the author's
 /// for new commits.

@@ -28,7 +28,31 @@ use super::{is_arrival, Action, Capability, Decision, Needs, Situation};
 use crate::config::{CompiledRule, EventName};
 use crate::event::{ItemAction, ItemEvent};
 
-pub(super) const CAPABILITY: Capability = Capability { needs, plan };
+pub(super) const CAPABILITY: Capability = Capability {
+    acts_on,
+    needs,
+    plan,
+};
+
+/// Every event a rule may name: arrivals, pushes, a pull request's
+/// draft state, labels coming and going, closing, and edits of the title or
+/// body (conditions read them).
+fn acts_on(item: &ItemEvent) -> bool {
+    let draft_change = super::is_pull_request(item)
+        && matches!(
+            item.action,
+            ItemAction::ReadyForReview | ItemAction::ConvertedToDraft
+        );
+    let text_edit = item.action == ItemAction::Edited && (item.edits.title || item.edits.body);
+    super::is_arrival(item)
+        || super::is_new_code(item)
+        || draft_change
+        || text_edit
+        || matches!(
+            item.action,
+            ItemAction::Labeled(_) | ItemAction::Unlabeled(_) | ItemAction::Closed
+        )
+}
 
 /// What the rules decide for one event, with why.
 #[derive(Default)]

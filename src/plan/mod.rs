@@ -43,6 +43,9 @@ pub use tracking::UNREADABLE_MARKER;
 
 /// One capability's contract with the planner.
 pub(crate) struct Capability {
+    /// The events it may act on; the bot reads nothing for an event no
+    /// capability acts on (`ignored`).
+    acts_on: fn(&ItemEvent) -> bool,
     /// The facts to read before planning, given those read so far.
     needs: fn(&Situation<'_>) -> Needs,
     /// What to do, and why, from the facts read.
@@ -269,32 +272,13 @@ pub struct IssueRef {
 /// Why the bot has nothing to do with this event, before reading anything:
 /// its own events, and actions no capability acts on.
 pub fn ignored(item: &ItemEvent, bot: &str) -> Option<&'static str> {
-    // Closing ends a pull request's CI, and rules may name the event.
-    let closed = matches!(item.action, ItemAction::Closed);
-    // Rules may read the title and the body.
-    let text_edit = item.action == ItemAction::Edited && (item.edits.title || item.edits.body);
-    // A label removed may leave a required label missing (or CI to stop).
-    let unlabeled = matches!(item.action, ItemAction::Unlabeled(_));
-    // An edit of what may be the tracking issue: its lines are checked.
-    let tracking_edit = item.kind == ItemKind::Issue
-        && item.action == ItemAction::Edited
-        && tracking::could_be_tracking_issue(&item.body);
-    let draft_change = is_pull_request(item)
-        && matches!(
-            item.action,
-            ItemAction::ReadyForReview | ItemAction::ConvertedToDraft
-        );
-    let acts_on = is_arrival(item)
-        || is_new_code(item)
-        || draft_change
-        || matches!(item.action, ItemAction::Labeled(_))
-        || closed
-        || unlabeled
-        || tracking_edit
-        || text_edit;
     if item.sender.login.eq_ignore_ascii_case(bot) {
         Some("the bot's own event")
-    } else if !acts_on {
+    } else if !PRODUCERS
+        .iter()
+        .chain(&REACTORS)
+        .any(|capability| (capability.acts_on)(item))
+    {
         Some("no rule acts on this action")
     } else {
         None

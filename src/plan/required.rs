@@ -9,9 +9,23 @@ use super::{
     is_arrival, is_pull_request, Action, Capability, CheckRun, Decision, Needs, Situation,
 };
 use crate::config::{RequiredOn, RequiredReport};
-use crate::event::ItemAction;
+use crate::event::{ItemAction, ItemEvent};
 
-pub(super) const CAPABILITY: Capability = Capability { needs, plan };
+pub(super) const CAPABILITY: Capability = Capability {
+    acts_on,
+    needs,
+    plan,
+};
+
+/// Whatever may leave a required label missing, or supply it.
+fn acts_on(item: &ItemEvent) -> bool {
+    super::is_arrival(item)
+        || super::is_new_code(item)
+        || matches!(
+            item.action,
+            ItemAction::Labeled(_) | ItemAction::Unlabeled(_)
+        )
+}
 
 /// The check run's name.
 pub const REQUIRED_CHECK_NAME: &str = "probot required labels";

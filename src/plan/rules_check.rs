@@ -13,7 +13,16 @@ use crate::limits::{
     MAX_BACKTEST_ITEMS, MAX_CHECK_ANNOTATIONS, MAX_CHECK_SUMMARY_CHARS, MAX_RULES_USERS_READ,
 };
 
-pub(super) const CAPABILITY: Capability = Capability { needs, plan };
+pub(super) const CAPABILITY: Capability = Capability {
+    acts_on,
+    needs,
+    plan,
+};
+
+/// New code: every push may change the rules file.
+fn acts_on(item: &ItemEvent) -> bool {
+    super::is_new_code(item)
+}
 
 /// Every push may change the rules file, checked whatever the rules say:
 /// first the changed files, then, when the rules file is among them, its

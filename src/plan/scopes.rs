@@ -4,9 +4,18 @@
 //! in place) says why. Planned when labels arrive; nothing to read.
 
 use super::{is_arrival, is_pull_request, Action, Capability, Decision, Needs, Situation};
-use crate::event::ItemAction;
+use crate::event::{ItemAction, ItemEvent};
 
-pub(super) const CAPABILITY: Capability = Capability { needs, plan };
+pub(super) const CAPABILITY: Capability = Capability {
+    acts_on,
+    needs,
+    plan,
+};
+
+/// Arrivals and labels: a label of the wrong kind of item comes with one.
+fn acts_on(item: &ItemEvent) -> bool {
+    super::is_arrival(item) || matches!(item.action, ItemAction::Labeled(_))
+}
 
 /// Marks the comment about labels taken off.
 pub const SCOPE_COMMENT_MARKER: &str = "<!-- probot:label-scope -->";

@@ -6,10 +6,21 @@
 //! it costs no read of its own.
 
 use super::{Action, Capability, Decision, Needs, Situation};
-use crate::event::{ItemAction, ItemKind};
+use crate::event::{ItemAction, ItemEvent, ItemKind};
 use crate::subscriptions::Subscriptions;
 
-pub(super) const CAPABILITY: Capability = Capability { needs, plan };
+pub(super) const CAPABILITY: Capability = Capability {
+    acts_on,
+    needs,
+    plan,
+};
+
+/// An edit of what may be the tracking issue: its lines are checked.
+fn acts_on(item: &ItemEvent) -> bool {
+    item.kind == ItemKind::Issue
+        && item.action == ItemAction::Edited
+        && could_be_tracking_issue(&item.body)
+}
 
 /// Marks the bot's comment about unreadable lines.
 pub const UNREADABLE_MARKER: &str = "<!-- probot:tracking-issue-lines -->";
