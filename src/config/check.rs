@@ -239,7 +239,7 @@ pub fn check_extending(source: &str, base: Option<Base<'_>>) -> Checked {
     };
     // Past the limits, the meaning pass (quadratic in rules for cycles) is
     // not run: the file is refused on its size alone.
-    let oversized = oversized(checkable);
+    let oversized = oversized(&json, checkable);
     let (compiled, semantic) = match oversized.is_empty() {
         true => compile(checkable),
         false => (Compiled::default(), oversized),
@@ -363,186 +363,82 @@ fn finish(ruleset: Option<Ruleset>, mut problems: Vec<Problem>, unshown: Unshown
 }
 
 /// Lists longer than the limits: each is one problem, and the file is not
-/// compiled.
-fn oversized(rules: &Rules) -> Vec<Problem> {
+/// compiled. One walk over every array in the document, whatever its key,
+/// so a list added to the rules later is held to the limits too: a list of
+/// tables (rules, mappings, permissions) to `MAX_RULES_PER_LIST`, a list of
+/// names or globs to `MAX_PATTERNS_PER_RULE` (and all of them together to
+/// `MAX_PATTERNS_TOTAL`), but for the two kinds of lists of people, which
+/// have limits of their own; and every entry to `MAX_PATTERN_CHARS`.
+fn oversized(json: &Json, rules: &Rules) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let root = KeyPath::root();
-    let mut list = |at: KeyPath, len: usize, limit: usize, what: &str| {
-        if len > limit {
-            problems.push(Problem::error(
-                at,
-                format!("{len} {what}; probot takes at most {limit}"),
-            ));
-        }
-    };
-    let implies = root.join("labels").join("implies");
-    let paths = root.join("labels").join("paths");
-    list(
-        implies.clone(),
-        rules.labels.implies.len(),
-        MAX_RULES_PER_LIST,
-        "rules",
-    );
-    list(
-        paths.clone(),
-        rules.labels.paths.len(),
-        MAX_RULES_PER_LIST,
-        "rules",
-    );
-    list(
-        root.join("ci").join("labels"),
-        rules.ci.labels.len(),
-        MAX_RULES_PER_LIST,
-        "labels",
-    );
-    list(
-        root.join("rules"),
-        rules.rules.len(),
-        MAX_RULES_PER_LIST,
-        "rules",
-    );
-    list(
-        root.join("labels").join("required"),
-        rules.labels.required.len(),
-        MAX_RULES_PER_LIST,
-        "rules",
-    );
-    list(
-        root.join("commands").join("labels"),
-        rules.commands.labels.len(),
-        MAX_RULES_PER_LIST,
-        "entries",
-    );
-    let cc_paths: &[crate::config::CcPathRule] = rules.cc.as_ref().map_or(&[], |cc| &cc.paths);
-    list(
-        root.join("cc").join("paths"),
-        cc_paths.len(),
-        MAX_RULES_PER_LIST,
-        "rules",
-    );
-    for (i, rule) in cc_paths.iter().enumerate() {
-        list(
-            root.join("cc").join("paths").join(i).join("users"),
-            rule.users.len(),
-            MAX_SUBSCRIBERS_PER_LABEL,
-            "users",
-        );
-    }
-    let implications = rules
-        .labels
-        .implies
-        .iter()
-        .enumerate()
-        .flat_map(|(i, rule)| {
-            [
-                ("when", &rule.when),
-                ("unless", &rule.unless),
-                ("add", &rule.add),
-            ]
-            .map(|(key, patterns)| (implies.join(i).join(key), patterns))
-        });
-    let path_rules = rules.labels.paths.iter().enumerate().flat_map(|(i, rule)| {
-        [("files", &rule.files), ("add", &rule.add)]
-            .map(|(key, patterns)| (paths.join(i).join(key), patterns))
-    });
-    // Every other list of names, prefixes or globs counts the same way.
-    let labels = root.join("labels");
-    let ci = root.join("ci");
-    let lists = [
-        (ci.join("prefixes"), &rules.ci.prefixes),
-        (ci.join("exempt"), &rules.ci.exempt),
-        (labels.join("issues_only"), &rules.labels.issues_only),
-        (
-            labels.join("pull_requests_only"),
-            &rules.labels.pull_requests_only,
-        ),
-        (root.join("disable"), &rules.disable),
-    ];
-    let required = rules
-        .labels
-        .required
-        .iter()
-        .enumerate()
-        .map(|(i, rule)| (labels.join("required").join(i).join("one_of"), &rule.one_of));
-    let label_commands = rules
-        .commands
-        .labels
-        .iter()
-        .enumerate()
-        .map(|(i, permission)| {
-            (
-                root.join("commands").join("labels").join(i).join("labels"),
-                &permission.labels,
-            )
-        });
-    let cc_globs = cc_paths.iter().enumerate().map(|(i, rule)| {
-        (
-            root.join("cc").join("paths").join(i).join("files"),
-            &rule.files,
-        )
-    });
-    let mut in_rules = Vec::new();
-    let mut people = Vec::new();
-    let mut regexes = 0;
-    for (i, rule) in rules.rules.iter().enumerate() {
-        let at = root.join("rules").join(i);
-        super::condition::lists(&rule.when, at.join("when"), &mut in_rules, &mut regexes);
-        in_rules.push((at.join("add"), &rule.add));
-        in_rules.push((at.join("remove"), &rule.remove));
-        people.push((at.join("request_reviewers"), &rule.request_reviewers));
-        people.push((at.join("assign"), &rule.assign));
-    }
-    for (at, listed) in people {
-        if listed.len() > MAX_PICK_CANDIDATES {
-            problems.push(Problem::error(
-                at,
-                format!(
-                    "{} people; a rule picks among at most {MAX_PICK_CANDIDATES}",
-                    listed.len()
-                ),
-            ));
-        }
-    }
-    if regexes > MAX_REGEXES {
-        problems.push(Problem::error(
-            root.join("rules"),
-            format!("{regexes} regular expressions; probot takes at most {MAX_REGEXES}"),
-        ));
-    }
     let mut total = 0;
-    for (at, patterns) in implications
-        .chain(path_rules)
-        .chain(lists)
-        .chain(required)
-        .chain(label_commands)
-        .chain(cc_globs)
-        .chain(in_rules)
-    {
-        total += patterns.len();
-        if patterns.len() > MAX_PATTERNS_PER_RULE {
-            problems.push(Problem::error(
-                at.clone(),
-                format!(
-                    "{} entries; probot takes at most {MAX_PATTERNS_PER_RULE}",
-                    patterns.len()
-                ),
-            ));
+    // An explicit stack: depth is checked before, but this runs on the
+    // rules of a fork too, so it does not lean on that.
+    let mut stack = vec![(KeyPath::root(), json)];
+    while let Some((at, value)) = stack.pop() {
+        let list = match value {
+            Json::Object(table) => {
+                for (key, value) in table {
+                    stack.push((at.join(key.as_str()), value));
+                }
+                continue;
+            }
+            Json::Array(list) => list,
+            _ => continue,
+        };
+        let key = match at.segments().last() {
+            Some(Segment::Key(key)) => key.as_str(),
+            _ => "",
+        };
+        let of_tables = list.iter().any(Json::is_object);
+        let (limit, what) = match key {
+            _ if of_tables => (MAX_RULES_PER_LIST, "rules"),
+            // A cc rule's people: as many as subscribe to one label.
+            "users" => (MAX_SUBSCRIBERS_PER_LABEL, "users"),
+            // Review routing weighs each candidate's load: a read each.
+            "request_reviewers" | "assign" => (MAX_PICK_CANDIDATES, "people"),
+            _ => {
+                total += list.len();
+                (MAX_PATTERNS_PER_RULE, "entries")
+            }
+        };
+        if list.len() > limit {
+            let message = match what {
+                "people" => format!("{} people; a rule picks among at most {limit}", list.len()),
+                _ => format!("{} {what}; probot takes at most {limit}", list.len()),
+            };
+            problems.push(Problem::error(at.clone(), message));
         }
-        for (j, pattern) in patterns.iter().enumerate() {
-            if pattern.chars().count() > MAX_PATTERN_CHARS {
-                problems.push(Problem::error(
-                    at.join(j),
-                    format!("this entry is longer than {MAX_PATTERN_CHARS} characters"),
-                ));
+        for (i, entry) in list.iter().enumerate() {
+            match entry {
+                Json::String(text) if text.chars().count() > MAX_PATTERN_CHARS => {
+                    problems.push(Problem::error(
+                        at.join(i),
+                        format!("this entry is longer than {MAX_PATTERN_CHARS} characters"),
+                    ));
+                }
+                Json::Object(_) | Json::Array(_) => stack.push((at.join(i), entry)),
+                _ => {}
             }
         }
     }
     if total > MAX_PATTERNS_TOTAL {
         problems.push(Problem::error(
-            root.join("labels"),
+            KeyPath::root().join("labels"),
             format!(
                 "{total} label names and globs in all; probot takes at most {MAX_PATTERNS_TOTAL}"
             ),
+        ));
+    }
+    let regexes: usize = rules
+        .rules
+        .iter()
+        .map(|rule| super::condition::regexes(&rule.when))
+        .sum();
+    if regexes > MAX_REGEXES {
+        problems.push(Problem::error(
+            KeyPath::root().join("rules"),
+            format!("{regexes} regular expressions; probot takes at most {MAX_REGEXES}"),
         ));
     }
     problems

@@ -579,61 +579,17 @@ fn listed(items: &[String]) -> String {
     named.join(", ")
 }
 
-/// Every list of names or globs in a condition, with where it is, for the
-/// size limits; and how many regexes it holds.
-pub(crate) fn lists<'a>(
-    condition: &'a Condition,
-    at: KeyPath,
-    out: &mut Vec<(KeyPath, &'a Vec<String>)>,
-    regexes: &mut usize,
-) {
+/// How many regexes a condition holds (each `title` and `body`).
+pub(crate) fn regexes(condition: &Condition) -> usize {
     // An explicit stack: depth is checked before, but this runs on the
     // rules of a fork too, so it does not lean on that.
-    let mut stack = vec![(condition, at)];
-    while let Some((condition, at)) = stack.pop() {
-        for (i, c) in condition.any.iter().flatten().enumerate() {
-            stack.push((c, at.join("any").join(i)));
-        }
-        for (i, c) in condition.all.iter().flatten().enumerate() {
-            stack.push((c, at.join("all").join(i)));
-        }
-        if let Some(not) = &condition.not {
-            stack.push((not, at.join("not")));
-        }
-        if let Some(labels) = &condition.labels {
-            for (key, list) in [
-                ("any", &labels.any),
-                ("all", &labels.all),
-                ("none", &labels.none),
-            ] {
-                if let Some(list) = list {
-                    out.push((at.join("labels").join(key), list));
-                }
-            }
-        }
-        if let Some(files) = &condition.files {
-            for (key, list) in [
-                ("any_glob_to_any_file", &files.any_glob_to_any_file),
-                ("any_glob_to_all_files", &files.any_glob_to_all_files),
-                ("all_globs_to_any_file", &files.all_globs_to_any_file),
-                ("all_globs_to_all_files", &files.all_globs_to_all_files),
-                ("all_files_to_any_glob", &files.all_files_to_any_glob),
-            ] {
-                if let Some(list) = list {
-                    out.push((at.join("files").join(key), list));
-                }
-            }
-        }
-        for (key, list) in [
-            ("label_added", &condition.label_added),
-            ("author", &condition.author),
-            ("base", &condition.base),
-            ("head", &condition.head),
-        ] {
-            if let Some(list) = list {
-                out.push((at.join(key), list));
-            }
-        }
-        *regexes += usize::from(condition.title.is_some()) + usize::from(condition.body.is_some());
+    let mut stack = vec![condition];
+    let mut count = 0;
+    while let Some(condition) = stack.pop() {
+        stack.extend(condition.any.iter().flatten());
+        stack.extend(condition.all.iter().flatten());
+        stack.extend(condition.not.as_deref());
+        count += usize::from(condition.title.is_some()) + usize::from(condition.body.is_some());
     }
+    count
 }

@@ -759,3 +759,75 @@ fn disable_is_a_list_within_the_limits_like_any_other() {
         "{found:?}"
     );
 }
+
+/// Every list in the shipped examples, and a cc path rule's people, made
+/// one longer than its limit: each is refused at its own key, so no list
+/// escapes the limits, whichever section it is in.
+#[test]
+fn every_list_in_the_rules_is_held_to_a_limit() {
+    use crate::limits::{
+        MAX_PATTERNS_PER_RULE, MAX_PICK_CANDIDATES, MAX_RULES_PER_LIST, MAX_SUBSCRIBERS_PER_LABEL,
+    };
+    use serde_json::Value as Json;
+    let mut document: Json = toml::from_str(include_str!("../../examples/pytorch/probot.toml"))
+        .expect("the example parses");
+    document["cc"]["paths"] = serde_json::json!([{ "files": ["docs/**"], "users": ["alice"] }]);
+    // Every array's key path, found by an explicit walk.
+    let mut lists = Vec::new();
+    let mut stack = vec![(Vec::<Json>::new(), &document)];
+    while let Some((at, value)) = stack.pop() {
+        match value {
+            Json::Object(table) => {
+                for (key, value) in table {
+                    let mut at = at.clone();
+                    at.push(Json::from(key.as_str()));
+                    stack.push((at, value));
+                }
+            }
+            Json::Array(list) => {
+                lists.push((at.clone(), list.iter().any(Json::is_object)));
+                for (i, value) in list.iter().enumerate() {
+                    let mut at = at.clone();
+                    at.push(Json::from(i));
+                    stack.push((at, value));
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(lists.len() > 20, "the example has many lists: {lists:?}");
+    for (at, of_tables) in lists {
+        let key = at.last().and_then(Json::as_str).unwrap_or("");
+        let (entry, limit) = match key {
+            _ if of_tables => (serde_json::json!({}), MAX_RULES_PER_LIST),
+            "users" => (Json::from("x"), MAX_SUBSCRIBERS_PER_LABEL),
+            "request_reviewers" | "assign" => (Json::from("x"), MAX_PICK_CANDIDATES),
+            _ => (Json::from("x"), MAX_PATTERNS_PER_RULE),
+        };
+        let mut long = document.clone();
+        let mut slot = &mut long;
+        for segment in &at {
+            slot = match segment {
+                Json::String(key) => &mut slot[key.as_str()],
+                index => &mut slot[index.as_u64().unwrap() as usize],
+            };
+        }
+        *slot = Json::Array(vec![entry; limit + 1]);
+        let text = toml::to_string(&long).expect("serializes");
+        let checked = check(&text);
+        let path: Vec<String> = at.iter().map(|s| s.to_string().replace('"', "")).collect();
+        assert!(
+            checked.ruleset.is_none(),
+            "{path:?} made too long still compiles"
+        );
+        let said = format!("{} ", limit + 1);
+        assert!(
+            checked.problems.iter().any(|p| p.message.starts_with(&said)
+                && p.message.contains(&format!("at most {limit}"))
+                && p.path.segments().len() == at.len()),
+            "{path:?} with {} entries: {:#?}",
+            limit + 1,
+            checked.problems
+        );
+    }
+}
