@@ -10,8 +10,8 @@ use std::sync::Arc;
 use criterion::{criterion_group, criterion_main, Criterion};
 use probot::config::{self, Implication, Rules};
 use probot::event::{Actor, ItemAction, ItemEvent, ItemKind, RepoName};
+use probot::plan::cc::Subscriptions;
 use probot::plan::{plan, Facts};
-use probot::subscriptions::Subscriptions;
 
 /// 2,000 lines: 1,500 subscription lines over 500 labels (so labels repeat
 /// and merge), with prose, blank lines and CRLF endings mixed in.

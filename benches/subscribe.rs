@@ -116,7 +116,7 @@ async fn main() {
         x.unwrap();
         y.unwrap();
         let body = hub.issue(REPO, 1).await.unwrap().body;
-        let subscribed = probot::subscriptions::Subscriptions::parse(&body);
+        let subscribed = probot::plan::cc::Subscriptions::parse(&body);
         let docs = subscribed.subscribers("module: docs");
         let missing = [&a, &b]
             .iter()

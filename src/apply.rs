@@ -7,14 +7,13 @@
 //! accepts: an edit landing between that read and our write is
 //! overwritten, as on GitHub's own UI.
 
-use crate::cc_line;
 use crate::config::Role;
 use crate::event::RepoName;
 use std::time::Duration;
 
 use crate::github::{CommentSnapshot, Fetched, GitHubError, ItemSnapshot, Session};
+use crate::plan::cc::{apply_wishes, line as cc_line, Wish};
 use crate::plan::{cc_comment, Action, Ask, CcEntry, Dispatch, DispatchKind, CC_COMMENT_MARKER};
-use crate::subscriptions::{apply_wishes, Wish};
 
 /// One write made, described for logs and the demo transcript.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,12 +16,14 @@ use tokio::time::Instant;
 
 use crate::apply::{self, Write};
 use crate::cache::{Caches, LoadedRules};
+use crate::commands::parse_commands;
 use crate::config::{Ruleset, RULES_PATH};
 use crate::event::{CommentEvent, Event, ItemAction, ItemEvent, ItemKind};
 use crate::facts::GitHubFacts;
 use crate::github::{Fetched, GitHub, GitHubError, OpenItem, Session};
+use crate::label_commands;
+use crate::plan::cc::commands as subscribe;
 use crate::plan::{self, Action, Facts};
-use crate::{label_commands, subscribe, subscriptions};
 
 /// What became of a delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -202,7 +204,7 @@ impl Bot {
     pub async fn ignores_comment(&self, comment: &CommentEvent) -> Option<&'static str> {
         if comment.sender.login.eq_ignore_ascii_case(&self.login) {
             return Some("the bot's own event");
-        } else if subscriptions::parse_commands(&comment.body, &self.login).is_empty() {
+        } else if parse_commands(&comment.body, &self.login).is_empty() {
             return Some("a comment with no command");
         }
         let admitted = self
@@ -240,13 +242,14 @@ impl Bot {
                     .as_deref()
                     .is_none_or(|r| r.eq_ignore_ascii_case(&comment.repo.to_string()))
         });
-        let labelling = label_commands::read(&comment.body, &self.login);
+        // Parsed once; each kind of command takes its own from the parse.
+        let parsed = parse_commands(&comment.body, &self.login);
+        let labelling = label_commands::read(&parsed);
         let labelling = (ruleset.label_commands_on() && !labelling.is_empty()).then_some(labelling);
-        let subscribing = on_tracking_issue && {
-            let read = subscribe::read(&comment.body, &self.login, &comment.author);
-            !read.wishes.is_empty() || !read.errors.is_empty()
-        };
-        if labelling.is_none() && !subscribing {
+        let subscribing = Some(subscribe::read(&parsed, &comment.author)).filter(|read| {
+            on_tracking_issue && (!read.wishes.is_empty() || !read.errors.is_empty())
+        });
+        if labelling.is_none() && subscribing.is_none() {
             return Ok(Outcome::Ignored(
                 "no command these rules take here (label commands are off, or it is not the tracking issue)",
             ));
@@ -275,8 +278,8 @@ impl Bot {
             because.push(format!("label commands by @{}", comment.author));
             changed = Some((answer.item, answer.added, answer.removed));
         }
-        if subscribing {
-            match subscribe::answer(&api, &self.login, comment).await? {
+        if let Some(commands) = &subscribing {
+            match answer_subscriptions(&api, comment, commands).await? {
                 Some(answered) => {
                     actions.extend(answered);
                     because.push(format!(
@@ -433,4 +436,36 @@ fn one_reaction(actions: Vec<Action>) -> Vec<Action> {
     }
     rest.extend(merged);
     rest
+}
+
+/// Reads what a comment's subscription commands need (the commenter's
+/// access when they act for others, the tracking issue's body, the labels
+/// it has no line for) and has `subscribe::decide` answer them: the
+/// actions, for `apply.rs`; `None` when the issue is gone. The caller has
+/// checked that the comment is on the tracking issue and not answered.
+async fn answer_subscriptions(
+    api: &Session,
+    comment: &CommentEvent,
+    commands: &subscribe::Commands,
+) -> Result<Option<Vec<plan::Action>>, GitHubError> {
+    let repo = &comment.repo;
+    let allowed_for_others = match commands.for_others {
+        false => true,
+        true => api.access(repo, &comment.author).await?.can_triage(),
+    };
+    let Fetched::Found { value: item, .. } = api.item(repo, comment.number, None).await? else {
+        return Ok(None);
+    };
+    let mut known = Vec::new();
+    for label in subscribe::lookups(&item.body, commands, &comment.author, allowed_for_others) {
+        let exists = api.label_exists(repo, &label).await?;
+        known.push((label, exists));
+    }
+    Ok(Some(subscribe::decide(
+        comment,
+        &item.body,
+        commands,
+        allowed_for_others,
+        &known,
+    )))
 }

@@ -17,8 +17,8 @@ use crate::config::{self, RulesRef, Ruleset, RULES_PATH};
 use crate::event::RepoName;
 use crate::github::{Fetched, GitHubError, Session};
 use crate::limits::CHECK_BUDGET;
+use crate::plan::cc::Subscriptions;
 use crate::plan::{review_within, HeadReview};
-use crate::subscriptions::Subscriptions;
 
 /// A repository's rules as last read from its default branch.
 #[derive(Debug, Clone)]

@@ -2,7 +2,7 @@
 //! module: cuda, needs repro`, `@probot unlabel triaged`, `@probot label
 //! +A-foo -B-bar` on any issue or pull request, open or closed. The rules
 //! file says who may change which labels (`[[commands.labels]]`); without
-//! it, label commands are off. The grammar is `subscriptions/command.rs`'s.
+//! it, label commands are off. The grammar is `commands.rs`'s.
 //!
 //! The decision is pure ([`decide`]); [`answer`] reads what it needs (the
 //! item's labels, the commenter's access
@@ -19,12 +19,12 @@
 //! Races it accepts: two copies of one delivery handled at the same
 //! instant may both reply (labels are level-based: added once).
 
+use crate::commands::{Command, CommandError, Verb};
 use crate::config::{Ruleset, Who};
 use crate::event::CommentEvent;
 use crate::github::{Access, GitHubError, Session};
 use crate::limits::{MAX_LABELS_PER_ITEM, MAX_LABEL_LOOKUPS_PER_COMMENT};
 use crate::plan::Action;
-use crate::subscriptions::{parse_commands, CommandError, Verb};
 
 /// The label commands of one comment, read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -45,12 +45,12 @@ impl LabelCommands {
 
 /// Reads the label commands of `comment`. Pure and linear; a label both
 /// added and taken off ends as the last command says.
-pub fn read(comment: &str, bot: &str) -> LabelCommands {
+pub fn read(parsed: &[Result<Command, CommandError>]) -> LabelCommands {
     let mut read = LabelCommands::default();
-    for command in parse_commands(comment, bot) {
+    for command in parsed {
         match command {
             Ok(command) if !command.verb.is_subscription() => {
-                for label in command.labels {
+                for label in command.labels.iter().cloned() {
                     read.add.retain(|l| *l != label);
                     read.remove.retain(|l| *l != label);
                     match command.verb {
@@ -59,7 +59,7 @@ pub fn read(comment: &str, bot: &str) -> LabelCommands {
                     }
                 }
             }
-            Err(error) if error.is_about_labels() => read.errors.push(error),
+            Err(error) if error.is_about_labels() => read.errors.push(error.clone()),
             _ => {}
         }
     }
@@ -301,6 +301,11 @@ pub async fn answer(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A comment's label commands, parsed as the bot parses them.
+    fn read(comment: &str, bot: &str) -> LabelCommands {
+        super::read(&crate::commands::parse_commands(comment, bot))
+    }
 
     const RULES: &str = r#"
 [[commands.labels]]

@@ -3,9 +3,11 @@
 //!
 //! The shape: `event` turns a webhook into the bot's own types, `plan`
 //! decides (pure), and the shell applies the plan through one GitHub client.
-//! `config` owns the rules file, `subscriptions` the tracking issue, and
-//! `cc_line` the line the bot keeps in bodies, `subscribe` the commands
-//! people leave on the tracking issue. `bot` runs one delivery:
+//! `config` owns the rules file; `plan::cc` everything about CC'ing (the
+//! tracking issue, the cc line, subscription commands); `commands` the
+//! grammar of the commands people leave in comments, `paths` the globs
+//! people subscribe to, `matchers` the compiled label and path patterns.
+//! `bot` runs one delivery:
 //! facts from `cache` and `github`, then `plan`, then `apply`; `server` is
 //! the webhook intake, and `shared` lets replicas share its queue and write
 //! budget through Redis.
@@ -14,7 +16,7 @@ pub(crate) mod apply;
 pub mod backtest;
 pub mod bot;
 pub(crate) mod cache;
-pub(crate) mod cc_line;
+pub mod commands;
 pub mod config;
 pub mod event;
 pub(crate) mod facts;
@@ -27,11 +29,10 @@ pub mod listener;
 pub mod local;
 pub(crate) mod matchers;
 pub(crate) mod metrics;
+pub mod paths;
 pub mod plan;
 pub(crate) mod queue;
 pub mod recover;
 pub mod server;
 pub mod setup;
 pub mod shared;
-pub mod subscribe;
-pub mod subscriptions;

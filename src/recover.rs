@@ -15,8 +15,8 @@ use std::sync::Arc;
 
 use crate::config::Ruleset;
 use crate::github::{GitHub, GitHubError, HookDelivery, OpenItem, Session};
+use crate::plan::cc::Subscriptions;
 use crate::plan::{self, Action, Facts};
-use crate::subscriptions::Subscriptions;
 
 /// The deliveries to ask again for: the latest attempt of each delivery
 /// (by GUID) none of whose attempts succeeded, unless it failed for good:

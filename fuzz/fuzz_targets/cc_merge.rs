@@ -6,7 +6,7 @@
 mod linear;
 
 use libfuzzer_sys::fuzz_target;
-use probot::cc_line;
+use probot::plan::cc::line as cc_line;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

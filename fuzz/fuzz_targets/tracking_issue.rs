@@ -11,6 +11,6 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     linear::assert_linear(text, |text| {
-        let _ = probot::subscriptions::Subscriptions::parse(text);
+        let _ = probot::plan::cc::Subscriptions::parse(text);
     });
 });

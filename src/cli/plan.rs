@@ -8,10 +8,11 @@ use clap::Args;
 use std::sync::Arc;
 
 use clap::ValueEnum;
+use probot::commands::{Command, CommandError};
 use probot::config;
 use probot::event::{self, Event};
+use probot::plan::cc::Subscriptions;
 use probot::plan::{self, Decision, Facts};
-use probot::subscriptions::Subscriptions;
 
 use super::Format;
 
@@ -312,18 +313,23 @@ fn plan_comment(
     if comment.sender.login.eq_ignore_ascii_case(&args.bot) {
         return Vec::new();
     }
-    let mut planned = plan_label_commands(comment, ruleset, args);
-    planned.extend(plan_subscriptions(comment, ruleset, tracking, args));
+    // Parsed once, as the server does; each kind takes its own.
+    let parsed = probot::commands::parse_commands(&comment.body, &args.bot);
+    let mut planned = plan_label_commands(comment, &parsed, ruleset, args);
+    planned.extend(plan_subscriptions(
+        comment, &parsed, ruleset, tracking, args,
+    ));
     planned
 }
 
 fn plan_label_commands(
     comment: &event::CommentEvent,
+    parsed: &[Result<Command, CommandError>],
     ruleset: &config::Ruleset,
     args: &PlanArgs,
 ) -> Vec<Decision> {
     use probot::label_commands;
-    let commands = label_commands::read(&comment.body, &args.bot);
+    let commands = label_commands::read(parsed);
     if commands.is_empty() {
         return Vec::new();
     }
@@ -355,12 +361,13 @@ fn plan_label_commands(
 
 fn plan_subscriptions(
     comment: &event::CommentEvent,
+    parsed: &[Result<Command, CommandError>],
     ruleset: &config::Ruleset,
     tracking: Option<&str>,
     args: &PlanArgs,
 ) -> Vec<Decision> {
-    use probot::subscribe;
-    let commands = subscribe::read(&comment.body, &args.bot, &comment.author);
+    use probot::plan::cc::commands as subscribe;
+    let commands = subscribe::read(parsed, &comment.author);
     let no_commands = commands.wishes.is_empty() && commands.errors.is_empty();
     if no_commands {
         return Vec::new();

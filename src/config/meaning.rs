@@ -16,7 +16,7 @@ use crate::matchers::{FileIndex, LabelMatcher, PathMatcher};
 struct CompiledImplication {
     when: LabelMatcher,
 }
-use crate::subscriptions::PathSubscriptions;
+use crate::paths::PathSubscriptions;
 
 /// GitHub's limit on a `repository_dispatch` event type.
 const MAX_EVENT_TYPE_LEN: usize = 100;
@@ -345,7 +345,7 @@ fn compile_cc_paths(rules: &Rules, problems: &mut Vec<Problem>) -> PathSubscript
         for (j, user) in rule.users.iter().enumerate() {
             let login = user.strip_prefix('@').unwrap_or(user);
             let mention = format!("@{login}");
-            match crate::subscriptions::mentions(&mention).as_slice() {
+            match crate::commands::mentions(&mention).as_slice() {
                 [only] if only.end == mention.len() => users.push(login.to_owned()),
                 _ => problems.push(
                     Problem::error(

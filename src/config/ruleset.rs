@@ -154,7 +154,7 @@ pub struct Ruleset {
     /// The globs of their `files` conditions.
     pub(crate) file_index: FileIndex,
     /// `cc.paths`, compiled.
-    pub(crate) cc_paths: crate::subscriptions::PathSubscriptions,
+    pub(crate) cc_paths: crate::paths::PathSubscriptions,
     /// `labels.respect_removals_for`, in seconds.
     pub(crate) respect_removals_for: Option<u64>,
     /// `labels.issues_only` and `labels.pull_requests_only`.

@@ -7,9 +7,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use super::cc::Subscriptions;
 use super::{Backtest, HeadReview, IssueRef, People};
 use crate::config::Role;
-use crate::subscriptions::Subscriptions;
 
 /// The facts a plan needs read first. Each capability says what it needs;
 /// the shell reads their union, each fact once.

@@ -54,9 +54,10 @@ fn acts_on(item: &ItemEvent) -> bool {
         )
 }
 
-/// What the rules decide for one event, with why.
+/// What the rules decide for one event, with why (`bot::Outcome` is what
+/// became of a whole delivery).
 #[derive(Default)]
-struct Outcome<'r> {
+struct Verdicts<'r> {
     add: Vec<(String, String)>,
     remove: Vec<(String, String)>,
     comments: Vec<(String, String, String)>,
@@ -180,9 +181,9 @@ fn arrivals(item: &ItemEvent) -> Vec<String> {
 /// Runs the rules in rounds: the event first, then the labels each round
 /// added, until a round adds nothing. Each rule fires at most once, so
 /// there are at most as many rounds as rules.
-fn decide<'r>(situation: &Situation<'r>) -> Outcome<'r> {
+fn decide<'r>(situation: &Situation<'r>) -> Verdicts<'r> {
     let (item, rules, facts) = (situation.item, situation.rules, situation.facts);
-    let mut outcome = Outcome::default();
+    let mut outcome = Verdicts::default();
     if rules.label_rules.is_empty() {
         return outcome;
     }

@@ -15,7 +15,7 @@
 //! so ([`Action::needs_fresh_item`]). It decides nothing itself.
 
 mod backtest;
-mod cc;
+pub mod cc;
 mod ci;
 mod conditions;
 mod facts;
@@ -24,7 +24,6 @@ mod picks;
 mod required;
 mod rules_check;
 mod scopes;
-mod tracking;
 
 use serde::Serialize;
 
@@ -32,6 +31,7 @@ use crate::config::Ruleset;
 use crate::event::{ItemAction, ItemEvent, ItemKind, RepoName};
 
 pub use backtest::{compare, Backtest, Change, ItemDifference};
+pub use cc::tracking::UNREADABLE_MARKER;
 pub use cc::{cc_comment, CcEntry, CC_COMMENT_MARKER};
 pub use ci::{Dispatch, DispatchKind, LABELS_COMMENT_MARKER, WAITING_COMMENT_MARKER};
 pub use facts::{Facts, Needs, RulesUsers};
@@ -39,7 +39,6 @@ pub use picks::{Ask, People, TakenOff};
 pub use required::REQUIRED_CHECK_NAME;
 pub use rules_check::{review, review_within, Annotation, CheckRun, HeadReview, CHECK_NAME};
 pub use scopes::SCOPE_COMMENT_MARKER;
-pub use tracking::UNREADABLE_MARKER;
 
 /// One capability's contract with the planner.
 pub(crate) struct Capability {
@@ -61,7 +60,7 @@ const REACTORS: [&Capability; 5] = [
     &cc::CAPABILITY,
     &rules_check::CAPABILITY,
     &ci::CAPABILITY,
-    &tracking::CAPABILITY,
+    &cc::tracking::CAPABILITY,
     &required::CAPABILITY,
 ];
 /// The reactors whose state is level-based, which `reconcile` restores.
@@ -112,10 +111,7 @@ pub enum Action {
     /// Make these subscription wishes hold in tracking issue `number`'s
     /// body. Level-based against lost updates: written, read back after a
     /// moment, and written again for what a racing edit lost.
-    Subscriptions {
-        number: u64,
-        wishes: Vec<crate::subscriptions::Wish>,
-    },
+    Subscriptions { number: u64, wishes: Vec<cc::Wish> },
     /// A new comment on item `number`: the answer to a command.
     Reply { number: u64, body: String },
     /// A reaction to comment `comment_id`.

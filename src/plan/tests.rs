@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::*;
 use crate::config;
 use crate::event::{self, Actor, Event, PullRequestInfo, RepoName};
-use crate::subscriptions::Subscriptions;
+use crate::plan::cc::Subscriptions;
 
 const BOT: &str = "probot[bot]";
 
@@ -876,7 +876,7 @@ fn a_cc_line_never_pushes_the_body_past_githubs_limit() {
     let [Action::Cc { users }] = plan.as_slice() else {
         panic!("expected a cc, got {plan:?}")
     };
-    let merged = crate::cc_line::merge(&item.body, users).unwrap();
+    let merged = crate::plan::cc::line::merge(&item.body, users).unwrap();
     assert!(merged.chars().count() <= crate::limits::MAX_BODY_CHARS);
     assert!(!users.is_empty() && users.len() < 400);
 }

@@ -5,11 +5,11 @@
 //! fatal: the other lines keep working. Read from the edit's payload, so
 //! it costs no read of its own.
 
-use super::{Action, Capability, Decision, Needs, Situation};
+use super::Subscriptions;
 use crate::event::{ItemAction, ItemEvent, ItemKind};
-use crate::subscriptions::Subscriptions;
+use crate::plan::{Action, Capability, Decision, Needs, Situation};
 
-pub(super) const CAPABILITY: Capability = Capability {
+pub(crate) const CAPABILITY: Capability = Capability {
     acts_on,
     needs,
     plan,

@@ -6,7 +6,7 @@
 //! is preserved. Whom to add (never the author or the bot) is the
 //! planner's decision, not this file's.
 
-use crate::subscriptions::mentions;
+use crate::commands::mentions;
 
 /// Logins on the cc line in `body`, without `@`, if it has one.
 pub fn parse(body: &str) -> Option<Vec<String>> {
@@ -271,7 +271,7 @@ mod properties {
         #[test]
         fn parsing_never_panics(text in "\\PC{0,200}") {
             let _ = parse(&text);
-            let _ = crate::subscriptions::Subscriptions::parse(&text);
+            let _ = crate::plan::cc::Subscriptions::parse(&text);
         }
     }
 }

@@ -1,3 +1,13 @@
+//! The cc room: everything about who is CC'd on what.
+//!
+//! - the tracking issue, read (`tracking_issue.rs`: label and path lines)
+//!   and edited one mention at a time (`edit.rs`);
+//! - the cc line in a body (`line.rs`: parse, render, merge; textual);
+//! - subscription commands on the tracking issue (`commands.rs`: the
+//!   decision, pure; the bot reads what it needs first);
+//! - the tracking issue's unreadable lines (`tracking.rs`, a capability);
+//! - and here, the cc capability itself.
+//!
 //! Whom to CC: the subscribers of every label the item carries once the
 //! producers' labels are added, and on pull requests the subscribers of
 //! the paths they change (from the tracking issue and `cc.paths`).
@@ -9,16 +19,25 @@
 //! body is read fresh first); in `comment` mode it plans everyone, and the
 //! doing step adds to the bot's own comment the names it lacks.
 
+pub mod commands;
+mod edit;
+pub mod line;
+pub(super) mod tracking;
+mod tracking_issue;
+
+use std::collections::HashMap;
+
 use super::{
     is_arrival, is_new_code, is_pull_request, Action, Capability, Decision, IssueRef, Needs,
     Situation,
 };
-use std::collections::HashMap;
-
-use crate::cc_line;
 use crate::config::CcMode;
 use crate::event::{ItemAction, ItemEvent, RepoName};
+use line as cc_line;
+
 use crate::limits::MAX_BODY_CHARS;
+pub use edit::{apply_wishes, has_line, Wish};
+pub use tracking_issue::{LineProblem, Subscriptions};
 
 pub(super) const CAPABILITY: Capability = Capability {
     acts_on,
@@ -233,7 +252,7 @@ impl CcEntry {
 pub fn cc_comment(existing: Option<&str>, users: &[CcEntry], reasons: bool) -> Option<String> {
     let named: Vec<String> = existing
         .map(|body| {
-            crate::subscriptions::mentions(body)
+            crate::commands::mentions(body)
                 .into_iter()
                 .map(|m| body[m.start + 1..m.end].to_ascii_lowercase())
                 .collect()

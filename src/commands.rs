@@ -37,8 +37,6 @@
 
 use crate::limits::{MAX_COMMANDS_PER_COMMENT, MAX_COMMENT_BYTES, MAX_LABELS_PER_COMMAND};
 
-use super::mentions;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verb {
@@ -350,6 +348,69 @@ fn unquote(label: &str) -> &str {
         }
     }
     label
+}
+
+/// The mentions in `text`, as byte ranges that start at the `@`.
+pub fn mentions(text: &str) -> Vec<std::ops::Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'@' && (i == 0 || !is_email_local_char(bytes[i - 1])) {
+            if let Some(len) = mention_len(&bytes[i + 1..]) {
+                found.push(i..i + 1 + len);
+                i += 1 + len;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    found
+}
+
+/// The length of a login, or `org/team`, at the start of `bytes`.
+fn mention_len(bytes: &[u8]) -> Option<usize> {
+    let login = bytes.iter().take_while(|&&b| is_login_char(b)).count();
+    if login == 0 {
+        return None;
+    }
+    let after = &bytes[login..];
+    // A mention glued to more word characters (`@alice_x`, `@a.b.org`) is
+    // not one: an e-mail domain or a different word.
+    let team = match after.first() {
+        Some(b'/') => after[1..].iter().take_while(|&&b| is_team_char(b)).count(),
+        _ => 0,
+    };
+    let end = if team > 0 { login + 1 + team } else { login };
+    // A letter outside ASCII glued to it (`@l\u{43e}okalike`, a look-alike)
+    // makes it no mention at all, rather than a mention of `@l`.
+    match bytes.get(end) {
+        Some(&b)
+            if b == b'_'
+                || b >= 0x80
+                || (b == b'.'
+                    && bytes
+                        .get(end + 1)
+                        .is_some_and(|&n| n.is_ascii_alphanumeric())) =>
+        {
+            None
+        }
+        Some(b'/') if team == 0 => None,
+        _ => Some(end),
+    }
+}
+
+fn is_login_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-'
+}
+
+fn is_team_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+}
+
+/// A character that can stand before the `@` of an e-mail address.
+fn is_email_local_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-')
 }
 
 #[cfg(test)]

@@ -19,18 +19,19 @@
 //! bot's reaction on the comment and does nothing; two copies of one
 //! delivery handled at the same instant may both reply.
 
+use super::edit::{apply_wishes, has_line, Wish};
+use super::tracking_issue::{LineProblem, Subscriptions};
+use crate::commands::{Command, CommandError, Verb};
 use crate::event::CommentEvent;
-use crate::github::{Fetched, GitHubError, Session};
 use crate::limits::MAX_LABEL_LOOKUPS_PER_COMMENT;
 use crate::plan::Action;
-use crate::subscriptions::{self, apply_wishes, parse_commands, Command, CommandError, Verb, Wish};
 
 /// Marks the bot's replies to commands.
 pub const REPLY_MARKER: &str = "<!-- probot:subscribe-reply -->";
 
 /// What became of one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
+pub enum Verdict {
     Done,
     AlreadySo,
     UnknownLabel,
@@ -72,9 +73,9 @@ pub fn requests(commands: &[Command], commenter: &str) -> (Vec<Wish>, bool) {
 /// and named only in a reply that is sent anyway.
 pub fn reply(
     commenter: &str,
-    outcomes: &[(Wish, Decision)],
+    outcomes: &[(Wish, Verdict)],
     errors: &[CommandError],
-    unreadable: &[subscriptions::LineProblem],
+    unreadable: &[LineProblem],
 ) -> Option<String> {
     let mut lines: Vec<String> = errors.iter().map(|e| format!("- {e}")).collect();
     lines.extend(
@@ -90,18 +91,18 @@ pub fn reply(
             Verb::Unsubscribe | Verb::Label | Verb::Unlabel => "unsubscribed",
         };
         let line = match outcome {
-            Decision::Done => continue,
-            Decision::AlreadySo if request.verb == Verb::Subscribe => {
+            Verdict::Done => continue,
+            Verdict::AlreadySo if request.verb == Verb::Subscribe => {
                 format!("- @{who} is already subscribed to `{label}`")
             }
-            Decision::AlreadySo => format!("- @{who} was not subscribed to `{label}`"),
-            Decision::UnknownLabel => {
+            Verdict::AlreadySo => format!("- @{who} was not subscribed to `{label}`"),
+            Verdict::UnknownLabel => {
                 format!("- `{label}`: no such label in this repository, so @{who} was not {verb}")
             }
-            Decision::NotLookedUp => format!(
+            Verdict::NotLookedUp => format!(
                 "- `{label}` was not looked up: one comment may name at most {MAX_LABEL_LOOKUPS_PER_COMMENT} labels the tracking issue has no line for"
             ),
-            Decision::NotAllowed => format!(
+            Verdict::NotAllowed => format!(
                 "- @{who} was not {verb} to `{label}`: only people with triage access can subscribe others and teams"
             ),
         };
@@ -111,7 +112,7 @@ pub fn reply(
         || !unreadable.is_empty()
         || outcomes
             .iter()
-            .any(|(_, o)| !matches!(o, Decision::Done | Decision::AlreadySo));
+            .any(|(_, o)| !matches!(o, Verdict::Done | Verdict::AlreadySo));
     if !refused {
         return None;
     }
@@ -131,19 +132,19 @@ pub struct Commands {
     pub for_others: bool,
 }
 
-/// Reads the commands of `comment` by `commenter`. Pure and linear.
-pub fn read(comment: &str, bot: &str, commenter: &str) -> Commands {
+/// The subscription commands of a comment by `commenter`, from its parse.
+/// Pure and linear.
+pub fn read(parsed: &[Result<Command, CommandError>], commenter: &str) -> Commands {
     // Label commands are `label_commands.rs`'s.
-    let (commands, errors): (Vec<Command>, Vec<CommandError>) = parse_commands(comment, bot)
-        .into_iter()
-        .fold((Vec::new(), Vec::new()), |(mut ok, mut bad), c| {
-            match c {
-                Ok(command) if command.verb.is_subscription() => ok.push(command),
-                Err(error) if !error.is_about_labels() => bad.push(error),
-                _ => {}
-            }
-            (ok, bad)
-        });
+    let mut commands = Vec::new();
+    let mut errors = Vec::new();
+    for command in parsed {
+        match command {
+            Ok(command) if command.verb.is_subscription() => commands.push(command.clone()),
+            Err(error) if !error.is_about_labels() => errors.push(error.clone()),
+            _ => {}
+        }
+    }
     let (wishes, for_others) = requests(&commands, commenter);
     Commands {
         wishes,
@@ -166,7 +167,7 @@ pub fn lookups(
         let allowed = allowed_for_others || wish.who.eq_ignore_ascii_case(commenter);
         let unknown = allowed
             && wish.verb == Verb::Subscribe
-            && !subscriptions::has_line(body, &wish.label)
+            && !has_line(body, &wish.label)
             && apply_wishes(body, std::slice::from_ref(wish)).is_some();
         if unknown && !labels.contains(&wish.label) {
             if labels.len() == MAX_LABEL_LOOKUPS_PER_COMMENT {
@@ -190,22 +191,22 @@ pub fn decide(
     allowed_for_others: bool,
     known: &[(String, bool)],
 ) -> Vec<Action> {
-    let outcomes: Vec<(Wish, Decision)> = commands
+    let outcomes: Vec<(Wish, Verdict)> = commands
         .wishes
         .iter()
         .map(|wish| {
             let outcome = if !allowed_for_others && !wish.who.eq_ignore_ascii_case(&comment.author)
             {
-                Decision::NotAllowed
+                Verdict::NotAllowed
             } else if apply_wishes(body, std::slice::from_ref(wish)).is_none() {
-                Decision::AlreadySo
-            } else if wish.verb == Verb::Unsubscribe || subscriptions::has_line(body, &wish.label) {
-                Decision::Done
+                Verdict::AlreadySo
+            } else if wish.verb == Verb::Unsubscribe || has_line(body, &wish.label) {
+                Verdict::Done
             } else {
                 match known.iter().find(|(label, _)| *label == wish.label) {
-                    Some((_, true)) => Decision::Done,
-                    Some((_, false)) => Decision::UnknownLabel,
-                    None => Decision::NotLookedUp,
+                    Some((_, true)) => Verdict::Done,
+                    Some((_, false)) => Verdict::UnknownLabel,
+                    None => Verdict::NotLookedUp,
                 }
             };
             (wish.clone(), outcome)
@@ -213,7 +214,7 @@ pub fn decide(
         .collect();
     let wishes: Vec<Wish> = outcomes
         .iter()
-        .filter(|(_, outcome)| *outcome == Decision::Done)
+        .filter(|(_, outcome)| *outcome == Verdict::Done)
         .map(|(wish, _)| wish.clone())
         .collect();
     let mut actions = Vec::new();
@@ -226,12 +227,10 @@ pub fn decide(
     }
     let all_done = outcomes
         .iter()
-        .all(|(_, o)| matches!(o, Decision::Done | Decision::AlreadySo))
+        .all(|(_, o)| matches!(o, Verdict::Done | Verdict::AlreadySo))
         && commands.errors.is_empty();
     let after = edited.as_deref().unwrap_or(body);
-    let unreadable = subscriptions::Subscriptions::parse(after)
-        .problems()
-        .to_vec();
+    let unreadable = Subscriptions::parse(after).problems().to_vec();
     if let Some(text) = reply(&comment.author, &outcomes, &commands.errors, &unreadable) {
         actions.push(Action::Reply {
             number: comment.number,
@@ -243,38 +242,6 @@ pub fn decide(
         content: if all_done { "+1" } else { "confused" }.to_owned(),
     });
     actions
-}
-
-/// Reads what the commands in `comment` (a comment on the tracking issue)
-/// need and decides: the actions that answer it, for `apply.rs`; `None`
-/// when the issue is gone. The caller has checked it holds commands, is on
-/// the tracking issue, and was not answered already.
-pub async fn answer(
-    api: &Session,
-    bot: &str,
-    comment: &CommentEvent,
-) -> Result<Option<Vec<Action>>, GitHubError> {
-    let commands = read(&comment.body, bot, &comment.author);
-    let repo = &comment.repo;
-    let allowed_for_others = match commands.for_others {
-        false => true,
-        true => api.access(repo, &comment.author).await?.can_triage(),
-    };
-    let Fetched::Found { value: item, .. } = api.item(repo, comment.number, None).await? else {
-        return Ok(None);
-    };
-    let mut known = Vec::new();
-    for label in lookups(&item.body, &commands, &comment.author, allowed_for_others) {
-        let exists = api.label_exists(repo, &label).await?;
-        known.push((label, exists));
-    }
-    Ok(Some(decide(
-        comment,
-        &item.body,
-        &commands,
-        allowed_for_others,
-        &known,
-    )))
 }
 
 #[cfg(test)]
@@ -352,7 +319,7 @@ mod tests {
 
     #[test]
     fn a_label_with_a_line_needs_no_lookup() {
-        use subscriptions::has_line;
+        use has_line;
         assert!(has_line("* bug @x\n", "bug"));
         assert!(has_line("* docs\n", "docs"));
         assert!(!has_line("* bug @x\n", "docs"));
@@ -367,23 +334,23 @@ mod tests {
             who: "bob".into(),
         };
         assert_eq!(
-            reply("alice", &[(request("bug"), Decision::Done)], &[], &[]),
+            reply("alice", &[(request("bug"), Verdict::Done)], &[], &[]),
             None
         );
         assert_eq!(
-            reply("alice", &[(request("bug"), Decision::AlreadySo)], &[], &[]),
+            reply("alice", &[(request("bug"), Verdict::AlreadySo)], &[], &[]),
             None,
             "a wish that held already needs no reply: the reaction says it"
         );
         let text = reply(
             "alice",
             &[
-                (request("bug"), Decision::AlreadySo),
-                (request("nope"), Decision::UnknownLabel),
-                (request("x"), Decision::NotAllowed),
+                (request("bug"), Verdict::AlreadySo),
+                (request("nope"), Verdict::UnknownLabel),
+                (request("x"), Verdict::NotAllowed),
             ],
             &[CommandError::NoLabel("@probot subscribe".into())],
-            &[subscriptions::LineProblem {
+            &[LineProblem {
                 line: 4,
                 message: "`src/[` is not a valid glob".into(),
             }],

@@ -3,7 +3,8 @@
 //! of the body left as it was, so a person's prose, order and spacing
 //! survive the bot.
 
-use super::{mentions, parse_line, Line, Verb};
+use super::tracking_issue::{parse_line, Line};
+use crate::commands::{mentions, Verb};
 
 /// One wish about the tracking issue: `who` (a login or `org/team`,
 /// without `@`) subscribed to `label`, or not. Level-based: applying it
