@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use crate::github::{CommentSnapshot, Fetched, GitHubError, ItemSnapshot, Session};
 use crate::plan::cc::{apply_wishes, line as cc_line, Wish};
-use crate::plan::{cc_comment, Action, Ask, CcEntry, Dispatch, DispatchKind, CC_COMMENT_MARKER};
+use crate::plan::{Action, Ask, CcEntry, Dispatch, DispatchKind, CC_COMMENT_MARKER};
 
 /// One write made, described for logs and the demo transcript.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -339,7 +339,7 @@ async fn keep_cc_comment(
     let (api, item) = (target.api, target);
     let comments = api.comments(item.repo, item.number).await?;
     let existing = bots_comment(&comments, target.bot, CC_COMMENT_MARKER);
-    let Some(body) = cc_comment(existing.map(|c| c.body.as_str()), users, reasons) else {
+    let Some(body) = cc_line::comment(existing.map(|c| c.body.as_str()), users, reasons) else {
         return Ok(false);
     };
     match existing {

@@ -32,7 +32,7 @@ use crate::event::{ItemAction, ItemEvent, ItemKind, RepoName};
 
 pub use backtest::{compare, Backtest, Change, ItemDifference};
 pub use cc::tracking::UNREADABLE_MARKER;
-pub use cc::{cc_comment, CcEntry, CC_COMMENT_MARKER};
+pub use cc::{CcEntry, CC_COMMENT_MARKER};
 pub use ci::{Dispatch, DispatchKind, LABELS_COMMENT_MARKER, WAITING_COMMENT_MARKER};
 pub use facts::{Facts, Needs, RulesUsers};
 pub use picks::{Ask, People, TakenOff};

@@ -1045,14 +1045,15 @@ fn the_cc_comment_gains_only_the_names_it_lacks() {
         login: login.into(),
         because: vec!["bug".into()],
     };
-    let first = crate::plan::cc_comment(None, &[entry("alice")], false).unwrap();
+    let first = crate::plan::cc::line::comment(None, &[entry("alice")], false).unwrap();
     assert_eq!(first, "<!-- probot:cc -->\ncc @alice");
     assert_eq!(
-        crate::plan::cc_comment(Some(&first), &[entry("Alice")], false),
+        crate::plan::cc::line::comment(Some(&first), &[entry("Alice")], false),
         None
     );
     assert_eq!(
-        crate::plan::cc_comment(Some(&first), &[entry("alice"), entry("bob")], true).unwrap(),
+        crate::plan::cc::line::comment(Some(&first), &[entry("alice"), entry("bob")], true)
+            .unwrap(),
         "<!-- probot:cc -->\ncc @alice @bob (bug)"
     );
 }

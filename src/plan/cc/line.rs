@@ -5,6 +5,9 @@
 //! for byte, so the caller can skip the write. Every other byte of the body
 //! is preserved. Whom to add (never the author or the bot) is the
 //! planner's decision, not this file's.
+//!
+//! In `comment` mode the names go to the bot's own comment instead
+//! ([`comment`]), merged the same way: names are only ever added.
 
 use crate::commands::mentions;
 
@@ -113,6 +116,53 @@ fn find(body: &str) -> Option<CcLine> {
         }
     }
     None
+}
+
+/// Marks the bot's cc comment in `comment` mode.
+pub const CC_COMMENT_MARKER: &str = "<!-- probot:cc -->";
+
+/// One person to CC, and what they subscribed to that brought them here:
+/// labels, and globs in backticks.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CcEntry {
+    pub login: String,
+    pub because: Vec<String>,
+}
+
+impl CcEntry {
+    /// `@alice`, or `@alice (module: cuda, `docs/**`)` with reasons.
+    pub fn render(&self, reasons: bool) -> String {
+        match reasons && !self.because.is_empty() {
+            true => format!("@{} ({})", self.login, self.because.join(", ")),
+            false => format!("@{}", self.login),
+        }
+    }
+}
+
+/// The bot's cc comment with `users` it lacks added; `None` when it names
+/// them all. `existing` is the comment's body, when there is one.
+pub fn comment(existing: Option<&str>, users: &[CcEntry], reasons: bool) -> Option<String> {
+    let named: Vec<String> = existing
+        .map(|body| {
+            crate::commands::mentions(body)
+                .into_iter()
+                .map(|m| body[m.start + 1..m.end].to_ascii_lowercase())
+                .collect()
+        })
+        .unwrap_or_default();
+    let missing: Vec<String> = users
+        .iter()
+        .filter(|u| !named.contains(&u.login.to_ascii_lowercase()))
+        .map(|u| u.render(reasons))
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let start = match existing {
+        Some(body) => body.trim_end().to_owned(),
+        None => format!("{CC_COMMENT_MARKER}\ncc"),
+    };
+    Some(format!("{start} {}", missing.join(" ")))
 }
 
 #[cfg(test)]

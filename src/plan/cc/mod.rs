@@ -37,6 +37,7 @@ use line as cc_line;
 
 use crate::limits::MAX_BODY_CHARS;
 pub use edit::{apply_wishes, has_line, Wish};
+pub use line::{CcEntry, CC_COMMENT_MARKER};
 pub use tracking_issue::{LineProblem, Subscriptions};
 
 pub(super) const CAPABILITY: Capability = Capability {
@@ -50,17 +51,6 @@ fn acts_on(item: &ItemEvent) -> bool {
     super::is_arrival(item)
         || super::is_new_code(item)
         || matches!(item.action, ItemAction::Labeled(_))
-}
-
-/// Marks the bot's cc comment in `comment` mode.
-pub const CC_COMMENT_MARKER: &str = "<!-- probot:cc -->";
-
-/// One person to CC, and what they subscribed to that brought them here:
-/// labels, and globs in backticks.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct CcEntry {
-    pub login: String,
-    pub because: Vec<String>,
 }
 
 /// The tracking issue, when CC applies to this event at all, and the
@@ -235,40 +225,4 @@ fn plan_body(situation: &Situation<'_>, entries: Vec<CcEntry>) -> Vec<Action> {
         true => Vec::new(),
         false => vec![Action::Cc { users }],
     }
-}
-
-impl CcEntry {
-    /// `@alice`, or `@alice (module: cuda, `docs/**`)` with reasons.
-    pub fn render(&self, reasons: bool) -> String {
-        match reasons && !self.because.is_empty() {
-            true => format!("@{} ({})", self.login, self.because.join(", ")),
-            false => format!("@{}", self.login),
-        }
-    }
-}
-
-/// The bot's cc comment with `users` it lacks added; `None` when it names
-/// them all. `existing` is the comment's body, when there is one.
-pub fn cc_comment(existing: Option<&str>, users: &[CcEntry], reasons: bool) -> Option<String> {
-    let named: Vec<String> = existing
-        .map(|body| {
-            crate::commands::mentions(body)
-                .into_iter()
-                .map(|m| body[m.start + 1..m.end].to_ascii_lowercase())
-                .collect()
-        })
-        .unwrap_or_default();
-    let missing: Vec<String> = users
-        .iter()
-        .filter(|u| !named.contains(&u.login.to_ascii_lowercase()))
-        .map(|u| u.render(reasons))
-        .collect();
-    if missing.is_empty() {
-        return None;
-    }
-    let start = match existing {
-        Some(body) => body.trim_end().to_owned(),
-        None => format!("{CC_COMMENT_MARKER}\ncc"),
-    };
-    Some(format!("{start} {}", missing.join(" ")))
 }
