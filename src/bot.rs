@@ -235,7 +235,7 @@ impl Bot {
         let LoadedRules::Loaded(ruleset) = self.caches.rules(&api, &comment.repo).await? else {
             return Ok(Outcome::NoRules);
         };
-        let on_tracking_issue = ruleset.rules.cc.as_ref().is_some_and(|cc| {
+        let on_tracking_issue = ruleset.file.cc.as_ref().is_some_and(|cc| {
             cc.tracking_issue == comment.number
                 && cc
                     .repository

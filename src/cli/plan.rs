@@ -373,7 +373,7 @@ fn plan_subscriptions(
         return Vec::new();
     }
     let on_tracking = ruleset
-        .rules
+        .file
         .cc
         .as_ref()
         .is_some_and(|cc| cc.tracking_issue == comment.number && cc.repository.is_none());

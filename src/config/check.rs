@@ -269,7 +269,7 @@ pub fn check_extending(source: &str, base: Option<Base<'_>>) -> Checked {
             (rule.file, rule.at, rule.line) = locator.place_of(&rule.at);
         }
         Ruleset {
-            rules,
+            file: rules,
             label_rules,
             file_index: compiled.file_index,
             cc_paths: compiled.cc_paths,

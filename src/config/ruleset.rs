@@ -147,7 +147,8 @@ impl Pick {
 /// only by `config::load` and `config::check`.
 #[derive(Debug, Clone, Default)]
 pub struct Ruleset {
-    pub rules: Rules,
+    /// The rules file as written (parsed, checked, merged onto its base).
+    pub file: Rules,
     /// `labels.paths`, then `labels.implies`, then `rules`, in the
     /// file's order within each.
     pub(crate) label_rules: Vec<CompiledRule>,

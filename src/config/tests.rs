@@ -59,7 +59,7 @@ fn the_example_files_are_clean() {
 fn an_empty_file_is_valid_and_does_nothing() {
     let checked = check("");
     assert!(checked.problems.is_empty());
-    assert_eq!(checked.ruleset.map(|r| r.rules), Some(Rules::default()));
+    assert_eq!(checked.ruleset.map(|r| r.file), Some(Rules::default()));
 }
 
 #[test]
@@ -574,11 +574,11 @@ add = ["module: models"]
     assert_eq!(checked.problems, []);
     let ruleset = checked.ruleset.expect("usable");
     assert_eq!(
-        ruleset.rules.labels.respect_removals_for.as_deref(),
+        ruleset.file.labels.respect_removals_for.as_deref(),
         Some("2h")
     );
     assert_eq!(
-        ruleset.rules.labels.issues_only,
+        ruleset.file.labels.issues_only,
         ["needs repro"],
         "kept from the base"
     );

@@ -52,7 +52,7 @@ fn plan(situation: &Situation<'_>) -> Vec<Decision> {
         author_can_write: situation.facts.can_write(&item.author),
         sender_can_write: situation.facts.can_write(&item.sender.login),
     };
-    actions(item, &situation.rules.rules.ci, situation.added, trust)
+    actions(item, &situation.rules.file.ci, situation.added, trust)
         .into_iter()
         .map(|action| {
             let why = because(item, &action, trust);
@@ -181,7 +181,7 @@ enum Whose {
 /// Whose access this event needs read.
 fn wants_trust(situation: &Situation<'_>) -> Whose {
     let (item, ruleset) = (situation.item, situation.rules);
-    let rules = &ruleset.rules.ci;
+    let rules = &ruleset.file.ci;
     if rules.labels.is_empty() || !is_pull_request(item) || !item.open {
         return Whose::Nobody;
     }

@@ -59,7 +59,7 @@ fn planned(situation: &Situation<'_>) -> Vec<Action> {
     let is_pull = is_pull_request(item);
     let mut actions = Vec::new();
     for (index, (rule, matcher)) in rules
-        .rules
+        .file
         .labels
         .required
         .iter()

@@ -55,7 +55,7 @@ fn needs(situation: &Situation<'_>) -> Needs {
             Some(Some(review)) if review.ruleset.is_some() && facts.backtest.is_none() => {
                 let count = situation
                     .rules
-                    .rules
+                    .file
                     .backtest
                     .map_or(DEFAULT_BACKTEST_ITEMS, |n| n as usize);
                 Needs {

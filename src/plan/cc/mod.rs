@@ -56,7 +56,7 @@ fn acts_on(item: &ItemEvent) -> bool {
 /// The tracking issue, when CC applies to this event at all, and the
 /// changed files once someone subscribes to paths.
 fn needs(situation: &Situation<'_>) -> Needs {
-    let Some(cc) = &situation.rules.rules.cc else {
+    let Some(cc) = &situation.rules.file.cc else {
         return Needs::default();
     };
     if !wanted(situation) {
@@ -88,7 +88,7 @@ fn has_path_subscribers(situation: &Situation<'_>) -> bool {
 
 fn wanted(situation: &Situation<'_>) -> bool {
     let (item, rules) = (situation.item, situation.rules);
-    let Some(cc) = &rules.rules.cc else {
+    let Some(cc) = &rules.file.cc else {
         return false;
     };
     let kind_enabled = match is_pull_request(item) {
@@ -180,7 +180,7 @@ fn plan(situation: &Situation<'_>) -> Vec<Decision> {
 }
 
 fn planned(situation: &Situation<'_>) -> Vec<Action> {
-    let Some(cc) = &situation.rules.rules.cc else {
+    let Some(cc) = &situation.rules.file.cc else {
         return Vec::new();
     };
     if !wanted(situation) {

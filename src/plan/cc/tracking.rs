@@ -38,7 +38,7 @@ fn plan(situation: &Situation<'_>) -> Vec<Decision> {
 
 fn planned(situation: &Situation<'_>) -> Vec<Action> {
     let item = situation.item;
-    let Some(cc) = &situation.rules.rules.cc else {
+    let Some(cc) = &situation.rules.file.cc else {
         return Vec::new();
     };
     let elsewhere = cc
