@@ -123,7 +123,7 @@ fn labeled_event() -> ItemEvent {
         action: ItemAction::Labeled(vec!["label-250".into()]),
         repo: RepoName::new("acme", "widgets"),
         installation: None,
-        number: 1,
+        number: probot::event::IssueNumber(1),
         title: String::new(),
         body: String::new(),
         association: String::new(),

@@ -9,6 +9,7 @@
 
 use crate::config::Role;
 use crate::event::RepoName;
+use crate::event::{CommitSha, IssueNumber};
 use std::time::Duration;
 
 use crate::github::{CommentSnapshot, Fetched, GitHubError, ItemSnapshot, Session};
@@ -25,7 +26,7 @@ pub struct Write(pub String);
 pub struct Target<'a> {
     pub api: &'a Session,
     pub repo: &'a RepoName,
-    pub number: u64,
+    pub number: IssueNumber,
     pub bot: &'a str,
 }
 
@@ -163,7 +164,7 @@ async fn ask_people(
                         message,
                         ..
                     }) => {
-                        tracing::warn!(%repo, number = ask.number, person, %message, "GitHub refused to ask them; skipped");
+                        tracing::warn!(%repo, number = %ask.number, person, %message, "GitHub refused to ask them; skipped");
                     }
                     Err(error) => return Err(error),
                 }
@@ -205,7 +206,7 @@ const SETTLE: Duration = Duration::from_millis(400);
 async fn keep_wishes(
     api: &Session,
     repo: &RepoName,
-    number: u64,
+    number: IssueNumber,
     wishes: &[Wish],
 ) -> Result<usize, GitHubError> {
     let mut rounds = 0;
@@ -230,10 +231,10 @@ async fn keep_wishes(
 
 /// Up to 400 ms more, different per write and round, without a random
 /// source: enough that two writers rarely read back at the same instant.
-fn jitter(number: u64, round: usize, written: &str) -> Duration {
+fn jitter(number: IssueNumber, round: usize, written: &str) -> Duration {
     let seed = written
         .bytes()
-        .fold(number, |h, b| h.wrapping_mul(31).wrapping_add(b as u64));
+        .fold(number.0, |h, b| h.wrapping_mul(31).wrapping_add(b as u64));
     let mixed = seed
         .wrapping_mul(0x9E37_79B9_7F4A_7C15)
         .wrapping_add(round as u64 * 0x6A09_E667)
@@ -247,11 +248,11 @@ async fn sync_tag(
     api: &Session,
     repo: &RepoName,
     tag: &str,
-    sha: &str,
+    sha: &CommitSha,
 ) -> Result<bool, GitHubError> {
     let git_ref = Action::tag_ref(tag);
     match api.git_ref(repo, &git_ref).await? {
-        Some(current) if current == sha => Ok(false),
+        Some(current) if current == *sha => Ok(false),
         Some(_) => api.move_ref(repo, &git_ref, sha).await.map(|()| true),
         None => {
             if api.create_ref(repo, &git_ref, sha).await? {
@@ -259,7 +260,7 @@ async fn sync_tag(
             }
             // Created meanwhile by another delivery: make sure it's ours.
             match api.git_ref(repo, &git_ref).await? {
-                Some(current) if current == sha => Ok(false),
+                Some(current) if current == *sha => Ok(false),
                 _ => api.move_ref(repo, &git_ref, sha).await.map(|()| true),
             }
         }

@@ -236,7 +236,7 @@ impl Bot {
             return Ok(Outcome::NoRules);
         };
         let on_tracking_issue = ruleset.file.cc.as_ref().is_some_and(|cc| {
-            cc.tracking_issue == comment.number
+            crate::event::IssueNumber(cc.tracking_issue) == comment.number
                 && cc
                     .repository
                     .as_deref()

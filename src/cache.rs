@@ -10,6 +10,7 @@
 //! once; both store the same answer. Two events showing one new rules
 //! file at once may both check it.
 
+use crate::event::IssueNumber;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -59,7 +60,7 @@ impl Freshness {
 }
 
 /// A tracking issue: its repository and number.
-type TrackingIssue = (RepoName, u64);
+type TrackingIssue = (RepoName, IssueNumber);
 
 /// A repository's rules as last read: its own file (by ETag), the base
 /// they were merged onto (by its ETag), and the rules compiled from both.
@@ -370,7 +371,11 @@ impl Caches {
     }
 
     /// A tracking issue's subscriptions as last read, without asking GitHub.
-    pub fn known_subscriptions(&self, repo: &RepoName, number: u64) -> Option<Arc<Subscriptions>> {
+    pub fn known_subscriptions(
+        &self,
+        repo: &RepoName,
+        number: IssueNumber,
+    ) -> Option<Arc<Subscriptions>> {
         lock(&self.tracking)
             .get(&(repo.clone(), number))
             .map(|entry| Arc::clone(&entry.value))
@@ -387,7 +392,7 @@ impl Caches {
         &self,
         api: &Session,
         repo: &RepoName,
-        number: u64,
+        number: IssueNumber,
     ) -> Result<Arc<Subscriptions>, GitHubError> {
         let (subscriptions, freshness) = self.read_subscriptions(api, repo, number).await?;
         freshness.count("tracking_issue");
@@ -398,7 +403,7 @@ impl Caches {
         &self,
         api: &Session,
         repo: &RepoName,
-        number: u64,
+        number: IssueNumber,
     ) -> Result<(Arc<Subscriptions>, Freshness), GitHubError> {
         let key = (repo.clone(), number);
         let cached = lock(&self.tracking).get(&key).cloned();
@@ -408,7 +413,7 @@ impl Caches {
             Err(error) => {
                 return match cached {
                     Some(cached) => {
-                        tracing::warn!(%repo, number, %error, "could not read the tracking issue; using the last copy");
+                        tracing::warn!(%repo, %number, %error, "could not read the tracking issue; using the last copy");
                         Ok((cached.value, Freshness::Stale))
                     }
                     None => Err(error),
@@ -421,13 +426,13 @@ impl Caches {
             }
             (Fetched::NotModified, None) => return Err(unexpected_304()),
             (Fetched::Missing, _) => {
-                tracing::warn!(%repo, number, "the tracking issue does not exist; nobody is subscribed");
+                tracing::warn!(%repo, %number, "the tracking issue does not exist; nobody is subscribed");
                 (Arc::new(Subscriptions::default()), None)
             }
             (Fetched::Found { value, etag }, _) => {
                 let subscriptions = Subscriptions::parse(&value.body);
                 for problem in subscriptions.problems() {
-                    tracing::warn!(%repo, number, %problem, "a tracking issue line that can't be read");
+                    tracing::warn!(%repo, %number, %problem, "a tracking issue line that can't be read");
                 }
                 (Arc::new(subscriptions), etag)
             }

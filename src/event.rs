@@ -44,6 +44,71 @@ impl fmt::Display for RepoName {
     }
 }
 
+/// An issue's or pull request's number in its repository: `#123`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
+pub struct IssueNumber(pub u64);
+
+impl fmt::Display for IssueNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A comment's id, which no issue number may be taken for.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
+pub struct CommentId(pub u64);
+
+impl fmt::Display for CommentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A commit's SHA, as GitHub writes it (40 hex digits).
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(transparent)]
+pub struct CommitSha(pub String);
+
+impl CommitSha {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The first seven digits, as GitHub shows a commit.
+    pub fn short(&self) -> &str {
+        self.0.get(..7).unwrap_or(&self.0)
+    }
+}
+
+impl From<&str> for CommitSha {
+    fn from(sha: &str) -> Self {
+        CommitSha(sha.to_owned())
+    }
+}
+
+impl fmt::Display for CommitSha {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Who did it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Actor {
@@ -166,7 +231,7 @@ pub struct ItemEvent {
     pub action: ItemAction,
     pub repo: RepoName,
     pub installation: Option<u64>,
-    pub number: u64,
+    pub number: IssueNumber,
     /// The title as of the delivery.
     pub title: String,
     /// The body as of the delivery; it may be stale by the time we write.
@@ -210,7 +275,7 @@ pub struct Edits {
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PullRequestInfo {
-    pub head_sha: String,
+    pub head_sha: CommitSha,
     pub head_ref: String,
     /// The head branch lives in another repository (or one since deleted).
     pub from_fork: bool,
@@ -237,8 +302,8 @@ pub struct CommentEvent {
     pub repo: RepoName,
     pub installation: Option<u64>,
     /// The issue or pull request commented on.
-    pub number: u64,
-    pub comment_id: u64,
+    pub number: IssueNumber,
+    pub comment_id: CommentId,
     pub body: String,
     /// Who wrote the comment.
     pub author: String,
@@ -369,7 +434,7 @@ pub fn parse(event: &str, payload: &[u8]) -> Result<Event, EventError> {
                 repo: repo_name(&wire.repository)?,
                 installation: wire.installation.map(|i| i.id),
                 number: wire.issue.number,
-                comment_id: wire.comment.id,
+                comment_id: CommentId(wire.comment.id),
                 body: wire.comment.body.unwrap_or_default(),
                 author: actor(wire.comment.user.as_ref()).login,
                 sender: actor(wire.sender.as_ref()),
@@ -512,6 +577,8 @@ fn push_event(wire: wire::PushPayload) -> Result<PushEvent, EventError> {
 mod wire {
     use serde::Deserialize;
 
+    use super::IssueNumber;
+
     #[derive(Deserialize)]
     pub struct AnyPayload {
         pub action: Option<String>,
@@ -538,7 +605,7 @@ mod wire {
 
     #[derive(Deserialize)]
     pub struct Item {
-        pub number: u64,
+        pub number: IssueNumber,
         pub title: Option<String>,
         pub body: Option<String>,
         pub user: Option<User>,
@@ -562,7 +629,7 @@ mod wire {
     pub struct Branch {
         #[serde(rename = "ref")]
         pub git_ref: String,
-        pub sha: String,
+        pub sha: super::CommitSha,
         pub repo: Option<Repository>,
     }
 
@@ -599,7 +666,7 @@ mod wire {
 
     #[derive(Deserialize)]
     pub struct CommentedItem {
-        pub number: u64,
+        pub number: IssueNumber,
     }
 
     #[derive(Deserialize)]

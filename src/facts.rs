@@ -85,7 +85,10 @@ pub(crate) async fn read_facts(
     let rules_at_head = async {
         match &needs.rules_at {
             None => Ok::<_, GitHubError>(None),
-            Some(sha) => match api.file(&item.repo, RULES_PATH, Some(sha), None).await? {
+            Some(sha) => match api
+                .file(&item.repo, RULES_PATH, Some(sha.as_str()), None)
+                .await?
+            {
                 Fetched::Found { value, .. } => {
                     Ok(Some(Some(caches.head_review(&item.repo, value).await)))
                 }

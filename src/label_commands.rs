@@ -440,8 +440,8 @@ who = "triage"
         let comment = CommentEvent {
             repo: crate::event::RepoName::new("acme", "widgets"),
             installation: None,
-            number: 7,
-            comment_id: 70,
+            number: crate::event::IssueNumber(7),
+            comment_id: crate::event::CommentId(70),
             body: String::new(),
             author: "contributor".into(),
             sender: crate::event::Actor {
@@ -457,7 +457,7 @@ who = "triage"
                     labels: labels(&["a"])
                 },
                 Action::React {
-                    comment_id: 70,
+                    comment_id: crate::event::CommentId(70),
                     content: "+1".into()
                 },
             ]

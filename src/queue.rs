@@ -36,6 +36,7 @@
 //! entries come from the shared stream (`shared/`), carry their stream ids
 //! (`Pending::entries`), and are acknowledged there once handled.
 
+use crate::event::IssueNumber;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
 
@@ -45,7 +46,7 @@ use tokio::time::Instant;
 use crate::event::{CommentEvent, Event, ItemAction, ItemEvent, RepoName};
 
 /// One item of one repository.
-pub type ItemKey = (RepoName, u64);
+pub type ItemKey = (RepoName, IssueNumber);
 
 /// What a worker handles: an event on an item, or a comment made on one.
 // Items are most of the work: boxing them would save no memory.
@@ -417,7 +418,7 @@ mod tests {
     use super::*;
     use crate::event::{Actor, ItemKind};
 
-    fn labeled(number: u64, label: &str, by: &str) -> ItemEvent {
+    fn labeled(number: IssueNumber, label: &str, by: &str) -> ItemEvent {
         ItemEvent {
             kind: ItemKind::Issue,
             action: ItemAction::Labeled(vec![label.into()]),
@@ -442,14 +443,20 @@ mod tests {
         let queue = WorkQueue::new(10, std::time::Duration::ZERO);
         for (i, label) in ["a", "b", "a", "c"].iter().enumerate() {
             queue
-                .push(labeled(7, label, "maintainer"), format!("d{i}"))
+                .push(
+                    labeled(crate::event::IssueNumber(7), label, "maintainer"),
+                    format!("d{i}"),
+                )
                 .unwrap();
         }
         queue
-            .push(labeled(8, "a", "maintainer"), "d9".into())
+            .push(
+                labeled(crate::event::IssueNumber(8), "a", "maintainer"),
+                "d9".into(),
+            )
             .unwrap();
         let (key, events) = queue.next().await;
-        assert_eq!(key.1, 7);
+        assert_eq!(key.1, crate::event::IssueNumber(7));
         assert_eq!(events.len(), 1);
         let Work::Item(item) = &events[0].event else {
             panic!("an item event")
@@ -466,10 +473,16 @@ mod tests {
     async fn another_persons_label_waits_its_turn() {
         let queue = WorkQueue::new(10, std::time::Duration::ZERO);
         queue
-            .push(labeled(7, "a", "maintainer"), "d1".into())
+            .push(
+                labeled(crate::event::IssueNumber(7), "a", "maintainer"),
+                "d1".into(),
+            )
             .unwrap();
         queue
-            .push(labeled(7, "b", "outsider"), "d2".into())
+            .push(
+                labeled(crate::event::IssueNumber(7), "b", "outsider"),
+                "d2".into(),
+            )
             .unwrap();
         let (_, events) = queue.next().await;
         assert_eq!(events.len(), 2, "both, in order, not folded");
@@ -479,9 +492,13 @@ mod tests {
     #[tokio::test]
     async fn an_item_is_worked_on_by_one_worker_at_a_time() {
         let queue = WorkQueue::new(10, std::time::Duration::ZERO);
-        queue.push(labeled(7, "a", "m"), "d1".into()).unwrap();
+        queue
+            .push(labeled(crate::event::IssueNumber(7), "a", "m"), "d1".into())
+            .unwrap();
         let (key, _) = queue.next().await;
-        queue.push(labeled(7, "b", "m"), "d2".into()).unwrap();
+        queue
+            .push(labeled(crate::event::IssueNumber(7), "b", "m"), "d2".into())
+            .unwrap();
         assert!(queue.take().is_err(), "the item is still being worked on");
         assert!(!queue.is_idle());
         queue.done(&key);
@@ -495,10 +512,20 @@ mod tests {
     #[test]
     fn a_full_queue_refuses_new_items_but_still_folds() {
         let queue = WorkQueue::new(2, std::time::Duration::ZERO);
-        queue.push(labeled(1, "a", "m"), "d1".into()).unwrap();
-        queue.push(labeled(2, "a", "m"), "d2".into()).unwrap();
-        assert_eq!(queue.push(labeled(3, "a", "m"), "d3".into()), Err(Full));
-        assert_eq!(queue.push(labeled(1, "b", "m"), "d4".into()), Ok(()));
+        queue
+            .push(labeled(crate::event::IssueNumber(1), "a", "m"), "d1".into())
+            .unwrap();
+        queue
+            .push(labeled(crate::event::IssueNumber(2), "a", "m"), "d2".into())
+            .unwrap();
+        assert_eq!(
+            queue.push(labeled(crate::event::IssueNumber(3), "a", "m"), "d3".into()),
+            Err(Full)
+        );
+        assert_eq!(
+            queue.push(labeled(crate::event::IssueNumber(1), "b", "m"), "d4".into()),
+            Ok(())
+        );
         assert_eq!(queue.depth().0, 2);
     }
 
@@ -506,12 +533,16 @@ mod tests {
     async fn an_item_waits_out_its_window_for_more_events() {
         let window = std::time::Duration::from_millis(100);
         let queue = WorkQueue::new(10, window);
-        queue.push(labeled(7, "a", "m"), "d1".into()).unwrap();
+        queue
+            .push(labeled(crate::event::IssueNumber(7), "a", "m"), "d1".into())
+            .unwrap();
         assert!(
             matches!(queue.take(), Err(Some(_))),
             "not before the window"
         );
-        queue.push(labeled(7, "b", "m"), "d2".into()).unwrap();
+        queue
+            .push(labeled(crate::event::IssueNumber(7), "b", "m"), "d2".into())
+            .unwrap();
         let started = Instant::now();
         let (_, events) = queue.next().await;
         assert!(started.elapsed() >= window / 2);

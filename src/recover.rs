@@ -2,6 +2,7 @@
 //! is recovered from GitHub: failed webhook deliveries are redelivered, and
 //! the level-based state of open items is reconciled with the rules.
 
+use crate::event::IssueNumber;
 use std::collections::BTreeMap;
 
 use tokio::time::{Duration, Instant};
@@ -182,7 +183,7 @@ pub async fn replayable(
 /// What reconcile did (or, dry, would do) to one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reconciled {
-    pub number: u64,
+    pub number: IssueNumber,
     pub actions: Vec<Action>,
     pub writes: Vec<Write>,
     /// Why the item could not be brought in line, when it could not; the

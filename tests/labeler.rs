@@ -41,7 +41,7 @@ fn pull_request(case: &Case) -> ItemEvent {
         action: ItemAction::Opened,
         repo: RepoName::new("acme", "widgets"),
         installation: None,
-        number: 1,
+        number: probot::event::IssueNumber(1),
         title: "A change".into(),
         body: String::new(),
         author: "contributor".into(),

@@ -372,11 +372,9 @@ fn plan_subscriptions(
     if no_commands {
         return Vec::new();
     }
-    let on_tracking = ruleset
-        .file
-        .cc
-        .as_ref()
-        .is_some_and(|cc| cc.tracking_issue == comment.number && cc.repository.is_none());
+    let on_tracking = ruleset.file.cc.as_ref().is_some_and(|cc| {
+        event::IssueNumber(cc.tracking_issue) == comment.number && cc.repository.is_none()
+    });
     if !on_tracking {
         eprintln!(
             "note: commands count only on the tracking issue; this comment is on #{}",

@@ -1,5 +1,6 @@
 //! The calls the bot makes, one method each, over `Session::send`.
 
+use crate::event::{CommentId, CommitSha, IssueNumber};
 use base64::Engine;
 use http::{header, Method};
 use serde::Deserialize;
@@ -56,7 +57,7 @@ impl Session {
     pub async fn item(
         &self,
         repo: &RepoName,
-        number: u64,
+        number: IssueNumber,
         etag: Option<&str>,
     ) -> Result<Fetched<ItemSnapshot>> {
         let url = format!("{}/issues/{number}", repo_path(repo));
@@ -72,7 +73,11 @@ impl Session {
 
     /// An issue or pull request with its kind and title, or `None` when it
     /// is gone.
-    pub async fn whole_item(&self, repo: &RepoName, number: u64) -> Result<Option<OpenItem>> {
+    pub async fn whole_item(
+        &self,
+        repo: &RepoName,
+        number: IssueNumber,
+    ) -> Result<Option<OpenItem>> {
         let url = format!("{}/issues/{number}", repo_path(repo));
         match self.get_conditional(&url, None).await? {
             Fetched::Found { value, .. } => Ok(Some(read_item(value)?)),
@@ -81,7 +86,7 @@ impl Session {
     }
 
     /// Every path a pull request changes (GitHub lists at most 3,000).
-    pub async fn pull_files(&self, repo: &RepoName, number: u64) -> Result<Vec<String>> {
+    pub async fn pull_files(&self, repo: &RepoName, number: IssueNumber) -> Result<Vec<String>> {
         let files = self
             .all_pages(&format!("{}/pulls/{number}/files", repo_path(repo)), 30)
             .await?;
@@ -94,7 +99,7 @@ impl Session {
     /// The item's events the bot asks about, oldest first: one read
     /// serves every question about who added or removed which label, and
     /// who took off a review request or an assignment.
-    pub async fn history(&self, repo: &RepoName, number: u64) -> Result<History> {
+    pub async fn history(&self, repo: &RepoName, number: IssueNumber) -> Result<History> {
         #[derive(Deserialize)]
         struct Event {
             event: String,
@@ -152,7 +157,12 @@ impl Session {
     }
 
     /// Takes a label off an item; already off is fine.
-    pub async fn remove_label(&self, repo: &RepoName, number: u64, label: &str) -> Result<()> {
+    pub async fn remove_label(
+        &self,
+        repo: &RepoName,
+        number: IssueNumber,
+        label: &str,
+    ) -> Result<()> {
         let url = format!(
             "{}/issues/{number}/labels/{}",
             repo_path(repo),
@@ -168,7 +178,12 @@ impl Session {
     }
 
     /// Adds labels in one request.
-    pub async fn add_labels(&self, repo: &RepoName, number: u64, labels: &[String]) -> Result<()> {
+    pub async fn add_labels(
+        &self,
+        repo: &RepoName,
+        number: IssueNumber,
+        labels: &[String],
+    ) -> Result<()> {
         let url = format!("{}/issues/{number}/labels", repo_path(repo));
         let body = json!({ "labels": labels });
         self.write(repo, self.send(Method::POST, &url, Some(&body), None))
@@ -177,7 +192,7 @@ impl Session {
     }
 
     /// Replaces an issue's or pull request's body.
-    pub async fn set_body(&self, repo: &RepoName, number: u64, body: &str) -> Result<()> {
+    pub async fn set_body(&self, repo: &RepoName, number: IssueNumber, body: &str) -> Result<()> {
         let url = format!("{}/issues/{number}", repo_path(repo));
         let body = json!({ "body": body });
         self.write(repo, self.send(Method::PATCH, &url, Some(&body), None))
@@ -212,7 +227,7 @@ pub struct HookDelivery {
 /// An open issue or pull request, as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenItem {
-    pub number: u64,
+    pub number: IssueNumber,
     pub is_pull: bool,
     pub title: String,
     /// GitHub's `author_association` (`NONE` when it does not say).
@@ -225,7 +240,7 @@ pub struct OpenItem {
 fn read_item(value: Value) -> Result<OpenItem> {
     #[derive(Deserialize)]
     struct Item {
-        number: u64,
+        number: IssueNumber,
         #[serde(default)]
         title: String,
         body: Option<String>,
@@ -285,7 +300,7 @@ pub struct LabelEvent {
 /// bot's hidden markers into a comment of their own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommentSnapshot {
-    pub id: u64,
+    pub id: CommentId,
     pub body: String,
     pub author: String,
 }
@@ -407,7 +422,7 @@ impl Session {
     pub async fn pull_head(
         &self,
         repo: &RepoName,
-        number: u64,
+        number: IssueNumber,
     ) -> Result<crate::event::PullRequestInfo> {
         let pull = self
             .get_json(&format!("{}/pulls/{number}", repo_path(repo)))
@@ -419,7 +434,7 @@ impl Session {
                 .to_owned()
         };
         Ok(crate::event::PullRequestInfo {
-            head_sha: text("/head/sha"),
+            head_sha: CommitSha(text("/head/sha")),
             head_ref: text("/head/ref"),
             from_fork: text("/head/repo/full_name") != format!("{}/{}", repo.owner, repo.name),
             base_ref: text("/base/ref"),
@@ -431,11 +446,13 @@ impl Session {
 
     /// The sha a ref points at, looked up exactly (`refs/tags/x/12` never
     /// answers for `refs/tags/x/123`).
-    pub async fn git_ref(&self, repo: &RepoName, git_ref: &str) -> Result<Option<String>> {
+    pub async fn git_ref(&self, repo: &RepoName, git_ref: &str) -> Result<Option<CommitSha>> {
         let name = git_ref.strip_prefix("refs/").unwrap_or(git_ref);
         let url = format!("{}/git/ref/{}", repo_path(repo), ref_path(name));
         match self.send(Method::GET, &url, None, None).await {
-            Ok(answer) => Ok(answer.json()?["object"]["sha"].as_str().map(str::to_owned)),
+            Ok(answer) => Ok(answer.json()?["object"]["sha"]
+                .as_str()
+                .map(|sha| CommitSha(sha.to_owned()))),
             Err(GitHubError::Status { status: 404, .. }) => Ok(None),
             Err(error) => Err(error),
         }
@@ -454,7 +471,12 @@ impl Session {
     }
 
     /// Creates a ref; `false` when it exists already (GitHub's 422).
-    pub async fn create_ref(&self, repo: &RepoName, git_ref: &str, sha: &str) -> Result<bool> {
+    pub async fn create_ref(
+        &self,
+        repo: &RepoName,
+        git_ref: &str,
+        sha: &CommitSha,
+    ) -> Result<bool> {
         let url = format!("{}/git/refs", repo_path(repo));
         let body = json!({ "ref": git_ref, "sha": sha });
         match self
@@ -468,7 +490,7 @@ impl Session {
     }
 
     /// Points an existing ref at `sha`, forced.
-    pub async fn move_ref(&self, repo: &RepoName, git_ref: &str, sha: &str) -> Result<()> {
+    pub async fn move_ref(&self, repo: &RepoName, git_ref: &str, sha: &CommitSha) -> Result<()> {
         let name = git_ref.strip_prefix("refs/").unwrap_or(git_ref);
         let url = format!("{}/git/refs/{}", repo_path(repo), ref_path(name));
         let body = json!({ "sha": sha, "force": true });
@@ -525,7 +547,11 @@ impl Session {
     }
 
     /// Every comment on an issue or pull request.
-    pub async fn comments(&self, repo: &RepoName, number: u64) -> Result<Vec<CommentSnapshot>> {
+    pub async fn comments(
+        &self,
+        repo: &RepoName,
+        number: IssueNumber,
+    ) -> Result<Vec<CommentSnapshot>> {
         let comments = self
             .all_pages(&format!("{}/issues/{number}/comments", repo_path(repo)), 50)
             .await?;
@@ -533,7 +559,7 @@ impl Session {
             .iter()
             .filter_map(|c| {
                 Some(CommentSnapshot {
-                    id: c["id"].as_u64()?,
+                    id: CommentId(c["id"].as_u64()?),
                     body: c["body"].as_str().unwrap_or_default().to_owned(),
                     author: c["user"]["login"].as_str().unwrap_or_default().to_owned(),
                 })
@@ -541,7 +567,12 @@ impl Session {
             .collect())
     }
 
-    pub async fn create_comment(&self, repo: &RepoName, number: u64, body: &str) -> Result<()> {
+    pub async fn create_comment(
+        &self,
+        repo: &RepoName,
+        number: IssueNumber,
+        body: &str,
+    ) -> Result<()> {
         let url = format!("{}/issues/{number}/comments", repo_path(repo));
         self.write(
             repo,
@@ -551,7 +582,7 @@ impl Session {
         Ok(())
     }
 
-    pub async fn update_comment(&self, repo: &RepoName, id: u64, body: &str) -> Result<()> {
+    pub async fn update_comment(&self, repo: &RepoName, id: CommentId, body: &str) -> Result<()> {
         let url = format!("{}/issues/comments/{id}", repo_path(repo));
         self.write(
             repo,
@@ -565,7 +596,7 @@ impl Session {
     pub async fn comment_reactions(
         &self,
         repo: &RepoName,
-        id: u64,
+        id: CommentId,
     ) -> Result<Vec<(String, String)>> {
         let url = format!("{}/issues/comments/{id}/reactions", repo_path(repo));
         let reactions = self.all_pages(&url, 10).await?;
@@ -581,7 +612,7 @@ impl Session {
     }
 
     /// Reacts to a comment (`+1`, `confused`); reacting twice is harmless.
-    pub async fn react(&self, repo: &RepoName, id: u64, content: &str) -> Result<()> {
+    pub async fn react(&self, repo: &RepoName, id: CommentId, content: &str) -> Result<()> {
         let url = format!("{}/issues/comments/{id}/reactions", repo_path(repo));
         self.write(
             repo,

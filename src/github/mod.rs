@@ -8,6 +8,7 @@
 //! delivery's deadline; other 4xx are final. Races it accepts: two bot
 //! processes may write the same repository at once; GitHub orders them.
 
+use crate::event::CommentId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -267,7 +268,7 @@ impl GitHub {
         &self,
         installation: Option<u64>,
         login: &str,
-        id: u64,
+        id: CommentId,
     ) -> std::result::Result<(), CommandRefusal> {
         if let Some(budget) = self.inner.shared_budget.get() {
             match budget.admit_command(installation, login, id).await {

@@ -19,6 +19,7 @@
 //! checked without waiting, so a flood of comments neither spends the
 //! budget triage needs nor holds a worker while it waits for a slot.
 
+use crate::event::CommentId;
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
@@ -47,7 +48,7 @@ pub trait SharedBudget: Send + Sync {
         &'a self,
         installation: Option<u64>,
         login: &'a str,
-        id: u64,
+        id: CommentId,
     ) -> BoxFuture<'a, Result<Result<(), CommandRefusal>, Unreachable>>;
 }
 
@@ -195,14 +196,19 @@ impl CommandRefusal {
 #[derive(Debug, Default)]
 pub struct CommandGate {
     writes: VecDeque<Instant>,
-    people: HashMap<String, VecDeque<(Instant, u64)>>,
+    people: HashMap<String, VecDeque<(Instant, CommentId)>>,
 }
 
 impl CommandGate {
     /// Admits comment `id` by `login`, holding commands: within its
     /// author's quota and the commands' share of the writes, both windows
     /// having room now. Call before anything is read for it.
-    pub fn admit(&mut self, now: Instant, login: &str, id: u64) -> Result<(), CommandRefusal> {
+    pub fn admit(
+        &mut self,
+        now: Instant,
+        login: &str,
+        id: CommentId,
+    ) -> Result<(), CommandRefusal> {
         let key = login.to_ascii_lowercase();
         if let Some(times) = self.people.get_mut(&key) {
             forget_before(times, now, HOUR, |(t, _)| *t);
@@ -263,7 +269,8 @@ mod tests {
                 .filter(|_| {
                     id += 1;
                     // Many people, so no one meets their own quota.
-                    gate.admit(now, &format!("user{id}"), id).is_ok()
+                    gate.admit(now, &format!("user{id}"), crate::event::CommentId(id))
+                        .is_ok()
                 })
                 .count()
         };
@@ -279,11 +286,12 @@ mod tests {
             COMMAND_WRITES_PER_HOUR / WRITES_PER_COMMAND
         );
         assert_eq!(
-            gate.admit(start + MINUTE * 59, "late", 0),
+            gate.admit(start + MINUTE * 59, "late", crate::event::CommentId(0)),
             Err(CommandRefusal::ShareSpent)
         );
         assert!(
-            gate.admit(start + HOUR, "late", 0).is_ok(),
+            gate.admit(start + HOUR, "late", crate::event::CommentId(0))
+                .is_ok(),
             "the hour passes"
         );
     }
@@ -296,19 +304,26 @@ mod tests {
         let at = |i: u64| start + MINUTE * i as u32;
         let quota = COMMANDS_PER_PERSON_PER_HOUR as u64;
         for i in 0..quota {
-            assert!(gate.admit(at(i), "mallory", i).is_ok());
+            assert!(gate
+                .admit(at(i), "mallory", crate::event::CommentId(i))
+                .is_ok());
         }
         assert_eq!(
-            gate.admit(at(quota), "Mallory", 99),
+            gate.admit(at(quota), "Mallory", crate::event::CommentId(99)),
             Err(CommandRefusal::PersonOverQuota),
             "logins are compared as GitHub does, without case"
         );
         assert!(
-            gate.admit(at(quota), "mallory", 0).is_ok(),
+            gate.admit(at(quota), "mallory", crate::event::CommentId(0))
+                .is_ok(),
             "a comment admitted already (at the intake, or delivered twice) is not counted again"
         );
-        assert!(gate.admit(at(quota), "alice", 100).is_ok());
-        assert!(gate.admit(start + HOUR, "mallory", 101).is_ok());
+        assert!(gate
+            .admit(at(quota), "alice", crate::event::CommentId(100))
+            .is_ok());
+        assert!(gate
+            .admit(start + HOUR, "mallory", crate::event::CommentId(101))
+            .is_ok());
     }
 
     #[test]

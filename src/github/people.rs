@@ -2,6 +2,7 @@
 //! asked to review or assigned to an item, and how many open requests
 //! (or assignments) each has, which is what picking by load reads.
 
+use crate::event::IssueNumber;
 use http::Method;
 use serde::Deserialize;
 use serde_json::json;
@@ -111,7 +112,12 @@ impl Session {
 
     /// Who is around an item: for a pull request, one read of it and one
     /// of its reviews; for an issue, one read.
-    pub async fn around(&self, repo: &RepoName, number: u64, is_pull: bool) -> Result<Around> {
+    pub async fn around(
+        &self,
+        repo: &RepoName,
+        number: IssueNumber,
+        is_pull: bool,
+    ) -> Result<Around> {
         #[derive(Deserialize)]
         struct Item {
             #[serde(default)]
@@ -147,7 +153,12 @@ impl Session {
 
     /// Who is asked to review a pull request (people, not teams), or
     /// assigned to an item, now: read just before asking more.
-    pub async fn asked(&self, repo: &RepoName, number: u64, role: Role) -> Result<Vec<String>> {
+    pub async fn asked(
+        &self,
+        repo: &RepoName,
+        number: IssueNumber,
+        role: Role,
+    ) -> Result<Vec<String>> {
         match role {
             Role::Reviewer => {
                 #[derive(Deserialize)]
@@ -166,7 +177,7 @@ impl Session {
     pub async fn ask(
         &self,
         repo: &RepoName,
-        number: u64,
+        number: IssueNumber,
         role: Role,
         people: &[String],
     ) -> Result<()> {

@@ -22,7 +22,7 @@ fn labels_for(imported: &Imported, files: &[&str], head: &str, labeled: &[&str])
         action,
         repo: RepoName::new("acme", "widgets"),
         installation: None,
-        number: 1,
+        number: crate::event::IssueNumber(1),
         title: "t".into(),
         body: String::new(),
         author: "someone".into(),

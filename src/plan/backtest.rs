@@ -2,6 +2,7 @@
 //! set does to an item that the other does not, and how a backtest reads
 //! in a check run or a terminal.
 
+use crate::event::IssueNumber;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -20,7 +21,7 @@ pub struct Backtest {
 /// One item whose outcome differs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ItemDifference {
-    pub number: u64,
+    pub number: IssueNumber,
     pub title: String,
     pub changes: Vec<Change>,
 }
@@ -190,7 +191,7 @@ mod tests {
         let shown = Backtest {
             items: 2,
             differing: vec![ItemDifference {
-                number: 7,
+                number: crate::event::IssueNumber(7),
                 title: "Crash".into(),
                 changes,
             }],

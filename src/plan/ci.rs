@@ -8,6 +8,7 @@
 //! authors' pushes wait for a maintainer to apply the label again, and the
 //! pull request says so in one comment, kept up to date.
 
+use crate::event::{CommitSha, IssueNumber};
 use serde::Serialize;
 use serde_json::json;
 
@@ -113,8 +114,8 @@ struct Trust {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Dispatch {
     pub label: String,
-    pub number: u64,
-    pub head_sha: String,
+    pub number: IssueNumber,
+    pub head_sha: CommitSha,
     #[serde(flatten)]
     pub kind: DispatchKind,
 }
@@ -137,7 +138,7 @@ impl Dispatch {
     }
 
     /// The prefix of every dispatch record of a pull request.
-    pub fn records_of(number: u64) -> String {
+    pub fn records_of(number: IssueNumber) -> String {
         format!("{DISPATCH_REFS}/{number}/")
     }
 }
@@ -163,7 +164,7 @@ pub const LABELS_COMMENT_MARKER: &str = "<!-- probot:ci-labels -->";
 pub const WAITING_COMMENT_MARKER: &str = "<!-- probot:ci-waiting -->";
 
 /// The tag that carries a label's CI for a pull request: `<label>/<number>`.
-fn tag_name(label: &str, number: u64) -> String {
+fn tag_name(label: &str, number: IssueNumber) -> String {
     format!("{label}/{number}")
 }
 
@@ -308,7 +309,7 @@ fn actions<'a>(
                          authors without write access: a maintainer can remove and apply the label again to run it on \
                          {}.",
                         labels.join(", "),
-                        short(&pull.head_sha)
+                        pull.head_sha.short()
                     ),
                 });
             }
@@ -325,13 +326,9 @@ fn waiting_resolved(started: &[String], pull: &PullRequestInfo) -> Action {
         body: format!(
             "{WAITING_COMMENT_MARKER}\nCI ({}) started for {}.",
             started.join(", "),
-            short(&pull.head_sha)
+            pull.head_sha.short()
         ),
     }
-}
-
-fn short(sha: &str) -> &str {
-    sha.get(..7).unwrap_or(sha)
 }
 
 /// A tag is kept for tag mode, and for `workflow_dispatch` from a fork,

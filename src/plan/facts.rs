@@ -20,7 +20,7 @@ pub struct Needs {
     /// The pull request's changed files.
     pub changed_files: bool,
     /// The rules file at this commit (a pull request's head).
-    pub rules_at: Option<String>,
+    pub rules_at: Option<crate::event::CommitSha>,
     /// Whether these people (logins) have write access.
     pub write_access: BTreeSet<String>,
     /// The labels a person removed from the item since this time (RFC

@@ -14,6 +14,7 @@
 //! that, calls [`plan`], and reads the item fresh first when an action says
 //! so ([`Action::needs_fresh_item`]). It decides nothing itself.
 
+use crate::event::{CommentId, CommitSha, IssueNumber};
 mod backtest;
 pub mod cc;
 mod ci;
@@ -97,7 +98,7 @@ pub enum Action {
     /// Report the check of the rules file a pull request changes.
     CheckRun(CheckRun),
     /// Keep the tag `refs/tags/<tag>` at `sha`.
-    SyncTag { tag: String, sha: String },
+    SyncTag { tag: String, sha: CommitSha },
     /// Delete the tag `refs/tags/<tag>`; already gone is fine.
     DeleteTag { tag: String },
     /// Start a workflow, once per label and head commit.
@@ -107,15 +108,21 @@ pub enum Action {
     /// Make the comment with `marker` say `body`, if there is one.
     UpdateComment { marker: String, body: String },
     /// Forget the dispatches made for a closed pull request.
-    ForgetDispatches { number: u64 },
+    ForgetDispatches { number: IssueNumber },
     /// Make these subscription wishes hold in tracking issue `number`'s
     /// body. Level-based against lost updates: written, read back after a
     /// moment, and written again for what a racing edit lost.
-    Subscriptions { number: u64, wishes: Vec<cc::Wish> },
+    Subscriptions {
+        number: IssueNumber,
+        wishes: Vec<cc::Wish>,
+    },
     /// A new comment on item `number`: the answer to a command.
-    Reply { number: u64, body: String },
+    Reply { number: IssueNumber, body: String },
     /// A reaction to comment `comment_id`.
-    React { comment_id: u64, content: String },
+    React {
+        comment_id: CommentId,
+        content: String,
+    },
     /// Ask people to review a pull request (see [`Ask`]).
     RequestReviewers(Ask),
     /// Assign people to an item (see [`Ask`]).
@@ -180,7 +187,7 @@ impl std::fmt::Display for Action {
                 run.name, run.conclusion, run.title
             ),
             Action::SyncTag { tag, sha } => {
-                write!(f, "tag {tag} at {}", sha.get(..7).unwrap_or(sha))
+                write!(f, "tag {tag} at {}", sha.short())
             }
             Action::DeleteTag { tag } => write!(f, "delete tag {tag}"),
             Action::Dispatch(dispatch) => match &dispatch.kind {
@@ -262,7 +269,7 @@ impl Decision {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct IssueRef {
     pub repo: RepoName,
-    pub number: u64,
+    pub number: IssueNumber,
 }
 
 /// Why the bot has nothing to do with this event, before reading anything:

@@ -18,6 +18,7 @@
 //! ([`Ask::still_to_ask`]), so two copies of the bot, or a person asking
 //! meanwhile, don't make a rule ask for more than its `count`.
 
+use crate::event::IssueNumber;
 use std::collections::BTreeSet;
 
 use serde::Serialize;
@@ -80,7 +81,7 @@ impl People {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Ask {
     /// The pull request or issue.
-    pub number: u64,
+    pub number: IssueNumber,
     /// Whom to ask, best first.
     pub people: Vec<String>,
     /// Every candidate of the rule, lowercased: one of them asked by
@@ -287,7 +288,7 @@ fn candidates(pick: &Pick, facts: &Facts, item: &ItemEvent, bot: &str) -> Vec<St
 fn order(item: &ItemEvent, login: &str) -> [u8; 8] {
     let digest = Sha256::new()
         .chain_update(item.repo.to_string())
-        .chain_update(item.number.to_be_bytes())
+        .chain_update(item.number.0.to_be_bytes())
         .chain_update(login.to_lowercase())
         .finalize();
     let mut first = [0; 8];

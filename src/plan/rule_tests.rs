@@ -20,7 +20,7 @@ fn issue(action: ItemAction, title: &str, labels: &[&str]) -> ItemEvent {
         action,
         repo: RepoName::new("pytorch", "pytorch"),
         installation: None,
-        number: 7,
+        number: crate::event::IssueNumber(7),
         title: title.into(),
         body: String::new(),
         author: "reporter".into(),
@@ -870,7 +870,7 @@ count = 1
     let mut picked = BTreeSet::new();
     for number in 1..=20 {
         let mut opened = pull(ItemAction::Opened, "A change", &[]);
-        opened.number = number;
+        opened.number = crate::event::IssueNumber(number);
         let first = asked(&world.plan(&rules, &opened));
         assert_eq!(first, asked(&world.plan(&rules, &opened)), "#{number}");
         picked.extend(first.into_iter().flat_map(|(_, people)| people));
@@ -1003,7 +1003,7 @@ request_reviewers = ["alice"]
 #[test]
 fn an_ask_leaves_out_whom_someone_else_asked_meanwhile() {
     let ask = Ask {
-        number: 7,
+        number: crate::event::IssueNumber(7),
         people: ask_reviews(&["Bob"]),
         among: ask_reviews(&["alice", "bob", "carol"]),
         asked: Vec::new(),

@@ -168,7 +168,7 @@ pub const CHECK_NAME: &str = "probot config";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CheckRun {
     pub name: String,
-    pub head_sha: String,
+    pub head_sha: crate::event::CommitSha,
     /// `success` or `failure`.
     pub conclusion: String,
     pub title: String,

@@ -26,7 +26,7 @@ fn issue(action: ItemAction, labels: &[&str]) -> ItemEvent {
         action,
         repo: RepoName::new("acme", "widgets"),
         installation: None,
-        number: 7,
+        number: crate::event::IssueNumber(7),
         title: String::new(),
         body: "Steps".into(),
         association: String::new(),
@@ -413,7 +413,7 @@ fn needs_asks_only_for_what_the_plan_reads() {
     let none = Facts::default();
     let tracking_issue = Some(IssueRef {
         repo: RepoName::new("acme", "widgets"),
-        number: 1,
+        number: crate::event::IssueNumber(1),
     });
     assert_eq!(
         needs(&pr_opened, &with_paths, &none, BOT),
@@ -615,7 +615,7 @@ fn a_pull_request_changing_the_rules_gets_a_failing_check_run_with_annotations()
         panic!("expected one check run, got {plan:?}")
     };
     assert_eq!(run.name, "probot config");
-    assert_eq!(run.head_sha, "abc");
+    assert_eq!(run.head_sha.as_str(), "abc");
     assert_eq!(run.conclusion, "failure");
     assert_eq!(run.annotations.len(), 1);
     assert_eq!(run.annotations[0].start_line, 2);
@@ -753,7 +753,7 @@ fn workflow_dispatch_names_the_pull_request_and_runs_on_its_branch() {
     let [Action::Dispatch(dispatch), Action::UpdateComment { .. }] = plan.as_slice() else {
         panic!("{plan:?}")
     };
-    assert_eq!(dispatch.head_sha, "abc");
+    assert_eq!(dispatch.head_sha.as_str(), "abc");
     let DispatchKind::WorkflowDispatch {
         workflow,
         git_ref,
@@ -814,7 +814,9 @@ fn unlabeling_and_closing_remove_tags() {
             Action::DeleteTag {
                 tag: "ciflow/trunk/7".into()
             },
-            Action::ForgetDispatches { number: 7 }
+            Action::ForgetDispatches {
+                number: crate::event::IssueNumber(7)
+            }
         ]
     );
 }
@@ -1076,9 +1078,9 @@ fn an_edit_of_the_tracking_issue_with_an_unreadable_line_is_answered_once_fixed_
         "{actions:?}"
     );
     // Another issue's edit, or prose, is nothing to the bot.
-    edit.number = 8;
+    edit.number = crate::event::IssueNumber(8);
     assert!(Story::new(&rules).plan(edit.clone()).is_empty());
-    edit.number = 7;
+    edit.number = crate::event::IssueNumber(7);
     edit.body = "Just prose.".into();
     assert!(crate::plan::ignored(&edit, BOT).is_some());
 }

@@ -109,8 +109,8 @@ mod tests {
             CommentEvent {
                 repo: RepoName::new("acme", "widgets"),
                 installation: Some(1),
-                number: 1,
-                comment_id: 9,
+                number: crate::event::IssueNumber(1),
+                comment_id: crate::event::CommentId(9),
                 body: "@probot subscribe bug".into(),
                 author: "alice".into(),
                 sender: Actor {

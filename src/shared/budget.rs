@@ -12,6 +12,7 @@
 //! share of the writes) is shared the same way, so N replicas admit no more
 //! commands than one: one script per command comment.
 
+use crate::event::CommentId;
 use std::time::Duration;
 
 use redis::aio::ConnectionManager;
@@ -134,14 +135,14 @@ impl Budget {
         &self,
         installation: Option<u64>,
         login: &str,
-        id: u64,
+        id: CommentId,
     ) -> Result<Result<(), CommandRefusal>, SharedError> {
         crate::metrics::redis_round_trip("admit");
         let answer: String = self
             .admit
             .key(self.keys.command_writes(installation))
             .key(self.keys.command_person(installation, login))
-            .arg(id)
+            .arg(id.0)
             .arg(COMMANDS_PER_PERSON_PER_HOUR)
             .arg(COMMAND_WRITES_PER_MINUTE)
             .arg(COMMAND_WRITES_PER_HOUR)
@@ -174,7 +175,7 @@ impl SharedBudget for Budget {
         &'a self,
         installation: Option<u64>,
         login: &'a str,
-        id: u64,
+        id: CommentId,
     ) -> BoxFuture<'a, std::result::Result<std::result::Result<(), CommandRefusal>, Unreachable>>
     {
         Box::pin(async move {

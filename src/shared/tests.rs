@@ -1,13 +1,14 @@
 //! The shared queue's guarantees, against a real Redis (`redis-server`,
 //! started on a free port for each test).
 
+use crate::event::IssueNumber;
 use std::time::Duration;
 
 use super::*;
 use crate::event::{Actor, ItemAction, ItemEvent, ItemKind, RepoName};
 use crate::local::RedisServer;
 
-fn labeled(number: u64, installation: u64) -> Work {
+fn labeled(number: IssueNumber, installation: u64) -> Work {
     Work::Item(ItemEvent {
         kind: ItemKind::Issue,
         action: ItemAction::Labeled(vec!["bug".into()]),
@@ -45,16 +46,22 @@ async fn a_delivery_is_stored_once_however_often_it_arrives() {
     let a = replica(&redis, Duration::from_secs(60)).await;
     let b = replica(&redis, Duration::from_secs(60)).await;
     assert_eq!(
-        a.append(&labeled(7, 1), "d1").await.unwrap(),
+        a.append(&labeled(crate::event::IssueNumber(7), 1), "d1")
+            .await
+            .unwrap(),
         Appended::Stored
     );
     assert_eq!(
-        b.append(&labeled(7, 1), "d1").await.unwrap(),
+        b.append(&labeled(crate::event::IssueNumber(7), 1), "d1")
+            .await
+            .unwrap(),
         Appended::Seen,
         "the same delivery at another replica"
     );
     assert_eq!(
-        a.append(&labeled(7, 1), "d2").await.unwrap(),
+        a.append(&labeled(crate::event::IssueNumber(7), 1), "d2")
+            .await
+            .unwrap(),
         Appended::Stored
     );
     let read = a.read(10).await.unwrap();
@@ -62,7 +69,7 @@ async fn a_delivery_is_stored_once_however_often_it_arrives() {
     assert_eq!(read[0].deliveries, ["d1"]);
     assert_eq!(
         read[0].event,
-        labeled(7, 1),
+        labeled(crate::event::IssueNumber(7), 1),
         "the event comes back as it went in"
     );
     assert!(
@@ -78,8 +85,14 @@ async fn entries_of_a_replica_that_stopped_are_claimed_by_another() {
     let alive = replica(&redis, claim_after).await;
     let stopped = replica(&redis, claim_after).await;
     let survivor = replica(&redis, claim_after).await;
-    alive.append(&labeled(1, 1), "d1").await.unwrap();
-    stopped.append(&labeled(2, 1), "d2").await.unwrap();
+    alive
+        .append(&labeled(crate::event::IssueNumber(1), 1), "d1")
+        .await
+        .unwrap();
+    stopped
+        .append(&labeled(crate::event::IssueNumber(2), 1), "d2")
+        .await
+        .unwrap();
     assert_eq!(alive.read(1).await.unwrap().len(), 1);
     assert_eq!(stopped.read(1).await.unwrap().len(), 1);
     assert!(
@@ -107,7 +120,7 @@ async fn one_replica_at_a_time_holds_an_item() {
     let redis = RedisServer::start().await.unwrap();
     let a = replica(&redis, Duration::from_secs(60)).await;
     let b = replica(&redis, Duration::from_secs(60)).await;
-    let key = (RepoName::new("acme", "widgets"), 7);
+    let key = (RepoName::new("acme", "widgets"), IssueNumber(7));
     assert!(a.lock_item(&key).await.unwrap());
     assert!(!b.lock_item(&key).await.unwrap());
     b.unlock_item(&key).await.unwrap();
@@ -165,7 +178,10 @@ async fn replicas_together_stay_inside_one_budget() {
 async fn failed_work_waits_its_turn_or_a_person() {
     let redis = RedisServer::start().await.unwrap();
     let shared = replica(&redis, Duration::from_secs(60)).await;
-    shared.append(&labeled(7, 1), "d1").await.unwrap();
+    shared
+        .append(&labeled(crate::event::IssueNumber(7), 1), "d1")
+        .await
+        .unwrap();
     let mut pending = shared.read(1).await.unwrap().remove(0);
     pending.failures = 1;
     let wait = shared.fail(&pending, "GitHub answered 502").await.unwrap();
@@ -206,7 +222,7 @@ async fn replicas_admit_commands_as_one_gate() {
     let mut admitted = 0;
     for id in 0..100u64 {
         let answer = gates[id as usize % 2]
-            .admit_command(Some(5), &format!("user{id}"), id)
+            .admit_command(Some(5), &format!("user{id}"), crate::event::CommentId(id))
             .await
             .unwrap();
         admitted += usize::from(answer.is_ok());
@@ -217,16 +233,25 @@ async fn replicas_admit_commands_as_one_gate() {
         "one share for both"
     );
     assert_eq!(
-        gates[1].admit_command(Some(5), "user0", 0).await.unwrap(),
+        gates[1]
+            .admit_command(Some(5), "user0", crate::event::CommentId(0))
+            .await
+            .unwrap(),
         Ok(()),
         "a comment admitted already (by the other replica) is admitted again"
     );
     assert_eq!(
-        gates[0].admit_command(Some(5), "late", 999).await.unwrap(),
+        gates[0]
+            .admit_command(Some(5), "late", crate::event::CommentId(999))
+            .await
+            .unwrap(),
         Err(CommandRefusal::ShareSpent)
     );
     assert_eq!(
-        gates[0].admit_command(Some(6), "late", 999).await.unwrap(),
+        gates[0]
+            .admit_command(Some(6), "late", crate::event::CommentId(999))
+            .await
+            .unwrap(),
         Ok(()),
         "another installation has its own share"
     );

@@ -70,7 +70,7 @@ fn needs(situation: &Situation<'_>) -> Needs {
     Needs {
         tracking_issue: Some(IssueRef {
             repo,
-            number: cc.tracking_issue,
+            number: crate::event::IssueNumber(cc.tracking_issue),
         }),
         changed_files: is_new_code(situation.item) && has_path_subscribers(situation),
         ..Needs::default()

@@ -47,7 +47,7 @@ fn planned(situation: &Situation<'_>) -> Vec<Action> {
         .is_some_and(|r| !r.eq_ignore_ascii_case(&item.repo.to_string()));
     if item.action != ItemAction::Edited
         || item.kind != ItemKind::Issue
-        || item.number != cc.tracking_issue
+        || item.number != crate::event::IssueNumber(cc.tracking_issue)
         || elsewhere
     {
         return Vec::new();
