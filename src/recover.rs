@@ -274,7 +274,7 @@ impl Item<'_> {
             labels: open.snapshot.labels.clone(),
             open: true,
             sender: Actor {
-                login: self.bot.to_owned(),
+                login: self.bot.into(),
             },
             pull,
             replay_of: None,

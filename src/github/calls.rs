@@ -1,11 +1,12 @@
 //! The calls the bot makes, one method each, over `Session::send`.
 
-use crate::event::{CommentId, CommitSha, IssueNumber};
+use crate::event::{CommentId, CommitSha, IssueNumber, Login};
 use base64::Engine;
 use http::{header, Method};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::wire::{self, decode, decode_all};
 use super::{encode, repo_path, Fetched, GitHubError, Result, Session};
 use crate::config::Role;
 use crate::event::RepoName;
@@ -16,7 +17,7 @@ use crate::plan::TakenOff;
 pub struct ItemSnapshot {
     pub body: String,
     pub labels: Vec<String>,
-    pub author: String,
+    pub author: Login,
     pub open: bool,
 }
 
@@ -36,11 +37,8 @@ impl Session {
         }
         Ok(match self.get_conditional(&url, etag).await? {
             Fetched::Found { value, etag } => {
-                let encoded: String = value["content"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .split_whitespace()
-                    .collect();
+                let content: wire::Content = decode(path, value)?;
+                let encoded: String = content.content.split_whitespace().collect();
                 let bytes = base64::engine::general_purpose::STANDARD
                     .decode(encoded)
                     .map_err(|e| GitHubError::Decode(format!("{path}: {e}")))?;
@@ -90,10 +88,8 @@ impl Session {
         let files = self
             .all_pages(&format!("{}/pulls/{number}/files", repo_path(repo)), 30)
             .await?;
-        Ok(files
-            .iter()
-            .filter_map(|f| f["filename"].as_str().map(str::to_owned))
-            .collect())
+        let files: Vec<wire::ChangedFile> = decode_all("a changed file", files)?;
+        Ok(files.into_iter().map(|f| f.filename).collect())
     }
 
     /// The item's events the bot asks about, oldest first: one read
@@ -272,7 +268,7 @@ fn read_item(value: Value) -> Result<OpenItem> {
             labels: item.labels.into_iter().map(|l| l.name).collect(),
             author: item
                 .user
-                .map_or_else(|| crate::event::GHOST.to_owned(), |u| u.login),
+                .map_or_else(|| crate::event::GHOST.into(), |u| Login(u.login)),
             open: item.state != "closed",
         },
     })
@@ -302,7 +298,7 @@ pub struct LabelEvent {
 pub struct CommentSnapshot {
     pub id: CommentId,
     pub body: String,
-    pub author: String,
+    pub author: Login,
 }
 
 /// `refs/tags/a/b` as a URL path, each segment encoded.
@@ -359,7 +355,8 @@ impl Session {
     /// The payload a delivery carried.
     pub async fn hook_delivery_payload(&self, id: u64) -> Result<Value> {
         let delivery = self.get_json(&format!("/app/hook/deliveries/{id}")).await?;
-        Ok(delivery["request"]["payload"].clone())
+        let delivery: wire::Delivery = decode("a delivery", delivery)?;
+        Ok(delivery.request.payload)
     }
 
     /// Asks GitHub to deliver a webhook again (same delivery GUID).
@@ -424,22 +421,23 @@ impl Session {
         repo: &RepoName,
         number: IssueNumber,
     ) -> Result<crate::event::PullRequestInfo> {
-        let pull = self
-            .get_json(&format!("{}/pulls/{number}", repo_path(repo)))
-            .await?;
-        let text = |pointer: &str| {
-            pull.pointer(pointer)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
+        let pull: wire::Pull = decode(
+            "a pull request",
+            self.get_json(&format!("{}/pulls/{number}", repo_path(repo)))
+                .await?,
+        )?;
+        // A deleted fork has no repository: still not this one.
+        let from_fork = pull
+            .head
+            .repo
+            .is_none_or(|head| head.full_name != repo.to_string());
         Ok(crate::event::PullRequestInfo {
-            head_sha: CommitSha(text("/head/sha")),
-            head_ref: text("/head/ref"),
-            from_fork: text("/head/repo/full_name") != format!("{}/{}", repo.owner, repo.name),
-            base_ref: text("/base/ref"),
-            merged: pull["merged"].as_bool().unwrap_or(false),
-            draft: pull["draft"].as_bool().unwrap_or(false),
+            head_sha: CommitSha(pull.head.sha),
+            head_ref: pull.head.name,
+            from_fork,
+            base_ref: pull.base.name,
+            merged: pull.merged,
+            draft: pull.draft,
             size: Default::default(),
         })
     }
@@ -450,9 +448,10 @@ impl Session {
         let name = git_ref.strip_prefix("refs/").unwrap_or(git_ref);
         let url = format!("{}/git/ref/{}", repo_path(repo), ref_path(name));
         match self.send(Method::GET, &url, None, None).await {
-            Ok(answer) => Ok(answer.json()?["object"]["sha"]
-                .as_str()
-                .map(|sha| CommitSha(sha.to_owned()))),
+            Ok(answer) => {
+                let found: wire::GitRef = decode("a ref", answer.json()?)?;
+                Ok(Some(CommitSha(found.object.sha)))
+            }
             Err(GitHubError::Status { status: 404, .. }) => Ok(None),
             Err(error) => Err(error),
         }
@@ -463,11 +462,8 @@ impl Session {
         let name = prefix.strip_prefix("refs/").unwrap_or(prefix);
         let url = format!("{}/git/matching-refs/{}", repo_path(repo), ref_path(name));
         let answer = self.send(Method::GET, &url, None, None).await?.json()?;
-        let refs = answer.as_array().map(Vec::as_slice).unwrap_or_default();
-        Ok(refs
-            .iter()
-            .filter_map(|r| r["ref"].as_str().map(str::to_owned))
-            .collect())
+        let refs: Vec<wire::GitRef> = decode("matching refs", answer)?;
+        Ok(refs.into_iter().map(|r| r.name).collect())
     }
 
     /// Creates a ref; `false` when it exists already (GitHub's 422).
@@ -555,14 +551,13 @@ impl Session {
         let comments = self
             .all_pages(&format!("{}/issues/{number}/comments", repo_path(repo)), 50)
             .await?;
+        let comments: Vec<wire::Comment> = decode_all("a comment", comments)?;
         Ok(comments
-            .iter()
-            .filter_map(|c| {
-                Some(CommentSnapshot {
-                    id: CommentId(c["id"].as_u64()?),
-                    body: c["body"].as_str().unwrap_or_default().to_owned(),
-                    author: c["user"]["login"].as_str().unwrap_or_default().to_owned(),
-                })
+            .into_iter()
+            .map(|c| CommentSnapshot {
+                id: CommentId(c.id),
+                body: c.body.unwrap_or_default(),
+                author: wire::login_of(c.user),
             })
             .collect())
     }
@@ -599,15 +594,11 @@ impl Session {
         id: CommentId,
     ) -> Result<Vec<(String, String)>> {
         let url = format!("{}/issues/comments/{id}/reactions", repo_path(repo));
-        let reactions = self.all_pages(&url, 10).await?;
+        let reactions: Vec<wire::Reaction> =
+            decode_all("a reaction", self.all_pages(&url, 10).await?)?;
         Ok(reactions
-            .iter()
-            .map(|r| {
-                (
-                    r["content"].as_str().unwrap_or_default().to_owned(),
-                    r["user"]["login"].as_str().unwrap_or_default().to_owned(),
-                )
-            })
+            .into_iter()
+            .map(|r| (r.content, wire::login_of(r.user).0))
             .collect())
     }
 
@@ -631,7 +622,7 @@ impl Session {
     pub async fn label_exists(&self, repo: &RepoName, name: &str) -> Result<bool> {
         let url = format!("{}/labels/{}", repo_path(repo), encode(name));
         match self.send(Method::GET, &url, None, None).await {
-            Ok(answer) => Ok(answer.json()?["name"].as_str() == Some(name)),
+            Ok(answer) => Ok(decode::<wire::Label>("a label", answer.json()?)?.name == name),
             Err(GitHubError::Status { status: 404, .. }) => Ok(false),
             Err(error) => Err(error),
         }

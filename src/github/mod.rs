@@ -26,6 +26,7 @@ mod calls;
 mod pacing;
 mod people;
 mod session;
+mod wire;
 
 pub use calls::{CommentSnapshot, HookDelivery, ItemSnapshot, OpenItem};
 pub use pacing::{
@@ -214,17 +215,11 @@ impl GitHub {
             client: self.clone(),
         };
         if self.inner.is_app {
-            let app = api.get_json("/app").await?;
-            let slug = app["slug"]
-                .as_str()
-                .ok_or_else(|| GitHubError::Decode("the app has no slug".into()))?;
-            Ok(format!("{slug}[bot]"))
+            let app: wire::App = wire::decode("the app", api.get_json("/app").await?)?;
+            Ok(format!("{}[bot]", app.slug))
         } else {
-            let user = api.get_json("/user").await?;
-            user["login"]
-                .as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| GitHubError::Decode("the user has no login".into()))
+            let user: wire::User = wire::decode("the user", api.get_json("/user").await?)?;
+            Ok(user.login)
         }
     }
 
@@ -253,10 +248,8 @@ impl GitHub {
             .app_api(deadline)?
             .get_json(&format!("{}/installation", repo_path(repo)))
             .await?;
-        installation["id"]
-            .as_u64()
-            .map(Some)
-            .ok_or_else(|| GitHubError::Decode("the installation has no id".into()))
+        let installation: wire::Installation = wire::decode("the installation", installation)?;
+        Ok(Some(installation.id))
     }
 
     /// Admits command comment `id` by `login` in `installation`: within

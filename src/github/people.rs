@@ -7,7 +7,7 @@ use http::Method;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{encode, repo_path, GitHubError, Result, Session};
+use super::{encode, repo_path, wire, GitHubError, Result, Session};
 use crate::config::Role;
 use crate::event::RepoName;
 use crate::limits::MAX_TEAM_MEMBERS;
@@ -66,11 +66,9 @@ impl Session {
             Err(error) => return Err(error),
         };
         // `role_name` tells maintain from write; `permission` is older and coarser.
-        let role = answer["role_name"]
-            .as_str()
-            .or_else(|| answer["permission"].as_str())
-            .unwrap_or("none");
-        Ok(match role {
+        let answer: wire::Permission = wire::decode("a permission", answer)?;
+        let role = answer.role_name.or(answer.permission);
+        Ok(match role.as_deref().unwrap_or("none") {
             "admin" => Access::Admin,
             "maintain" => Access::Maintain,
             "write" => Access::Write,
@@ -94,7 +92,10 @@ impl Session {
             encode(login)
         );
         match self.send(Method::GET, &url, None, None).await {
-            Ok(answer) => Ok(answer.json()?["state"].as_str() == Some("active")),
+            Ok(answer) => {
+                let membership: wire::Membership = wire::decode("a membership", answer.json()?)?;
+                Ok(membership.state == "active")
+            }
             Err(GitHubError::Status { status: 404, .. }) => Ok(false),
             // Rate limits arrive as `RateLimited`: a 403 is the App lacking
             // the organization's members permission. The rule then sees no

@@ -42,7 +42,7 @@ fn needs(situation: &Situation<'_>) -> Needs {
         Whose::Author => &item.author,
     };
     Needs {
-        write_access: [whose.clone()].into(),
+        write_access: [whose.to_string()].into(),
         ..Needs::default()
     }
 }

@@ -119,7 +119,7 @@ fn subscribed(situation: &Situation<'_>) -> Vec<CcEntry> {
     let item = situation.item;
     let mut entries: Vec<CcEntry> = Vec::new();
     // Lowercased login -> its entry; the author and the bot are never CC'd.
-    let mut index: HashMap<String, Option<usize>> = [&item.author, &situation.bot.to_owned()]
+    let mut index: HashMap<String, Option<usize>> = [item.author.as_str(), situation.bot]
         .into_iter()
         .map(|login| (login.to_ascii_lowercase(), None))
         .collect();

@@ -5,130 +5,11 @@
 //! tolerated, because GitHub keeps adding them. Nothing from the payload's
 //! wire types escapes this module.
 
+mod names;
+
 use std::fmt;
 
-/// A repository, `owner/name`.
-#[derive(
-    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-pub struct RepoName {
-    pub owner: String,
-    pub name: String,
-}
-
-impl RepoName {
-    pub fn new(owner: impl Into<String>, name: impl Into<String>) -> Self {
-        RepoName {
-            owner: owner.into(),
-            name: name.into(),
-        }
-    }
-
-    /// Parses `owner/name`, in the characters GitHub allows in them (so
-    /// that no name can carry a newline into a log line, say).
-    pub fn parse(full_name: &str) -> Option<Self> {
-        let (owner, name) = full_name.split_once('/')?;
-        let valid = |s: &str| {
-            !s.is_empty()
-                && s.len() <= 100
-                && s.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        };
-        (valid(owner) && valid(name)).then(|| RepoName::new(owner, name))
-    }
-}
-
-impl fmt::Display for RepoName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.owner, self.name)
-    }
-}
-
-/// An issue's or pull request's number in its repository: `#123`.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-#[serde(transparent)]
-pub struct IssueNumber(pub u64);
-
-impl fmt::Display for IssueNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-/// A comment's id, which no issue number may be taken for.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-#[serde(transparent)]
-pub struct CommentId(pub u64);
-
-impl fmt::Display for CommentId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-/// A commit's SHA, as GitHub writes it (40 hex digits).
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Default,
-    serde::Serialize,
-    serde::Deserialize,
-)]
-#[serde(transparent)]
-pub struct CommitSha(pub String);
-
-impl CommitSha {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The first seven digits, as GitHub shows a commit.
-    pub fn short(&self) -> &str {
-        self.0.get(..7).unwrap_or(&self.0)
-    }
-}
-
-impl From<&str> for CommitSha {
-    fn from(sha: &str) -> Self {
-        CommitSha(sha.to_owned())
-    }
-}
-
-impl fmt::Display for CommitSha {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// Who did it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Actor {
-    pub login: String,
-}
-
-/// The login GitHub shows for a deleted account ("ghost"), and the one the
-/// bot gives a user the payload leaves `null` or out: GitHub's webhook
-/// schema allows `null` for the author of an issue, a pull request or a
-/// comment whose account was deleted, and a push without `sender`. The
-/// ghost matches no author rule and is never asked about.
-pub const GHOST: &str = "ghost";
-
-impl Actor {
-    fn ghost() -> Actor {
-        Actor {
-            login: GHOST.to_owned(),
-        }
-    }
-}
+pub use names::{Actor, CommentId, CommitSha, IssueNumber, Login, RepoName, GHOST};
 
 /// A delivery, as the bot understands it.
 // Items are most deliveries: boxing them would save no memory.
@@ -236,7 +117,7 @@ pub struct ItemEvent {
     pub title: String,
     /// The body as of the delivery; it may be stale by the time we write.
     pub body: String,
-    pub author: String,
+    pub author: Login,
     /// How the author is associated with the repository, as GitHub names
     /// it: `OWNER`, `MEMBER`, `FIRST_TIME_CONTRIBUTOR`, … (empty when the
     /// payload does not say).
@@ -306,7 +187,7 @@ pub struct CommentEvent {
     pub comment_id: CommentId,
     pub body: String,
     /// Who wrote the comment.
-    pub author: String,
+    pub author: Login,
     pub sender: Actor,
 }
 
@@ -646,7 +527,7 @@ mod wire {
 
     #[derive(Deserialize)]
     pub struct User {
-        pub login: String,
+        pub login: super::Login,
     }
 
     #[derive(Deserialize)]
