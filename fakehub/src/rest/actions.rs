@@ -28,14 +28,11 @@ pub(super) async fn dispatch_workflow(
     Path((_, _, workflow)): Path<(String, String, String)>,
     Json(input): Json<WorkflowDispatch>,
 ) -> ApiResult {
-    let events = {
-        let mut world = scope.hub.world();
-        let (full, actor) = scope.writer(&world)?;
+    scope.write(|world, full, actor| {
         let changes =
-            world.dispatch_workflow(&full, &workflow, &input.git_ref, input.inputs, &actor)?;
-        crate::events::render(&world, changes)
-    };
-    scope.hub.emit(events);
+            world.dispatch_workflow(full, &workflow, &input.git_ref, input.inputs, actor)?;
+        Ok((changes, Value::Null))
+    })?;
     no_content()
 }
 
@@ -50,14 +47,11 @@ pub(super) async fn repository_dispatch(
     scope: Scope,
     Json(input): Json<RepositoryDispatch>,
 ) -> ApiResult {
-    let events = {
-        let mut world = scope.hub.world();
-        let (full, actor) = scope.writer(&world)?;
+    scope.write(|world, full, actor| {
         let changes =
-            world.repository_dispatch(&full, &input.event_type, input.client_payload, &actor)?;
-        crate::events::render(&world, changes)
-    };
-    scope.hub.emit(events);
+            world.repository_dispatch(full, &input.event_type, input.client_payload, actor)?;
+        Ok((changes, Value::Null))
+    })?;
     no_content()
 }
 

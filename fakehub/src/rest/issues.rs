@@ -137,15 +137,10 @@ pub(super) async fn create_comment(
     Path((_, _, number)): Path<(String, String, u64)>,
     Json(input): Json<BodyOnly>,
 ) -> ApiResult {
-    let (events, value) = {
-        let mut world = scope.hub.world();
-        let (full, actor) = scope.writer(&world)?;
-        let (id, events) = world.add_comment(&full, number, &input.body, &actor)?;
-        let events = crate::events::render(&world, events);
-        (events, comment_shape(&world, &full, id)?)
-    };
-    scope.hub.emit(events);
-    created(value)
+    created(scope.write(|world, full, actor| {
+        let (id, changes) = world.add_comment(full, number, &input.body, actor)?;
+        Ok((changes, comment_shape(world, full, id)?))
+    })?)
 }
 
 /// A comment as GitHub answers for it.
@@ -164,15 +159,10 @@ pub(super) async fn edit_comment(
     Path((_, _, id)): Path<(String, String, u64)>,
     Json(input): Json<BodyOnly>,
 ) -> ApiResult {
-    let (events, value) = {
-        let mut world = scope.hub.world();
-        let (full, actor) = scope.writer(&world)?;
-        let events = world.edit_comment(&full, id, &input.body, &actor)?;
-        let events = crate::events::render(&world, events);
-        (events, comment_shape(&world, &full, id)?)
-    };
-    scope.hub.emit(events);
-    ok(value)
+    ok(scope.write(|world, full, actor| {
+        let changes = world.edit_comment(full, id, &input.body, actor)?;
+        Ok((changes, comment_shape(world, full, id)?))
+    })?)
 }
 
 #[derive(Deserialize)]
@@ -301,10 +291,8 @@ fn per_login_write(
     change: impl FnOnce(&mut World, &str) -> crate::state::Outcome<Vec<String>>,
     shape: fn(&World, &crate::state::Repo, &crate::state::Issue) -> Value,
 ) -> ApiResult {
-    let (events, value) = {
-        let mut world = scope.hub.world();
-        let (full, actor) = scope.writer(&world)?;
-        let changed = change(&mut world, &full)?;
+    let value = scope.write(|world, full, actor| {
+        let changed = change(world, full)?;
         let kind = match (action, add) {
             ("assigned", _) => "assigned",
             ("unassigned", _) => "unassigned",
@@ -313,15 +301,13 @@ fn per_login_write(
         };
         for login in &changed {
             let subject = crate::state::Subject::Person(login.clone());
-            world.record_event(&full, number, kind, subject, &actor)?;
+            world.record_event(full, number, kind, subject, actor)?;
         }
-        let changes = per_login(&world, &full, number, &actor, action, field, &changed);
-        let events = crate::events::render(&world, changes);
-        let repo = world.repo(&full)?;
+        let changes = per_login(world, full, number, actor, action, field, &changed);
+        let repo = world.repo(full)?;
         let issue = repo.issues.get(&number).ok_or_else(ApiError::not_found)?;
-        (events, shape(&world, repo, issue))
-    };
-    scope.hub.emit(events);
+        Ok((changes, shape(world, repo, issue)))
+    })?;
     match add {
         true => created(value),
         false => ok(value),
@@ -379,17 +365,12 @@ pub(super) async fn create_review(
     Path((_, _, number)): Path<(String, String, u64)>,
     Json(input): Json<NewReview>,
 ) -> ApiResult {
-    let (events, value) = {
-        let mut world = scope.hub.world();
-        let (full, actor) = scope.writer(&world)?;
+    ok(scope.write(|world, full, actor| {
         let event = input.event.as_deref().unwrap_or("PENDING");
-        let (review, changes) = world.review(&full, number, event, &input.body, &actor)?;
-        let events = crate::events::render(&world, changes);
-        let repo = world.repo(&full)?;
-        (events, shapes::review(&world, repo, number, &review))
-    };
-    scope.hub.emit(events);
-    ok(value)
+        let (review, changes) = world.review(full, number, event, &input.body, actor)?;
+        let repo = world.repo(full)?;
+        Ok((changes, shapes::review(world, repo, number, &review)))
+    })?)
 }
 
 pub(super) async fn list_reviews(

@@ -76,28 +76,19 @@ pub(super) fn change_labels(
     change: LabelChange,
 ) -> ApiResult {
     let names = labels_body(body)?;
-    let (events, value) = {
-        let mut world = scope.hub.world();
-        let (full, actor) = scope.writer(&world)?;
-        let events = change(&mut world, &full, number, &names, &actor)?;
-        let events = crate::events::render(&world, events);
-        (events, item_labels(&world, &full, number)?)
-    };
-    scope.hub.emit(events);
-    ok(value)
+    ok(scope.write(|world, full, actor| {
+        let changes = change(world, full, number, &names, actor)?;
+        Ok((changes, item_labels(world, full, number)?))
+    })?)
 }
 
 pub(super) async fn clear_labels(
     scope: Scope,
     Path((_, _, number)): Path<(String, String, u64)>,
 ) -> ApiResult {
-    let events = {
-        let mut world = scope.hub.world();
-        let (full, actor) = scope.writer(&world)?;
-        let changes = world.set_labels(&full, number, &[], &actor)?;
-        crate::events::render(&world, changes)
-    };
-    scope.hub.emit(events);
+    scope.write(|world, full, actor| {
+        Ok((world.set_labels(full, number, &[], actor)?, Value::Null))
+    })?;
     no_content()
 }
 
@@ -105,15 +96,10 @@ pub(super) async fn remove_label(
     scope: Scope,
     Path((_, _, number, name)): Path<(String, String, u64, String)>,
 ) -> ApiResult {
-    let (events, value) = {
-        let mut world = scope.hub.world();
-        let (full, actor) = scope.writer(&world)?;
-        let events = world.remove_label(&full, number, &name, &actor)?;
-        let events = crate::events::render(&world, events);
-        (events, item_labels(&world, &full, number)?)
-    };
-    scope.hub.emit(events);
-    ok(value)
+    ok(scope.write(|world, full, actor| {
+        let changes = world.remove_label(full, number, &name, actor)?;
+        Ok((changes, item_labels(world, full, number)?))
+    })?)
 }
 
 pub(super) async fn list_repo_labels(
@@ -140,17 +126,12 @@ pub(super) struct NewLabel {
 }
 
 pub(super) async fn create_repo_label(scope: Scope, Json(input): Json<NewLabel>) -> ApiResult {
-    let (events, value) = {
-        let mut world = scope.hub.world();
-        let (full, actor) = scope.writer(&world)?;
+    created(scope.write(|world, full, actor| {
         let (label, changes) =
-            world.create_label(&full, &input.name, input.color, input.description, &actor)?;
-        let events = crate::events::render(&world, changes);
-        let repo = world.repo(&full)?;
-        (events, shapes::label(&world, repo, &label))
-    };
-    scope.hub.emit(events);
-    created(value)
+            world.create_label(full, &input.name, input.color, input.description, actor)?;
+        let repo = world.repo(full)?;
+        Ok((changes, shapes::label(world, repo, &label)))
+    })?)
 }
 
 pub(super) async fn list_pull_files(
@@ -194,21 +175,16 @@ pub(super) async fn edit_repo_label(
     Path((_, _, name)): Path<(String, String, String)>,
     Json(input): Json<LabelPatch>,
 ) -> ApiResult {
-    let (events, value) = {
-        let mut world = scope.hub.world();
-        let (full, actor) = scope.writer(&world)?;
+    ok(scope.write(|world, full, actor| {
         let edit = crate::state::LabelEdit {
             new_name: input.new_name,
             color: input.color,
             description: input.description,
         };
-        let (label, changes) = world.edit_label(&full, &name, edit, &actor)?;
-        let events = crate::events::render(&world, changes);
-        let repo = world.repo(&full)?;
-        (events, shapes::label(&world, repo, &label))
-    };
-    scope.hub.emit(events);
-    ok(value)
+        let (label, changes) = world.edit_label(full, &name, edit, actor)?;
+        let repo = world.repo(full)?;
+        Ok((changes, shapes::label(world, repo, &label)))
+    })?)
 }
 
 pub(super) async fn delete_repo_label(

@@ -29,7 +29,7 @@ use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::state::{now, sha_of, Identity, LoggedRequest, Refusal, Token, World};
+use crate::state::{now, sha_of, Change, Identity, LoggedRequest, Refusal, Token, World};
 use crate::{shapes, Hub};
 
 use self::{
@@ -370,6 +370,26 @@ impl Scope {
     /// the repository (the App itself can't).
     fn writer(&self, world: &World) -> Result<(String, String), ApiError> {
         writer(world, &self.who, &self.full)
+    }
+
+    /// Every write handler's one skeleton: the world locked, the writer
+    /// checked, `change` made (given the repository's full name and the
+    /// actor; it answers what changed and the response's body, shaped from
+    /// the world it left), the changes rendered into webhooks while the
+    /// world is as the change left it, and the webhooks sent once the lock
+    /// is released, since their receivers may call fakehub back.
+    fn write(
+        &self,
+        change: impl FnOnce(&mut World, &str, &str) -> Result<(Vec<Change>, Value), ApiError>,
+    ) -> Result<Value, ApiError> {
+        let (events, value) = {
+            let mut world = self.hub.world();
+            let (full, actor) = self.writer(&world)?;
+            let (changes, value) = change(&mut world, &full, &actor)?;
+            (crate::events::render(&world, changes), value)
+        };
+        self.hub.emit(events);
+        Ok(value)
     }
 }
 

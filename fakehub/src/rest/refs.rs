@@ -44,19 +44,14 @@ pub(super) struct NewRef {
 }
 
 pub(super) async fn create_ref(scope: Scope, Json(input): Json<NewRef>) -> ApiResult {
-    let (events, value) = {
-        let mut world = scope.hub.world();
-        let (full, actor) = scope.writer(&world)?;
-        let events = world.create_ref(&full, &input.git_ref, &input.sha, &actor)?;
-        let events = crate::events::render(&world, events);
-        let repo = world.repo(&full)?;
-        (
-            events,
-            shapes::git_ref(&world, repo, &input.git_ref, &input.sha),
-        )
-    };
-    scope.hub.emit(events);
-    created(value)
+    created(scope.write(|world, full, actor| {
+        let changes = world.create_ref(full, &input.git_ref, &input.sha, actor)?;
+        let repo = world.repo(full)?;
+        Ok((
+            changes,
+            shapes::git_ref(world, repo, &input.git_ref, &input.sha),
+        ))
+    })?)
 }
 
 #[derive(Deserialize)]
@@ -73,28 +68,22 @@ pub(super) async fn update_ref(
     Json(input): Json<RefUpdate>,
 ) -> ApiResult {
     let name = full_ref(&git_ref);
-    let (events, value) = {
-        let mut world = scope.hub.world();
-        let (full, actor) = scope.writer(&world)?;
-        let events = world.update_ref(&full, &name, &input.sha, &actor)?;
-        let events = crate::events::render(&world, events);
-        let repo = world.repo(&full)?;
-        (events, shapes::git_ref(&world, repo, &name, &input.sha))
-    };
-    scope.hub.emit(events);
-    ok(value)
+    ok(scope.write(|world, full, actor| {
+        let changes = world.update_ref(full, &name, &input.sha, actor)?;
+        let repo = world.repo(full)?;
+        Ok((changes, shapes::git_ref(world, repo, &name, &input.sha)))
+    })?)
 }
 
 pub(super) async fn delete_ref(
     scope: Scope,
     Path((_, _, git_ref)): Path<(String, String, String)>,
 ) -> ApiResult {
-    let events = {
-        let mut world = scope.hub.world();
-        let (full, actor) = scope.writer(&world)?;
-        let changes = world.delete_ref(&full, &full_ref(&git_ref), &actor)?;
-        crate::events::render(&world, changes)
-    };
-    scope.hub.emit(events);
+    scope.write(|world, full, actor| {
+        Ok((
+            world.delete_ref(full, &full_ref(&git_ref), actor)?,
+            Value::Null,
+        ))
+    })?;
     no_content()
 }
