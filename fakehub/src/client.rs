@@ -7,7 +7,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-pub use crate::state::{LoggedRequest, NewItem, NewPull};
+pub use crate::state::{
+    CommentState, ItemState, LoggedRequest, NewItem, NewPull, PullState, ReactionState,
+};
 use crate::{Fault, Hook};
 
 /// What went wrong talking to fakehub's control API.
@@ -21,36 +23,6 @@ pub enum ControlError {
 
 pub type Result<T> = std::result::Result<T, ControlError>;
 
-/// An issue or pull request as the control API shows it.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-pub struct ItemState {
-    pub number: u64,
-    pub title: String,
-    pub body: String,
-    pub author: String,
-    pub labels: Vec<String>,
-    pub open: bool,
-    pub comments: Vec<CommentState>,
-    pub pull: Option<PullState>,
-    #[serde(default)]
-    pub assignees: Vec<String>,
-}
-
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-pub struct CommentState {
-    pub id: u64,
-    pub author: String,
-    pub body: String,
-    #[serde(default)]
-    pub reactions: Vec<ReactionState>,
-}
-
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-pub struct ReactionState {
-    pub content: String,
-    pub user: String,
-}
-
 /// A notification GitHub would have sent.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 pub struct NotificationState {
@@ -59,19 +31,6 @@ pub struct NotificationState {
     pub reason: String,
     pub repo: String,
     pub number: u64,
-}
-
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-pub struct PullState {
-    pub head_sha: String,
-    pub head_ref: String,
-    pub base_ref: String,
-    pub fork: bool,
-    pub files: Vec<String>,
-    pub merged: bool,
-    /// Asked to review, and not yet reviewed.
-    #[serde(default)]
-    pub requested_reviewers: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]

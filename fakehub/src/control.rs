@@ -280,30 +280,7 @@ async fn read_item(
     let full = full(&owner, &repo);
     let repo = world.repo(&full)?;
     let issue = world.issue(&full, number)?;
-    let comments: Vec<Value> = repo
-        .comments
-        .iter()
-        .filter(|c| c.issue == number)
-        .map(|c| {
-            let reactions: Vec<Value> = c
-                .reactions
-                .iter()
-                .map(|r| json!({"content": r.content, "user": r.user}))
-                .collect();
-            json!({"id": c.id, "author": c.author, "body": c.body, "reactions": reactions})
-        })
-        .collect();
-    let pull = issue.pull.as_ref().map(|p| {
-        json!({"head_sha": p.head_sha, "head_ref": p.head_ref, "base_ref": p.base_ref, "fork": p.fork,
-            "files": p.files, "merged": p.merged_at.is_some(),
-            "requested_reviewers": p.requested_reviewers})
-    });
-    Ok(Json(json!({
-        "number": issue.number, "title": issue.title, "body": issue.body, "author": issue.author,
-        "labels": issue.labels, "open": issue.open, "comments": comments, "pull": pull,
-        "assignees": issue.assignees,
-    }))
-    .into_response())
+    Ok(Json(crate::state::ItemState::of(repo, issue)).into_response())
 }
 
 async fn read_refs(State(hub): Shared, Path((owner, repo)): Path<(String, String)>) -> Result {

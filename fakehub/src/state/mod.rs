@@ -14,11 +14,13 @@ mod git;
 mod labels;
 mod model;
 mod notify;
+mod view;
 mod writes;
 
 pub use clock::{now, parse_timestamp, sha_of, timestamp};
 pub use model::*;
 pub use notify::{mentions, REACTIONS};
+pub use view::{CommentState, ItemState, PullState, ReactionState};
 pub use writes::{CheckRunFields, LabelEdit};
 
 #[derive(Debug, Default)]
