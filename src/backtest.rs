@@ -172,30 +172,9 @@ impl FactSource for Recorded<'_> {
                 .await?;
             facts.subscriptions = Some(subscriptions);
         }
-        if needs.rules_at.is_some() {
-            facts.rules_at_head = Some(None);
-        }
-        for login in &needs.write_access {
-            facts.set_write_access(login, false);
-        }
-        if needs.label_removals_since.is_some() || needs.label_removals_within.is_some() {
-            facts.labels_removed = Some(Vec::new());
-        }
-        if needs.label_adders {
-            facts.label_adders = Some(BTreeMap::new());
-        }
-        for team in &needs.author_teams {
-            facts.author_teams.insert(team.clone(), false);
-        }
-        if needs.people {
-            facts.people = Some(plan::People::default());
-        }
-        for team in &needs.team_members {
-            facts.team_members.insert(team.clone(), Vec::new());
-        }
-        for key in &needs.load {
-            facts.load.insert(key.clone(), 0);
-        }
+        // The rest is not known of the past: no rules file at the head, no
+        // access, nobody around, as the plan takes GitHub saying "none".
+        facts.assume_nothing(needs);
         Ok(())
     }
 }

@@ -263,10 +263,9 @@ impl plan::FactSource for Offline<'_> {
                 .load
                 .insert((*role, login.clone()), given.unwrap_or(0));
         }
-        // Offline, nobody removed a label lately.
-        if needs.label_removals_since.is_some() || needs.label_removals_within.is_some() {
-            facts.labels_removed = Some(Vec::new());
-        }
+        // Offline, nobody removed a label lately, and whatever else no
+        // flag gives is not known.
+        facts.assume_nothing(needs);
         Ok(())
     }
 }

@@ -193,6 +193,69 @@ pub struct RulesUsers {
 }
 
 impl Facts {
+    /// Answers every need of `needs` not met yet with "nothing known": no
+    /// subscriptions, no changed files, no rules file at the head, no write
+    /// access, no label removed lately, no adder known, in no team, nobody
+    /// around the item, teams without members, no load, an empty backtest,
+    /// no repository using the rules. For a source that can't read a fact
+    /// (the command line, a recorded history): the plan does what it does
+    /// when GitHub says "none". Taken apart field by field, so a new need
+    /// says here what knowing nothing about it means, and every source
+    /// that calls this answers it.
+    pub fn assume_nothing(&mut self, needs: Needs) {
+        let Needs {
+            tracking_issue,
+            changed_files,
+            rules_at,
+            write_access,
+            label_removals_since,
+            label_removals_within,
+            label_adders,
+            author_teams,
+            people,
+            team_members,
+            load,
+            backtest,
+            rules_users,
+        } = needs.unmet(self);
+        if tracking_issue.is_some() {
+            self.subscriptions = Some(Arc::default());
+        }
+        if changed_files {
+            self.changed_files = Some(Vec::new());
+        }
+        if rules_at.is_some() {
+            self.rules_at_head = Some(None);
+        }
+        for login in write_access {
+            self.set_write_access(&login, false);
+        }
+        if label_removals_since.is_some() || label_removals_within.is_some() {
+            self.labels_removed = Some(Vec::new());
+        }
+        if label_adders {
+            self.label_adders = Some(BTreeMap::new());
+        }
+        for team in author_teams {
+            self.author_teams.insert(team, false);
+        }
+        if people {
+            self.people = Some(People::default());
+        }
+        for team in team_members {
+            self.team_members.insert(team, Vec::new());
+        }
+        for key in load {
+            self.load.insert(key, 0);
+        }
+        if backtest.is_some() {
+            self.backtest = Some(Arc::default());
+        }
+        if rules_users {
+            self.rules_users = Some(RulesUsers::default());
+        }
+    }
+
     /// Records whether `login` can write.
     pub fn set_write_access(&mut self, login: &str, can_write: bool) {
         self.write_access.insert(login.to_lowercase(), can_write);

@@ -1324,3 +1324,32 @@ fn a_need_nobody_reads_is_an_error_naming_it_not_a_hang() {
         other => panic!("expected an unsettled plan, got {other:?}"),
     }
 }
+
+/// A source that can read nothing (the command line, a recorded history)
+/// still settles every need: `assume_nothing` answers each, as "none".
+#[test]
+fn knowing_nothing_answers_every_need() {
+    let needs = Needs {
+        tracking_issue: Some(IssueRef {
+            repo: RepoName::new("acme", "widgets"),
+            number: crate::event::IssueNumber(1),
+        }),
+        changed_files: true,
+        rules_at: Some("abc".into()),
+        write_access: ["alice".to_owned()].into(),
+        label_removals_since: Some("2026-01-01T00:00:00Z".into()),
+        label_removals_within: Some(60),
+        label_adders: true,
+        author_teams: ["acme/core".to_owned()].into(),
+        people: true,
+        team_members: ["acme/core".to_owned()].into(),
+        load: [(config::Role::Reviewer, "alice".to_owned())].into(),
+        backtest: Some(10),
+        rules_users: true,
+    };
+    let mut facts = Facts::default();
+    facts.assume_nothing(needs.clone());
+    assert!(needs.unmet(&facts).is_empty());
+    assert!(!facts.can_write("alice"));
+    assert_eq!(facts.changed_files, Some(Vec::new()));
+}
