@@ -29,7 +29,7 @@ pub mod listener;
 pub mod local;
 pub(crate) mod matchers;
 pub(crate) mod metrics;
-pub mod paths;
+pub(crate) mod paths;
 pub mod plan;
 pub(crate) mod queue;
 pub mod recover;
