@@ -15,7 +15,7 @@
 use std::time::{Duration, Instant};
 
 use fakehub::{Latency, Options, Seed};
-use probot::local::Local;
+use probot::harness::Local;
 use probot::server::Handling;
 
 const RULES: &str = r#"
@@ -144,7 +144,7 @@ async fn burst(design: &'static str, handling: Handling, items: usize, latency_m
 async fn crash_and_replay(items: usize, latency_ms: u64) {
     let mut seed = seed(items);
     if let Some(app) = seed.app.as_mut() {
-        app.public_key = Some(probot::local::TEST_APP_PUBLIC_KEY.to_owned());
+        app.public_key = Some(probot::harness::TEST_APP_PUBLIC_KEY.to_owned());
     }
     let options = Options {
         enforce_rate_limits: true,
@@ -169,7 +169,7 @@ async fn crash_and_replay(items: usize, latency_ms: u64) {
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .args(["--app-id", "77", "--private-key-file", key])
             .args(["--github-api-url", hub.url()])
-            .args(["--webhook-secret", probot::local::LOCAL_SECRET])
+            .args(["--webhook-secret", probot::harness::LOCAL_SECRET])
             .args(extra)
             .kill_on_drop(true)
             .stderr(std::process::Stdio::null())
@@ -205,7 +205,7 @@ async fn crash_and_replay(items: usize, latency_ms: u64) {
     up().await;
     hub.add_hook(fakehub::Hook {
         url: format!("{base}/webhook"),
-        secret: probot::local::LOCAL_SECRET.into(),
+        secret: probot::harness::LOCAL_SECRET.into(),
         idle_url: Some(format!("{base}/idle")),
     });
     let started = Instant::now();

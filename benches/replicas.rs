@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use fakehub::{FakeHub, Latency, Options};
-use probot::local::{Local, RedisServer};
+use probot::harness::{Local, RedisServer};
 use replicas::{another_installation_during_a_burst, busiest, cluster, implied, label, seed};
 
 /// GitHub's content-creating limit: 80 a minute.

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use fakehub::{Latency, Options, Seed};
-use probot::local::Local;
+use probot::harness::Local;
 
 const REPO: &str = "acme/widgets";
 

@@ -21,12 +21,12 @@ pub mod config;
 pub mod event;
 pub(crate) mod facts;
 pub mod github;
+#[cfg(feature = "demo")]
+pub mod harness;
 pub mod import;
 pub mod label_commands;
 pub mod limits;
 pub mod listener;
-#[cfg(feature = "demo")]
-pub mod local;
 pub(crate) mod matchers;
 pub(crate) mod metrics;
 pub(crate) mod paths;

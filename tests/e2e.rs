@@ -5,7 +5,7 @@ mod support;
 
 use fakehub::client::NewItem;
 use fakehub::Fault;
-use probot::local::LOCAL_SECRET;
+use probot::harness::LOCAL_SECRET;
 use support::{labels, seed, sign, sign_with, Tester, REPO, TRACKING};
 
 const RULES: &str = r#"
@@ -129,7 +129,7 @@ async fn two_bot_instances_fed_the_same_events_end_in_the_same_state() {
 #[tokio::test]
 async fn a_tracking_issue_edit_reaches_an_instance_that_never_saw_it() {
     let mut t = Tester::with_rules(RULES).await;
-    let first = probot::local::Local::hook_url(&t.local.bots[0]);
+    let first = probot::harness::Local::hook_url(&t.local.bots[0]);
     let second = t.local.add_bot().await.unwrap();
     // Both instances read the tracking issue once.
     let warm = t.open_issue("reporter", "warm", &[]).await;
@@ -239,7 +239,7 @@ async fn a_pull_request_changing_the_rules_gets_a_check_run() {
 async fn a_bad_signature_gets_401_and_no_work() {
     let t = Tester::with_rules(RULES).await;
     t.hub.clear_requests().await.unwrap();
-    let url = probot::local::Local::hook_url(&t.local.bots[0]);
+    let url = probot::harness::Local::hook_url(&t.local.bots[0]);
     let http = reqwest::Client::new();
     let payload = std::fs::read("examples/plan/issues.labeled.json").unwrap();
     for signature in [None, Some("sha256=00"), Some("sha1=abc")] {
@@ -258,7 +258,7 @@ async fn a_bad_signature_gets_401_and_no_work() {
 #[tokio::test]
 async fn malformed_pings_and_unknown_events_get_their_own_answers() {
     let t = Tester::with_rules(RULES).await;
-    let url = probot::local::Local::hook_url(&t.local.bots[0]);
+    let url = probot::harness::Local::hook_url(&t.local.bots[0]);
     let http = reqwest::Client::new();
     let send = |event: &'static str, body: &'static str| {
         let signature = sign(body.as_bytes());

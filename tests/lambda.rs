@@ -187,7 +187,7 @@ async fn webhooks_reach_the_bot_through_the_lambda_runtime() {
         "[[labels.implies]]\nwhen = [\"high priority\"]\nadd = [\"triage review\"]\n",
     ));
     if let Some(app) = seed.app.as_mut() {
-        app.public_key = Some(probot::local::TEST_APP_PUBLIC_KEY.into());
+        app.public_key = Some(probot::harness::TEST_APP_PUBLIC_KEY.into());
     }
     let hub = fakehub::FakeHub::start(seed, fakehub::Options::default())
         .await

@@ -7,7 +7,7 @@
 mod support;
 
 use fakehub::{Fault, Latency};
-use probot::local::LOCAL_SECRET;
+use probot::harness::LOCAL_SECRET;
 use probot::server::Handling;
 use support::{labels, seed, sign, Tester, REPO};
 

@@ -189,7 +189,7 @@ fn serve(t: &Tester, port: u16, extra: &[&str]) -> tokio::process::Child {
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .args(["--app-id", "77", "--private-key-file", KEY])
         .args(["--github-api-url", t.local.hub.url()])
-        .args(["--webhook-secret", probot::local::LOCAL_SECRET])
+        .args(["--webhook-secret", probot::harness::LOCAL_SECRET])
         .args(extra)
         .kill_on_drop(true)
         .stderr(std::process::Stdio::null())
@@ -231,7 +231,7 @@ async fn a_bot_killed_mid_burst_replays_what_it_had_not_finished_and_undoes_no_l
     t.hub
         .add_hook(&fakehub::Hook {
             url: format!("{base}/webhook"),
-            secret: probot::local::LOCAL_SECRET.into(),
+            secret: probot::harness::LOCAL_SECRET.into(),
             idle_url: Some(format!("{base}/idle")),
         })
         .await

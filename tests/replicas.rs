@@ -2,7 +2,7 @@
 //! budget through Redis, and fairness between installations (with and
 //! without Redis). Against fakehub at GitHub's latency (100 ms a request)
 //! with its secondary limits enforced; Redis is a `redis-server` of the
-//! test's own (`probot::local::RedisServer`).
+//! test's own (`probot::harness::RedisServer`).
 
 #[path = "support/replicas.rs"]
 mod replicas;
@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use fakehub::{FakeHub, Latency, Options};
-use probot::local::{Local, RedisServer};
+use probot::harness::{Local, RedisServer};
 use replicas::{another_installation_during_a_burst, busiest, cluster, implied, label, seed};
 
 #[tokio::test]

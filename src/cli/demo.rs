@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::Args;
 use fakehub::client::{ItemState, NewItem, NewPull};
 use fakehub::{Control, Seed};
-use probot::local::Local;
+use probot::harness::Local;
 
 const REPO: &str = "acme/widgets";
 const SEED: &str = include_str!("../../examples/demo/seed.toml");

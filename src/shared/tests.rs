@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::event::{Actor, ItemAction, ItemEvent, ItemKind, RepoName};
-use crate::local::RedisServer;
+use crate::harness::RedisServer;
 
 fn labeled(number: IssueNumber, installation: u64) -> Work {
     Work::Item(ItemEvent {

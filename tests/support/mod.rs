@@ -5,7 +5,7 @@
 
 use fakehub::client::{ItemState, NewItem, NewPull};
 use fakehub::{Control, LoggedRequest, Seed};
-use probot::local::Local;
+use probot::harness::Local;
 
 pub const REPO: &str = "acme/widgets";
 
@@ -19,7 +19,7 @@ pub fn sign_with(secret: &str, body: &[u8]) -> String {
 
 /// The same, under the secret the local bots use.
 pub fn sign(body: &[u8]) -> String {
-    sign_with(probot::local::LOCAL_SECRET, body)
+    sign_with(probot::harness::LOCAL_SECRET, body)
 }
 
 pub const TRACKING: &str = "Subscribe below.\n\n* high priority @ezyang @gchanan\n* triage review @alice\n* module: docs @svekars\n";

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use axum::response::IntoResponse;
 use fakehub::client::Control;
 use fakehub::{FakeHub, Latency, Seed};
-use probot::local::{RedisServer, LOCAL_SECRET, TEST_APP_PUBLIC_KEY};
+use probot::harness::{RedisServer, LOCAL_SECRET, TEST_APP_PUBLIC_KEY};
 
 /// Installation 5 holds acme/widgets (`burst` issues, a tracking issue);
 /// installation 6 holds other/gadgets (two issues). Both imply "triage
