@@ -11,7 +11,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use probot::config::{self, Implication, Rules};
 use probot::event::{Actor, ItemAction, ItemEvent, ItemKind, RepoName};
 use probot::plan::cc::Subscriptions;
-use probot::plan::{plan, Facts};
+use probot::plan::{actions_for, Facts};
 
 /// 2,000 lines: 1,500 subscription lines over 500 labels (so labels repeat
 /// and merge), with prose, blank lines and CRLF endings mixed in.
@@ -153,7 +153,7 @@ fn bench(c: &mut Criterion) {
         ..Facts::default()
     };
     c.bench_function("plan labeled event, 500 rules", |b| {
-        b.iter(|| plan(black_box(&event), &rules, &facts, "probot[bot]"))
+        b.iter(|| actions_for(black_box(&event), &rules, &facts, "probot[bot]"))
     });
     c.bench_function("load 500 rules (check and compile)", |b| {
         b.iter(|| config::load(black_box(&text)))
@@ -172,12 +172,12 @@ fn bench(c: &mut Criterion) {
     };
     c.bench_function(
         "plan opened pull request, 500 rules (100 regexes, 300 globs)",
-        |b| b.iter(|| plan(black_box(&pull), &ruleset, &files, "probot[bot]")),
+        |b| b.iter(|| actions_for(black_box(&pull), &ruleset, &files, "probot[bot]")),
     );
     let labeled = labeled_event();
     c.bench_function(
         "plan labeled event, 500 rules (100 regexes, 300 globs)",
-        |b| b.iter(|| plan(black_box(&labeled), &ruleset, &files, "probot[bot]")),
+        |b| b.iter(|| actions_for(black_box(&labeled), &ruleset, &files, "probot[bot]")),
     );
     c.bench_function("load 500 rules with 100 regexes and 300 globs", |b| {
         b.iter(|| config::load(black_box(&large)))

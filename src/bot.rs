@@ -1,6 +1,6 @@
 //! The bot: one delivery in, GitHub brought in line with the plan. It
 //! names no capability: what to read comes from `plan::needs`, what to do
-//! from `plan::plan`, and `apply` writes it.
+//! from `plan::decide`, and `apply` writes it.
 //!
 //! For an issue or pull request event it reads what the planner asks for
 //! (rules, subscriptions, changed files, access: independent reads at
@@ -406,7 +406,7 @@ impl Bot {
                 .and_then(|issue| self.caches.known_subscriptions(&issue.repo, issue.number)),
             ..Facts::default()
         };
-        plan::plan(item, ruleset, &facts, &self.login)
+        plan::actions_for(item, ruleset, &facts, &self.login)
             .iter()
             .any(Action::needs_fresh_item)
     }

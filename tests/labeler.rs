@@ -7,7 +7,7 @@
 use probot::event::{
     Actor, Edits, ItemAction, ItemEvent, ItemKind, PullRequestInfo, PullSize, RepoName,
 };
-use probot::plan::{plan, Action, Facts};
+use probot::plan::{actions_for, Action, Facts};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -83,7 +83,7 @@ fn labels_added(case: &Case) -> (Vec<String>, Vec<String>) {
         changed_files: Some(case.files.clone()),
         ..Facts::default()
     };
-    let mut added: Vec<String> = plan(&pull_request(case), &rules, &facts, "probot[bot]")
+    let mut added: Vec<String> = actions_for(&pull_request(case), &rules, &facts, "probot[bot]")
         .into_iter()
         .filter_map(|action| match action {
             Action::AddLabels { labels } => Some(labels),

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::event::{Actor, ItemAction, ItemEvent, ItemKind, PullRequestInfo, RepoName};
-use crate::plan::{plan, Action, Facts};
+use crate::plan::{actions_for, Action, Facts};
 
 fn loads(imported: &Imported) -> crate::config::Ruleset {
     crate::config::load(&imported.toml)
@@ -48,7 +48,7 @@ fn labels_for(imported: &Imported, files: &[&str], head: &str, labeled: &[&str])
         changed_files: Some(files.iter().map(|f| f.to_string()).collect()),
         ..Facts::default()
     };
-    plan(&item, &rules, &facts, "probot[bot]")
+    actions_for(&item, &rules, &facts, "probot[bot]")
         .into_iter()
         .filter_map(|action| match action {
             Action::AddLabels { labels } => Some(labels),

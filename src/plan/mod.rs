@@ -11,7 +11,7 @@
 //! `labeled` events of its own writes.
 //!
 //! The shell asks [`needs`] until nothing new is needed, reads exactly
-//! that, calls [`plan`], and reads the item fresh first when an action says
+//! that, calls [`decide`], and reads the item fresh first when an action says
 //! so ([`Action::needs_fresh_item`]). It decides nothing itself.
 
 use crate::event::{CommentId, CommitSha, IssueNumber};
@@ -352,8 +352,8 @@ pub async fn settle<S: FactSource>(
     }
 }
 
-/// Decides what to do about one event.
-pub fn plan(item: &ItemEvent, rules: &Ruleset, facts: &Facts, bot: &str) -> Vec<Action> {
+/// The actions `decide` decides on, without their reasons.
+pub fn actions_for(item: &ItemEvent, rules: &Ruleset, facts: &Facts, bot: &str) -> Vec<Action> {
     actions(decide(item, rules, facts, bot))
 }
 

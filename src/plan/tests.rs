@@ -133,7 +133,7 @@ impl<'a> Story<'a> {
         let facts = futures_util::FutureExt::now_or_never(settled)
             .expect("a story answers at once")
             .unwrap_or_else(|error| panic!("{error}"));
-        plan(&item, self.rules, &facts, self.bot)
+        actions_for(&item, self.rules, &facts, self.bot)
     }
 }
 
@@ -909,7 +909,7 @@ fn a_replay_reads_the_label_history_only_when_it_would_add_and_spares_what_a_per
         ..Facts::default()
     };
     assert_eq!(
-        plan(&replayed, &rules, &facts, BOT),
+        actions_for(&replayed, &rules, &facts, BOT),
         vec![add(&["needs meeting"])]
     );
 }
@@ -930,7 +930,7 @@ fn a_rules_file_too_slow_to_check_gets_a_failing_check_run_saying_so() {
         rules_at_head: Some(Some(Arc::new(cut_off))),
         ..Facts::default()
     };
-    let planned = plan(
+    let planned = actions_for(
         &pull_request(ItemAction::Synchronize, &[]),
         &rules,
         &facts,
