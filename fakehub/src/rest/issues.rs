@@ -13,21 +13,6 @@ pub(super) async fn get_issue(
     ok(shapes::issue(&world, repo, issue))
 }
 
-pub(super) async fn get_pull(
-    scope: Scope,
-    Path((_, _, number)): Path<(String, String, u64)>,
-) -> ApiResult {
-    let world = scope.hub.world();
-    let full = scope.full.clone();
-    let repo = world.repo(&full)?;
-    let issue = repo
-        .issues
-        .get(&number)
-        .filter(|i| i.pull.is_some())
-        .ok_or_else(ApiError::not_found)?;
-    ok(shapes::pull(&world, repo, issue))
-}
-
 #[derive(Deserialize)]
 pub(super) struct IssuePatch {
     title: Option<String>,
@@ -42,14 +27,6 @@ pub(super) async fn patch_issue(
     Json(edit): Json<IssuePatch>,
 ) -> ApiResult {
     edit_item(&scope, number, edit, false)
-}
-
-pub(super) async fn patch_pull(
-    scope: Scope,
-    Path((_, _, number)): Path<(String, String, u64)>,
-    Json(edit): Json<IssuePatch>,
-) -> ApiResult {
-    edit_item(&scope, number, edit, true)
 }
 
 /// `PATCH /issues/{n}` and `PATCH /pulls/{n}`: the same edit, answered in
@@ -283,7 +260,7 @@ fn assign(scope: Scope, number: u64, logins: &[String], add: bool) -> ApiResult 
 /// review requested): the change, one `action` webhook per login whose
 /// relation changed (its user under `field`), and the item in `shape`,
 /// 201 when adding, 200 when removing.
-fn per_login_write(
+pub(super) fn per_login_write(
     scope: Scope,
     number: u64,
     add: bool,
@@ -352,28 +329,24 @@ fn reaction_shapes(world: &World, full: &str, id: u64) -> Result<Vec<Value>, Api
         .collect())
 }
 
-#[derive(Deserialize)]
-pub(super) struct NewReview {
-    event: Option<String>,
-    #[serde(default)]
-    body: String,
-}
-
-/// Submits a review at once (fakehub has no pending reviews).
-pub(super) async fn create_review(
+/// Who may be assigned: the repository's collaborators.
+pub(super) async fn list_assignees(
     scope: Scope,
-    Path((_, _, number)): Path<(String, String, u64)>,
-    Json(input): Json<NewReview>,
+    Query(page): Query<Page>,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
 ) -> ApiResult {
-    ok(scope.write(|world, full, actor| {
-        let event = input.event.as_deref().unwrap_or("PENDING");
-        let (review, changes) = world.review(full, number, event, &input.body, actor)?;
-        let repo = world.repo(full)?;
-        Ok((changes, shapes::review(world, repo, number, &review)))
-    })?)
+    let world = scope.hub.world();
+    let repo = world.repo(&scope.full)?;
+    let items = repo
+        .collaborators
+        .keys()
+        .map(|login| shapes::user(&world, login))
+        .collect();
+    Ok(paginate(items, &page, &world.base_url, &uri))
 }
 
-pub(super) async fn list_reviews(
+/// The item's timeline: its label events and comments, oldest first.
+pub(super) async fn list_timeline(
     scope: Scope,
     Path((_, _, number)): Path<(String, String, u64)>,
     Query(page): Query<Page>,
@@ -382,76 +355,22 @@ pub(super) async fn list_reviews(
     let world = scope.hub.world();
     let repo = world.repo(&scope.full)?;
     let issue = repo.issues.get(&number).ok_or_else(ApiError::not_found)?;
-    let pull = issue.pull.as_ref().ok_or_else(ApiError::not_found)?;
-    let items = pull
-        .reviews
+    let mut events: Vec<(u64, u64, Value)> = issue
+        .events
         .iter()
-        .map(|r| shapes::review(&world, repo, number, r))
+        .map(|e| (e.created_at, e.id, shapes::issue_event(&world, repo, e)))
         .collect();
-    Ok(paginate(items, &page, &world.base_url, &uri))
-}
-
-#[derive(Deserialize)]
-pub(super) struct ReviewRequest {
-    #[serde(default)]
-    reviewers: Vec<String>,
-    #[serde(default)]
-    team_reviewers: Vec<String>,
-}
-
-/// Requested reviewers: people only (teams are refused, not dropped).
-pub(super) async fn request_reviewers(
-    scope: Scope,
-    Path((_, _, number)): Path<(String, String, u64)>,
-    Json(input): Json<ReviewRequest>,
-) -> ApiResult {
-    if !input.team_reviewers.is_empty() {
-        return Err(ApiError::new(
-            422,
-            "fakehub does not implement team reviewers",
-        ));
+    for comment in repo.comments.iter().filter(|c| c.issue == number) {
+        let mut shape = shapes::comment(&world, repo, comment);
+        shape["event"] = json!("commented");
+        shape["actor"] = shapes::user(&world, &comment.author);
+        events.push((comment.created_at, comment.id, shape));
     }
-    review_requests(scope, number, &input.reviewers, true)
-}
-
-/// `DELETE /pulls/{number}/requested_reviewers`: the requests go, with
-/// `review_request_removed` for each.
-pub(super) async fn remove_requested_reviewers(
-    scope: Scope,
-    Path((_, _, number)): Path<(String, String, u64)>,
-    Json(input): Json<ReviewRequest>,
-) -> ApiResult {
-    review_requests(scope, number, &input.reviewers, false)
-}
-
-fn review_requests(scope: Scope, number: u64, logins: &[String], add: bool) -> ApiResult {
-    let action = if add {
-        "review_requested"
-    } else {
-        "review_request_removed"
-    };
-    per_login_write(
-        scope,
-        number,
-        add,
-        (action, "requested_reviewer"),
-        |world, full| world.request_reviewers(full, number, logins, add),
-        shapes::pull,
-    )
-}
-
-pub(super) async fn list_requested_reviewers(
-    scope: Scope,
-    Path((_, _, number)): Path<(String, String, u64)>,
-) -> ApiResult {
-    let world = scope.hub.world();
-    let repo = world.repo(&scope.full)?;
-    let issue = repo.issues.get(&number).ok_or_else(ApiError::not_found)?;
-    let pull = issue.pull.as_ref().ok_or_else(ApiError::not_found)?;
-    let users: Vec<Value> = pull
-        .requested_reviewers
-        .iter()
-        .map(|r| shapes::user(&world, r))
-        .collect();
-    ok(json!({"users": users, "teams": []}))
+    events.sort_by_key(|(at, id, _)| (*at, *id));
+    Ok(paginate(
+        events.into_iter().map(|(_, _, v)| v).collect(),
+        &page,
+        &world.base_url,
+        &uri,
+    ))
 }

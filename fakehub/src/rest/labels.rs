@@ -134,24 +134,6 @@ pub(super) async fn create_repo_label(scope: Scope, Json(input): Json<NewLabel>)
     })?)
 }
 
-pub(super) async fn list_pull_files(
-    scope: Scope,
-    Path((_, _, number)): Path<(String, String, u64)>,
-    Query(page): Query<Page>,
-    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
-) -> ApiResult {
-    let world = scope.hub.world();
-    let full = scope.full.clone();
-    let issue = world.issue(&full, number)?;
-    let pr = issue.pull.as_ref().ok_or_else(ApiError::not_found)?;
-    let items = pr
-        .files
-        .iter()
-        .map(|f| shapes::pull_file(f, &pr.head_sha))
-        .collect();
-    Ok(paginate(items, &page, &world.base_url, &uri))
-}
-
 /// One label of the repository: the usual "does it exist" check.
 pub(super) async fn get_repo_label(
     scope: Scope,

@@ -7,11 +7,11 @@
 
 mod actions;
 mod apps;
-mod browse;
 mod gate;
 mod issues;
 mod labels;
 mod notifications;
+mod pulls;
 mod refs;
 mod repos;
 mod search;
@@ -33,7 +33,7 @@ use crate::state::{now, sha_of, Change, Identity, LoggedRequest, Refusal, Token,
 use crate::{shapes, Hub};
 
 use self::{
-    actions::*, apps::*, browse::*, gate::*, issues::*, labels::*, notifications::*, refs::*,
+    actions::*, apps::*, gate::*, issues::*, labels::*, notifications::*, pulls::*, refs::*,
     repos::*, search::*, teams::*,
 };
 

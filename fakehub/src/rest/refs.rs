@@ -87,3 +87,63 @@ pub(super) async fn delete_ref(
     })?;
     no_content()
 }
+
+/// `GET /git/refs`, and `GET /git/refs/{prefix}`: every ref, or those
+/// under a prefix (`tags`, `heads/feature`), as an array.
+pub(super) async fn list_all_refs(scope: Scope) -> ApiResult {
+    refs_under(&scope, "refs/")
+}
+
+pub(super) async fn list_refs_under(
+    scope: Scope,
+    Path((_, _, prefix)): Path<(String, String, String)>,
+) -> ApiResult {
+    refs_under(&scope, &full_ref(&prefix))
+}
+
+/// A commit fakehub knows: a branch or tag head, or a pull request's head.
+pub(super) async fn get_commit(
+    scope: Scope,
+    Path((_, _, sha)): Path<(String, String, String)>,
+) -> ApiResult {
+    let world = scope.hub.world();
+    let repo = world.repo(&scope.full)?;
+    let resolved = repo
+        .refs
+        .get(&format!("refs/heads/{sha}"))
+        .cloned()
+        .unwrap_or_else(|| sha.clone());
+    let pull = repo
+        .issues
+        .values()
+        .filter_map(|i| i.pull.as_ref())
+        .find(|p| p.head_sha == resolved);
+    let known = pull.is_some() || repo.refs.values().any(|s| *s == resolved);
+    if !known {
+        return Err(ApiError::new(
+            422,
+            format!("No commit found for SHA: {sha}"),
+        ));
+    }
+    let files: Vec<Value> = pull
+        .map(|p| {
+            p.files
+                .iter()
+                .map(|f| shapes::pull_file(f, &p.head_sha))
+                .collect()
+        })
+        .unwrap_or_default();
+    ok(shapes::commit(&world, &scope.full, &resolved, files))
+}
+
+fn refs_under(scope: &Scope, prefix: &str) -> ApiResult {
+    let world = scope.hub.world();
+    let repo = world.repo(&scope.full)?;
+    let items: Vec<Value> = repo
+        .refs
+        .iter()
+        .filter(|(name, _)| name.starts_with(prefix))
+        .map(|(name, sha)| shapes::git_ref(&world, repo, name, sha))
+        .collect();
+    ok(Value::Array(items))
+}

@@ -143,3 +143,49 @@ pub(super) async fn get_content(
     }
     ok(Value::Array(entries.into_values().collect()))
 }
+
+pub(super) async fn list_branches(
+    scope: Scope,
+    Query(page): Query<Page>,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+) -> ApiResult {
+    let world = scope.hub.world();
+    let repo = world.repo(&scope.full)?;
+    let items = repo
+        .refs
+        .iter()
+        .filter_map(|(name, sha)| Some((name.strip_prefix("refs/heads/")?, sha)))
+        .map(|(name, sha)| {
+            shapes::branch(&world, &scope.full, name, sha, name == repo.default_branch)
+        })
+        .collect();
+    Ok(paginate(items, &page, &world.base_url, &uri))
+}
+
+pub(super) async fn get_branch(
+    scope: Scope,
+    Path((_, _, branch)): Path<(String, String, String)>,
+) -> ApiResult {
+    let world = scope.hub.world();
+    let repo = world.repo(&scope.full)?;
+    let sha = repo
+        .refs
+        .get(&format!("refs/heads/{branch}"))
+        .ok_or_else(|| ApiError::new(404, "Branch not found"))?;
+    // One branch is the description's branch with protection: the whole
+    // commit, links, and what protection there is (none).
+    let base = &world.base_url;
+    let full = &scope.full;
+    let mut value = shapes::branch(&world, full, &branch, sha, branch == repo.default_branch);
+    value["commit"] = shapes::commit(&world, full, sha, Vec::new());
+    value["_links"] = json!({
+        "html": format!("{base}/{full}/tree/{}", shapes::encode(&branch)),
+        "self": format!("{base}/repos/{full}/branches/{}", shapes::encode(&branch)),
+    });
+    value["protection"] = json!({"enabled": false, "required_status_checks": {"enforcement_level": "off", "contexts": [], "checks": []}});
+    value["protection_url"] = json!(format!(
+        "{base}/repos/{full}/branches/{}/protection",
+        shapes::encode(&branch)
+    ));
+    ok(value)
+}

@@ -11,8 +11,10 @@ pub use crate::state::timestamp;
 
 mod actions;
 mod activity;
+mod git;
 pub use actions::{check_run, workflow, workflow_run};
 pub use activity::{issue_event, notification, reaction, review};
+pub use git::{branch, commit};
 
 pub fn user(world: &World, login: &str) -> Value {
     let base = &world.base_url;
