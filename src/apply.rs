@@ -105,7 +105,11 @@ pub async fn apply(
                 }
             }
             Action::Subscriptions { number, wishes } => {
-                let rounds = keep_wishes(api, item.repo, *number, wishes).await?;
+                // The body the wishes were decided on, when it is this
+                // item's: the first round writes from it, unread again.
+                let read = fresh.filter(|_| *number == item.number);
+                let body = read.map(|fresh| fresh.body.as_str());
+                let rounds = keep_wishes(api, item.repo, *number, wishes, body).await?;
                 if rounds > 0 {
                     writes.push(Write(format!("{action} in {rounds} rounds")));
                 }
@@ -202,17 +206,24 @@ const SETTLE: Duration = Duration::from_millis(400);
 /// Makes `wishes` hold in issue `number`'s body: GitHub has no conditional
 /// update for a body, so it writes, waits, reads back, and writes again
 /// what a racing edit lost; whichever writer reads last repairs the loss.
-/// Returns the writes made.
+/// `read` is the body the wishes were decided on, read moments before,
+/// when there is one (it saves a read); the read-back after each write
+/// catches what changed since, as it catches a racing write. Returns the
+/// writes made.
 async fn keep_wishes(
     api: &Session,
     repo: &RepoName,
     number: IssueNumber,
     wishes: &[Wish],
+    read: Option<&str>,
 ) -> Result<usize, GitHubError> {
     let mut rounds = 0;
-    let mut body = match api.item(repo, number, None).await? {
-        Fetched::Found { value, .. } => value.body,
-        Fetched::Missing | Fetched::NotModified => return Ok(0),
+    let mut body = match read {
+        Some(body) => body.to_owned(),
+        None => match api.item(repo, number, None).await? {
+            Fetched::Found { value, .. } => value.body,
+            Fetched::Missing | Fetched::NotModified => return Ok(0),
+        },
     };
     while rounds < MAX_WISH_ROUNDS {
         let Some(edited) = apply_wishes(&body, wishes) else {

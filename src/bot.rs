@@ -20,6 +20,7 @@ use crate::commands::parse_commands;
 use crate::config::{Ruleset, RULES_PATH};
 use crate::event::{CommentEvent, Event, ItemAction, ItemEvent, ItemKind};
 use crate::facts::GitHubFacts;
+use crate::github::ItemSnapshot;
 use crate::github::{Fetched, GitHub, GitHubError, OpenItem, Session};
 use crate::label_commands;
 use crate::plan::cc::commands as subscribe;
@@ -269,6 +270,9 @@ impl Bot {
         let mut actions = Vec::new();
         let mut because = Vec::new();
         let mut changed = None;
+        // The tracking issue as the subscription commands read it: the
+        // first round of writing their wishes starts from it.
+        let mut read = None;
         if let Some(commands) = &labelling {
             let Some(answer) = label_commands::answer(&api, &ruleset, comment, commands).await?
             else {
@@ -280,8 +284,9 @@ impl Bot {
         }
         if let Some(commands) = &subscribing {
             match answer_subscriptions(&api, comment, commands).await? {
-                Some(answered) => {
+                Some((answered, item)) => {
                     actions.extend(answered);
+                    read = Some(item);
                     because.push(format!(
                         "commands by @{} on the tracking issue",
                         comment.author
@@ -299,7 +304,7 @@ impl Bot {
             number: comment.number,
             bot: &self.login,
         };
-        let mut writes = apply::apply(&target, &one_reaction(actions), None).await?;
+        let mut writes = apply::apply(&target, &one_reaction(actions), read.as_ref()).await?;
         if let Some((item, added, removed)) = changed {
             let (more, why) = self
                 .as_if_labelled_by(&api, comment, item, added, removed, deadline)
@@ -441,13 +446,13 @@ fn one_reaction(actions: Vec<Action>) -> Vec<Action> {
 /// Reads what a comment's subscription commands need (the commenter's
 /// access when they act for others, the tracking issue's body, the labels
 /// it has no line for) and has `subscribe::decide` answer them: the
-/// actions, for `apply.rs`; `None` when the issue is gone. The caller has
+/// actions, for `apply.rs`, and the issue as read; `None` when it is gone. The caller has
 /// checked that the comment is on the tracking issue and not answered.
 async fn answer_subscriptions(
     api: &Session,
     comment: &CommentEvent,
     commands: &subscribe::Commands,
-) -> Result<Option<Vec<plan::Action>>, GitHubError> {
+) -> Result<Option<(Vec<plan::Action>, ItemSnapshot)>, GitHubError> {
     let repo = &comment.repo;
     let allowed_for_others = match commands.for_others {
         false => true,
@@ -461,11 +466,6 @@ async fn answer_subscriptions(
         let exists = api.label_exists(repo, &label).await?;
         known.push((label, exists));
     }
-    Ok(Some(subscribe::decide(
-        comment,
-        &item.body,
-        commands,
-        allowed_for_others,
-        &known,
-    )))
+    let actions = subscribe::decide(comment, &item.body, commands, allowed_for_others, &known);
+    Ok(Some((actions, item)))
 }
