@@ -16,7 +16,7 @@ use tokio::time::Instant;
 
 use crate::apply::{self, Write};
 use crate::cache::{Caches, LoadedRules};
-use crate::commands::parse_commands;
+use crate::commands::{parse_commands, Command, CommandError};
 use crate::config::{Ruleset, RULES_PATH};
 use crate::event::{CommentEvent, Event, ItemAction, ItemEvent, ItemKind};
 use crate::facts::GitHubFacts;
@@ -203,9 +203,19 @@ impl Bot {
     /// can comment: a flood stops here, before it costs a read or a place
     /// in the queue, and never spends what triage needs).
     pub async fn ignores_comment(&self, comment: &CommentEvent) -> Option<&'static str> {
+        let parsed = parse_commands(&comment.body, &self.login);
+        self.refuses(comment, &parsed).await
+    }
+
+    /// `ignores_comment` on a comment's commands as parsed.
+    async fn refuses(
+        &self,
+        comment: &CommentEvent,
+        parsed: &[Result<Command, CommandError>],
+    ) -> Option<&'static str> {
         if comment.sender.login.eq_ignore_ascii_case(&self.login) {
             return Some("the bot's own event");
-        } else if parse_commands(&comment.body, &self.login).is_empty() {
+        } else if parsed.is_empty() {
             return Some("a comment with no command");
         }
         let admitted = self
@@ -229,7 +239,10 @@ impl Bot {
         comment: &CommentEvent,
         deadline: Instant,
     ) -> Result<Outcome, HandleError> {
-        if let Some(reason) = self.ignores_comment(comment).await {
+        // Parsed once here (the intake parsed it to filter, in another
+        // process perhaps); each kind of command takes its own part.
+        let parsed = parse_commands(&comment.body, &self.login);
+        if let Some(reason) = self.refuses(comment, &parsed).await {
             return Ok(Outcome::Ignored(reason));
         }
         let api = self.github.api(comment.installation, deadline)?;
@@ -243,8 +256,6 @@ impl Bot {
                     .as_deref()
                     .is_none_or(|r| r.eq_ignore_ascii_case(&comment.repo.to_string()))
         });
-        // Parsed once; each kind of command takes its own from the parse.
-        let parsed = parse_commands(&comment.body, &self.login);
         let labelling = label_commands::read(&parsed);
         let labelling = (ruleset.label_commands_on() && !labelling.is_empty()).then_some(labelling);
         let subscribing = Some(subscribe::read(&parsed, &comment.author)).filter(|read| {
