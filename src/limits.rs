@@ -123,7 +123,8 @@ pub const COMMAND_WRITES_PER_HOUR: usize = 150;
 
 /// Writes one command comment is charged for when it is admitted: the edit,
 /// the reply and the reaction. Verifying rounds after a racing edit are not
-/// charged: they happen only under a race, and at most `subscribe`'s five.
+/// charged: they happen only under a race, and at most the five of
+/// `apply.rs`'s `MAX_WISH_ROUNDS`.
 pub const WRITES_PER_COMMAND: usize = 3;
 
 /// Command comments one person may have read in an hour, per installation;
